@@ -5,6 +5,7 @@ writers queue on the database lock instead of failing half-way; PostgreSQL gets 
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 from typing import AsyncIterator
@@ -69,3 +70,35 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+class Database:
+    """The engine, its session factory, and the unit of work every caller uses.
+
+    On SQLite one process writes at a time (an asyncio lock in front of `BEGIN IMMEDIATE`), so writers queue
+    in memory instead of spinning in SQLite's busy handler; other processes still wait on the busy timeout.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False):
+        self.url = url
+        self.is_sqlite = is_sqlite(url)
+        self.engine = create_engine(url, echo=echo)
+        self.sessions = session_factory(self.engine)
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: commit on normal exit, roll back on error."""
+        if self._write_lock is None:
+            async with unit_of_work(self.sessions) as session:
+                yield session
+            return
+        async with self._write_lock:
+            async with unit_of_work(self.sessions) as session:
+                yield session
+
+    async def ping(self) -> None:
+        await ping(self.engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

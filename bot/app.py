@@ -1,0 +1,115 @@
+"""The composition root: builds the services, the feature routers in their order, and the aiohttp app.
+
+`create_app(settings)` has no globals, so every test builds its own app and nothing leaks between them.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Callable, Sequence
+
+from aiohttp import web
+
+from bot import health, webhook
+from bot.context import Services
+from bot.dispatch import Dispatcher
+from bot.logs import request_id_middleware
+from bot.outbound import WeChatClient, WeChatError, WeChatUnavailable
+from bot.protocol import Codec
+from bot.router import Router
+from bot.settings import Settings
+from bot.tasks import BackgroundTasks
+from storage.db import Database
+from storage.repositories import conversations, processed
+
+log = logging.getLogger("linli.app")
+
+SERVICES = web.AppKey("services", Services)
+HOUSEKEEPING_EVERY = 600.0
+PROCESSED_KEEP = timedelta(days=1)
+
+
+def feature_routers() -> list[Router]:
+    """Every feature's router, in the order they are offered a message. The only list of features."""
+    from handlers import common, policy_qa, registration
+
+    return [common.build_router(), registration.build_router(), policy_qa.build_router(), common.fallback_router()]
+
+
+def build_services(
+    settings: Settings, *, clock: Callable[[], datetime] | None = None, knowledge=None, load_knowledge: bool = True
+) -> Services:
+    db = Database(settings.database_url)
+    wechat = WeChatClient.with_database_tokens(settings, db.sessions)
+    if knowledge is None and load_knowledge:
+        from knowledge import KnowledgeHolder
+
+        knowledge = KnowledgeHolder()
+    services = Services(settings=settings, db=db, wechat=wechat, knowledge=knowledge)
+    if clock is not None:
+        services.clock = clock
+    return services
+
+
+def create_app(
+    settings: Settings,
+    *,
+    services: Services | None = None,
+    routers: Sequence[Router] | None = None,
+) -> web.Application:
+    services = services or build_services(settings)
+    routers = list(routers) if routers is not None else feature_routers()
+    services.extras.setdefault("help_lines", [line for r in routers for line in r.help_lines])
+    app = web.Application(middlewares=[request_id_middleware], client_max_size=settings.max_body_bytes)
+    app[SERVICES] = services
+    app[webhook.SETTINGS] = settings
+    app[webhook.DISPATCHER] = Dispatcher(services, routers)
+    app[webhook.CODEC] = Codec(
+        settings.wechat_token, settings.wechat_appid, [settings.wechat_aes_key, settings.wechat_aes_key_previous]
+    )
+    app[webhook.TASKS] = BackgroundTasks()
+    app[webhook.PUSHER] = _pusher(services)
+    app.router.add_get("/wechat", webhook.verify)
+    app.router.add_post("/wechat", webhook.receive)
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/readyz", health.readyz)
+    app.cleanup_ctx.append(_lifetime)
+    return app
+
+
+def _pusher(services: Services):
+    async def push(openid: str, texts: list[str]) -> None:
+        for text in texts:
+            try:
+                await services.wechat.send_text(openid, text)
+            except (WeChatError, WeChatUnavailable) as exc:
+                log.warning("could not push a reply: %s", exc, extra={"openid": openid})
+                return
+
+    return push
+
+
+async def _lifetime(app: web.Application):
+    services, tasks = app[SERVICES], app[webhook.TASKS]
+    housekeeping = asyncio.create_task(_housekeeping(services), name="housekeeping")
+    yield
+    housekeeping.cancel()
+    await asyncio.gather(housekeeping, return_exceptions=True)
+    await tasks.drain()
+    if services.wechat is not None:
+        await services.wechat.close()
+    await services.db.dispose()
+
+
+async def _housekeeping(services: Services) -> None:
+    """Forget processed messages past WeChat's retry horizon and expired dialogs, every few minutes."""
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_EVERY)
+        try:
+            now = services.clock()
+            async with services.db.transaction() as session:
+                await processed.prune(session, now - PROCESSED_KEEP)
+                await conversations.prune(session, now)
+        except Exception:  # keep the loop alive; the next round retries
+            log.exception("housekeeping failed")

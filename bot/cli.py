@@ -1,0 +1,227 @@
+"""The `linli` command line: one program, one subcommand per operator task, `--help` on each.
+
+Each command is a thin shell over the library; user-facing output is Chinese.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError
+
+SANDBOX_PORT = 8081
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    settings = _settings()
+    return serve(settings.with_(host=args.host or settings.host, port=args.port or settings.port))
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.server import run_sandbox
+
+    settings = _settings()
+    run_sandbox(
+        args.host, args.port, appid=settings.wechat_appid, secret=settings.wechat_secret,
+        callback_url=args.callback, token=settings.wechat_token, template_quota=args.template_quota,
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, args.revision)
+    print(f"数据库已升级到最新结构（{_safe_url(settings.database_url)}）。")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def _with_db(settings: Settings, work):
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            return await work(session)
+    finally:
+        await db.dispose()
+
+
+def cmd_org_import(args: argparse.Namespace) -> int:
+    from storage.orgimport import OrgImportError, apply_org_plan, parse_org_file
+
+    settings = _settings()
+    try:
+        plan = parse_org_file(Path(args.file))
+        summary = asyncio.run(_with_db(settings, lambda s: apply_org_plan(s, plan)))
+    except OrgImportError as exc:
+        print(f"导入失败，未写入任何数据。共 {len(exc.problems)} 处问题：", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        print(f"找不到文件：{args.file}", file=sys.stderr)
+        return 1
+    print(f"导入完成：{summary}")
+    return 0
+
+
+def cmd_org_demo(args: argparse.Namespace) -> int:
+    from storage.repositories.org import load_demo
+
+    summary = asyncio.run(_with_db(_settings(), load_demo))
+    print(f"演示数据已就绪：{summary}")
+    return 0
+
+
+def cmd_menu_push(args: argparse.Namespace) -> int:
+    from bot.menu import load_menu, push_menu
+
+    settings = _settings()
+    menu = load_menu(Path(args.file) if args.file else None)
+
+    async def push() -> None:
+        from bot.outbound import WeChatClient
+        from storage.db import Database
+
+        db = Database(settings.database_url)
+        client = WeChatClient.with_database_tokens(settings, db.sessions)
+        try:
+            await push_menu(client, menu)
+        finally:
+            await client.close()
+            await db.dispose()
+
+    return _report_wechat(push, "自定义菜单已更新。")
+
+
+def cmd_qrcode(args: argparse.Namespace) -> int:
+    from storage.repositories.org import community_by_code
+
+    settings = _settings()
+
+    async def create() -> None:
+        from bot.outbound import WeChatClient
+        from storage.db import Database
+
+        db = Database(settings.database_url)
+        client = WeChatClient.with_database_tokens(settings, db.sessions)
+        try:
+            async with db.transaction() as session:
+                community = await community_by_code(session, args.community)
+            if community is None:
+                raise LookupError(args.community)
+            result = await client.create_qrcode(community.code)
+            print(f"{community.name} 的永久二维码（场景值 {community.code}）：")
+            print(f"  图片地址：{client.qrcode_url(result['ticket'])}")
+            print(f"  二维码内容：{result.get('url', '')}")
+        finally:
+            await client.close()
+            await db.dispose()
+
+    try:
+        return _report_wechat(create, "居民扫码关注后将自动绑定到该社区。")
+    except LookupError:
+        print(f"没有编码为 {args.community} 的社区。可用 linli org import 导入社区。", file=sys.stderr)
+        return 1
+
+
+def _report_wechat(work, done: str) -> int:
+    from bot.outbound import WeChatError, WeChatUnavailable
+
+    try:
+        asyncio.run(work())
+    except WeChatError as exc:
+        print(f"微信接口返回错误：{exc}", file=sys.stderr)
+        return 1
+    except WeChatUnavailable as exc:
+        print(f"无法连接微信接口：{exc}", file=sys.stderr)
+        return 1
+    print(done)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.chat import run_chat
+
+    settings = _settings()
+    return asyncio.run(run_chat(settings, args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="linli", description="邻里：社区物业管理公众号服务")
+    sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
+
+    p = sub.add_parser("serve", help="启动公众号服务（接收微信消息）")
+    p.add_argument("--host", help="监听地址（默认取 LINLI_HOST）")
+    p.add_argument("--port", type=int, help="监听端口（默认取 LINLI_PORT）")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("sandbox", help="启动本地微信接口沙箱（无需真实公众号）")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址")
+    p.add_argument("--port", type=int, default=SANDBOX_PORT, help=f"监听端口（默认 {SANDBOX_PORT}）")
+    p.add_argument("--callback", help="模板消息送达事件推送到的地址，例如 http://127.0.0.1:8080/wechat")
+    p.add_argument("--template-quota", type=int, default=100_000, help="模板消息每日额度")
+    p.set_defaults(func=cmd_sandbox)
+
+    db = sub.add_parser("db", help="数据库维护").add_subparsers(dest="db_command", metavar="子命令", required=True)
+    p = db.add_parser("upgrade", help="应用数据库迁移到最新结构")
+    p.add_argument("--revision", default="head", help="目标版本（默认 head）")
+    p.set_defaults(func=cmd_db_upgrade)
+
+    org = sub.add_parser("org", help="区县、街道、社区、小区").add_subparsers(dest="org_command", metavar="子命令", required=True)
+    p = org.add_parser("import", help="从 CSV 或 YAML 文件导入组织结构（格式见 docs/org-import.md）")
+    p.add_argument("file", help="CSV 或 YAML 文件")
+    p.set_defaults(func=cmd_org_import)
+    p = org.add_parser("demo", help="载入演示数据（一个区、两个街道、四个社区及工作人员账号）")
+    p.set_defaults(func=cmd_org_demo)
+
+    menu = sub.add_parser("menu", help="公众号自定义菜单").add_subparsers(dest="menu_command", metavar="子命令", required=True)
+    p = menu.add_parser("push", help="按菜单文件创建公众号菜单")
+    p.add_argument("--file", help="菜单文件（默认使用内置 bot/menu.yaml）")
+    p.set_defaults(func=cmd_menu_push)
+
+    p = sub.add_parser("qrcode", help="获取社区的永久二维码（用于张贴的关注海报）")
+    p.add_argument("community", help="社区编码，例如 HX-YSL-01")
+    p.set_defaults(func=cmd_qrcode)
+
+    p = sub.add_parser("chat", help="在终端里扮演居民与机器人对话")
+    p.add_argument("--url", help="linli 的地址（默认 http://LINLI_HOST:LINLI_PORT/wechat）")
+    p.add_argument("--openid", default="o_local_resident_0001", help="扮演的居民 openid")
+    p.add_argument("--community", help="先以该社区编码扫码关注（模拟扫社区海报二维码）")
+    p.add_argument("--sandbox", default=f"http://127.0.0.1:{SANDBOX_PORT}", help="沙箱地址，用于显示推送给居民的消息")
+    p.add_argument("--aes", action="store_true", help="使用安全模式（需设置 WECHAT_AES_KEY）")
+    p.set_defaults(func=cmd_chat)
+
+    from knowledge.cli import add_subcommands
+
+    add_subcommands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

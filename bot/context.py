@@ -1,0 +1,50 @@
+"""The one object every handler receives: the message, the resident, the open transaction, the services."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation import ConversationState
+from bot.settings import Settings
+from bot.types import InboundMessage
+from storage.db import Database
+from storage.models import Resident
+
+if TYPE_CHECKING:  # imported lazily so the kernel does not depend on optional parts at import time
+    from bot.outbound import WeChatClient
+    from knowledge import KnowledgeHolder
+
+
+@dataclass
+class Services:
+    """App-lifetime resources, built once by `bot.app` and shared by every message and job."""
+
+    settings: Settings
+    db: Database
+    wechat: "WeChatClient | None" = None
+    knowledge: "KnowledgeHolder | None" = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    message: InboundMessage
+    session: AsyncSession
+    resident: Resident
+    conversation: ConversationState
+    services: Services
+    now: datetime
+    match: re.Match[str] | None = None
+
+    @property
+    def text(self) -> str:
+        return self.message.text
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings

@@ -1,0 +1,140 @@
+"""The dispatcher: one message in, one reply out, exactly one effect however often WeChat delivers it.
+
+Order of work for each message: per-resident lock → transaction → dedupe claim → resident → conversation →
+first matching handler → save conversation and reply → commit. A handler's error rolls back its own effects
+(a savepoint) and the resident gets a polite answer; a busy database is retried, then answered honestly.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Sequence
+
+from sqlalchemy.exc import IntegrityError, OperationalError, DBAPIError
+
+from bot.context import Context, Services
+from bot.conversation import ConversationState
+from bot.router import Router, route
+from bot.types import UNHANDLED, InboundMessage, Reply
+from storage.repositories import conversations, processed, residents
+
+log = logging.getLogger("linli.dispatch")
+
+ERROR_REPLY = Reply("抱歉，系统处理您的消息时出了问题，工作人员已收到记录。请稍后再试，或回复「帮助」查看可用功能。")
+BUSY_REPLY = Reply("系统繁忙，请稍后再发一次。您刚才的消息未被处理，不会重复记录。")
+DB_ATTEMPTS = 4
+
+
+@dataclass
+class Delivery:
+    """Shared between the web request and the dispatch task: whether the passive answer already went out."""
+
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: Reply
+    duplicate: bool = False  # an earlier delivery of the same message already produced this reply
+    push: bool = False  # the reply must be pushed (the passive answer was `success`)
+
+
+class ResidentLocks:
+    """One asyncio lock per resident, so two quick messages never race on the same conversation state."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: defaultdict[str, int] = defaultdict(int)
+
+    def hold(self, openid: str) -> "_Held":
+        return _Held(self, openid)
+
+
+class _Held:
+    def __init__(self, locks: ResidentLocks, openid: str):
+        self.locks, self.openid = locks, openid
+
+    async def __aenter__(self) -> None:
+        locks = self.locks
+        locks._users[self.openid] += 1
+        lock = locks._locks.setdefault(self.openid, asyncio.Lock())
+        await lock.acquire()
+
+    async def __aexit__(self, *exc) -> None:
+        locks = self.locks
+        locks._locks[self.openid].release()
+        locks._users[self.openid] -= 1
+        if locks._users[self.openid] == 0:
+            del locks._users[self.openid]
+            del locks._locks[self.openid]
+
+
+class Dispatcher:
+    def __init__(self, services: Services, routers: Sequence[Router]):
+        self.services = services
+        self.routers = list(routers)
+        self.locks = ResidentLocks()
+
+    async def feed(self, message: InboundMessage, delivery: Delivery | None = None) -> Outcome:
+        delivery = delivery or Delivery()
+        async with self.locks.hold(message.openid):
+            for attempt in range(DB_ATTEMPTS):
+                try:
+                    return await self._process(message, delivery)
+                except IntegrityError:
+                    # Another worker committed the same message between our check and our claim: read its reply.
+                    log.info("duplicate delivery raced on another worker", extra={"openid": message.openid})
+                    continue
+                except (OperationalError, DBAPIError) as exc:
+                    log.warning("database busy (attempt %d): %s", attempt + 1, type(exc).__name__)
+                    await asyncio.sleep(0.05 * 2**attempt)
+            return Outcome(BUSY_REPLY)
+
+    async def _process(self, message: InboundMessage, delivery: Delivery) -> Outcome:
+        services = self.services
+        now = services.clock()
+        async with services.db.transaction() as session:
+            seen = await processed.find(session, message.dedupe_key)
+            if seen is not None:
+                stored = Reply.from_dict(seen.reply)
+                return Outcome(Reply(silent=True) if seen.pushed else stored, duplicate=True)
+            claim = await processed.claim(session, message.dedupe_key, message.openid, now)
+            resident = await residents.get_or_create(session, message.openid, now)
+            if message.kind != "event" or message.event in ("click", "scan", "subscribe", "subscribe_scan"):
+                resident.last_message_at = now
+            row = await conversations.load(session, message.openid, now)
+            state = ConversationState(row.state, dict(row.data)) if row else ConversationState()
+            ctx = Context(message, session, resident, state, services, now)
+            reply = await self._run_handlers(ctx)
+            if state.changed and message.event != "unsubscribe":
+                await self._save_state(ctx)
+            claim.reply = reply.to_dict()
+            claim.pushed = delivery.late
+        return Outcome(reply, push=delivery.late)
+
+    async def _run_handlers(self, ctx: Context) -> Reply:
+        try:
+            async with ctx.session.begin_nested():
+                result = await route(self.routers, ctx)
+        except asyncio.CancelledError:
+            raise
+        except (OperationalError, IntegrityError):
+            raise
+        except Exception:
+            log.exception(
+                "handler failed", extra={"openid": ctx.message.openid, "msg_key": ctx.message.dedupe_key}
+            )
+            ctx.conversation.changed = False
+            return ERROR_REPLY
+        return result if result is not UNHANDLED else Reply(silent=True)
+
+    async def _save_state(self, ctx: Context) -> None:
+        openid, state = ctx.message.openid, ctx.conversation
+        if state.state is None:
+            await conversations.clear(ctx.session, openid)
+        else:
+            ttl = timedelta(seconds=self.services.settings.conversation_ttl)
+            await conversations.save(ctx.session, openid, state.state, state.data, ctx.now, ttl)

@@ -1,0 +1,138 @@
+"""Routers in the style of aiogram: handlers register for message kinds, events, menu keys and text.
+
+Each feature owns one `Router`; the app combines them in an explicit order. A handler returns a `Reply`
+or `UNHANDLED` to let the next matching handler try. Conversation states scope handlers to a dialog step.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Iterable, Union
+
+from bot.context import Context
+from bot.types import UNHANDLED, Reply, _Unhandled
+
+Result = Union[Reply, _Unhandled]
+Handler = Callable[[Context], Awaitable[Result]]
+
+
+class _AnyState:
+    def __repr__(self) -> str:
+        return "ANY_STATE"
+
+
+ANY_STATE = _AnyState()  # match inside and outside dialogs
+NO_STATE = None  # match only when no dialog is active; "*" matches any active dialog
+StateSpec = Union[str, None, _AnyState]
+
+
+def normalize_words(text: str) -> str:
+    """Canonical form of a command word: NFKC (full-width → half-width), no spaces or trailing punctuation."""
+    text = unicodedata.normalize("NFKC", text).strip().lower()
+    return re.sub(r"[\s。！!？?，,、~～]+$", "", text)
+
+
+@dataclass(frozen=True)
+class Route:
+    callback: Handler
+    state: StateSpec
+    kinds: frozenset[str] = frozenset()
+    events: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()
+    words: frozenset[str] = frozenset()
+    pattern: re.Pattern[str] | None = None
+
+    def state_matches(self, state: str | None) -> bool:
+        if self.state is ANY_STATE:
+            return True
+        if self.state == "*":
+            return state is not None
+        if self.state is None or state is None:
+            return self.state is None and state is None
+        if self.state.endswith(".*"):
+            return state.startswith(self.state[:-1])
+        return state == self.state
+
+    def match(self, ctx: Context) -> tuple[bool, re.Match[str] | None]:
+        msg = ctx.message
+        if not self.state_matches(ctx.conversation.state):
+            return False, None
+        if self.kinds and msg.kind not in self.kinds:
+            return False, None
+        if self.events and msg.event not in self.events:
+            return False, None
+        if self.keys and msg.event_key not in self.keys:
+            return False, None
+        if self.words and normalize_words(msg.content) not in self.words:
+            return False, None
+        if self.pattern is not None:
+            found = self.pattern.search(unicodedata.normalize("NFKC", msg.content).strip())
+            return found is not None, found
+        return True, None
+
+
+class Router:
+    def __init__(self, name: str, help_lines: Iterable[str] = ()):
+        self.name = name
+        self.help_lines = list(help_lines)  # what this feature offers, shown by 「帮助」
+        self.routes: list[Route] = []
+
+    def _add(self, **spec) -> Callable[[Handler], Handler]:
+        def register(callback: Handler) -> Handler:
+            self.routes.append(Route(callback=callback, **spec))
+            return callback
+
+        return register
+
+    def message(self, *kinds: str, state: StateSpec = NO_STATE):
+        """Any message of these kinds (text, image, voice, location, ...)."""
+        return self._add(kinds=frozenset(kinds), state=state)
+
+    def event(self, *events: str, state: StateSpec = ANY_STATE):
+        return self._add(kinds=frozenset({"event"}), events=frozenset(events), state=state)
+
+    def click(self, *keys: str, state: StateSpec = ANY_STATE):
+        """A menu button (CLICK event) with one of these keys."""
+        return self._add(kinds=frozenset({"event"}), events=frozenset({"click"}), keys=frozenset(keys), state=state)
+
+    def words(self, *words: str, state: StateSpec = NO_STATE):
+        """Text that is exactly one of these words (after normalisation)."""
+        return self._add(kinds=frozenset({"text"}), words=frozenset(normalize_words(w) for w in words), state=state)
+
+    def text(self, pattern: str | re.Pattern[str] | None = None, *, state: StateSpec = NO_STATE):
+        """Text matching a regular expression (searched), or any text when no pattern is given."""
+        compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+        return self._add(kinds=frozenset({"text"}), pattern=compiled, state=state)
+
+    def state(self, state: str, *kinds: str):
+        """Input while the conversation is in `state` (a name, or `prefix.*`)."""
+        return self._add(kinds=frozenset(kinds or ("text",)), state=state)
+
+
+async def route(routers: Iterable[Router], ctx: Context) -> Result:
+    """Offer the message to each matching handler in order until one handles it.
+
+    A dialog step that does not understand its input may end the dialog and return UNHANDLED: the message is
+    then offered once more from the start, as if no dialog had been open (soft dialogs such as picking from
+    a list, where a resident may simply move on).
+    """
+    routers = list(routers)
+    state_before = ctx.conversation.state
+    result = await _first_taker(routers, ctx)
+    if result is UNHANDLED and state_before is not None and ctx.conversation.state is None:
+        result = await _first_taker(routers, ctx)
+    return result
+
+
+async def _first_taker(routers: list[Router], ctx: Context) -> Result:
+    for router in routers:
+        for r in router.routes:
+            matched, found = r.match(ctx)
+            if not matched:
+                continue
+            ctx.match = found
+            result = await r.callback(ctx)
+            if result is not UNHANDLED:
+                return result
+    return UNHANDLED

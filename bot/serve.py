@@ -1,0 +1,40 @@
+"""`linli serve`: run the webhook server and tell the operator where to look."""
+from __future__ import annotations
+
+import sys
+
+from aiohttp import web
+
+from bot import logs
+from bot.settings import Settings
+
+
+def banner(settings: Settings) -> str:
+    mode = "安全模式（AES）" if settings.safe_mode else "明文模式"
+    sandbox = "（本地沙箱）" if settings.wechat_api_base.startswith("http://127.") else ""
+    return "\n".join([
+        "邻里服务已启动。",
+        f"  微信消息地址：{settings.base_url}/wechat （{mode}，Token：{settings.wechat_token}）",
+        f"  健康检查：    {settings.base_url}/healthz   就绪检查：{settings.base_url}/readyz",
+        f"  微信接口：    {settings.wechat_api_base}{sandbox}",
+        "  和机器人聊天：另开一个终端运行 `.venv/bin/linli chat --community HX-YSL-01`",
+        "  按 Ctrl+C 停止。",
+    ])
+
+
+def serve(settings: Settings) -> int:
+    from bot.app import create_app
+
+    logs.configure(settings.log_level)
+    try:
+        app = create_app(settings)
+    except Exception as exc:  # a broken knowledge base or bad settings: say so and stop
+        print(f"启动失败：{exc}", file=sys.stderr)
+        return 2
+
+    async def announce(_app: web.Application) -> None:
+        print(banner(settings), flush=True)
+
+    app.on_startup.append(announce)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log_class=logs.QuietAccessLogger)
+    return 0

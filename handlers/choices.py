@@ -1,0 +1,24 @@
+"""Numbered choices in chat: render a numbered list and read the resident's pick (pure functions)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Sequence
+
+_NUMBER = re.compile(r"^(?:第\s*)?(\d{1,3})\s*(?:个|号|项)?$")
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def numbered(options: Sequence[str]) -> str:
+    return "\n".join(f"{i}. {name}" for i, name in enumerate(options, 1))
+
+
+def pick(text: str, options: Sequence[str]) -> int | None:
+    """The 0-based index the resident chose by number (1, １, 第2个, 三) or by exact name; None if unclear."""
+    cleaned = unicodedata.normalize("NFKC", text).strip().rstrip("。.!！")
+    found = _NUMBER.match(cleaned)
+    number = int(found.group(1)) if found else _CN_DIGITS.get(cleaned.removeprefix("第").removesuffix("个"))
+    if number is not None:
+        return number - 1 if 1 <= number <= len(options) else None
+    matches = [i for i, name in enumerate(options) if cleaned and (cleaned == name or cleaned in name)]
+    return matches[0] if len(matches) == 1 else None

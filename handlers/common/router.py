@@ -1,0 +1,60 @@
+"""Global words, unsupported message types, and the final fallback."""
+from __future__ import annotations
+
+from bot.context import Context
+from bot.router import ANY_STATE, Router
+from bot.types import SILENT, Reply
+from bot.webhook import unsupported_text
+
+HELP_WORDS = ("帮助", "菜单", "help", "?", "？", "功能")
+CANCEL_WORDS = ("取消", "退出", "算了", "不办了")
+
+
+def help_text(ctx: Context) -> str:
+    lines = ctx.services.extras.get("help_lines", [])
+    body = "\n".join(f"· {line}" for line in lines)
+    return f"您可以直接发送以下文字：\n{body}\n\n有政策问题也可以直接提问，例如「物业费怎么公示」。"
+
+
+def build_router() -> Router:
+    router = Router("common", help_lines=["帮助：查看本说明", "取消：退出正在进行的操作"])
+
+    @router.words(*HELP_WORDS, state=ANY_STATE)
+    async def show_help(ctx: Context) -> Reply:
+        return Reply(help_text(ctx))
+
+    @router.click("HELP")
+    async def help_button(ctx: Context) -> Reply:
+        return Reply(help_text(ctx))
+
+    @router.words(*CANCEL_WORDS, state=ANY_STATE)
+    async def cancel(ctx: Context) -> Reply:
+        if not ctx.conversation.active:
+            return Reply("当前没有正在进行的操作。回复「帮助」查看可以办理的事项。")
+        ctx.conversation.clear()
+        return Reply("已取消当前操作。需要时回复「帮助」查看可以办理的事项。")
+
+    return router
+
+
+def fallback_router() -> Router:
+    """Registered last: whatever no feature took."""
+    router = Router("fallback")
+
+    @router.message("image", "voice", "video", "shortvideo", "location", "link", "file", "unknown", state=ANY_STATE)
+    async def unsupported(ctx: Context) -> Reply:
+        return Reply(unsupported_text(ctx.message.kind))
+
+    @router.message("event", state=ANY_STATE)
+    async def other_event(ctx: Context) -> Reply:
+        return SILENT  # VIEW, LOCATION, job-finish and unknown events need no answer
+
+    @router.message("text", state="*")
+    async def in_dialog(ctx: Context) -> Reply:
+        return Reply("没有看懂您的回复。请按上一条消息的提示回复，或回复「取消」退出当前操作。")
+
+    @router.message("text")
+    async def anything_else(ctx: Context) -> Reply:
+        return Reply("抱歉，没有理解您的意思。\n" + help_text(ctx))
+
+    return router
