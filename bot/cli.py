@@ -81,7 +81,7 @@ def cmd_org_import(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"找不到文件：{args.file}", file=sys.stderr)
         return 1
-    print(f"导入完成：{summary}")
+    print(f"导入完成。\n{summary.describe()}")
     return 0
 
 
@@ -89,7 +89,7 @@ def cmd_org_demo(args: argparse.Namespace) -> int:
     from storage.repositories.org import load_demo
 
     summary = asyncio.run(_with_db(_settings(), load_demo))
-    print(f"演示数据已就绪：{summary}")
+    print(f"演示数据已就绪。\n{summary.describe()}")
     return 0
 
 
@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_menu_push)
 
     p = sub.add_parser("qrcode", help="获取社区的永久二维码（用于张贴的关注海报）")
-    p.add_argument("community", help="社区编码，例如 HX-YSL-01")
+    p.add_argument("community", help="社区编码，例如 HX-YYL-YJ")
     p.set_defaults(func=cmd_qrcode)
 
     p = sub.add_parser("chat", help="在终端里扮演居民与机器人对话")

@@ -88,7 +88,7 @@ class Dispatcher:
                     # Another worker committed the same message between our check and our claim: read its reply.
                     log.info("duplicate delivery raced on another worker", extra={"openid": message.openid})
                     continue
-                except (OperationalError, DBAPIError) as exc:
+                except (OperationalError, DBAPIError, OSError) as exc:  # busy, locked or unreachable
                     log.warning("database busy (attempt %d): %s", attempt + 1, type(exc).__name__)
                     await asyncio.sleep(0.05 * 2**attempt)
             return Outcome(BUSY_REPLY)

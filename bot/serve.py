@@ -17,7 +17,7 @@ def banner(settings: Settings) -> str:
         f"  微信消息地址：{settings.base_url}/wechat （{mode}，Token：{settings.wechat_token}）",
         f"  健康检查：    {settings.base_url}/healthz   就绪检查：{settings.base_url}/readyz",
         f"  微信接口：    {settings.wechat_api_base}{sandbox}",
-        "  和机器人聊天：另开一个终端运行 `.venv/bin/linli chat --community HX-YSL-01`",
+        "  和机器人聊天：另开一个终端运行 `.venv/bin/linli chat --community HX-YYL-YJ`",
         "  按 Ctrl+C 停止。",
     ])
 

@@ -50,7 +50,7 @@ class Bot:
 
 
 @pytest.fixture
-def start_bot(aiohttp_server, sandbox):
+async def start_bot(aiohttp_server, sandbox):
     """Start linli with the given settings (and optional clock); returns a Bot."""
     started = []
 
@@ -70,14 +70,12 @@ def start_bot(aiohttp_server, sandbox):
 
     yield start
     for sim in started:
-        pass  # sessions are closed by the async fixture below
+        await sim.close()
 
 
 @pytest.fixture
 async def bot(start_bot, settings) -> Bot:
-    b = await start_bot(settings)
-    yield b
-    await b.sim.close()
+    return await start_bot(settings)
 
 
 def fixed_clock(moment: datetime):

@@ -1,0 +1,70 @@
+"""Reads of the jurisdiction tree (区县 → 街道 → 社区 → 小区) for the bot, and loading the demo organisation.
+
+Lists come in id order, which is the order the import file declared them in.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import Community, District, Estate, Street
+from storage.orgimport import ImportSummary, import_org_file
+
+DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "demo.yaml"
+
+
+async def list_districts(session: AsyncSession) -> list[District]:
+    return list((await session.execute(select(District).order_by(District.id))).scalars())
+
+
+async def list_streets(session: AsyncSession, district_id: int) -> list[Street]:
+    stmt = select(Street).where(Street.district_id == district_id).order_by(Street.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_communities(session: AsyncSession, street_id: int) -> list[Community]:
+    stmt = select(Community).where(Community.street_id == street_id).order_by(Community.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_estates(session: AsyncSession, community_id: int) -> list[Estate]:
+    stmt = select(Estate).where(Estate.community_id == community_id).order_by(Estate.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+def _community_with_parents():
+    return select(Community).options(selectinload(Community.street).selectinload(Street.district))
+
+
+async def community_by_code(session: AsyncSession, code: str) -> Community | None:
+    """The community with `code` (case-insensitive: codes are stored upper-case), street and district loaded."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    stmt = _community_with_parents().where(Community.code == code)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_community(session: AsyncSession, community_id: int) -> Community | None:
+    """The community with its street and district loaded."""
+    stmt = _community_with_parents().where(Community.id == community_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_estate(session: AsyncSession, estate_id: int) -> Estate | None:
+    """The estate with its community, property-service company and developer loaded."""
+    stmt = (
+        select(Estate)
+        .where(Estate.id == estate_id)
+        .options(selectinload(Estate.community), selectinload(Estate.property_company),
+                 selectinload(Estate.developer))
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def load_demo(session: AsyncSession) -> ImportSummary:
+    """Apply storage/demo/demo.yaml in the caller's transaction; loading it again changes nothing."""
+    return await import_org_file(session, DEMO_FILE)
