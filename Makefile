@@ -1,0 +1,36 @@
+# linli — two commands: `make run` (try the bot locally) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SANDBOX_PORT ?= 8081
+
+# `make run` talks to the local WeChat sandbox, never to real WeChat servers.
+SANDBOX_ENV := LINLI_WECHAT_API_BASE=$${LINLI_WECHAT_API_BASE:-http://127.0.0.1:$(SANDBOX_PORT)}
+
+.PHONY: run test install sandbox serve bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/linli db upgrade
+	$(BIN)/linli org demo
+	@$(BIN)/linli sandbox --port $(SANDBOX_PORT) --callback http://127.0.0.1:$${LINLI_PORT:-8080}/wechat & \
+	  sandbox=$$!; trap "kill $$sandbox 2>/dev/null" EXIT INT TERM; \
+	  sleep 1; $(SANDBOX_ENV) $(BIN)/linli menu push || true; \
+	  $(SANDBOX_ENV) $(BIN)/linli serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/webhook.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,117 @@
+"""The sandbox's stand-in for `api.weixin.qq.com`: the `/cgi-bin/...` routes linli calls, answering as WeChat does
+(HTTP 200 with a JSON body; errors as `{"errcode", "errmsg"}` with a `rid`), after any injected fault.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from typing import Callable
+
+from aiohttp import web
+
+from bot.sandbox.errors import ERRMSGS, ApiError
+from bot.sandbox.hub import SANDBOX, Sandbox
+
+Handler = Callable[[Sandbox, web.Request, dict], dict]
+
+
+def wechat_json(data: dict) -> web.Response:
+    return web.json_response(data, dumps=lambda d: json.dumps(d, ensure_ascii=False))
+
+
+def error_json(errcode: int, errmsg: str | None = None) -> web.Response:
+    rid = f"{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(4)}"
+    return wechat_json({"errcode": errcode, "errmsg": f"{errmsg or ERRMSGS.get(errcode, 'error')} rid: {rid}"})
+
+
+def parse_body(raw: bytes) -> dict:
+    if not raw.strip():
+        raise ApiError(44002)
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ApiError(47001) from None
+    if not isinstance(body, dict):
+        raise ApiError(47001)
+    return body
+
+
+def endpoint(handler: Handler, *, token: bool = True, body: bool = True, ok: bool = True):
+    """Wrap a state call: faults → access_token check → JSON body → handler → WeChat-shaped answer.
+
+    The work runs in a task shielded from the caller: like WeChat, the sandbox finishes a request whose client
+    gave up (timed out), so a late retry can meet the effect of the first attempt.
+    """
+
+    async def handle(request: web.Request, sandbox: Sandbox) -> web.StreamResponse:
+        outcome = sandbox.faults.roll(request.path)
+        raw = await request.read() if body else b""
+        if outcome.latency:
+            await asyncio.sleep(outcome.latency)
+        if outcome.drop:
+            if request.transport is not None:
+                request.transport.close()
+            raise web.HTTPServiceUnavailable()
+        if outcome.errcode is not None:
+            return error_json(outcome.errcode, outcome.errmsg)
+        try:
+            if token:
+                sandbox.state.tokens.check(request.query.get("access_token"))
+            answer = handler(sandbox, request, parse_body(raw) if body else {})
+        except ApiError as exc:
+            return error_json(exc.errcode, exc.errmsg)
+        return wechat_json({"errcode": 0, "errmsg": "ok", **answer} if ok else answer)
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        sandbox = request.app[SANDBOX]
+        sandbox.requests[request.path] += 1
+        return await asyncio.shield(sandbox.track(handle(request, sandbox)))
+
+    return route
+
+
+def _stable_token(sb: Sandbox, _req: web.Request, body: dict) -> dict:
+    sb.state.check_credentials(body.get("appid"), body.get("secret"), body.get("grant_type"))
+    token, expires_in = sb.state.tokens.stable_token(bool(body.get("force_refresh")))
+    return {"access_token": token, "expires_in": expires_in}
+
+
+def _classic_token(sb: Sandbox, req: web.Request, _body: dict) -> dict:
+    q = req.query
+    sb.state.check_credentials(q.get("appid"), q.get("secret"), q.get("grant_type"))
+    token, expires_in = sb.state.tokens.classic_token()
+    return {"access_token": token, "expires_in": expires_in}
+
+
+def _template(sb: Sandbox, _req: web.Request, body: dict) -> dict:
+    answer, delivery = sb.state.send_template(body)
+    if delivery is not None:
+        user = sb.state.users[delivery.openid]
+        status = "failed:user block" if user.blocks_templates else "success"
+        sb.pusher.push(delivery.openid, int(delivery.at), answer["msgid"], status)
+    return answer
+
+
+async def show_qrcode(request: web.Request) -> web.Response:
+    ticket = request.query.get("ticket", "")
+    if not any(q["ticket"] == ticket for q in request.app[SANDBOX].state.qrcodes.values()):
+        raise web.HTTPNotFound(text="ticket 不存在")
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><rect width="200" height="200" '
+           'fill="#eee"/><text x="20" y="100">sandbox QR</text></svg>')
+    return web.Response(text=svg, content_type="image/svg+xml")
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/cgi-bin/token", endpoint(_classic_token, token=False, body=False, ok=False))
+    r.add_post("/cgi-bin/stable_token", endpoint(_stable_token, token=False, ok=False))
+    r.add_post("/cgi-bin/message/custom/send", endpoint(lambda sb, _r, b: sb.state.send_custom(b)))
+    r.add_post("/cgi-bin/message/template/send", endpoint(_template))
+    r.add_post("/cgi-bin/message/subscribe/bizsend", endpoint(lambda sb, _r, b: sb.state.send_subscribe(b)))
+    r.add_get("/cgi-bin/user/info",
+              endpoint(lambda sb, req, _b: sb.state.user_info(req.query.get("openid")), body=False, ok=False))
+    r.add_post("/cgi-bin/menu/create", endpoint(lambda sb, _r, b: sb.state.create_menu(b)))
+    r.add_get("/cgi-bin/menu/get", endpoint(lambda sb, _r, _b: sb.state.get_menu(), body=False, ok=False))
+    r.add_post("/cgi-bin/qrcode/create", endpoint(lambda sb, _r, b: sb.state.create_qrcode(b), ok=False))
+    r.add_get("/cgi-bin/showqrcode", show_qrcode)
