@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="数据库维护").add_subparsers(dest="db_command", metavar="子命令", required=True)
     p = db.add_parser("upgrade", help="应用数据库迁移到最新结构")
-    p.add_argument("--revision", default="head", help="目标版本（默认 head）")
+    p.add_argument("--revision", default="heads", help="目标版本（默认 heads：全部最新）")
     p.set_defaults(func=cmd_db_upgrade)
 
     org = sub.add_parser("org", help="区县、街道、社区、小区").add_subparsers(dest="org_command", metavar="子命令", required=True)

@@ -63,7 +63,7 @@ async def _truncate_all(url: str) -> None:
     from sqlalchemy import text
 
     from storage.db import create_engine
-    from storage.models import Base
+    from storage.schema import Base
 
     engine = create_engine(url)
     try:
