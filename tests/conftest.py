@@ -91,3 +91,6 @@ def sqlite_url(tmp_path, sqlite_template):
     target = tmp_path / "linli.db"
     shutil.copy(sqlite_template, target)
     return f"sqlite+aiosqlite:///{target}"
+
+
+from tests.support import bot, fixed_clock, sandbox, settings, start_bot  # noqa: E402,F401  (shared fixtures)

@@ -12,7 +12,7 @@ from bot.router import Router
 from bot.simulator import WeChatSimulator, text_xml
 from bot.types import Reply
 from storage.models import Conversation, ProcessedMessage
-from tests.bot.conftest import AES_KEY, OLD_AES_KEY
+from tests.support import AES_KEY, OLD_AES_KEY
 
 
 def echo_router(delay: float = 0.0, long: bool = False) -> Router:

@@ -1,4 +1,5 @@
-"""Fixtures for end-to-end tests: the sandbox and linli, each a real aiohttp server on loopback."""
+"""End-to-end fixtures (imported by tests/conftest.py): the sandbox and linli, each a real aiohttp server on
+loopback, and a `Bot` that talks to linli as WeChat does."""
 from __future__ import annotations
 
 from dataclasses import dataclass

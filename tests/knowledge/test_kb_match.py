@@ -1,0 +1,101 @@
+"""The three outcomes, JSON shape, and quality floors on the development split."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from knowledge import Answer, KnowledgeBase, render_answer
+
+EVAL = Path(__file__).resolve().parent.parent / "data" / "kb_eval.yaml"
+
+
+def test_confident_answer(kb):
+    a = kb.ask("你好，业委会多久换届？")
+    assert a.outcome == "answer"
+    assert a.matches[0].entry.id == "committee-term-renewal"
+    assert a.confidence > 0.4
+    assert "来源" in render_answer(a) and a.matches[0].entry.source in render_answer(a)
+
+
+def test_homophone_typo_answered(kb):
+    a = kb.ask("联系会议多久开一回")
+    assert a.outcome == "answer" and a.matches[0].entry.id == "joint-meeting-frequency"
+
+
+def test_ambiguous_lists_top_candidates(kb):
+    a = kb.ask("维修基金")
+    assert a.outcome == "ambiguous"
+    assert len(a.matches) == 3
+    assert all(m.entry.id.startswith("maintenance-fund") for m in a.matches)
+    text = render_answer(a)
+    assert text.count("\n") == 3 and "1. " in text and "3. " in text
+
+
+def test_no_match(kb):
+    for q in ("明天天气怎么样", "你好", "", "？？？", "居住证怎么办理"):
+        a = kb.ask(q)
+        assert a.outcome == "none", q
+        assert a.matches == []
+        assert "转人工" in render_answer(a)
+
+
+def test_top_parameter(kb):
+    assert len(kb.ask("维修基金", top=5).matches) == 5
+    assert len(kb.ask("维修基金", top=1).matches) == 1
+
+
+def test_to_json_shape(kb):
+    data = kb.ask("物业费空着也要交吗").to_json()
+    assert set(data) == {"question", "outcome", "matches"}
+    assert data["outcome"] in ("answer", "ambiguous", "none")
+    for m in data["matches"]:
+        assert set(m) == {"id", "score", "title"} and isinstance(m["score"], float)
+    assert Answer("q", "none").to_json() == {"question": "q", "outcome": "none", "matches": []}
+
+
+def test_ranking_scores_descending(kb):
+    scores = [m.score for m in kb.ask("物业费标准谁定", top=5).matches]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_dev_quality_floor(kb):
+    """Guards against regressions; the figures themselves come from bench/kb_eval.py."""
+    rows = yaml.safe_load(EVAL.read_text(encoding="utf-8"))["dev"]
+    inscope = [r for r in rows if r["id"] is not None]
+    oos = [r for r in rows if r["id"] is None]
+    top1 = top3 = 0
+    for r in inscope:
+        ids = {r["id"]} if isinstance(r["id"], str) else set(r["id"])
+        got = [m.entry.id for m in kb.ask(r["q"]).matches]
+        top1 += bool(got) and got[0] in ids
+        top3 += any(g in ids for g in got[:3])
+    false = sum(kb.ask(r["q"]).outcome == "answer" for r in oos)
+    assert top1 / len(inscope) >= 0.85
+    assert top3 / len(inscope) >= 0.90
+    assert false / len(oos) <= 0.10
+
+
+def test_eval_set_is_well_formed(kb):
+    data = yaml.safe_load(EVAL.read_text(encoding="utf-8"))
+    rows = data["dev"] + data["heldout"]
+    assert len(rows) >= 150
+    assert sum(r["id"] is None for r in rows) >= 30
+    phrasings = {p for e in kb.entries for p in e.phrasings()}
+    for r in rows:
+        assert r["q"] not in phrasings, f"eval question copied from an entry: {r['q']}"
+        if r["id"] is not None:
+            for i in ([r["id"]] if isinstance(r["id"], str) else r["id"]):
+                assert kb.get(i) is not None, i
+
+
+def test_large_kb_rank_is_consistent(tmp_path):
+    """Common-term deferral (used for big knowledge bases) keeps the same winner as exhaustive scoring."""
+    lines = []
+    for i in range(200):
+        lines.append(f"- {{id: filler-{i}, title: 小区物业服务第{i}项说明, answer: 略, source: 合成}}")
+    lines.append("- {id: target, title: 业主委员会换届选举怎么办, answer: 略, source: 合成}")
+    (tmp_path / "big.yaml").write_text("\n".join(lines), encoding="utf-8")
+    big = KnowledgeBase.load(tmp_path)
+    assert big.matcher.words.common  # some terms are common at this size
+    assert big.ask("业委会换届").matches[0].entry.id == "target"

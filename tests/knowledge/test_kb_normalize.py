@@ -1,0 +1,73 @@
+"""Normalisation, typo correction and synonym canonicalisation, on both sides of the match."""
+from __future__ import annotations
+
+from knowledge.normalize import (
+    AliasReplacer,
+    HomophoneCorrector,
+    char_pinyin,
+    normalize_chars,
+    split_segments,
+    strip_greetings,
+)
+
+
+def test_full_width_and_case():
+    assert normalize_chars("ＡＢＣ１２３，物业费？") == "abc123,物业费?"
+
+
+def test_traditional_to_simplified():
+    assert normalize_chars("業委會換屆") == "业委会换届"
+    assert normalize_chars("物業費怎麼繳") == "物业费怎么缴"
+
+
+def test_greetings_removed():
+    text = strip_greetings("你好，请问一下物业费怎么交，谢谢！")
+    assert "你好" not in text and "请问" not in text and "谢谢" not in text
+    assert "物业费怎么交" in text
+
+
+def test_punctuation_splits_segments():
+    assert split_segments("物业费,怎么交?? 谢谢") == ["物业费", "怎么交", "谢谢"]
+
+
+def test_fuzzy_pinyin():
+    assert char_pinyin("是") == char_pinyin("四")  # sh ~ s
+    assert char_pinyin("金") == char_pinyin("京")  # in ~ ing
+    assert char_pinyin("a") == "a"
+
+
+def test_homophone_corrector():
+    fix = HomophoneCorrector({"业委会", "物业费", "维修基金", "联席会议"})
+    assert fix("业为会换届") == "业委会换届"
+    assert fix("物叶费多少") == "物业费多少"
+    assert fix("联系会议") == "联席会议"
+    assert fix("为修鸡金") == "维修基金"
+    assert fix("事业费") == "事业费"  # different sound: untouched
+
+
+def test_alias_replacer_longest_first_and_canonical_kept():
+    rep = AliasReplacer({"维修基金": "专项维修资金", "维修资金": "专项维修资金", "业委会": "业主委员会"},
+                        {"专项维修资金", "业主委员会"})
+    assert rep("维修基金咋用") == "专项维修资金咋用"
+    assert rep("专项维修资金") == "专项维修资金"  # not 专项专项维修资金
+    assert rep("业委会") == "业主委员会"
+
+
+def test_synonyms_apply_on_both_sides(kb):
+    a = kb.analyzer
+    assert a.tokens("业委会换届") == a.tokens("业主委员会换届")
+    assert a.tokens("维修基金") == a.tokens("专项维修资金") == a.tokens("维修资金")
+    assert a.tokens("物业废") == a.tokens("物业费")  # typo table
+    assert a.tokens("業委會") == a.tokens("业主委员会")
+
+
+def test_stop_words_and_numbers_dropped(kb):
+    tokens = kb.analyzer.tokens("你好，我想问一下我家九十平的物业费到底怎么交啊")
+    assert "物业费" in tokens and "交" in tokens
+    for dropped in ("你好", "我", "的", "啊", "九十", "怎么", "到底"):
+        assert dropped not in tokens
+
+
+def test_pinyin_bigrams_match_homophones(kb):
+    a, b = kb.analyzer.analyze("物业费"), kb.analyzer.analyze("无业费")
+    assert set(a.grams) & set(b.grams)
