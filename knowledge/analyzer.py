@@ -1,0 +1,99 @@
+"""Turning text into index terms: normalise, segment with jieba, and derive pinyin terms.
+
+One pristine jieba dictionary is loaded per process (the ~0.6 s cost) and copied into a dedicated
+`jieba.Tokenizer` per knowledge base, so a knowledge base's user dictionary never leaks into another
+and reloading does not pay the dictionary load again.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+
+import jieba
+
+from .loader import Resources
+from .normalize import (
+    STOPWORDS,
+    AliasReplacer,
+    HomophoneCorrector,
+    char_pinyin,
+    is_cjk,
+    normalize_chars,
+    split_segments,
+    strip_greetings,
+)
+
+jieba.setLogLevel(logging.WARNING)
+
+# Bare numbers and amounts (九十平, 八年, 3个) are details of a question, not its topic.
+_NUMERAL_RE = re.compile(r"^[0-9零〇一二两三四五六七八九十百千万.]+[年月天日个平米块元次届周号回层楼岁户]?$")
+
+_base_lock = threading.Lock()
+_base_tokenizer: jieba.Tokenizer | None = None
+
+
+def _pristine_tokenizer() -> jieba.Tokenizer:
+    global _base_tokenizer
+    with _base_lock:
+        if _base_tokenizer is None:
+            tk = jieba.Tokenizer()
+            tk.initialize()
+            _base_tokenizer = tk
+        return _base_tokenizer
+
+
+def new_tokenizer(words: list[tuple[str, int | None, str | None]] = ()) -> jieba.Tokenizer:
+    """A fresh tokenizer sharing nothing mutable with others, with `words` added."""
+    base = _pristine_tokenizer()
+    tk = jieba.Tokenizer()
+    tk.FREQ = dict(base.FREQ)
+    tk.total = base.total
+    tk.initialized = True
+    for word, freq, tag in words:
+        tk.add_word(normalize_chars(word), freq, tag)
+    return tk
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Index terms of one text: word tokens and pinyin bigrams (for homophones and split words)."""
+
+    tokens: tuple[str, ...]
+    grams: tuple[str, ...]
+
+
+class Analyzer:
+    """The text pipeline used on both sides of the match."""
+
+    def __init__(self, resources: Resources):
+        self.aliases = AliasReplacer(resources.aliases, resources.canonicals)
+        terms = set(resources.aliases) | set(resources.canonicals) | {w for w, _, _ in resources.userwords}
+        self.corrector = HomophoneCorrector(terms)
+        words = list(resources.userwords)
+        words += [(c, None, None) for c in resources.canonicals if len(c) > 1]
+        self.tokenizer = new_tokenizer(words)
+
+    def normalize(self, text: str) -> list[str]:
+        """Normalised segments (punctuation-free runs) with typos corrected and aliases canonicalised."""
+        text = strip_greetings(normalize_chars(text))
+        return [self.aliases(self.corrector(seg)) for seg in split_segments(text)]
+
+    def tokens(self, text: str) -> list[str]:
+        out: list[str] = []
+        for seg in self.normalize(text):
+            for tok in self.tokenizer.cut(seg, HMM=False):
+                if tok and tok not in STOPWORDS and not tok.isspace() and not _NUMERAL_RE.match(tok):
+                    out.append(tok)
+        return out
+
+    def analyze(self, text: str) -> Analysis:
+        tokens = self.tokens(text)
+        return Analysis(tuple(tokens), tuple(pinyin_bigrams(tokens)))
+
+
+def pinyin_bigrams(tokens: list[str]) -> list[str]:
+    """Bigrams of the fuzzy pinyin of consecutive CJK characters of the content tokens."""
+    sounds = [char_pinyin(ch) for tok in tokens for ch in tok if is_cjk(ch)]
+    return [f"{a}_{b}" for a, b in zip(sounds, sounds[1:])]
