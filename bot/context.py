@@ -40,6 +40,7 @@ class Context:
     services: Services
     now: datetime
     match: re.Match[str] | None = None
+    erased: bool = False  # the resident's data was erased: keep nothing about them from this message
 
     @property
     def text(self) -> str:

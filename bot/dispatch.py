@@ -16,6 +16,7 @@ from typing import Sequence
 from sqlalchemy.exc import IntegrityError, OperationalError, DBAPIError
 
 from bot.context import Context, Services
+from bot.delivery.inbound import note_inbound
 from bot.conversation import ConversationState
 from bot.router import Router, route
 from bot.types import UNHANDLED, InboundMessage, Reply
@@ -72,6 +73,14 @@ class _Held:
             del locks._locks[self.openid]
 
 
+class _HandlerFailed(Exception):
+    """A handler raised: its transaction is rolled back and the resident gets ERROR_REPLY."""
+
+
+class _Duplicate(Exception):
+    """The claim row already exists: another delivery of the same message committed first."""
+
+
 class Dispatcher:
     def __init__(self, services: Services, routers: Sequence[Router]):
         self.services = services
@@ -80,55 +89,63 @@ class Dispatcher:
 
     async def feed(self, message: InboundMessage, delivery: Delivery | None = None) -> Outcome:
         delivery = delivery or Delivery()
+        check_first = False
         async with self.locks.hold(message.openid):
             for attempt in range(DB_ATTEMPTS):
                 try:
-                    return await self._process(message, delivery)
-                except IntegrityError:
-                    # Another worker committed the same message between our check and our claim: read its reply.
-                    log.info("duplicate delivery raced on another worker", extra={"openid": message.openid})
-                    continue
+                    return await self._process(message, delivery, check_first)
+                except _Duplicate:
+                    # Another worker committed the same message meanwhile: answer with its reply.
+                    log.info("duplicate delivery raced on another worker")
+                    check_first = True
+                except _HandlerFailed:
+                    return Outcome(ERROR_REPLY)
                 except (OperationalError, DBAPIError, OSError) as exc:  # busy, locked or unreachable
                     log.warning("database busy (attempt %d): %s", attempt + 1, type(exc).__name__)
+                    check_first = True
                     await asyncio.sleep(0.05 * 2**attempt)
             return Outcome(BUSY_REPLY)
 
-    async def _process(self, message: InboundMessage, delivery: Delivery) -> Outcome:
+    async def _process(self, message: InboundMessage, delivery: Delivery, check_first: bool) -> Outcome:
+        """One transaction. The claim row is written last, with the reply: if another delivery of the same
+        message committed first, its insert fails and everything this one did is rolled back."""
         services = self.services
         now = services.clock()
         async with services.db.transaction() as session:
-            seen = await processed.find(session, message.dedupe_key)
-            if seen is not None:
-                stored = Reply.from_dict(seen.reply)
-                return Outcome(Reply(silent=True) if seen.pushed else stored, duplicate=True)
-            claim = await processed.claim(session, message.dedupe_key, message.openid, now)
-            resident = await residents.get_or_create(session, message.openid, now)
+            if check_first or message.event == "unsubscribe":
+                seen = await processed.find(session, message.dedupe_key)
+                if seen is not None:
+                    stored = Reply.from_dict(seen.reply)
+                    return Outcome(Reply(silent=True) if seen.pushed else stored, duplicate=True)
+            resident, row = await residents.with_conversation(session, message.openid, now)
             if message.kind != "event" or message.event in ("click", "scan", "subscribe", "subscribe_scan"):
                 resident.last_message_at = now
-            row = await conversations.load(session, message.openid, now)
+            await note_inbound(session, resident, message, now)
             state = ConversationState(row.state, dict(row.data)) if row else ConversationState()
             ctx = Context(message, session, resident, state, services, now)
             reply = await self._run_handlers(ctx)
-            if state.changed and message.event != "unsubscribe":
+            if state.changed and not ctx.erased:
                 await self._save_state(ctx)
-            claim.reply = reply.to_dict()
-            claim.pushed = delivery.late
+            await session.flush()
+            try:
+                await processed.record(
+                    session, message.dedupe_key, "" if ctx.erased else message.openid, now,
+                    None if ctx.erased else reply.to_dict(), pushed=delivery.late,
+                )
+            except IntegrityError:
+                raise _Duplicate() from None
         return Outcome(reply, push=delivery.late)
 
     async def _run_handlers(self, ctx: Context) -> Reply:
         try:
-            async with ctx.session.begin_nested():
-                result = await route(self.routers, ctx)
+            result = await route(self.routers, ctx)
         except asyncio.CancelledError:
             raise
-        except (OperationalError, IntegrityError):
+        except (OperationalError, DBAPIError, OSError):
             raise
         except Exception:
-            log.exception(
-                "handler failed", extra={"openid": ctx.message.openid, "msg_key": ctx.message.dedupe_key}
-            )
-            ctx.conversation.changed = False
-            return ERROR_REPLY
+            log.exception("handler failed", extra={"msg_key": ctx.message.dedupe_key})
+            raise _HandlerFailed() from None
         return result if result is not UNHANDLED else Reply(silent=True)
 
     async def _save_state(self, ctx: Context) -> None:

@@ -1,7 +1,8 @@
 """Engine and session factory for SQLite (embedded default) and PostgreSQL (scale path).
 
-SQLite gets WAL, a busy timeout, foreign keys and `BEGIN IMMEDIATE` for write transactions, so concurrent
-writers queue on the database lock instead of failing half-way; PostgreSQL gets a pooled asyncpg engine.
+SQLite gets WAL, foreign keys and `BEGIN IMMEDIATE` for every transaction, with its calls made inline on the
+event loop (`storage.sqlite_inline`); writers in one process queue on an asyncio lock shared per database file,
+writers in other processes are waited for with asyncio sleeps. PostgreSQL gets a pooled asyncpg engine.
 """
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from typing import AsyncIterator
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
+
+from storage import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -21,38 +26,64 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create an engine for `url`; makes the SQLite file's folder when needed."""
+def create_engine(url: str, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:
+    """Create an engine for `url`; makes the SQLite file's folder when needed. A read-only SQLite engine
+    opens deferred transactions, which in WAL mode run beside the writer and each other."""
     if is_sqlite(url):
-        return _sqlite_engine(url, echo)
+        return _sqlite_engine(url, echo, read_only)
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: str, echo: bool) -> AsyncEngine:
+def _sqlite_engine(url: str, echo: bool, read_only: bool = False) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "isolation_level": None}
+        url,
+        echo=echo,
+        async_creator=sqlite_inline.creator(database or ":memory:", SQLITE_BUSY_TIMEOUT_MS / 1000),
+        # Every unit of work ends its transaction itself; skipping the pool's extra ROLLBACK saves a thread hop
+        # while the write lock is held.
+        pool_reset_on_return=None,
     )
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every SQLite test
         cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # From here on SQLite must never sleep in its busy handler: calls run on the event loop's thread.
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn):  # pragma: no cover - exercised through every SQLite test
-        # Take the write lock up front: a deferred transaction that later writes can fail with
-        # "database is locked" instead of waiting its turn.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if read_only:
+            conn.exec_driver_sql("BEGIN")
+        else:
+            _begin_immediate(conn)
 
     return engine
+
+
+def _begin_immediate(conn) -> None:
+    """Take the write lock up front (a deferred transaction that later writes can fail half-way). When another
+    process holds it, wait with asyncio sleeps, so the event loop keeps serving meanwhile. In WAL mode this is
+    the only statement that can meet a busy database: reads never block and the lock holder commits freely."""
+    delay, waited = 0.001, 0.0
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or waited * 1000 >= SQLITE_BUSY_TIMEOUT_MS:
+                raise
+        await_only(asyncio.sleep(delay))
+        waited += delay
+        delay = min(delay * 2, 0.05)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -72,6 +103,32 @@ async def ping(engine: AsyncEngine) -> None:
         await conn.execute(text("SELECT 1"))
 
 
+_WRITE_LOCKS: dict[tuple[str, int], asyncio.Lock] = {}
+
+
+def _shared_write_lock(url: str) -> "_LoopLocal":
+    return _LoopLocal(str(Path(make_url(url).database or ":memory:").resolve()))
+
+
+class _LoopLocal:
+    """The asyncio lock for one database file in the running loop, shared by every `Database` on that file, so
+    two engines in one process (tests, tools) queue on each other instead of deadlocking the loop."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    async def __aenter__(self) -> None:
+        key = (self.path, id(asyncio.get_running_loop()))
+        lock = _WRITE_LOCKS.get(key)
+        if lock is None:
+            lock = _WRITE_LOCKS[key] = asyncio.Lock()
+        self._lock = lock
+        await lock.acquire()
+
+    async def __aexit__(self, *exc) -> None:
+        self._lock.release()
+
+
 class Database:
     """The engine, its session factory, and the unit of work every caller uses.
 
@@ -84,7 +141,9 @@ class Database:
         self.is_sqlite = is_sqlite(url)
         self.engine = create_engine(url, echo=echo)
         self.sessions = session_factory(self.engine)
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._write_lock = _shared_write_lock(url) if self.is_sqlite else None
+        self.read_engine = create_engine(url, echo=echo, read_only=True) if self.is_sqlite else self.engine
+        self.read_sessions = session_factory(self.read_engine)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -97,8 +156,20 @@ class Database:
             async with unit_of_work(self.sessions) as session:
                 yield session
 
+    @contextlib.asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction: on SQLite it takes no write lock and runs beside writers (WAL). Anything
+        written in it is rolled back."""
+        async with self.read_sessions() as session:
+            try:
+                yield session
+            finally:
+                await session.rollback()
+
     async def ping(self) -> None:
-        await ping(self.engine)
+        await ping(self.read_engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()

@@ -40,7 +40,8 @@ def build_router() -> Router:
 
     @router.event("unsubscribe")
     async def unfollowed(ctx: Context) -> Reply:
-        await residents.erase(ctx.session, ctx.message.openid, keep_dedupe_key=ctx.message.dedupe_key)
+        await residents.erase(ctx.session, ctx.message.openid)
+        ctx.erased = True
         return SILENT
 
     @router.words(*BIND_WORDS)
@@ -132,7 +133,8 @@ def build_router() -> Router:
     async def erase_confirmed(ctx: Context) -> Reply:
         if ctx.text != "确认删除":
             return Reply("如确需删除，请回复「确认删除」四个字；回复「取消」放弃。")
-        await residents.erase(ctx.session, ctx.message.openid, keep_dedupe_key=ctx.message.dedupe_key)
+        await residents.erase(ctx.session, ctx.message.openid)
+        ctx.erased = True
         ctx.conversation.clear()
         return Reply("您的个人信息已全部删除。如需再次使用，回复「绑定」重新绑定社区即可。")
 

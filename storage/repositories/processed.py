@@ -13,12 +13,13 @@ async def find(session: AsyncSession, dedupe_key: str) -> ProcessedMessage | Non
     return await session.scalar(select(ProcessedMessage).where(ProcessedMessage.dedupe_key == dedupe_key))
 
 
-async def claim(session: AsyncSession, dedupe_key: str, openid: str, now: datetime) -> ProcessedMessage:
-    """Insert the row now (flush), so a concurrent duplicate on another worker waits or fails here."""
-    row = ProcessedMessage(dedupe_key=dedupe_key, openid=openid, received_at=now)
-    session.add(row)
+async def record(
+    session: AsyncSession, dedupe_key: str, openid: str, now: datetime, reply: dict | None, *, pushed: bool
+) -> None:
+    """Insert the row (flushed at once): raises IntegrityError when the same message was recorded already,
+    which on PostgreSQL waits for a concurrent transaction holding the same key to finish first."""
+    session.add(ProcessedMessage(dedupe_key=dedupe_key, openid=openid, received_at=now, reply=reply, pushed=pushed))
     await session.flush()
-    return row
 
 
 async def prune(session: AsyncSession, older_than: datetime) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -28,6 +28,26 @@ async def get_or_create(session: AsyncSession, openid: str, now: datetime) -> Re
         resident = await get(session, openid)
         assert resident is not None
     return resident
+
+
+async def with_conversation(
+    session: AsyncSession, openid: str, now: datetime
+) -> tuple[Resident, Conversation | None]:
+    """The resident (created on first contact) and their live conversation, in one query."""
+    stmt = (
+        select(Resident, Conversation)
+        .outerjoin(Conversation, Conversation.openid == Resident.openid)
+        .where(Resident.openid == openid)
+    )
+    found = (await session.execute(stmt)).first()
+    if found is None:
+        resident = await get_or_create(session, openid, now)
+        return resident, await session.get(Conversation, openid)
+    resident, conversation = found
+    if conversation is not None and conversation.expires_at <= now:
+        await session.delete(conversation)
+        conversation = None
+    return resident, conversation
 
 
 async def load_profile(session: AsyncSession, resident_id: int) -> Resident:
@@ -64,22 +84,13 @@ def bind(
     resident.consent_at = now
 
 
-async def erase(session: AsyncSession, openid: str, *, keep_dedupe_key: str | None = None) -> bool:
+async def erase(session: AsyncSession, openid: str) -> bool:
     """Delete everything linli keeps about `openid` (WeChat requires this on unfollow).
 
     Tickets and votes reference residents through `Resident.ref` copies they keep themselves, so figures
-    stay true. The processed-message row of the current event is kept (so a retry stays a no-op) but
-    loses its link to the openid and its reply text.
+    stay true. The caller records the current message without the openid (`Context.erased`).
     """
-    result = await session.execute(delete(Resident).where(Resident.openid == openid))
     await session.execute(delete(Conversation).where(Conversation.openid == openid))
-    others = delete(ProcessedMessage).where(ProcessedMessage.openid == openid)
-    if keep_dedupe_key:
-        others = others.where(ProcessedMessage.dedupe_key != keep_dedupe_key)
-        await session.execute(
-            update(ProcessedMessage)
-            .where(ProcessedMessage.dedupe_key == keep_dedupe_key)
-            .values(openid="", reply=None)
-        )
-    await session.execute(others)
+    await session.execute(delete(ProcessedMessage).where(ProcessedMessage.openid == openid))
+    result = await session.execute(delete(Resident).where(Resident.openid == openid))
     return (result.rowcount or 0) > 0
