@@ -32,9 +32,15 @@ PROCESSED_KEEP = timedelta(days=1)
 
 def feature_routers() -> list[Router]:
     """Every feature's router, in the order they are offered a message. The only list of features."""
-    from handlers import common, policy_qa, registration
+    from handlers import common, policy_qa, registration, subscriptions
 
-    return [common.build_router(), registration.build_router(), policy_qa.build_router(), common.fallback_router()]
+    return [
+        common.build_router(),
+        subscriptions.build_router(),
+        registration.build_router(),
+        policy_qa.build_router(),
+        common.fallback_router(),
+    ]
 
 
 def build_services(
@@ -52,11 +58,17 @@ def build_services(
     return services
 
 
+def console_plugins() -> list:
+    """Every feature's staff pages, API routes and dashboard panels (`console(registry)` functions)."""
+    return []
+
+
 def create_app(
     settings: Settings,
     *,
     services: Services | None = None,
     routers: Sequence[Router] | None = None,
+    plugins: Sequence | None = None,
 ) -> web.Application:
     services = services or build_services(settings)
     routers = list(routers) if routers is not None else feature_routers()
@@ -75,7 +87,22 @@ def create_app(
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.cleanup_ctx.append(_lifetime)
+    _mount_features(app, services, console_plugins() if plugins is None else list(plugins))
     return app
+
+
+def _mount_features(app: web.Application, services: Services, plugins: list) -> None:
+    """Each feature's web routes and background roles; the one place that knows them all."""
+    from bot.delivery.api import setup_routes as delivery_routes
+    from bot.delivery.config import DeliveryConfig
+    from bot.delivery.worker import background
+
+    from handlers import console
+
+    delivery_routes(app, services)
+    console.setup(app, services, plugins=plugins)
+    if DeliveryConfig.from_settings(services.settings).in_web:  # also validates LINLI_DELIVERY_* at start
+        app.cleanup_ctx.append(background(services))
 
 
 def _pusher(services: Services):

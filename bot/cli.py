@@ -212,9 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aes", action="store_true", help="使用安全模式（需设置 WECHAT_AES_KEY）")
     p.set_defaults(func=cmd_chat)
 
-    from knowledge.cli import add_subcommands
+    from bot.delivery.cli import add_subcommands as delivery_commands
+    from knowledge.cli import add_subcommands as knowledge_commands
 
-    add_subcommands(sub)
+    from handlers.console.cli import add_subcommands as staff_commands
+
+    knowledge_commands(sub)
+    delivery_commands(sub)
+    staff_commands(sub)
     return parser
 
 

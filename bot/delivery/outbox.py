@@ -1,0 +1,154 @@
+"""The outbox: how features hand messages to the delivery engine, and the broadcast's life cycle.
+
+Public API for features (call it inside your own unit of work, so the broadcast commits with your change):
+
+    from bot.delivery import Content, Scope, create_broadcast
+
+    broadcast = await create_broadcast(
+        session, category="notice",                      # notice / meeting / survey / ticket
+        scope=Scope("community", [community.id], roles=["owner"]),   # or Scope.residents([resident.id])
+        content=Content(text="…全文…", title="维修资金使用公示", summary="3号楼电梯更换", link="https://…"),
+        created_by="staff:wang", source=f"notice:{notice.id}", send_at=None)   # None = now; or an aware datetime
+
+Nothing is sent in the caller's transaction: a worker (`linli worker`) expands the scope into one delivery row per
+resident in batches, chooses each resident's channel, and sends at the configured pace. Statuses of a broadcast:
+`scheduled` (waiting for send_at) → `sending` → `done`; `paused` while WeChat's daily quota is used up (it resumes
+by itself after the reset); `cancelled`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, exists, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.channels import Content
+from bot.delivery.config import CATEGORIES
+from storage.delivery_models import Broadcast, Delivery
+from storage.repositories import deliveries
+
+LEVELS = ("all", "district", "street", "community", "estate")
+ROLES = ("owner", "tenant")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who receives it: a jurisdiction level with ids (`all` needs none), optional roles, or explicit residents."""
+
+    level: str = "all"
+    ids: list[int] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    residents: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of_residents(cls, resident_ids: list[int]) -> "Scope":
+        return cls("all", residents=list(resident_ids))
+
+    def check(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError("范围应为 " + " / ".join(LEVELS) + " 之一")
+        if self.level != "all" and not self.ids:
+            raise ValueError("按辖区发送时须指定至少一个辖区编号")
+        if any(r not in ROLES for r in self.roles):
+            raise ValueError("身份应为 owner（业主）或 tenant（租户）")
+
+    def as_json(self) -> dict:
+        return {"level": self.level, "ids": list(self.ids), "roles": list(self.roles),
+                "residents": list(self.residents)}
+
+
+async def create_broadcast(session: AsyncSession, *, category: str, scope: Scope, content: Content,
+                           created_by: str, source: str | None = None, send_at: datetime | None = None,
+                           now: datetime | None = None) -> Broadcast:
+    """Queue a broadcast (flushed, so `.id` is set). Raises ValueError (Chinese message) on bad input."""
+    if category not in CATEGORIES:
+        raise ValueError("类别应为 " + " / ".join(CATEGORIES) + " 之一")
+    scope.check()
+    if not content.text.strip():
+        raise ValueError("消息内容不能为空")
+    if send_at is not None and send_at.tzinfo is None:
+        raise ValueError("send_at 须带时区")
+    now = now or datetime.now(timezone.utc)
+    due = send_at is None or send_at <= now
+    broadcast = Broadcast(
+        category=category, source=source, scope=scope.as_json(), title=content.title, text=content.text,
+        summary=content.summary, link=content.link, created_by=created_by, created_at=now,
+        status="sending" if due else "scheduled", send_at=send_at or now, started_at=now if due else None,
+        expand_cursor=0, expanded=False)
+    session.add(broadcast)
+    await session.flush()
+    return broadcast
+
+
+def content_of(broadcast: Broadcast) -> Content:
+    return Content(broadcast.text, broadcast.title, broadcast.summary, broadcast.link)
+
+
+async def activate_due(session: AsyncSession, now: datetime) -> list[int]:
+    """Start scheduled broadcasts whose time has come and resume paused ones whose pause is over."""
+    due = or_(and_(Broadcast.status == "scheduled", Broadcast.send_at <= now),
+              and_(Broadcast.status == "paused", Broadcast.paused_until <= now))
+    ids = list(await session.scalars(select(Broadcast.id).where(due)))
+    if ids:
+        await session.execute(update(Broadcast).where(Broadcast.id.in_(ids), due).values(
+            status="sending", paused_until=None, pause_reason=None))
+        await session.execute(update(Broadcast).where(Broadcast.id.in_(ids), Broadcast.started_at.is_(None))
+                              .values(started_at=now))
+    return ids
+
+
+async def upcoming(session: AsyncSession) -> list[tuple[int, datetime]]:
+    """(id, when) of every broadcast waiting for a time: scheduled ones and paused ones."""
+    rows = await session.execute(select(Broadcast.id, Broadcast.status, Broadcast.send_at, Broadcast.paused_until)
+                                 .where(Broadcast.status.in_(("scheduled", "paused"))))
+    return [(i, send_at if status == "scheduled" else paused) for i, status, send_at, paused in rows
+            if (send_at if status == "scheduled" else paused) is not None]
+
+
+async def sending(session: AsyncSession) -> list[Broadcast]:
+    return list(await session.scalars(select(Broadcast).where(Broadcast.status == "sending").order_by(Broadcast.id)))
+
+
+async def pause(session: AsyncSession, broadcast_id: int, until: datetime, reason: str) -> None:
+    await session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "sending")
+                          .values(status="paused", paused_until=until, pause_reason=reason))
+
+
+async def finish_if_complete(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
+    left = exists().where(Delivery.broadcast_id == broadcast_id, Delivery.status.in_(deliveries.OPEN))
+    result = await session.execute(update(Broadcast).where(
+        Broadcast.id == broadcast_id, Broadcast.status == "sending", Broadcast.expanded == true(), ~left)
+        .values(status="done", finished_at=now))
+    return bool(result.rowcount)
+
+
+async def retry_failed(session: AsyncSession, broadcast_id: int, now: datetime) -> int:
+    """Re-queue the broadcast's failed deliveries; reopens a finished broadcast. Returns how many."""
+    count = await deliveries.requeue_failed(session, broadcast_id)
+    if count:
+        await session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "done")
+                              .values(status="sending", finished_at=None))
+    return count
+
+
+async def cancel(session: AsyncSession, broadcast_id: int) -> bool:
+    result = await session.execute(update(Broadcast).where(
+        Broadcast.id == broadcast_id, Broadcast.status.in_(("scheduled", "paused", "sending")))
+        .values(status="cancelled"))
+    return bool(result.rowcount)
+
+
+async def scope_from_codes(session: AsyncSession, level: str, codes: list[str], roles: list[str] | None = None
+                           ) -> Scope:
+    """A Scope from jurisdiction codes (as in the org files, e.g. community HX-YYL-YJ); ValueError if unknown."""
+    from storage.models import Community, District, Estate, Street
+
+    model = {"district": District, "street": Street, "community": Community, "estate": Estate}.get(level)
+    if level == "all" or model is None:
+        return Scope(level, [], list(roles or []))
+    found = dict((await session.execute(select(model.code, model.id).where(model.code.in_(codes)))).all())
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise ValueError("找不到这些辖区编码：" + "、".join(missing))
+    return Scope(level, [found[c] for c in codes], list(roles or []))

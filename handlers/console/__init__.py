@@ -1,0 +1,114 @@
+"""The staff console (server-rendered pages under /console/) and its JSON API (/api/v1/).
+
+`setup(app, services, plugins=[...])` mounts both as sub-applications of the linli app; each plugin is a
+feature's `console(registry)` function adding its nav items, pages, API routes, templates and dashboard panels.
+See docs/console.md for the building blocks (jurisdiction scope, `@require_staff`, CSRF, `audit`, templates,
+charts, the registry).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Callable, Iterable
+
+import yaml
+from aiohttp import web
+
+from bot.context import Services
+from handlers.console import api, api_admin, dashboard, pages_audit, pages_auth, pages_org, pages_residents
+from handlers.console import pages_staff
+from handlers.console.guard import authenticate_bearer, authenticate_cookie, guarded_middleware, is_guarded
+from handlers.console.registry import ConsoleRegistry, Route
+from handlers.console.render import build_environment, render
+from handlers.console.state import CONSOLE, ConsoleState
+from storage.repositories import staff as staff_repo
+
+log = logging.getLogger("linli.console")
+STATIC = Path(__file__).with_name("static")
+OPENAPI = Path(__file__).with_name("openapi.yaml")
+PRUNE_EVERY = 600.0
+Plugin = Callable[[ConsoleRegistry], None]
+
+__all__ = ["setup", "ConsoleRegistry", "CONSOLE"]
+
+
+def build_registry(plugins: Iterable[Plugin] = ()) -> ConsoleRegistry:
+    registry = ConsoleRegistry()
+    dashboard.register_builtin(registry)
+    registry.page("GET", "/", dashboard.dashboard_page)
+    for module in (pages_auth, pages_residents, pages_org, pages_staff, pages_audit, api, api_admin):
+        module.register(registry)
+    for plugin in plugins:
+        plugin(registry)
+    return registry
+
+
+def setup(app: web.Application, services: Services, *, plugins: Iterable[Plugin] = ()) -> ConsoleRegistry:
+    """Mount /console/ and /api/v1/ on `app`; returns the registry (for tests and introspection)."""
+    registry = build_registry(plugins)
+    settings = services.settings
+    state = ConsoleState(
+        services=services, registry=registry, templates=build_environment(registry.template_dirs),
+        secure_cookies=settings.base_url.startswith("https://"),
+        trust_proxy=settings.extra.get("LINLI_CONSOLE_TRUST_PROXY", "").lower() in ("1", "true", "yes"),
+        openapi=yaml.safe_load(OPENAPI.read_text(encoding="utf-8")),
+    )
+    console = web.Application(middlewares=[guarded_middleware(authenticate_cookie, _page_error, html=True)])
+    _mount(console, registry.pages)
+    console.router.add_static("/static", STATIC, append_version=True)
+    rest = web.Application(middlewares=[guarded_middleware(authenticate_bearer, api.api_error, html=False)])
+    _mount(rest, registry.api_routes)
+    for sub in (console, rest):
+        sub[CONSOLE] = state
+    app[CONSOLE] = state
+    app.router.add_get("/console", _to_console)
+    app.add_subapp("/console", console)
+    app.add_subapp("/api/v1", rest)
+    app.cleanup_ctx.append(_pruning(services))
+    return registry
+
+
+def _mount(sub: web.Application, routes: list[Route]) -> None:
+    for route in routes:
+        if not is_guarded(route.handler):
+            raise RuntimeError(f"console route {route.method} {route.path} lacks @require_staff or @public")
+        sub.router.add_route(route.method, route.path, route.handler, name=route.name)
+
+
+async def _to_console(request: web.Request) -> web.Response:
+    raise web.HTTPMovedPermanently("/console/")
+
+
+MESSAGES = {400: "请求有误，请检查后重试。", 401: "请先登录。", 403: "您无权访问该页面或该辖区的数据。",
+            404: "页面不存在，或不在您的辖区内。", 405: "不支持该操作。", 413: "上传的内容过大。"}
+
+
+async def _page_error(request: web.Request, exc: web.HTTPException) -> web.StreamResponse:
+    if exc.status == 401:
+        raise web.HTTPSeeOther("/console/login")
+    message = MESSAGES.get(exc.status, "服务器出了点问题，请稍后再试。")
+    if exc.status == 403 and exc.reason in ("csrf", "session"):
+        message = "页面已过期或登录已失效，请刷新页面（必要时重新登录）后再试。"
+    return render(request, "error.html", title="出错了", status=exc.status, message=message)
+
+
+def _pruning(services: Services):
+    async def lifetime(app: web.Application):
+        task = asyncio.create_task(_prune_loop(services), name="console-prune")
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return lifetime
+
+
+async def _prune_loop(services: Services) -> None:
+    """Forget expired sessions and old login attempts every few minutes."""
+    while True:
+        await asyncio.sleep(PRUNE_EVERY)
+        try:
+            async with services.db.transaction() as session:
+                await staff_repo.prune(session, services.clock())
+        except Exception:  # keep the loop alive; the next round retries
+            log.exception("console pruning failed")

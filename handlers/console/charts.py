@@ -1,0 +1,81 @@
+"""Inline SVG charts rendered on the server: no script, no external asset, readable on a 375-px phone.
+
+`bar_chart(rows)` draws horizontal bars (labels on the left, values on the right), which suits Chinese names
+on narrow screens; `line_chart(points)` draws a line over time. Both scale with the page (`viewBox`, width
+100 %), escape every label, and carry a text alternative for screen readers. Colours come from CSS classes
+(`chart-bar`, `chart-line`, ...) so the page's style sheet decides them.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from markupsafe import Markup, escape
+
+WIDTH = 340
+ROW = 26
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{value:.1f}%"
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return text + unit
+
+
+def bar_chart(rows: Sequence[tuple[str, float]], *, title: str = "", unit: str = "",
+              max_value: float | None = None, label_width: int = 96) -> Markup:
+    """Horizontal bars for (label, value) rows; `max_value` fixes the scale (e.g. 100 for percentages)."""
+    if not rows:
+        return Markup('<p class="muted">暂无数据</p>')
+    top = max_value or max((v for _, v in rows), default=0) or 1
+    bar_space = WIDTH - label_width - 60
+    height = ROW * len(rows) + 4
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+             f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet">']
+    if title:
+        parts.append(f"<title>{escape(title)}</title>")
+    for i, (label, value) in enumerate(rows):
+        y = i * ROW + 2
+        width = max(0.0, min(1.0, value / top)) * bar_space
+        short = label if len(label) <= 7 else label[:6] + "…"
+        parts.append(f'<text class="chart-label" x="{label_width - 6}" y="{y + 16}" text-anchor="end">'
+                     f"{escape(short)}<title>{escape(label)}</title></text>")
+        parts.append(f'<rect class="chart-track" x="{label_width}" y="{y + 4}" width="{bar_space}" height="16" '
+                     f'rx="3"/>')
+        parts.append(f'<rect class="chart-bar" x="{label_width}" y="{y + 4}" width="{width:.1f}" height="16" '
+                     f'rx="3"/>')
+        parts.append(f'<text class="chart-value" x="{label_width + bar_space + 6}" y="{y + 16}">'
+                     f"{escape(_fmt(value, unit))}</text>")
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def line_chart(points: Sequence[tuple[str, float]], *, title: str = "", unit: str = "") -> Markup:
+    """A line over (label, value) points in order, with the first, middle and last labels on the axis."""
+    if not points:
+        return Markup('<p class="muted">暂无数据</p>')
+    height, left, right, top_pad, bottom = 150, 34, 8, 10, 24
+    plot_w, plot_h = WIDTH - left - right, height - top_pad - bottom
+    peak = max(v for _, v in points) or 1
+    step = plot_w / max(1, len(points) - 1)
+    coords = [(left + i * step, top_pad + plot_h - v / peak * plot_h) for i, (_, v) in enumerate(points)]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+             f'aria-label="{escape(title)}">']
+    if title:
+        parts.append(f"<title>{escape(title)}</title>")
+    parts.append(f'<line class="chart-axis" x1="{left}" y1="{top_pad + plot_h}" x2="{WIDTH - right}" '
+                 f'y2="{top_pad + plot_h}"/>')
+    parts.append(f'<text class="chart-value" x="{left - 4}" y="{top_pad + 8}" text-anchor="end">'
+                 f"{escape(_fmt(peak, unit))}</text>")
+    parts.append(f'<text class="chart-value" x="{left - 4}" y="{top_pad + plot_h}" text-anchor="end">0</text>')
+    parts.append(f'<polyline class="chart-line" points="{path}"/>')
+    for (x, y), (label, value) in zip(coords, points):
+        parts.append(f'<circle class="chart-dot" cx="{x:.1f}" cy="{y:.1f}" r="2.5">'
+                     f"<title>{escape(label)}：{escape(_fmt(value, unit))}</title></circle>")
+    for i in sorted({0, len(points) // 2, len(points) - 1}):
+        anchor = "start" if i == 0 else "end" if i == len(points) - 1 else "middle"
+        parts.append(f'<text class="chart-label" x="{coords[i][0]:.1f}" y="{height - 6}" text-anchor="{anchor}">'
+                     f"{escape(points[i][0])}</text>")
+    parts.append("</svg>")
+    return Markup("".join(parts))

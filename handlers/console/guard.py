@@ -1,0 +1,237 @@
+"""Who is calling and may they: the console and API middlewares, `@require_staff`, `@public`.
+
+Every console page and API call runs inside one database transaction opened by the middleware
+(`db(request)`), after the caller is authenticated (session cookie for /console, `Authorization: Bearer` for
+/api/v1) and, for cookie sessions, after the CSRF token of every unsafe method is checked. Redirects commit;
+errors (4xx/5xx) roll back. A refused request (403) is recorded in the audit log as `denied`.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Awaitable, Callable
+
+import jinja2
+from aiohttp import web
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.console import security
+from handlers.console.authz import Scope, at_least, can_see_community, load_scope
+from handlers.console.state import SCOPE_SECONDS, ConsoleState, TTLCache, state_of
+from storage.models import Staff, StaffLevel
+from storage.repositories import audit as audit_repo
+from storage.repositories import staff as staff_repo
+
+log = logging.getLogger("linli.console")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class ConsoleUser:
+    """The authenticated staff member of this request."""
+
+    staff: Staff
+    scope: Scope
+    via: str  # "web" or "api"
+    session_row_id: int | None = None
+    csrf: str | None = None
+    flash: dict | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    templates: jinja2.Environment | None = field(default=None, repr=False)
+    cache: TTLCache | None = field(default=None, repr=False)
+
+    @property
+    def level(self) -> StaffLevel:
+        return self.staff.level
+
+    def fragment(self, template: str, **context) -> Markup:
+        """Render a template to an HTML fragment (for dashboard panels)."""
+        assert self.templates is not None
+        return Markup(self.templates.get_template(template).render(user=self, **context))
+
+    async def cached(self, name: str, seconds: float, compute: Callable[[], Awaitable]):
+        """`compute()`'s result shared by everyone with this jurisdiction for `seconds` (single-flight)."""
+        if self.cache is None:
+            return await compute()
+        return await self.cache.get_or_compute((name, self.scope.key), seconds, compute)
+
+
+USER = web.RequestKey("linli.console.user", ConsoleUser)
+DB = web.RequestKey("linli.console.db", AsyncSession)
+
+
+def current(request: web.Request) -> ConsoleUser:
+    return request[USER]
+
+
+def db(request: web.Request) -> AsyncSession:
+    """The request's unit of work (committed when the handler returns or redirects)."""
+    return request[DB]
+
+
+def public(handler: Handler) -> Handler:
+    """Mark a handler as reachable without login (login page, static files, the OpenAPI document)."""
+    handler.console_guard = "public"  # type: ignore[attr-defined]
+    return handler
+
+
+def require_staff(level: StaffLevel | None = None) -> Callable[[Handler], Handler]:
+    """Only staff at `level` or above (community < street < district < admin); any staff when None."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            user = request.get(USER)
+            if user is None:
+                raise web.HTTPUnauthorized()
+            if not at_least(user.level, level):
+                raise web.HTTPForbidden()
+            return await handler(request)
+
+        guarded.console_guard = level or "staff"  # type: ignore[attr-defined]
+        return guarded
+
+    return wrap
+
+
+def require_community(request: web.Request, community_id: int | None) -> None:
+    """Refuse (403) unless the caller's jurisdiction includes `community_id`."""
+    if not can_see_community(current(request).scope, community_id):
+        raise web.HTTPForbidden()
+
+
+def max_body(size: int) -> Callable[[Handler], Handler]:
+    """Allow a bigger request body than the app-wide cap on this route (file uploads). Put it outermost."""
+
+    def wrap(handler: Handler) -> Handler:
+        handler.console_max_body = size  # type: ignore[attr-defined]
+        return handler
+
+    return wrap
+
+
+def is_guarded(handler) -> bool:
+    return getattr(handler, "console_guard", None) is not None
+
+
+async def _scope(state: ConsoleState, session: AsyncSession, staff: Staff) -> Scope:
+    key = (staff.level.value, staff.district_id, staff.street_id, staff.community_id)
+    return await state.scopes.get_or_compute(key, SCOPE_SECONDS, lambda: load_scope(session, staff))
+
+
+def _is_public(request: web.Request) -> bool:
+    return getattr(request.match_info.handler, "console_guard", None) == "public" or isinstance(
+        request.match_info.route.resource, web.StaticResource)
+
+
+async def _run(request: web.Request, handler: Handler, state: ConsoleState, authenticate) -> web.StreamResponse:
+    redirect: web.HTTPException | None = None
+    async with state.services.db.transaction() as session:
+        request[DB] = session
+        user = await authenticate(request, session, state)
+        request[USER] = user
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status >= 400:
+                raise
+            redirect = exc  # commit, then redirect
+    raise redirect
+
+
+async def _audit_denied(request: web.Request, state: ConsoleState) -> None:
+    user: ConsoleUser | None = request.get(USER)
+    if user is None:
+        return
+    try:
+        async with state.services.db.transaction() as session:
+            await audit_repo.record(session, username=user.staff.username, staff_id=user.staff.id, action="denied",
+                                    target=f"{request.method} {request.path_qs}"[:256], via=user.via,
+                                    ip=security.client_ip(request, state.trust_proxy), at=state.services.clock())
+    except Exception:  # the refusal stands even if it cannot be recorded
+        log.exception("could not record a refused request")
+
+
+def _headers(response: web.StreamResponse, html: bool) -> None:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if html:
+        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
+                                    "style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
+                                    "form-action 'self'; base-uri 'none'; object-src 'none'")
+    if not response.headers.get("Cache-Control"):
+        response.headers["Cache-Control"] = "no-store"
+
+
+def guarded_middleware(authenticate, on_error, *, html: bool):
+    """Build a middleware: public routes pass; others are authenticated by `authenticate(request, session,
+    state)` (which raises when it refuses) and run in one transaction; errors are rendered by `on_error`."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        state = state_of(request)
+        limit = getattr(request.match_info.handler, "console_max_body", None)
+        if limit:
+            request = request.clone(client_max_size=limit)
+        try:
+            if _is_public(request):
+                response = await handler(request)
+            else:
+                response = await _run(request, handler, state, authenticate)
+        except web.HTTPException as exc:
+            if exc.status == 403:
+                await _audit_denied(request, state)
+            if exc.status < 400:
+                _headers(exc, html)
+                raise
+            response = await on_error(request, exc)
+        if not isinstance(request.match_info.route.resource, web.StaticResource):
+            _headers(response, html)
+        return response
+
+    return middleware
+
+
+async def authenticate_cookie(request: web.Request, session: AsyncSession, state: ConsoleState) -> ConsoleUser:
+    raw = request.cookies.get(security.COOKIE, "")
+    found = await staff_repo.session_with_staff(session, raw, state.services.clock(), security.SESSION_IDLE) \
+        if raw else None
+    if found is None:
+        if request.method in security.SAFE_METHODS:
+            raise web.HTTPSeeOther(_login_url(request))
+        raise web.HTTPForbidden(reason="session")
+    live, staff = found
+    session.expunge(staff)  # a plain snapshot: still readable after a rollback (error pages)
+    user = ConsoleUser(staff, await _scope(state, session, staff), "web", live.id, security.csrf_token(raw),
+                       now=state.services.clock(), templates=state.templates, cache=state.panels)
+    if request.method in security.SAFE_METHODS:
+        user.flash = staff_repo.pop_flash(live)
+    else:
+        given = request.headers.get("X-CSRF-Token")
+        if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            given = (await request.post()).get("_csrf")
+        if not security.tokens_match(user.csrf, given if isinstance(given, str) else None):
+            raise web.HTTPForbidden(reason="csrf")
+    return user
+
+
+async def authenticate_bearer(request: web.Request, session: AsyncSession, state: ConsoleState) -> ConsoleUser:
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    staff = None
+    if scheme.lower() == "bearer" and raw.strip():
+        staff = await staff_repo.staff_for_api_token(session, raw.strip(), state.services.clock())
+    if staff is None:
+        raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Bearer realm="linli"'})
+    session.expunge(staff)
+    return ConsoleUser(staff, await _scope(state, session, staff), "api", now=state.services.clock(),
+                       templates=state.templates, cache=state.panels)
+
+
+def _login_url(request: web.Request) -> str:
+    from urllib.parse import quote
+
+    return "/console/login?next=" + quote(request.path_qs, safe="")

@@ -1,0 +1,98 @@
+"""The extension points of the console: features add nav items, pages, API routes, templates and dashboard
+panels here, and `handlers.console.setup` mounts them all.
+
+A feature exposes `def console(registry: ConsoleRegistry) -> None` and the composition root passes it to
+`setup(app, services, plugins=[...])`. Every page and API handler must be wrapped in `@require_staff(...)`
+(or `@public`); `setup` refuses to start otherwise, so no route can forget its authorization check.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.console.authz import at_least
+from storage.models import StaffLevel
+
+if TYPE_CHECKING:
+    from handlers.console.guard import ConsoleUser
+
+PanelProvider = Callable[[AsyncSession, "ConsoleUser"], Awaitable["str | Markup | None"]]
+
+# Dashboard order reserved for the features that come later, so panels land where the issue lists them.
+SLOTS = {"tickets": 10, "rates": 20, "meetings": 30, "broadcasts": 40, "surveys": 50, "knowledge": 60,
+         "residents": 70, "activity": 80}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str  # absolute, e.g. "/console/notices"
+    level: StaffLevel | None = None  # minimum level that sees it
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A dashboard panel. `provider(session, user)` returns an HTML fragment (escape what you interpolate:
+    return `Markup` from a template), or None to hide the panel for this user. Results are cached per
+    jurisdiction for `cache_seconds` (0: never)."""
+
+    key: str
+    title: str
+    provider: PanelProvider
+    level: StaffLevel | None = None
+    order: int = 100
+    cache_seconds: float = 30.0
+    wide: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # relative to the mount point: "/notices" → /console/notices or /api/v1/notices
+    handler: Callable
+    name: str | None = None
+
+
+@dataclass
+class ConsoleRegistry:
+    nav_items: list[NavItem] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
+    pages: list[Route] = field(default_factory=list)
+    api_routes: list[Route] = field(default_factory=list)
+    template_dirs: list[Path] = field(default_factory=list)
+
+    def nav(self, label: str, path: str, *, level: StaffLevel | None = None, order: int = 100) -> None:
+        self.nav_items.append(NavItem(label, path, level, order))
+
+    def panel(self, key: str, title: str, *, level: StaffLevel | None = None, order: int = 100,
+              cache_seconds: float = 30.0, wide: bool = False) -> Callable[[PanelProvider], PanelProvider]:
+        """Decorator registering a dashboard panel provider."""
+        if any(p.key == key for p in self.panels):
+            raise ValueError(f"dashboard panel {key!r} registered twice")
+
+        def register(provider: PanelProvider) -> PanelProvider:
+            self.panels.append(Panel(key, title, provider, level, order, cache_seconds, wide))
+            return provider
+
+        return register
+
+    def page(self, method: str, path: str, handler: Callable, *, name: str | None = None) -> None:
+        self.pages.append(Route(method.upper(), path, handler, name))
+
+    def api(self, method: str, path: str, handler: Callable, *, name: str | None = None) -> None:
+        self.api_routes.append(Route(method.upper(), path, handler, name))
+
+    def templates(self, directory: str | Path) -> None:
+        """A folder of a feature's templates; name them `<feature>/...html` to avoid clashes."""
+        self.template_dirs.append(Path(directory))
+
+    def nav_for(self, level: StaffLevel) -> list[NavItem]:
+        return sorted((i for i in self.nav_items if at_least(level, i.level)), key=lambda i: (i.order, i.label))
+
+    def panels_for(self, level: StaffLevel) -> list[Panel]:
+        return sorted((p for p in self.panels if at_least(level, p.level)), key=lambda p: (p.order, p.key))

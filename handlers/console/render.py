@@ -1,0 +1,126 @@
+"""Server-rendered pages: the Jinja2 environment (autoescape on), `render`, flash messages, redirects,
+pagination and form errors.
+
+Templates extend `base.html` (Chinese, responsive, no external assets) and get `user`, `nav`, `csrf_token`,
+`flash`, `path` and the helpers `page_url`, `fmt_time`, `bar_chart`, `line_chart`. Macros for forms and
+pagination live in `_macros.html`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Generic, Sequence, TypeVar
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+from sqlalchemy import update
+
+from handlers.console import charts
+from handlers.console.guard import USER, ConsoleUser, current, db
+from handlers.console.state import state_of
+from storage.console_models import StaffSession
+
+TEMPLATES = Path(__file__).with_name("templates")
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+T = TypeVar("T")
+
+
+def build_environment(extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
+    loader = jinja2.FileSystemLoader([TEMPLATES, *extra_dirs])
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(bar_chart=charts.bar_chart, line_chart=charts.line_chart, fmt_time=fmt_time,
+                       percent=percent)
+    return env
+
+
+def fmt_time(value: datetime | None, with_time: bool = True) -> str:
+    if value is None:
+        return "—"
+    local = value.astimezone(LOCAL_TZ)
+    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def percent(part: float, whole: float | None) -> str:
+    return f"{part / whole * 100:.1f}%" if whole else "—"
+
+
+def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
+    state = state_of(request)
+    user: ConsoleUser | None = request.get(USER)
+    base = {
+        "user": user,
+        "nav": state.registry.nav_for(user.level) if user else [],
+        "csrf_token": user.csrf if user else context.pop("login_csrf", ""),
+        "flash": user.flash if user else None,
+        "path": request.path,
+        "page_url": lambda n: page_url(request, n),
+        "errors": {},
+    }
+    html = state.templates.get_template(template).render({**base, **context})
+    return web.Response(text=html, content_type="text/html", charset="utf-8", status=status)
+
+
+async def flash(request: web.Request, text: str, kind: str = "ok") -> None:
+    """Show `text` once on the next page this session loads (kind: ok | error | info)."""
+    user = current(request)
+    if user.session_row_id is not None:
+        await db(request).execute(update(StaffSession).where(StaffSession.id == user.session_row_id)
+                                  .values(flash={"kind": kind, "text": text}))
+
+
+def see_other(location: str) -> web.HTTPSeeOther:
+    """Redirect after a successful POST (raise it; the middleware commits first)."""
+    return web.HTTPSeeOther(location)
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+def page_number(request: web.Request) -> int:
+    try:
+        return max(1, min(int(request.query.get("page", "1")), 100_000))
+    except ValueError:
+        return 1
+
+
+def page_url(request: web.Request, number: int) -> str:
+    query = [(k, v) for k, v in request.query.items() if k != "page"] + [("page", str(number))]
+    return f"{request.path}?{urlencode(query)}"
+
+
+@dataclass
+class Form:
+    """Submitted values and per-field errors, for re-rendering a form with messages next to fields."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @classmethod
+    async def read(cls, request: web.Request, *names: str) -> "Form":
+        data = await request.post()
+        return cls({n: str(data.get(n, "")) if n.startswith("password") else str(data.get(n, "")).strip()
+                    for n in names})

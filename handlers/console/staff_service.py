@@ -1,0 +1,100 @@
+"""Staff-account operations shared by the console pages, the API and the command line: validation, creation,
+deactivation, password reset, API tokens. Each takes the caller's session and never commits."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Community, District, Staff, StaffLevel, Street
+from storage.orgimport import MIN_PASSWORD_LENGTH, USERNAME_RE
+from storage.passwords import hash_password
+from storage.repositories import staff as staff_repo
+
+
+class StaffError(ValueError):
+    """Invalid input; `errors` maps a field name to a Chinese message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("；".join(errors.values()))
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"密码至少 {MIN_PASSWORD_LENGTH} 位"
+    if len(password) > 128:
+        return "密码过长（最多 128 位）"
+    return None
+
+
+async def create_account(session: AsyncSession, *, username: str, display_name: str, level: str, node: str | None,
+                         password: str) -> Staff:
+    """Validate and create an account; raises StaffError listing every problem."""
+    errors: dict[str, str] = {}
+    username, display_name = username.strip(), display_name.strip()
+    if not USERNAME_RE.match(username):
+        errors["username"] = "用户名只能用字母、数字、点、下划线和连字符，最长 64 位"
+    elif await staff_repo.staff_by_username(session, username):
+        errors["username"] = "该用户名已被使用"
+    if not display_name or len(display_name) > 64:
+        errors["display_name"] = "请填写姓名（最长 64 字）"
+    try:
+        staff_level = StaffLevel(level)
+    except ValueError:
+        errors["level"] = "请选择级别"
+        staff_level = None
+    node_ids = None
+    if staff_level is not None:
+        node_ids = await staff_repo.resolve_node(session, staff_level, node)
+        if node_ids is None:
+            errors["node"] = f"请选择所属{staff_level.label}"
+    problem = password_problem(password)
+    if problem:
+        errors["password"] = problem
+    if errors:
+        raise StaffError(errors)
+    password_hash = await asyncio.to_thread(hash_password, password)
+    return await staff_repo.create_staff(session, username=username, display_name=display_name, level=staff_level,
+                                         node_ids=node_ids, password_hash=password_hash)
+
+
+async def reset_password(session: AsyncSession, staff: Staff, password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise StaffError({"password": problem})
+    await staff_repo.set_password(session, staff, await asyncio.to_thread(hash_password, password))
+
+
+async def node_choices(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:
+    """(code, name) of every node per level, for the "所属" select."""
+    async def pairs(model, *order):
+        return [(c, n) for c, n in (await session.execute(select(model.code, model.name).order_by(*order))).all()]
+
+    return {"district": await pairs(District, District.id), "street": await pairs(Street, Street.id),
+            "community": await pairs(Community, Community.id)}
+
+
+async def node_names(session: AsyncSession) -> dict[tuple[str, int], str]:
+    names: dict[tuple[str, int], str] = {}
+    for kind, model in (("district", District), ("street", Street), ("community", Community)):
+        for node_id, name in (await session.execute(select(model.id, model.name))).all():
+            names[(kind, node_id)] = name
+    return names
+
+
+def node_label(staff: Staff, names: dict[tuple[str, int], str]) -> str:
+    if staff.level is StaffLevel.admin:
+        return "全部辖区"
+    node_id = {StaffLevel.community: staff.community_id, StaffLevel.street: staff.street_id,
+               StaffLevel.district: staff.district_id}[staff.level]
+    return names.get((staff.level.value, node_id or 0), "（未指定）")
+
+
+async def new_token(session: AsyncSession, staff: Staff, label: str, now: datetime) -> str:
+    if not staff.active:
+        raise StaffError({"token": "账号已停用，不能创建令牌"})
+    _, raw = await staff_repo.create_api_token(session, staff.id, label.strip()[:64] or "API", now)
+    return raw

@@ -1,0 +1,72 @@
+"""The console API and the command line over the same figures."""
+from __future__ import annotations
+
+import argparse
+
+from aiohttp import web
+
+from bot.delivery.api import setup_routes
+from bot.delivery.cli import add_subcommands
+from bot.sandbox.faults import Fault
+from tests.conftest import in_thread
+
+
+async def test_api_create_show_list_retry(world, aiohttp_client):
+    await world.seed(6)
+    world.sb.state.users["o_r00002"].followed = False
+    app = web.Application()
+    setup_routes(app, world.services)
+    client = await aiohttp_client(app)
+    resp = await client.post("/api/v1/broadcasts", json={
+        "category": "notice", "scope": {"level": "community", "codes": ["HX-YYL-YJ"], "roles": ["owner"]},
+        "content": {"text": "停水通知：周六 9:00–12:00", "title": "停水通知"}, "created_by": "staff:li"})
+    assert resp.status == 201, await resp.text()
+    created = await resp.json()
+    assert created["status"] == "sending" and created["total"] == 0
+    world.sb.faults.add(Fault.from_json({"endpoint": "message/template/send", "errcode": 40037, "count": 1}))
+    await world.run()
+    shown = await (await client.get(f"/api/v1/broadcasts/{created['id']}")).json()
+    assert shown["counts"] == {"queued": 0, "sending": 0, "sent": 4, "failed": 1, "skipped": 1}
+    assert shown["reasons"]["skipped"] == {"not_following": 1}
+    assert shown["reasons"]["failed"] == {"errcode_40037": 1}
+    assert shown["status"] == "done" and shown["progress"] == 1.0 and shown["eta_seconds"] is None
+    listed = await (await client.get("/api/v1/broadcasts")).json()
+    assert [b["id"] for b in listed["broadcasts"]] == [created["id"]]
+    retried = await (await client.post(f"/api/v1/broadcasts/{created['id']}/retry-failed")).json()
+    assert retried == {"requeued": 1}
+    await world.run()
+    shown = await (await client.get(f"/api/v1/broadcasts/{created['id']}")).json()
+    assert shown["counts"]["sent"] == 5 and shown["status"] == "done"
+    assert (await client.get("/api/v1/broadcasts/999")).status == 404
+    bad = await client.post("/api/v1/broadcasts", json={"category": "party", "content": {"text": "x"}})
+    assert bad.status == 400 and "类别" in (await bad.json())["error"]
+    bad = await client.post("/api/v1/broadcasts", json={"category": "notice", "scope": {"level": "estate",
+                            "codes": ["NOPE"]}, "content": {"text": "x"}})
+    assert "NOPE" in (await bad.json())["error"]
+
+
+def _linli(*argv):
+    parser = argparse.ArgumentParser()
+    add_subcommands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return in_thread(args.func, args)
+
+
+async def test_cli_send_status_list_retry(world, monkeypatch, capsys):
+    monkeypatch.setenv("LINLI_DATABASE_URL", world.services.settings.database_url)
+    await world.seed(3)
+    assert _linli("broadcast", "send", "--category", "meeting", "--level", "street", "--codes", "HX-YYL",
+                  "--title", "联席会议纪要", "--text", "第三季度联席会议纪要") == 0
+    assert "群发 1 已创建（发送中）" in capsys.readouterr().out
+    await world.run(LINLI_DELIVERY_TEMPLATE_MEETING="TPL_MEETING")
+    assert _linli("broadcast", "status", "1", "--once") == 0
+    out = capsys.readouterr().out
+    assert "100.0%" in out and "已发送 3" in out and "已完成" in out
+    assert _linli("broadcast", "list") == 0
+    assert "联席会议纪要" in capsys.readouterr().out
+    assert _linli("broadcast", "retry-failed", "1") == 0
+    assert "没有失败的投递" in capsys.readouterr().out
+    assert _linli("broadcast", "status", "9") == 1
+    assert _linli("broadcast", "send", "--category", "notice", "--level", "community", "--codes", "XX",
+                  "--text", "x") == 1
+    assert "找不到这些辖区编码：XX" in capsys.readouterr().err
