@@ -52,7 +52,7 @@ def setup(app: web.Application, services: Services, *, plugins: Iterable[Plugin]
         services=services, registry=registry, templates=build_environment(registry.template_dirs),
         secure_cookies=settings.base_url.startswith("https://"),
         trust_proxy=settings.extra.get("LINLI_CONSOLE_TRUST_PROXY", "").lower() in ("1", "true", "yes"),
-        openapi=yaml.safe_load(OPENAPI.read_text(encoding="utf-8")),
+        openapi=_openapi(registry),
     )
     console = web.Application(middlewares=[guarded_middleware(authenticate_cookie, _page_error, html=True)])
     _mount(console, registry.pages)
@@ -67,6 +67,21 @@ def setup(app: web.Application, services: Services, *, plugins: Iterable[Plugin]
     app.add_subapp("/api/v1", rest)
     app.cleanup_ctx.append(_pruning(services))
     return registry
+
+
+def _openapi(registry: ConsoleRegistry) -> dict:
+    """The console's own spec plus every feature's fragment; a path or schema defined twice is an error."""
+    spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    for path in registry.openapi_files:
+        fragment = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for section, target in (("paths", spec.setdefault("paths", {})),
+                                ("schemas", spec.setdefault("components", {}).setdefault("schemas", {}))):
+            source = fragment.get(section) if section == "paths" else fragment.get("components", {}).get(section)
+            for key, value in (source or {}).items():
+                if key in target:
+                    raise RuntimeError(f"OpenAPI {section} {key!r} defined twice ({path})")
+                target[key] = value
+    return spec
 
 
 def _mount(sub: web.Application, routes: list[Route]) -> None:

@@ -65,6 +65,7 @@ class ConsoleRegistry:
     pages: list[Route] = field(default_factory=list)
     api_routes: list[Route] = field(default_factory=list)
     template_dirs: list[Path] = field(default_factory=list)
+    openapi_files: list[Path] = field(default_factory=list)
 
     def nav(self, label: str, path: str, *, level: StaffLevel | None = None, order: int = 100) -> None:
         self.nav_items.append(NavItem(label, path, level, order))
@@ -86,6 +87,10 @@ class ConsoleRegistry:
 
     def api(self, method: str, path: str, handler: Callable, *, name: str | None = None) -> None:
         self.api_routes.append(Route(method.upper(), path, handler, name))
+
+    def openapi(self, path: str | Path) -> None:
+        """A feature's OpenAPI fragment (its `paths` and `components.schemas`), merged into /api/v1/openapi.json."""
+        self.openapi_files.append(Path(path))
 
     def templates(self, directory: str | Path) -> None:
         """A folder of a feature's templates; name them `<feature>/...html` to avoid clashes."""
