@@ -58,6 +58,11 @@ def build_services(
     return services
 
 
+def feature_jobs() -> list:
+    """Every feature's periodic jobs (`bot.jobs.Job`), run by the deployment's one scheduler."""
+    return []
+
+
 def console_plugins() -> list:
     """Every feature's staff pages, API routes and dashboard panels (`console(registry)` functions)."""
     return []

@@ -14,6 +14,7 @@ cannot start anything twice.
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,11 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from bot.context import Services
 from bot.delivery import outbox
 from bot.delivery.sender import worker_id
+from bot.jobs import Job, run_job
 from storage.delivery_models import DeliveryLease
 
 log = logging.getLogger("linli.delivery.scheduler")
 
 SYNC_SECONDS = 10.0
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # cron-style feature jobs (e.g. "the 20th at 9:00") are in Tianjin time
 LEASE_SECONDS = 30.0
 LEASE_NAME = "scheduler"
 
@@ -65,8 +68,9 @@ class SchedulerLease:
 
 class BroadcastScheduler:
     def __init__(self, services: Services, *, on_activate=None, owner: str | None = None,
-                 sync_seconds: float = SYNC_SECONDS, lease_seconds: float = LEASE_SECONDS):
+                 sync_seconds: float = SYNC_SECONDS, lease_seconds: float = LEASE_SECONDS, jobs: list[Job] = ()):
         self.services = services
+        self.jobs = list(jobs)  # the features' periodic jobs (bot.jobs), run only while this process leads
         self.on_activate = on_activate  # called after broadcasts started (e.g. wake the local sender)
         self.lease = SchedulerLease(services, owner or worker_id(), lease_seconds)
         self.sync_seconds = sync_seconds
@@ -77,7 +81,14 @@ class BroadcastScheduler:
         self.aps.start()
         self.aps.add_job(self.sync, IntervalTrigger(seconds=self.sync_seconds), id="delivery-sync",
                          max_instances=1, coalesce=True)
+        for job in self.jobs:
+            self.aps.add_job(self._run_if_leader, job.trigger(LOCAL_TZ), args=[job], id=f"job-{job.name}",
+                             max_instances=1, coalesce=True, misfire_grace_time=None)
         await self.sync()
+
+    async def _run_if_leader(self, job: Job) -> None:
+        if self.leader:
+            await run_job(job, self.services)
 
     async def stop(self) -> None:
         self.aps.shutdown(wait=False)

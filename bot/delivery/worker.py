@@ -29,10 +29,16 @@ log = logging.getLogger("linli.delivery.worker")
 
 
 async def run(services: Services, *, until_idle: bool = False, stop: asyncio.Event | None = None,
-              scheduler: bool = True, config: DeliveryConfig | None = None) -> dict:
+              scheduler: bool = True, config: DeliveryConfig | None = None, jobs: list | None = None) -> dict:
+    """Send broadcasts; with `scheduler`, also compete for the scheduler lease and, while holding it, start
+    scheduled broadcasts and run the features' periodic `jobs` (default: `bot.app.feature_jobs()`)."""
     stop = stop or asyncio.Event()
     sender = Sender(services, config)
-    sched = BroadcastScheduler(services, on_activate=lambda _ids: sender.wake.set()) if scheduler else None
+    if jobs is None:
+        from bot.app import feature_jobs  # the composition root knows the features
+
+        jobs = feature_jobs()
+    sched = BroadcastScheduler(services, on_activate=lambda _ids: sender.wake.set(), jobs=jobs) if scheduler else None
     try:
         if sched is not None:
             await sched.start()
