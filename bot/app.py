@@ -65,7 +65,9 @@ def feature_jobs() -> list:
 
 def console_plugins() -> list:
     """Every feature's staff pages, API routes and dashboard panels (`console(registry)` functions)."""
-    return []
+    from handlers import broadcasts
+
+    return [broadcasts.console]
 
 
 def create_app(
@@ -98,13 +100,11 @@ def create_app(
 
 def _mount_features(app: web.Application, services: Services, plugins: list) -> None:
     """Each feature's web routes and background roles; the one place that knows them all."""
-    from bot.delivery.api import setup_routes as delivery_routes
     from bot.delivery.config import DeliveryConfig
     from bot.delivery.worker import background
 
     from handlers import console
 
-    delivery_routes(app, services)
     console.setup(app, services, plugins=plugins)
     if DeliveryConfig.from_settings(services.settings).in_web:  # also validates LINLI_DELIVERY_* at start
         app.cleanup_ctx.append(background(services))

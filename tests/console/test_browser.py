@@ -37,6 +37,16 @@ def _driver(width: int, height: int):
     return driver
 
 
+def _arrived(wait, url_part: str) -> None:
+    """The browser has navigated to a URL containing `url_part` and finished loading it."""
+    wait.until(lambda d: url_part in d.current_url and d.execute_script("return document.readyState") == "complete")
+
+
+def _main_text(wait) -> str:
+    """The text of <main>, read in one script call so a late re-render cannot leave a stale element behind."""
+    return wait.until(lambda d: d.execute_script("const m = document.querySelector('main'); return m && m.innerText"))
+
+
 def _session(base: str, username: str, width: int, height: int, shots: list[str]) -> dict:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -51,11 +61,9 @@ def _session(base: str, username: str, width: int, height: int, shots: list[str]
         driver.find_element(By.NAME, "username").send_keys(username)
         driver.find_element(By.NAME, "password").send_keys(PASSWORD)
         driver.save_screenshot(str(ARTIFACTS / f"{username}-{width}-login.png"))
-        old_main = driver.find_element(By.TAG_NAME, "main")
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        wait.until(ec.staleness_of(old_main))
-        wait.until(ec.url_contains("/console/residents"))
-        seen["residents"] = wait.until(ec.presence_of_element_located((By.TAG_NAME, "main"))).text
+        _arrived(wait, "/console/residents")
+        seen["residents"] = _main_text(wait)
         seen["overflow_residents"] = driver.execute_script("return document.documentElement.scrollWidth")
         driver.save_screenshot(str(ARTIFACTS / f"{username}-{width}-residents.png"))
         driver.get(base + "/console/")
@@ -67,11 +75,9 @@ def _session(base: str, username: str, width: int, height: int, shots: list[str]
         selects = driver.find_elements(By.NAME, "community")
         if selects:
             Select(selects[0]).select_by_index(1)
-            old_main = driver.find_element(By.TAG_NAME, "main")
             driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
-            wait.until(ec.staleness_of(old_main))
-            wait.until(ec.url_contains("community="))
-            seen["narrowed"] = wait.until(ec.presence_of_element_located((By.TAG_NAME, "main"))).text
+            _arrived(wait, "community=")
+            seen["narrowed"] = _main_text(wait)
             driver.save_screenshot(str(ARTIFACTS / f"{username}-{width}-dashboard-one-community.png"))
         driver.find_element(By.CSS_SELECTOR, "header form button").click()  # 退出
         wait.until(ec.url_contains("/console/login"))

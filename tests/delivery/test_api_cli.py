@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from aiohttp import web
+from sqlalchemy import select
 
-from bot.delivery.api import setup_routes
+from bot.app import create_app
 from bot.delivery.cli import add_subcommands
+from handlers import broadcasts
+from storage.models import Staff
+from storage.repositories import staff as staff_repo
 from bot.sandbox.faults import Fault
 from tests.conftest import in_thread
 
@@ -14,15 +17,30 @@ from tests.conftest import in_thread
 async def test_api_create_show_list_retry(world, aiohttp_client):
     await world.seed(6)
     world.sb.state.users["o_r00002"].followed = False
-    app = web.Application()
-    setup_routes(app, world.services)
-    client = await aiohttp_client(app)
+    app = create_app(world.services.settings, services=world.services, routers=[], plugins=[broadcasts.console])
+    tokens = {}
+    async with world.services.db.transaction() as session:
+        for staff in await session.scalars(select(Staff)):
+            _, tokens[staff.username] = await staff_repo.create_api_token(session, staff.id, "t", world.services.clock())
+    raw = await aiohttp_client(app)
+    client = _Authorized(raw, tokens["yijing"])  # the community worker of 谊景社区
+    assert (await raw.get("/api/v1/broadcasts")).status == 401
     resp = await client.post("/api/v1/broadcasts", json={
         "category": "notice", "scope": {"level": "community", "codes": ["HX-YYL-YJ"], "roles": ["owner"]},
-        "content": {"text": "停水通知：周六 9:00–12:00", "title": "停水通知"}, "created_by": "staff:li"})
+        "content": {"text": "停水通知：周六 9:00–12:00", "title": "停水通知"}})
     assert resp.status == 201, await resp.text()
     created = await resp.json()
-    assert created["status"] == "sending" and created["total"] == 0
+    assert created["status"] == "sending" and created["total"] == 0 and created["created_by"] == "staff:yijing"
+    # outside the jurisdiction: neither sending, nor seeing, nor retrying
+    other = _Authorized(raw, tokens["youyilu"])  # the street worker of 友谊路街道
+    assert (await client.post("/api/v1/broadcasts", json={
+        "category": "notice", "scope": {"level": "street", "codes": ["HX-MJ"]}, "content": {"text": "x"}})).status == 403
+    assert (await client.post("/api/v1/broadcasts", json={
+        "category": "notice", "scope": {"level": "all"}, "content": {"text": "全市"}})).status == 403
+    pingjiang = await _community_broadcast(world, "HX-YYL-PJ")
+    assert (await client.get(f"/api/v1/broadcasts/{pingjiang}")).status == 404
+    assert (await client.post(f"/api/v1/broadcasts/{pingjiang}/retry-failed")).status == 404
+    assert (await other.get(f"/api/v1/broadcasts/{pingjiang}")).status == 200  # the street sees both
     world.sb.faults.add(Fault.from_json({"endpoint": "message/template/send", "errcode": 40037, "count": 1}))
     await world.run()
     shown = await (await client.get(f"/api/v1/broadcasts/{created['id']}")).json()
@@ -31,18 +49,42 @@ async def test_api_create_show_list_retry(world, aiohttp_client):
     assert shown["reasons"]["failed"] == {"errcode_40037": 1}
     assert shown["status"] == "done" and shown["progress"] == 1.0 and shown["eta_seconds"] is None
     listed = await (await client.get("/api/v1/broadcasts")).json()
-    assert [b["id"] for b in listed["broadcasts"]] == [created["id"]]
+    assert [b["id"] for b in listed["broadcasts"]] == [created["id"]]  # not 平江's
     retried = await (await client.post(f"/api/v1/broadcasts/{created['id']}/retry-failed")).json()
     assert retried == {"requeued": 1}
     await world.run()
     shown = await (await client.get(f"/api/v1/broadcasts/{created['id']}")).json()
     assert shown["counts"]["sent"] == 5 and shown["status"] == "done"
     assert (await client.get("/api/v1/broadcasts/999")).status == 404
-    bad = await client.post("/api/v1/broadcasts", json={"category": "party", "content": {"text": "x"}})
-    assert bad.status == 400 and "类别" in (await bad.json())["error"]
+    bad = await client.post("/api/v1/broadcasts", json={"category": "party", "scope": {"level": "community",
+                            "codes": ["HX-YYL-YJ"]}, "content": {"text": "x"}})
+    assert bad.status == 422 and "类别" in (await bad.json())["message"]
     bad = await client.post("/api/v1/broadcasts", json={"category": "notice", "scope": {"level": "estate",
                             "codes": ["NOPE"]}, "content": {"text": "x"}})
-    assert "NOPE" in (await bad.json())["error"]
+    assert "NOPE" in (await bad.json())["message"]
+
+
+class _Authorized:
+    """A test client that sends one staff member's API token with every call."""
+
+    def __init__(self, client, token: str):
+        self.client, self.headers = client, {"Authorization": f"Bearer {token}"}
+
+    async def get(self, url):
+        return await self.client.get(url, headers=self.headers)
+
+    async def post(self, url, **kw):
+        return await self.client.post(url, headers=self.headers, **kw)
+
+
+async def _community_broadcast(world, code: str) -> int:
+    from bot.delivery import Content, outbox
+
+    async with world.services.db.transaction() as session:
+        scope = await outbox.scope_from_codes(session, "community", [code], None)
+        b = await outbox.create_broadcast(session, category="notice", scope=scope, content=Content("别处的通知"),
+                                          created_by="staff:pingjiang")
+        return b.id
 
 
 def _linli(*argv):

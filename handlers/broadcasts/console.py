@@ -1,0 +1,149 @@
+"""Console pages, dashboard panel and JSON API for broadcasts (the delivery engine's outbox).
+
+    GET  /api/v1/broadcasts                     newest first, only those inside the caller's jurisdiction
+    GET  /api/v1/broadcasts/{id}                 counts by status and reason, progress, rate, ETA
+    POST /api/v1/broadcasts                      send to a scope inside the jurisdiction (created_by = the caller)
+    POST /api/v1/broadcasts/{id}/retry-failed    re-queue failures
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.delivery import outbox, progress
+from bot.delivery.channels import Content
+from handlers.broadcasts.reach import communities_of, may_reach
+from handlers.console.api import json_error, json_response, read_json
+from handlers.console.audit import audit
+from handlers.console.guard import current, db, require_staff
+from handlers.console.registry import SLOTS
+from handlers.console.render import render
+from storage.delivery_models import Broadcast
+
+HERE = Path(__file__).parent
+RUNNING = ("scheduled", "sending", "paused")
+CATEGORY_LABELS = {"notice": "公示", "meeting": "会议纪要", "survey": "满意度调查", "ticket": "投诉进度"}
+STATUS_LABELS = {"scheduled": "待发送", "sending": "发送中", "paused": "已暂停", "done": "已完成",
+                 "cancelled": "已取消"}
+
+
+async def _visible(request: web.Request, limit: int, offset: int = 0, statuses=None) -> list[Broadcast]:
+    """Newest broadcasts the caller may see (filtered in pages of the outbox, newest first)."""
+    session, staff = db(request), current(request).scope
+    found: list[Broadcast] = []
+    cursor = None
+    while len(found) < offset + limit:
+        query = select(Broadcast).order_by(Broadcast.id.desc()).limit(200)
+        if cursor is not None:
+            query = query.where(Broadcast.id < cursor)
+        if statuses:
+            query = query.where(Broadcast.status.in_(statuses))
+        batch = list(await session.scalars(query))
+        if not batch:
+            break
+        for b in batch:
+            if may_reach(staff, await communities_of(session, b.scope)):
+                found.append(b)
+        cursor = batch[-1].id
+    return found[offset:offset + limit]
+
+
+async def _one(request: web.Request) -> Broadcast:
+    try:
+        broadcast = await db(request).get(Broadcast, int(request.match_info["broadcast_id"]))
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    if broadcast is None or not may_reach(current(request).scope, await communities_of(db(request), broadcast.scope)):
+        raise web.HTTPNotFound()  # outside the jurisdiction looks the same as absent
+    return broadcast
+
+
+@require_staff()
+async def api_list(request: web.Request) -> web.Response:
+    try:
+        limit = min(200, max(1, int(request.query.get("limit", 50))))
+        offset = max(0, int(request.query.get("offset", 0)))
+    except ValueError:
+        return json_error(400, "limit 和 offset 应为整数")
+    return json_response({"broadcasts": [progress.describe(b) for b in await _visible(request, limit, offset)]})
+
+
+@require_staff()
+async def api_one(request: web.Request) -> web.Response:
+    broadcast = await _one(request)
+    return json_response(await progress.report(db(request), broadcast.id, current(request).now))
+
+
+@require_staff()
+async def api_create(request: web.Request) -> web.Response:
+    body, user, session = await read_json(request), current(request), db(request)
+    try:
+        scope = await _scope(session, body.get("scope") or {})
+        communities = await communities_of(session, scope.as_json())
+        if not may_reach(user.scope, communities):
+            return json_error(403, "只能向本辖区的居民群发")
+        c = body.get("content") or {}
+        send_at = datetime.fromisoformat(body["send_at"]) if body.get("send_at") else None
+        broadcast = await outbox.create_broadcast(
+            session, category=str(body.get("category") or ""), scope=scope,
+            content=Content(str(c.get("text") or ""), c.get("title"), c.get("summary"), c.get("link")),
+            created_by=f"staff:{user.staff.username}"[:64], send_at=send_at, now=user.now)
+    except (ValueError, TypeError, KeyError) as exc:
+        return json_error(422, f"群发内容有误：{exc}")
+    await audit(session, user, "broadcast.create", f"群发 {broadcast.id}", request)
+    return json_response(await progress.report(session, broadcast.id, user.now), 201)
+
+
+async def _scope(session, raw: dict) -> outbox.Scope:
+    if raw.get("codes"):
+        return await outbox.scope_from_codes(session, raw.get("level", "all"), list(raw["codes"]), raw.get("roles"))
+    return outbox.Scope(raw.get("level", "all"), [int(i) for i in raw.get("ids") or []],
+                        list(raw.get("roles") or []), [int(i) for i in raw.get("residents") or []])
+
+
+@require_staff()
+async def api_retry(request: web.Request) -> web.Response:
+    broadcast, user = await _one(request), current(request)
+    count = await outbox.retry_failed(db(request), broadcast.id, user.now)
+    await audit(db(request), user, "broadcast.retry", f"群发 {broadcast.id}", request)
+    return json_response({"requeued": count})
+
+
+@require_staff()
+async def list_page(request: web.Request) -> web.Response:
+    rows = [progress.describe(b) for b in await _visible(request, 50)]
+    return render(request, "broadcasts/list.html", title="群发", rows=rows, categories=CATEGORY_LABELS,
+                  statuses=STATUS_LABELS)
+
+
+@require_staff()
+async def detail_page(request: web.Request) -> web.Response:
+    broadcast = await _one(request)
+    rep = await progress.report(db(request), broadcast.id, current(request).now)
+    return render(request, "broadcasts/detail.html", title=f"群发 {broadcast.id}", b=broadcast, rep=rep,
+                  categories=CATEGORY_LABELS, statuses=STATUS_LABELS)
+
+
+def console(registry) -> None:
+    registry.templates(HERE / "templates")
+    registry.openapi(HERE / "openapi.yaml")
+    registry.nav("群发", "/console/broadcasts", order=60)
+    registry.page("GET", "/broadcasts", list_page)
+    registry.page("GET", "/broadcasts/{broadcast_id}", detail_page)
+    registry.api("GET", "/broadcasts", api_list)
+    registry.api("POST", "/broadcasts", api_create)
+    registry.api("GET", "/broadcasts/{broadcast_id}", api_one)
+    registry.api("POST", "/broadcasts/{broadcast_id}/retry-failed", api_retry)
+
+    @registry.panel("broadcasts", "正在进行的群发", order=SLOTS["broadcasts"], cache_seconds=10)
+    async def running(session, user):
+        rows = []
+        query = select(Broadcast).where(Broadcast.status.in_(RUNNING)).order_by(Broadcast.id.desc()).limit(50)
+        for b in await session.scalars(query):
+            if may_reach(user.scope, await communities_of(session, b.scope)):
+                rows.append(await progress.report(session, b.id, user.now))
+        return user.fragment("broadcasts/panel.html", rows=rows[:10], categories=CATEGORY_LABELS,
+                             statuses=STATUS_LABELS) if rows else None
