@@ -14,7 +14,8 @@ from typing import Any, Mapping
 from xml.parsers.expat import ExpatError
 
 import xmltodict
-from wechatpy import parse_message
+from wechatpy.events import EVENT_TYPES
+from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
@@ -132,10 +133,23 @@ def parse(text: str) -> InboundMessage:
     if not isinstance(fields.get("FromUserName"), str) or not isinstance(fields.get("MsgType"), str):
         raise ProtocolError(400, "FromUserName and MsgType are required")
     try:
-        parsed = parse_message(text)
-    except (ExpatError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        parsed = _typed(dict(fields))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ProtocolError(400, f"unparseable message: {type(exc).__name__}") from None
     return _to_inbound(parsed, fields)
+
+
+def _typed(fields: dict[str, Any]) -> Any:
+    """wechatpy's typed message for already-parsed fields (what `wechatpy.parse_message` does after parsing
+    the XML, which we have done once already with entities disabled)."""
+    msg_type = fields["MsgType"].lower()
+    if msg_type != "event":
+        return MESSAGE_TYPES.get(msg_type, UnknownMessage)(fields)
+    event = str(fields.get("Event") or "").lower()
+    key = fields.get("EventKey")
+    if event == "subscribe" and isinstance(key, str) and key.startswith("qrscene_"):
+        event, fields["Event"], fields["EventKey"] = "subscribe_scan", "subscribe_scan", key[len("qrscene_"):]
+    return EVENT_TYPES.get(event, UnknownMessage)(fields)
 
 
 def _to_inbound(parsed: Any, fields: dict[str, Any]) -> InboundMessage:

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from .analyzer import Analyzer
 from .loader import BUNDLED_DIR, load_entries, load_resources
 from .matcher import Matcher, MatchPolicy
 from .model import Answer, Entry
+
+
+RECENT_ANSWERS = 4096
 
 
 class KnowledgeBase:
@@ -20,6 +24,9 @@ class KnowledgeBase:
         self._by_id = {e.id: e for e in self.entries}
         self.analyzer = analyzer
         self.matcher = Matcher(self.entries, analyzer, policy)
+        # Residents ask the same short things again and again (你好, 物业费, 维修基金…); answers of an immutable
+        # knowledge base can be remembered. Bounded, per instance, so a reload starts afresh.
+        self._recent: OrderedDict[tuple[str, int], Answer] = OrderedDict()
 
     @classmethod
     def load(cls, directory: Path | str | None = None, policy: MatchPolicy | None = None) -> "KnowledgeBase":
