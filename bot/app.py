@@ -66,8 +66,9 @@ def feature_jobs() -> list:
 def console_plugins() -> list:
     """Every feature's staff pages, API routes and dashboard panels (`console(registry)` functions)."""
     from handlers import broadcasts
+    from handlers.policy_qa import console as policy_qa
 
-    return [broadcasts.console]
+    return [broadcasts.console, policy_qa.console]
 
 
 def create_app(
@@ -106,6 +107,10 @@ def _mount_features(app: web.Application, services: Services, plugins: list) -> 
     from handlers import console
 
     console.setup(app, services, plugins=plugins)
+    if services.knowledge is not None:
+        from handlers.policy_qa.reload import background as knowledge_reloads
+
+        app.cleanup_ctx.append(knowledge_reloads(services))
     if DeliveryConfig.from_settings(services.settings).in_web:  # also validates LINLI_DELIVERY_* at start
         app.cleanup_ctx.append(background(services))
 

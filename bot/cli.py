@@ -217,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from handlers.console.cli import add_subcommands as staff_commands
 
-    knowledge_commands(sub)
+    from handlers.policy_qa.cli import add_subcommands as kb_reload_command
+
+    kb_reload_command(knowledge_commands(sub))
     delivery_commands(sub)
     staff_commands(sub)
     return parser

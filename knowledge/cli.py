@@ -87,10 +87,12 @@ def _positive(value: str) -> int:
     return n
 
 
-def add_subcommands(subparsers) -> None:
-    """Add the `kb` command (with `ask` and `check`) to an argparse subparsers object."""
-    kb = subparsers.add_parser("kb", help="政策问答知识库：提问、校验", description="政策问答知识库：提问、校验")
-    sub = kb.add_subparsers(dest="kb_command", metavar="{ask,check}")
+def add_subcommands(subparsers):
+    """Add the `kb` command (with `ask` and `check`) to an argparse subparsers object; returns the `kb`
+    sub-command group, so the bot can add the commands that need a database (`kb reload`)."""
+    kb = subparsers.add_parser("kb", help="政策问答知识库：提问、校验、重新加载",
+                               description="政策问答知识库：提问、校验、重新加载")
+    sub = kb.add_subparsers(dest="kb_command", metavar="{ask,check,reload}")
     sub.required = True
 
     ask = sub.add_parser("ask", help="向知识库提问", description="向知识库提问；不给问题时从标准输入每行读一个问题。")
@@ -105,6 +107,7 @@ def add_subcommands(subparsers) -> None:
     check = sub.add_parser("check", help="校验知识库目录", description="校验知识库目录中的全部条目。")
     check.add_argument("directory", type=Path, metavar="DIR", help="知识库目录")
     check.set_defaults(func=cmd_check)
+    return sub
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,28 +1,77 @@
-"""Chat side of policy Q&A: answer, offer the top three, or say plainly that we do not know."""
+"""Chat side of policy Q&A: answer, offer the top three, or say plainly that we do not know; count what the
+knowledge base lacks, take 有用/没用 ratings, and hand a question to staff (转人工).
+
+Soft dialog states (the resident may simply move on; anything else is routed afresh):
+  qa.answered   {entry, question}   after an answer: 有用 / 没用 / 转人工
+  qa.pick       {ids, titles, question}  after three candidates: a number, or 转人工
+  qa.unanswered {question}          after "not found": 转人工
+  qa.human      {}                  after a bare 转人工: the next text is the question for staff
+"""
 from __future__ import annotations
 
 from bot.context import Context
 from bot.router import Router
 from bot.types import UNHANDLED, Reply
 from handlers.choices import numbered, pick
+from handlers.policy_qa import rules, service
+
+RATE_HINT = "这个回答有帮助吗？回复「有用」或「没用」；仍有疑问可回复「转人工」。"
 
 
 def build_router() -> Router:
-    router = Router("policy_qa", help_lines=["直接提问：例如「维修基金怎么用」「业委会怎么成立」"])
+    router = Router("policy_qa", help_lines=["直接提问：例如「维修基金怎么用」「业委会怎么成立」", "转人工：把问题交给社区工作人员答复"])
 
     @router.click("ASK")
     async def ask_button(ctx: Context) -> Reply:
         return Reply("请直接输入您的问题，例如「物业费收支要公示吗」「联席会议多久开一次」。")
 
+    @router.words(*rules.HUMAN)
+    async def human(ctx: Context) -> Reply:
+        ctx.conversation.enter("qa.human")
+        return Reply("请用一条消息写下您的问题，我们会转给社区工作人员，答复会推送给您。回复「取消」可放弃。")
+
+    @router.state("qa.human")
+    async def human_question(ctx: Context) -> Reply:
+        if len(ctx.text) < 4:
+            return Reply("问题太短了，请写清楚您想咨询的事情（至少 4 个字），或回复「取消」。")
+        return await _hand_over(ctx, ctx.text)
+
+    @router.state("qa.answered")
+    async def after_answer(ctx: Context):
+        data = ctx.conversation.data
+        if rules.is_word(ctx.text, rules.USEFUL + rules.USELESS):
+            useful = rules.is_word(ctx.text, rules.USEFUL)
+            await service.rate(ctx, data["entry"], useful)
+            ctx.conversation.clear()
+            if useful:
+                return Reply("谢谢您的反馈！")
+            return Reply("抱歉没能帮上忙，我们会改进这条回答。需要工作人员答复请回复「转人工」。")
+        if rules.is_word(ctx.text, rules.HUMAN):
+            return await _hand_over(ctx, data.get("question", ""))
+        ctx.conversation.clear()
+        return UNHANDLED
+
     @router.state("qa.pick")
-    async def picked(ctx: Context) -> Reply:
-        ids = ctx.conversation.data.get("ids", [])
-        index = pick(ctx.text, ctx.conversation.data.get("titles", []))
+    async def picked(ctx: Context):
+        data = ctx.conversation.data
+        if rules.is_word(ctx.text, rules.HUMAN):
+            return await _hand_over(ctx, data.get("question", ""))
+        index = pick(ctx.text, data.get("titles", []))
         ctx.conversation.clear()
         if index is None:
             return UNHANDLED  # the resident moved on: treat the message as a fresh one
-        entry = ctx.services.knowledge.current.get(ids[index])
-        return Reply(_render_entry(entry)) if entry else Reply("该条目已更新，请重新提问。")
+        entry = ctx.services.knowledge.current.get(data["ids"][index])
+        if entry is None:
+            return Reply("该条目已更新，请重新提问。")
+        ctx.conversation.enter("qa.answered", entry=entry.id, question=data.get("question", ""))
+        return Reply(f"{_render_entry(entry)}\n\n{RATE_HINT}")
+
+    @router.state("qa.unanswered")
+    async def unanswered(ctx: Context):
+        if rules.is_word(ctx.text, rules.HUMAN):
+            return await _hand_over(ctx, ctx.conversation.data.get("question", ""))
+        ctx.conversation.clear()
+        return UNHANDLED
 
     @router.text()
     async def question(ctx: Context) -> Reply:
@@ -34,17 +83,31 @@ def build_router() -> Router:
 async def _answer_question(ctx: Context) -> Reply:
     holder = ctx.services.knowledge
     if holder is None:
-        return Reply("政策问答暂不可用，请稍后再试。")
+        return Reply("政策问答暂不可用，请稍后再试，或回复「转人工」。")
     answer = holder.current.ask(ctx.text, top=3)
     if answer.outcome == "answer":
-        ctx.conversation.clear()
-        return Reply(_render_entry(answer.matches[0].entry))
+        entry = answer.matches[0].entry
+        ctx.conversation.enter("qa.answered", entry=entry.id, question=ctx.text)
+        return Reply(f"{_render_entry(entry)}\n\n{RATE_HINT}")
+    await service.record_gap(ctx, answer.outcome)
     if answer.outcome == "ambiguous":
         titles = [m.entry.title for m in answer.matches[:3]]
-        ctx.conversation.enter("qa.pick", ids=[m.entry.id for m in answer.matches[:3]], titles=titles)
-        return Reply(f"您想问的是哪一个？\n{numbered(titles)}\n请回复数字；都不是的话，换个说法再问一次。")
+        ctx.conversation.enter("qa.pick", ids=[m.entry.id for m in answer.matches[:3]], titles=titles,
+                               question=ctx.text)
+        return Reply(f"您想问的是哪一个？\n{numbered(titles)}\n请回复数字；都不是的话，换个说法再问，或回复「转人工」。")
+    ctx.conversation.enter("qa.unanswered", question=ctx.text)
+    return Reply("抱歉，暂时没有找到这个问题的答案。您可以换个说法再问；需要工作人员答复请回复「转人工」，"
+                 "回复「帮助」查看可以办理的事项。")
+
+
+async def _hand_over(ctx: Context, question: str) -> Reply:
+    if not question.strip():
+        ctx.conversation.enter("qa.human")
+        return Reply("请用一条消息写下您的问题，我们会转给社区工作人员。")
+    inquiry = await service.open_inquiry(ctx, question)
     ctx.conversation.clear()
-    return Reply("抱歉，暂时没有找到这个问题的答案。您可以换个说法再问，或回复「帮助」查看可以办理的事项。")
+    where = "社区工作人员" if ctx.resident.community_id else "工作人员（您尚未绑定社区，绑定后答复更快：回复「绑定」）"
+    return Reply(f"已将您的问题转给{where}，咨询编号 Q{inquiry.id}。工作时间内会尽快答复，答复将推送给您。")
 
 
 def _render_entry(entry) -> str:

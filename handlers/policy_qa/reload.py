@@ -1,0 +1,58 @@
+"""Hot reload in every running server: watch the knowledge-base generation in the database and swap in the
+new knowledge base (validated first; a bad one keeps the old) when `linli kb reload` or the console bumps it."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from bot.context import Services
+from knowledge import KnowledgeBaseError
+from storage.repositories import policy_qa as repo
+
+log = logging.getLogger("linli.policy_qa.reload")
+POLL_SECONDS = 10.0
+
+
+class ReloadWatcher:
+    def __init__(self, services: Services, poll: float = POLL_SECONDS):
+        self.services, self.poll = services, poll
+        self.seen: int | None = None
+
+    async def check(self) -> bool:
+        """Reload when the generation moved (or, at start, when a custom directory is configured)."""
+        async with self.services.db.reading() as session:
+            generation, directory = await repo.generation(session)
+        previous, self.seen = self.seen, generation
+        if previous is None and directory is None:  # at start the bundled knowledge base is already loaded
+            return False
+        if previous is not None and generation == previous:
+            return False
+        holder = self.services.knowledge
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, holder.reload, directory)
+        except KnowledgeBaseError as exc:
+            log.error("知识库重新加载失败，继续使用原知识库：%s", "；".join(exc.problems[:5]))
+            return False
+        log.info("知识库已重新加载（第 %d 版，%s，%d 条）", generation, directory or "内置", len(holder.current))
+        return True
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.check()
+            except Exception:  # database away: try again next round
+                log.exception("检查知识库版本失败")
+            await asyncio.sleep(self.poll)
+
+
+def background(services: Services):
+    async def ctx(app: web.Application):
+        watcher = ReloadWatcher(services)
+        task = asyncio.create_task(watcher.run(), name="kb-reload-watcher")
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return ctx

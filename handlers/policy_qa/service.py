@@ -1,0 +1,53 @@
+"""Policy Q&A rules with effects: count gaps, store ratings, open inquiries, answer them (pushing the answer to
+the resident through the delivery engine), and ask every server to reload the knowledge base."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.context import Context
+from bot.delivery import Content, Scope, create_broadcast
+from handlers.policy_qa.rules import question_key
+from knowledge import KnowledgeBase, KnowledgeBaseError
+from storage.policy_qa_models import Inquiry
+from storage.repositories import policy_qa as repo
+
+
+async def record_gap(ctx: Context, outcome: str) -> None:
+    key = question_key(ctx.text)
+    if key:
+        await repo.record_gap(ctx.session, key, ctx.text, outcome, ctx.resident.community_id, ctx.now)
+
+
+async def rate(ctx: Context, entry_id: str, useful: bool) -> None:
+    await repo.rate(ctx.session, entry_id, useful, ctx.now)
+
+
+async def open_inquiry(ctx: Context, question: str) -> Inquiry:
+    r = ctx.resident
+    return await repo.open_inquiry(ctx.session, resident_ref=r.ref, resident_id=r.id, community_id=r.community_id,
+                                   question=question, now=ctx.now)
+
+
+async def answer_inquiry(session: AsyncSession, inquiry: Inquiry, text: str, by: str, now: datetime) -> None:
+    """Record the answer and push it to the resident (if they still follow the account)."""
+    text = text.strip()
+    if not text:
+        raise ValueError("答复不能为空")
+    inquiry.status, inquiry.answer, inquiry.answered_by, inquiry.answered_at = "answered", text[:4000], by, now
+    if inquiry.resident_id is not None:
+        body = f"您咨询的问题（Q{inquiry.id}）：{inquiry.question[:60]}\n工作人员答复：{text}"
+        await create_broadcast(session, category="ticket", scope=Scope.of_residents([inquiry.resident_id]),
+                               content=Content(body, title="咨询答复", summary=text[:60]), created_by=by,
+                               source=f"inquiry:{inquiry.id}", now=now)
+
+
+async def request_reload(session: AsyncSession, directory: str | None, by: str, now: datetime) -> int:
+    """Validate the knowledge base at `directory` (None: bundled), then bump the generation every server
+    watches. Raises KnowledgeBaseError with the problems; nothing changes then."""
+    KnowledgeBase.load(directory)  # validate before anyone swaps
+    return await repo.request_reload(session, directory, by, now)
+
+
+__all__ = ["KnowledgeBaseError", "answer_inquiry", "open_inquiry", "rate", "record_gap", "request_reload"]

@@ -1,0 +1,87 @@
+"""Policy Q&A data: knowledge gaps with counts, answer ratings, inquiries for staff, the reload generation."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.policy_qa_models import Inquiry, KbGap, KbGeneration, KbRating
+
+
+async def record_gap(session: AsyncSession, key: str, example: str, outcome: str, community_id: int | None,
+                     now: datetime) -> None:
+    """Count one more asking of a question the knowledge base could not answer confidently."""
+    bumped = await session.execute(
+        update(KbGap).where(KbGap.question_key == key)
+        .values(count=KbGap.count + 1, last_asked=now, outcome=outcome, example=example[:500]))
+    if bumped.rowcount:
+        return
+    try:
+        async with session.begin_nested():
+            session.add(KbGap(question_key=key, example=example[:500], outcome=outcome, count=1,
+                              community_id=community_id, first_asked=now, last_asked=now))
+    except IntegrityError:  # another worker recorded it first
+        await session.execute(update(KbGap).where(KbGap.question_key == key).values(count=KbGap.count + 1))
+
+
+def gaps_query(open_only: bool = True) -> Select:
+    query = select(KbGap).order_by(KbGap.count.desc(), KbGap.last_asked.desc())
+    return query.where(KbGap.resolved_entry.is_(None)) if open_only else query
+
+
+async def resolve_gap(session: AsyncSession, gap_id: int, entry_id: str) -> bool:
+    done = await session.execute(update(KbGap).where(KbGap.id == gap_id).values(resolved_entry=entry_id[:100]))
+    return bool(done.rowcount)
+
+
+async def rate(session: AsyncSession, entry_id: str, useful: bool, now: datetime) -> None:
+    row = await session.get(KbRating, entry_id)
+    if row is None:
+        row = KbRating(entry_id=entry_id, useful=0, useless=0, updated_at=now)
+        session.add(row)
+    if useful:
+        row.useful += 1
+    else:
+        row.useless += 1
+    row.updated_at = now
+
+
+async def ratings(session: AsyncSession, limit: int = 50) -> list[KbRating]:
+    query = select(KbRating).order_by((KbRating.useless - KbRating.useful).desc(), KbRating.entry_id).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def open_inquiry(session: AsyncSession, *, resident_ref: str, resident_id: int | None,
+                       community_id: int | None, question: str, now: datetime) -> Inquiry:
+    inquiry = Inquiry(resident_ref=resident_ref, resident_id=resident_id, community_id=community_id,
+                      question=question[:2000], status="open", created_at=now)
+    session.add(inquiry)
+    await session.flush()
+    return inquiry
+
+
+def inquiries_query(status: str | None = "open") -> Select:
+    query = select(Inquiry).order_by(Inquiry.id.desc())
+    return query.where(Inquiry.status == status) if status else query
+
+
+async def request_reload(session: AsyncSession, directory: str | None, by: str, now: datetime) -> int:
+    row = await session.get(KbGeneration, 1)
+    if row is None:
+        row = KbGeneration(id=1, generation=0)
+        session.add(row)
+    row.generation = (row.generation or 0) + 1
+    row.directory, row.requested_by, row.requested_at = directory, by[:64], now
+    await session.flush()
+    return row.generation
+
+
+async def generation(session: AsyncSession) -> tuple[int, str | None]:
+    row = await session.get(KbGeneration, 1)
+    return (row.generation, row.directory) if row else (0, None)
+
+
+async def open_count(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(Inquiry).where(Inquiry.status == "open")) or 0

@@ -1,0 +1,118 @@
+"""Policy Q&A in chat: answers with ratings, candidates by number, gaps counted, questions handed to staff,
+answers pushed back, and hot reload across servers."""
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+from sqlalchemy import select
+
+from handlers.policy_qa import service
+from handlers.policy_qa.cli import add_subcommands as kb_reload
+from handlers.policy_qa.reload import ReloadWatcher
+from knowledge.cli import add_subcommands as kb_commands
+from storage.delivery_models import Broadcast
+from storage.policy_qa_models import Inquiry, KbGap, KbRating
+from tests.conftest import in_thread
+
+
+async def _rows(bot, model):
+    async with bot.services.db.transaction() as session:
+        return list(await session.scalars(select(model)))
+
+
+async def test_answer_then_rating(bot):
+    reply = await bot.say("o_qa1", "联席会议多久开一次")
+    assert "依据：" in reply and "有用" in reply
+    assert "谢谢" in await bot.say("o_qa1", "有用")
+    await bot.say("o_qa1", "联席会议多久开一次")
+    assert "抱歉没能帮上忙" in await bot.say("o_qa1", "没用")
+    [rating] = await _rows(bot, KbRating)
+    assert (rating.entry_id, rating.useful, rating.useless) == ("joint-meeting-frequency", 1, 1)
+
+
+async def test_candidates_by_number_and_moving_on(bot):
+    reply = await bot.say("o_qa2", "维修基金")
+    assert "您想问的是哪一个" in reply and "1." in reply
+    answer = await bot.say("o_qa2", "2")
+    assert "依据：" in answer
+    # after candidates, a new question is simply answered (the soft dialog ends)
+    await bot.say("o_qa2", "维修基金")
+    assert "依据：" in await bot.say("o_qa2", "联席会议多久开一次")
+    [gap] = await _rows(bot, KbGap)
+    assert (gap.outcome, gap.count) == ("ambiguous", 2)
+
+
+async def test_unknown_question_is_counted_and_handed_to_staff(bot):
+    for asked in ("今天天气怎么样", "今天天气怎么样？", "今天 天气 怎么样！"):
+        reply = await bot.say("o_qa3", asked)
+        assert "没有找到" in reply and "转人工" in reply
+    [gap] = await _rows(bot, KbGap)
+    assert gap.count == 3 and gap.outcome == "none"
+    handed = await bot.say("o_qa3", "转人工")
+    assert "咨询编号 Q" in handed
+    [inquiry] = await _rows(bot, Inquiry)
+    assert inquiry.question == "今天 天气 怎么样！" and inquiry.status == "open"
+    assert len(inquiry.resident_ref) == 32 and "o_qa3" not in inquiry.resident_ref
+
+
+async def test_bare_transfer_asks_for_the_question_then_staff_answer_is_pushed(bot):
+    assert "写下您的问题" in await bot.say("o_qa4", "转人工")
+    assert "太短" in await bot.say("o_qa4", "啊")
+    assert "咨询编号" in await bot.say("o_qa4", "我家楼上漏水物业不管怎么办")
+    async with bot.services.db.transaction() as session:
+        inquiry = await session.scalar(select(Inquiry))
+        await service.answer_inquiry(session, inquiry, "请先联系物业报修，三日内未处理可回复「投诉」。", "staff:yijing",
+                                     bot.services.clock())
+    [broadcast] = await _rows(bot, Broadcast)
+    assert broadcast.category == "ticket" and "工作人员答复" in broadcast.text
+    assert broadcast.scope["residents"] == [inquiry.resident_id]
+    [answered] = await _rows(bot, Inquiry)
+    assert answered.status == "answered" and answered.answered_by == "staff:yijing"
+
+
+def _kb_dir(tmp_path, answer: str):
+    (tmp_path / "kb").mkdir(exist_ok=True)
+    (tmp_path / "kb" / "local.yaml").write_text(textwrap.dedent(f"""\
+        - id: local-garbage-day
+          title: 小区哪天收大件垃圾？
+          questions: [大件垃圾什么时候收, 旧家具怎么扔]
+          keywords: [大件垃圾]
+          answer: {answer}
+          source: 本社区公告
+        """), encoding="utf-8")
+    return tmp_path / "kb"
+
+
+async def test_reload_swaps_the_knowledge_base_in_every_server(bot, tmp_path):
+    directory = _kb_dir(tmp_path, "每周六上午在北门收大件垃圾。")
+    watcher = ReloadWatcher(bot.services)
+    assert await watcher.check() is False  # at start: bundled, nothing to do
+    async with bot.services.db.transaction() as session:
+        await service.request_reload(session, str(directory), "test", bot.services.clock())
+    assert await watcher.check() is True
+    assert "每周六上午在北门" in await bot.say("o_qa5", "大件垃圾什么时候收")
+    assert await watcher.check() is False  # same generation: no second reload
+
+
+async def test_a_broken_knowledge_base_is_refused_and_the_old_one_stays(bot, tmp_path):
+    directory = _kb_dir(tmp_path, "''")
+    async with bot.services.db.transaction() as session:
+        try:
+            await service.request_reload(session, str(directory), "test", bot.services.clock())
+        except service.KnowledgeBaseError as exc:
+            assert any("answer" in p for p in exc.problems)
+        else:
+            raise AssertionError("a knowledge base with an empty answer was accepted")
+    assert "依据：" in await bot.say("o_qa6", "联席会议多久开一次")
+
+
+async def test_kb_reload_command(bot, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LINLI_DATABASE_URL", bot.services.settings.database_url)
+    parser = argparse.ArgumentParser()
+    kb_reload(kb_commands(parser.add_subparsers(dest="command")))
+    good = parser.parse_args(["kb", "reload", "--kb", str(_kb_dir(tmp_path, "每周六。"))])
+    assert in_thread(good.func, good) == 0 and "第 1 版" in capsys.readouterr().out
+    (tmp_path / "kb" / "bad.yaml").write_text("- id: x\n  title: t\n", encoding="utf-8")
+    bad = parser.parse_args(["kb", "reload", "--kb", str(tmp_path / "kb")])
+    assert in_thread(bad.func, bad) == 1 and "未重新加载" in capsys.readouterr().err
