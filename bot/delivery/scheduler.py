@@ -14,7 +14,6 @@ cannot start anything twice.
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,12 +26,13 @@ from bot.context import Services
 from bot.delivery import outbox
 from bot.delivery.sender import worker_id
 from bot.jobs import Job, run_job
+from bot.localtime import LOCAL_TZ
 from storage.delivery_models import DeliveryLease
 
 log = logging.getLogger("linli.delivery.scheduler")
 
 SYNC_SECONDS = 10.0
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # cron-style feature jobs (e.g. "the 20th at 9:00") are in Tianjin time
+# cron-style feature jobs (e.g. "the 20th at 9:00") are in Tianjin time: bot.localtime.LOCAL_TZ
 LEASE_SECONDS = 30.0
 LEASE_NAME = "scheduler"
 

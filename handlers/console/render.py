@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, Sequence, TypeVar
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import jinja2
+
+from bot.localtime import LOCAL_TZ, local_text  # noqa: F401  (LOCAL_TZ re-exported for pages)
 from aiohttp import web
 from sqlalchemy import update
 
@@ -24,7 +25,6 @@ from handlers.console.state import state_of
 from storage.console_models import StaffSession
 
 TEMPLATES = Path(__file__).with_name("templates")
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 T = TypeVar("T")
 
 
@@ -38,10 +38,7 @@ def build_environment(extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
 
 
 def fmt_time(value: datetime | None, with_time: bool = True) -> str:
-    if value is None:
-        return "—"
-    local = value.astimezone(LOCAL_TZ)
-    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+    return local_text(value, with_time)
 
 
 def percent(part: float, whole: float | None) -> str:

@@ -5,6 +5,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from bot.localtime import local_text
 from storage.models import Resident, ResidentRole
 
 ROLE_OPTIONS = (ResidentRole.owner, ResidentRole.tenant)
@@ -49,9 +50,9 @@ def describe(resident: Resident) -> str:
     if resident.role is not None:
         lines.append(f"身份：{resident.role.label}")
     if resident.bound_at is not None:
-        lines.append(f"绑定时间：{resident.bound_at.astimezone():%Y-%m-%d %H:%M}")
+        lines.append(f"绑定时间：{local_text(resident.bound_at)}")
     if resident.consent_at is not None:
-        lines.append(f"同意保存信息时间：{resident.consent_at.astimezone():%Y-%m-%d %H:%M}")
+        lines.append(f"同意保存信息时间：{local_text(resident.consent_at)}")
     lines.append("接收推送：" + ("是" if resident.subscribed else "否"))
     return "\n".join(lines)
 
