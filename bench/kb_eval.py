@@ -1,5 +1,8 @@
 """Evaluate the knowledge-base matcher against the development and held-out question sets.
 
+Splits (tests/data/kb_eval.yaml): `dev` is used for diagnosis and tuning; `heldout` and `heldout2` (the
+second written before the intent/vocabulary changes) are only reported — misses are never listed for them.
+
 Prints, for linli's matcher and for the plain-BM25-over-jieba baseline: top-1 accuracy and top-3 recall
 on in-scope questions, how often in-scope questions get a confident correct / confident wrong answer,
 the confident false-answer rate on out-of-scope questions, and p50/p99 time per question, for the

@@ -74,8 +74,9 @@ def main() -> int:
     base = kb.matcher.policy
     grid = {
         "gram_weight": [0.3, 0.5, 0.7],
-        "char_weight": [0.0, 0.2, 0.4],
+        "char_weight": [0.2, 0.4],
         "b": [0.3, 0.6],
+        "intent_weight": [0.0, 2.0, 3.0, 4.0],
     }
     results = []
     for values in itertools.product(*grid.values()):
@@ -87,15 +88,17 @@ def main() -> int:
         print(f"top1 {t1:.3f} top3 {t3:.3f}  {dict(zip(grid, values))}")
     m = kb.matcher
     print("current:", ranking(m, rows), base)
-    dec = decisions(m, rows)
     best = []
-    for nc, ac, mg in itertools.product([0.15, 0.2, 0.25, 0.3, 0.34], [0.4, 0.45, 0.5, 0.55, 0.6, 0.65],
-                                        [0.0, 0.05, 0.1, 0.15, 0.2]):
-        u, parts = utility(dec, nc, ac, mg)
-        best.append((u, (nc, ac, mg), parts))
+    for oov in (0.5, 0.75, 1.0):
+        mo = Matcher(kb.entries, kb.analyzer, replace(base, oov_factor=oov))
+        dec = decisions(mo, rows)
+        for nc, ac, mg in itertools.product([0.15, 0.2, 0.25, 0.3, 0.34], [0.4, 0.45, 0.5, 0.55, 0.6, 0.65],
+                                            [0.0, 0.05, 0.1, 0.15, 0.2]):
+            u, parts = utility(dec, nc, ac, mg)
+            best.append((u, (oov, nc, ac, mg), parts))
     best.sort(reverse=True)
     for u, params, parts in best[:8]:
-        print(f"utility {u:.1f} none_cov/answer_cov/margin {params} right/wrong/false/unanswered/oos-listed {parts}")
+        print(f"utility {u:.1f} oov_factor/none_cov/answer_cov/margin {params} right/wrong/false/unanswered/oos-listed {parts}")
     return 0
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import jieba
 
+from .intent import intents
 from .loader import Resources
 from .normalize import (
     STOPWORDS,
@@ -58,10 +59,12 @@ def new_tokenizer(words: list[tuple[str, int | None, str | None]] = ()) -> jieba
 
 @dataclass(frozen=True)
 class Analysis:
-    """Index terms of one text: word tokens and pinyin bigrams (for homophones and split words)."""
+    """Index terms of one text: word tokens, pinyin bigrams (for homophones and split words) and the
+    question intents (see knowledge.intent)."""
 
     tokens: tuple[str, ...]
     grams: tuple[str, ...]
+    intents: tuple[str, ...] = ()
 
 
 class Analyzer:
@@ -81,16 +84,20 @@ class Analyzer:
         return [self.aliases(self.corrector(seg)) for seg in split_segments(text)]
 
     def tokens(self, text: str) -> list[str]:
+        return self._tokens(self.normalize(text))
+
+    def _tokens(self, segments: list[str]) -> list[str]:
         out: list[str] = []
-        for seg in self.normalize(text):
+        for seg in segments:
             for tok in self.tokenizer.cut(seg, HMM=False):
                 if tok and tok not in STOPWORDS and not tok.isspace() and not _NUMERAL_RE.match(tok):
                     out.append(tok)
         return out
 
     def analyze(self, text: str) -> Analysis:
-        tokens = self.tokens(text)
-        return Analysis(tuple(tokens), tuple(pinyin_bigrams(tokens)))
+        segments = self.normalize(text)
+        tokens = self._tokens(segments)
+        return Analysis(tuple(tokens), tuple(pinyin_bigrams(tokens)), intents(segments))
 
 
 def pinyin_bigrams(tokens: list[str]) -> list[str]:

@@ -7,7 +7,11 @@ keywords (keywords counted twice), after normalisation, typo correction and syno
     differently on the two sides;
   * chars: single characters of the tokens, which give partial credit to words that differ in
     length (涨 ~ 涨价, 办公 ~ 办公用房).
-The score is words + gram_weight × sounds + char_weight × chars.
+The score is words + gram_weight × sounds + char_weight × chars. A fourth field holds each entry's
+question intents (knowledge.intent: 怎么/在哪/谁/多久/多少/是什么/怎么办/能不能, read from its title
+and questions); the best candidates of a question that has intents get intent_weight × the BM25 weight
+of each shared intent, so entries of one topic are told apart by what is asked about it. Intents never
+create a candidate and do not count towards coverage.
 
 The outcome uses two signals of the best entry: its coverage (the share of the question's idf mass,
 words and pinyin bigrams averaged, that the entry contains, with words no entry contains counted at a
@@ -31,12 +35,13 @@ class MatchPolicy:
     gram_weight: float = 0.5        # weight of the pinyin-bigram field against the word field
     char_weight: float = 0.4        # weight of the single-character field
     keyword_repeat: int = 2         # keywords count this many times in an entry's document
+    intent_weight: float = 3.0      # weight of the intent field (question words: 怎么/多久/谁/多少…)
     k1: float = 1.2
-    b: float = 0.3
+    b: float = 0.6
     oov_factor: float = 0.5         # weight of a question word no entry contains, relative to the max idf
     none_coverage: float = 0.30     # below: no match
     answer_coverage: float = 0.45   # at or above (with margin): confident answer
-    answer_margin: float = 0.20     # (best - second) / best needed for a confident answer
+    answer_margin: float = 0.10     # (best - second) / best needed for a confident answer
     min_score: float = 1.0          # a best score below this is no match
     candidates: int = 64            # entries rescored with common terms (large knowledge bases)
 
@@ -49,20 +54,28 @@ class Matcher:
         cache: dict[str, Analysis] = {}  # keywords and shared phrasings repeat across entries
         token_docs: list[list[str]] = []
         gram_docs: list[list[str]] = []
+        intent_docs: list[list[str]] = []
         for entry in entries:
             tokens: list[str] = []
             grams: list[str] = []
-            for part in [*entry.phrasings(), *(list(entry.keywords) * p.keyword_repeat)]:
+            labels: set[str] = set()
+            phrasings = entry.phrasings()
+            for i, part in enumerate([*phrasings, *(list(entry.keywords) * p.keyword_repeat)]):
                 a = cache.get(part)
                 if a is None:
                     a = cache[part] = analyzer.analyze(part)
                 tokens.extend(a.tokens)
                 grams.extend(a.grams)
+                if i < len(phrasings):
+                    labels.update(a.intents)
             token_docs.append(tokens)
             gram_docs.append(grams)
+            intent_docs.append(sorted(labels))
         self.words = BM25Index(token_docs, k1=p.k1, b=p.b)
         self.grams = BM25Index(gram_docs, k1=p.k1, b=p.b)
         self.chars = BM25Index([_chars(d) for d in token_docs], k1=p.k1, b=p.b)
+        # Intents are a bonus on entries that already match the question's words, never a match by themselves.
+        self.intents = BM25Index(intent_docs, k1=p.k1, b=p.b)
 
     def _fields(self, analysis: Analysis):
         p = self.policy
@@ -106,6 +119,17 @@ class Matcher:
                         scores[doc_id] = get(doc_id, 0.0) + weight * w
         if not scores:
             return []
+        if analysis.intents and self.policy.intent_weight:
+            # Only the best candidates can change places because of an intent: re-rank those.
+            pool = heapq.nlargest(max(k, self.policy.candidates), scores.items(), key=lambda kv: kv[1])
+            scores = dict(pool)
+            weight = self.policy.intent_weight
+            for label in analysis.intents:
+                common = self.intents.common.get(label)
+                postings = common.items() if common is not None else self.intents.postings.get(label, ())
+                for doc_id, w in postings:
+                    if doc_id in scores:
+                        scores[doc_id] += weight * w
         return heapq.nlargest(k, ((s, d) for d, s in scores.items()))
 
     def coverage(self, analysis: Analysis, doc_id: int) -> float:
