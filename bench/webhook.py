@@ -55,7 +55,7 @@ def bodies(sim: WeChatSimulator, count: int, residents: int) -> list[tuple[dict,
 
 
 async def _one(session, url, query, body, expect_xml: bool) -> bool:
-    async with session.post(url, params=query, data=body) as resp:
+    async with session.post(url, params=query, data=body, timeout=aiohttp.ClientTimeout(total=10)) as resp:
         text = await resp.read()
         return resp.status == 200 and (not expect_xml or text.startswith(b"<xml") or text == b"success")
 
@@ -75,7 +75,7 @@ async def closed_loop(url: str, work: list, concurrency: int, seconds: float, ex
                 start = time.perf_counter()
                 try:
                     good = await _one(session, url, query, body, expect_xml)
-                except aiohttp.ClientError:
+                except (aiohttp.ClientError, asyncio.TimeoutError):
                     good = False
                 latencies.append(time.perf_counter() - start)
                 failed += not good
@@ -101,7 +101,7 @@ async def open_loop(url: str, work: list, rate: float, seconds: float, expect_xm
             query, body = work[i]
             try:
                 good = await _one(session, url, query, body, expect_xml)
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, asyncio.TimeoutError):
                 good = False
             latencies.append(time.perf_counter() - scheduled)
             failed += not good

@@ -118,14 +118,15 @@ class Dispatcher:
                     stored = Reply.from_dict(seen.reply)
                     return Outcome(Reply(silent=True) if seen.pushed else stored, duplicate=True)
             resident, row = await residents.with_conversation(session, message.openid, now)
-            if message.kind != "event" or message.event in ("click", "scan", "subscribe", "subscribe_scan"):
+            if _interaction(message) and _stale(resident.last_message_at, now):
                 resident.last_message_at = now
             await note_inbound(session, resident, message, now)
-            state = ConversationState(row.state, dict(row.data)) if row else ConversationState()
+            live = row is not None and row.expires_at > now
+            state = ConversationState(row.state, dict(row.data)) if live else ConversationState()
             ctx = Context(message, session, resident, state, services, now)
             reply = await self._run_handlers(ctx)
             if state.changed and not ctx.erased:
-                await self._save_state(ctx)
+                await self._save_state(ctx, row)
             await session.flush()
             try:
                 await processed.record(
@@ -148,10 +149,22 @@ class Dispatcher:
             raise _HandlerFailed() from None
         return result if result is not UNHANDLED else Reply(silent=True)
 
-    async def _save_state(self, ctx: Context) -> None:
+    async def _save_state(self, ctx: Context, row) -> None:
         openid, state = ctx.message.openid, ctx.conversation
         if state.state is None:
-            await conversations.clear(ctx.session, openid)
+            if row is not None:
+                await conversations.clear(ctx.session, openid)
         else:
             ttl = timedelta(seconds=self.services.settings.conversation_ttl)
-            await conversations.save(ctx.session, openid, state.state, state.data, ctx.now, ttl)
+            await conversations.save(ctx.session, openid, state.state, state.data, ctx.now, ttl, row)
+
+
+def _interaction(message: InboundMessage) -> bool:
+    """What WeChat counts as the resident reaching out (messages, menu clicks, follow, scan)."""
+    return message.kind != "event" or message.event in ("click", "scan", "subscribe", "subscribe_scan")
+
+
+def _stale(last, now, precision: timedelta = timedelta(minutes=5)) -> bool:
+    """`last_message_at` is kept to the minute-ish (activity figures), saving a write on chatty dialogs; the
+    customer-service window itself is tracked exactly by the delivery engine."""
+    return last is None or now - last >= precision

@@ -19,9 +19,10 @@ async def load(session: AsyncSession, openid: str, now: datetime) -> Conversatio
 
 
 async def save(
-    session: AsyncSession, openid: str, state: str, data: dict, now: datetime, ttl: timedelta
+    session: AsyncSession, openid: str, state: str, data: dict, now: datetime, ttl: timedelta,
+    row: Conversation | None = None,
 ) -> None:
-    row = await session.get(Conversation, openid)
+    """Store the dialog; pass the `row` already loaded (or None when there was none) to skip a read."""
     if row is None:
         session.add(Conversation(openid=openid, state=state, data=data, expires_at=now + ttl, updated_at=now))
     else:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy import and_, bindparam, case, exists, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -192,11 +194,12 @@ async def unmute(session: AsyncSession, resident_id: int, category: str) -> bool
 
 
 async def open_window(session: AsyncSession, resident_id: int, now: datetime) -> None:
-    row = await session.get(CsWindow, resident_id)
-    if row is None:
-        session.add(CsWindow(resident_id=resident_id, opened_at=now, used=0))
-    else:
-        row.opened_at, row.used = now, 0
+    """One upsert per inbound message (it is on the webhook's hot path: no read first)."""
+    dialect = session.bind.dialect.name
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert_(CsWindow).values(resident_id=resident_id, opened_at=now, used=0)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[CsWindow.resident_id],
+                                                     set_={"opened_at": now, "used": 0}))
 
 
 # --- TEMPLATESENDJOBFINISH -------------------------------------------------------------------------------------

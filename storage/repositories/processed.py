@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedMessage
@@ -18,8 +18,8 @@ async def record(
 ) -> None:
     """Insert the row (flushed at once): raises IntegrityError when the same message was recorded already,
     which on PostgreSQL waits for a concurrent transaction holding the same key to finish first."""
-    session.add(ProcessedMessage(dedupe_key=dedupe_key, openid=openid, received_at=now, reply=reply, pushed=pushed))
-    await session.flush()
+    await session.execute(insert(ProcessedMessage).values(
+        dedupe_key=dedupe_key, openid=openid, received_at=now, reply=reply, pushed=pushed))
 
 
 async def prune(session: AsyncSession, older_than: datetime) -> int:

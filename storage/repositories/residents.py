@@ -33,7 +33,8 @@ async def get_or_create(session: AsyncSession, openid: str, now: datetime) -> Re
 async def with_conversation(
     session: AsyncSession, openid: str, now: datetime
 ) -> tuple[Resident, Conversation | None]:
-    """The resident (created on first contact) and their live conversation, in one query."""
+    """The resident (created on first contact) and their conversation row, in one query. The row may have
+    expired (check `expires_at`); it is returned anyway so that a new dialog can overwrite it in place."""
     stmt = (
         select(Resident, Conversation)
         .outerjoin(Conversation, Conversation.openid == Resident.openid)
@@ -43,11 +44,7 @@ async def with_conversation(
     if found is None:
         resident = await get_or_create(session, openid, now)
         return resident, await session.get(Conversation, openid)
-    resident, conversation = found
-    if conversation is not None and conversation.expires_at <= now:
-        await session.delete(conversation)
-        conversation = None
-    return resident, conversation
+    return found[0], found[1]
 
 
 async def load_profile(session: AsyncSession, resident_id: int) -> Resident:

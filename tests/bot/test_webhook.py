@@ -206,3 +206,18 @@ async def test_readiness_reports_an_unreachable_database(start_bot, settings):
     reply = await bot.sim.text("o_nodb", "你好")
     assert reply.status == 200 and "系统繁忙" in reply.text
 
+
+
+async def test_an_expired_dialog_is_forgotten_and_overwritten(start_bot, settings):
+    from datetime import datetime, timedelta, timezone
+
+    from tests.support import fixed_clock
+
+    clock = fixed_clock(datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc))
+    bot = await start_bot(settings, clock=clock)
+    assert "请选择您所在的街道" in await bot.say("o_expire", "绑定")
+    clock.state["now"] += timedelta(seconds=settings.conversation_ttl + 1)
+    # the old dialog has expired: "1" is not a street choice any more but a fresh message
+    assert "请选择您所在的社区" not in (await bot.say("o_expire", "1") or "")
+    assert "请选择您所在的街道" in await bot.say("o_expire", "绑定")
+    assert "请选择您所在的社区" in await bot.say("o_expire", "1")

@@ -1,0 +1,149 @@
+"""Tickets: numbering counter, lookups for residents and staff, timeline, mediation records, sweep queries.
+
+Takes the caller's session and never commits. Jurisdiction filters are applied by the caller
+(`handlers.console.authz.restrict`) on the statements built here.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.ticket_models import Ticket, TicketCounter, TicketEvent, TicketMediation
+
+OPEN = ("received", "escalated", "assigned")
+
+
+async def bump_counter(session: AsyncSession, day: str) -> int:
+    """The next sequence number of `day`, atomically: one row per day, incremented in place (the row lock on
+    PostgreSQL, the write lock on SQLite, keep two concurrent transactions from reading the same value)."""
+    bump = (update(TicketCounter).where(TicketCounter.day == day)
+            .values(value=TicketCounter.value + 1).returning(TicketCounter.value))
+    value = (await session.execute(bump)).scalar_one_or_none()
+    if value is not None:
+        return value
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    await session.execute(dialect.insert(TicketCounter).values(day=day, value=0).on_conflict_do_nothing())
+    return (await session.execute(bump)).scalar_one()
+
+
+async def get(session: AsyncSession, ticket_id: int, *, lock: bool = False) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    if lock and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def by_number(session: AsyncSession, number: str) -> Ticket | None:
+    return (await session.execute(select(Ticket).where(Ticket.number == number.strip().upper()))).scalar_one_or_none()
+
+
+def add_event(session: AsyncSession, ticket: Ticket, *, kind: str, actor: str, actor_label: str, public: bool,
+              text: str, at: datetime, data: dict | None = None) -> TicketEvent:
+    event = TicketEvent(ticket_id=ticket.id, at=at, kind=kind, actor=actor, actor_label=actor_label,
+                        level=ticket.level, public=public, text=text, data=data)
+    session.add(event)
+    return event
+
+
+async def events(session: AsyncSession, ticket_id: int, *, public_only: bool = False) -> list[TicketEvent]:
+    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    if public_only:
+        stmt = stmt.where(TicketEvent.public.is_(True))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def of_resident(session: AsyncSession, ref: str, limit: int = 10) -> list[Ticket]:
+    stmt = select(Ticket).where(Ticket.resident_ref == ref).order_by(Ticket.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def recent_of_resident(session: AsyncSession, ref: str, since: datetime) -> list[Ticket]:
+    """The resident's tickets filed since `since` that are not finished (duplicate protection)."""
+    stmt = (select(Ticket).where(Ticket.resident_ref == ref, Ticket.created_at >= since,
+                                 Ticket.status.notin_(("closed", "rejected")))
+            .order_by(Ticket.id.desc()))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def awaiting_resident(session: AsyncSession, ref: str) -> list[Ticket]:
+    """Resolved tickets the resident has not rated, newest resolution first."""
+    stmt = (select(Ticket).where(Ticket.resident_ref == ref, Ticket.status == "resolved")
+            .order_by(Ticket.resolved_at.desc()))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def waiting_for(session: AsyncSession, ref: str) -> list[Ticket]:
+    stmt = (select(Ticket).where(Ticket.resident_ref == ref, Ticket.waiting_since.is_not(None),
+                                 Ticket.status.in_(OPEN)).order_by(Ticket.id.desc()))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def similar_open(session: AsyncSession, ticket: Ticket, limit: int = 20) -> list[Ticket]:
+    """Open tickets in the same estate (or community, when no estate) and category, except this one."""
+    place = (Ticket.estate_id == ticket.estate_id) if ticket.estate_id else (Ticket.community_id == ticket.community_id)
+    stmt = (select(Ticket).where(place, Ticket.category == ticket.category, Ticket.id != ticket.id,
+                                 Ticket.status.in_(OPEN + ("resolved",)), Ticket.duplicate_of_id.is_(None))
+            .order_by(Ticket.id.desc()).limit(limit))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def linked(session: AsyncSession, ticket_id: int) -> list[Ticket]:
+    """Tickets merged into `ticket_id` as its duplicates."""
+    stmt = select(Ticket).where(Ticket.duplicate_of_id == ticket_id).order_by(Ticket.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def mediations(session: AsyncSession, ticket_id: int) -> list[TicketMediation]:
+    stmt = select(TicketMediation).where(TicketMediation.ticket_id == ticket_id).order_by(TicketMediation.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+def listing(*, status: str | None = None, level: str | None = None, category: str | None = None,
+            community_id: int | None = None, overdue_before: datetime | None = None,
+            number: str | None = None) -> Select:
+    """SELECT of tickets matching the console's filters, newest first (add `restrict` and paging)."""
+    stmt = select(Ticket).order_by(Ticket.id.desc())
+    if status == "open":
+        stmt = stmt.where(Ticket.status.in_(OPEN))
+    elif status:
+        stmt = stmt.where(Ticket.status == status)
+    if level:
+        stmt = stmt.where(Ticket.level == level)
+    if category:
+        stmt = stmt.where(Ticket.category == category)
+    if community_id:
+        stmt = stmt.where(Ticket.community_id == community_id)
+    if overdue_before is not None:
+        stmt = stmt.where(Ticket.status.in_(OPEN), Ticket.waiting_since.is_(None), or_(
+            Ticket.resolve_due_at < overdue_before,
+            and_(Ticket.signed_at.is_(None), Ticket.sign_due_at < overdue_before)))
+    if number:
+        stmt = stmt.where(Ticket.number.like(f"%{number.strip().upper()}%"))
+    return stmt
+
+
+def count_of(stmt: Select) -> Select:
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
+async def open_due_before(session: AsyncSession, moment: datetime) -> list[Ticket]:
+    """Open tickets, not waiting for the resident, with a deadline (sign or resolve) before `moment`."""
+    stmt = (select(Ticket).where(Ticket.status.in_(OPEN), Ticket.waiting_since.is_(None), or_(
+        Ticket.resolve_due_at <= moment, and_(Ticket.signed_at.is_(None), Ticket.sign_due_at <= moment)))
+        .order_by(Ticket.id))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def resolved_before(session: AsyncSession, moment: datetime) -> list[Ticket]:
+    stmt = select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at <= moment).order_by(Ticket.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def forget_orphan_phones(session: AsyncSession) -> int:
+    """Clear call-back numbers of tickets whose resident was erased (their personal data must go too)."""
+    result = await session.execute(update(Ticket).where(Ticket.resident_id.is_(None), Ticket.phone.is_not(None))
+                                   .values(phone=None))
+    return result.rowcount or 0
