@@ -13,12 +13,15 @@ def numbered(options: Sequence[str]) -> str:
     return "\n".join(f"{i}. {name}" for i, name in enumerate(options, 1))
 
 
-def pick(text: str, options: Sequence[str]) -> int | None:
-    """The 0-based index the resident chose by number (1, １, 第2个, 三) or by exact name; None if unclear."""
+def pick(text: str, options: Sequence[str], *, by_name: bool = True) -> int | None:
+    """The 0-based index the resident chose by number (1, １, 第2个, 三) or, with `by_name`, by a name or an
+    unambiguous part of one; None if unclear."""
     cleaned = unicodedata.normalize("NFKC", text).strip().rstrip("。.!！")
     found = _NUMBER.match(cleaned)
     number = int(found.group(1)) if found else _CN_DIGITS.get(cleaned.removeprefix("第").removesuffix("个"))
     if number is not None:
         return number - 1 if 1 <= number <= len(options) else None
+    if not by_name:
+        return None
     matches = [i for i, name in enumerate(options) if cleaned and (cleaned == name or cleaned in name)]
     return matches[0] if len(matches) == 1 else None

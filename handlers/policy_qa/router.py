@@ -56,7 +56,7 @@ def build_router() -> Router:
         data = ctx.conversation.data
         if rules.is_word(ctx.text, rules.HUMAN):
             return await _hand_over(ctx, data.get("question", ""))
-        index = pick(ctx.text, data.get("titles", []))
+        index = pick(ctx.text, data.get("titles", []), by_name=False)  # words are a new question
         ctx.conversation.clear()
         if index is None:
             return UNHANDLED  # the resident moved on: treat the message as a fresh one
