@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SANDBOX_PORT ?= 8081
 
 # `make run` talks to the local WeChat sandbox, never to real WeChat servers.
-SANDBOX_ENV := LINLI_WECHAT_API_BASE=$${LINLI_WECHAT_API_BASE:-http://127.0.0.1:$(SANDBOX_PORT)}
+SANDBOX_ENV := LINLI_WECHAT_API_BASE=$${LINLI_WECHAT_API_BASE:-http://127.0.0.1:$(SANDBOX_PORT)} LINLI_DELIVERY_IN_WEB=$${LINLI_DELIVERY_IN_WEB:-1}
 
 .PHONY: run test install sandbox serve bench clean
 

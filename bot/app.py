@@ -32,13 +32,16 @@ PROCESSED_KEEP = timedelta(days=1)
 
 def feature_routers() -> list[Router]:
     """Every feature's router, in the order they are offered a message. The only list of features."""
-    from handlers import common, policy_qa, registration, subscriptions
+    from handlers import common, notices, policy_qa, registration, subscriptions, surveys, tickets
 
     return [
         common.build_router(),
         subscriptions.build_router(),
         registration.build_router(),
-        policy_qa.build_router(),
+        tickets.build_router(),
+        notices.build_router(),
+        surveys.build_router(),
+        policy_qa.build_router(),  # answers any text: after every feature with words of its own
         common.fallback_router(),
     ]
 
@@ -60,15 +63,17 @@ def build_services(
 
 def feature_jobs() -> list:
     """Every feature's periodic jobs (`bot.jobs.Job`), run by the deployment's one scheduler."""
-    return []
+    from handlers import notices, surveys, tickets
+
+    return [*notices.jobs(), *surveys.jobs(), *tickets.jobs()]
 
 
 def console_plugins() -> list:
     """Every feature's staff pages, API routes and dashboard panels (`console(registry)` functions)."""
-    from handlers import broadcasts
+    from handlers import broadcasts, notices, surveys, tickets
     from handlers.policy_qa import console as policy_qa
 
-    return [broadcasts.console, policy_qa.console]
+    return [tickets.console, notices.console, surveys.console, broadcasts.console, policy_qa.console]
 
 
 def create_app(
@@ -104,8 +109,12 @@ def _mount_features(app: web.Application, services: Services, plugins: list) -> 
     from bot.delivery.config import DeliveryConfig
     from bot.delivery.worker import background
 
-    from handlers import console
+    from handlers import console, notices, tickets
+    from handlers.tickets import sla
 
+    sla.from_settings(services.settings)  # bad LINLI_TICKET_* values stop the start, not the first ticket
+    notices.setup_routes(app, services)  # the public notice pages /n/<id>
+    tickets.setup_routes(app, services)  # the Open311 GeoReport v2 export /open311/v2/…
     console.setup(app, services, plugins=plugins)
     if services.knowledge is not None:
         from handlers.policy_qa.reload import background as knowledge_reloads

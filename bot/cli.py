@@ -219,9 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     from handlers.policy_qa.cli import add_subcommands as kb_reload_command
 
+    from handlers.notices import add_subcommands as notice_commands
+    from handlers.surveys.cli import add_subcommands as survey_commands
+    from handlers.tickets import add_subcommands as ticket_commands
+
     kb_reload_command(knowledge_commands(sub))
     delivery_commands(sub)
     staff_commands(sub)
+    notice_commands(sub)
+    survey_commands(sub)
+    ticket_commands(sub)
     return parser
 
 

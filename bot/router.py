@@ -126,6 +126,7 @@ async def route(routers: Iterable[Router], ctx: Context) -> Result:
 
 
 async def _first_taker(routers: list[Router], ctx: Context) -> Result:
+    before = ctx.conversation.state
     for router in routers:
         for r in router.routes:
             matched, found = r.match(ctx)
@@ -135,4 +136,6 @@ async def _first_taker(routers: list[Router], ctx: Context) -> Result:
             result = await r.callback(ctx)
             if result is not UNHANDLED:
                 return result
+            if before is not None and ctx.conversation.state is None:
+                return UNHANDLED  # a dialog ended itself: `route` offers the message afresh, from the start
     return UNHANDLED

@@ -68,6 +68,7 @@ async def _truncate_all(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
+            await conn.execute(text("SET lock_timeout = '20s'"))  # a leaked transaction fails the run, not hangs it
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     finally:
@@ -82,8 +83,10 @@ def db_url(request, tmp_path, sqlite_template):
         yield f"sqlite+aiosqlite:///{target}"
         return
     url = request.getfixturevalue("pg_database")
-    yield url
+    # Empty the tables before the test rather than after it: at teardown the test's servers (and their
+    # background tasks, holding locks mid-transaction) may still be alive while this synchronous code runs.
     in_thread(asyncio.run, _truncate_all(url))
+    yield url
 
 
 @pytest.fixture

@@ -128,6 +128,7 @@ async def detail_page(request: web.Request) -> web.Response:
 
 
 def console(registry) -> None:
+    registry.labels({"broadcast.create": "发起群发", "broadcast.retry": "重发失败的群发"})
     registry.templates(HERE / "templates")
     registry.openapi(HERE / "openapi.yaml")
     registry.nav("群发", "/console/broadcasts", order=60)

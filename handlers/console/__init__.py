@@ -19,6 +19,7 @@ from bot.context import Services
 from handlers.console import api, api_admin, dashboard, pages_audit, pages_auth, pages_org, pages_residents
 from handlers.console import pages_staff
 from handlers.console.guard import authenticate_bearer, authenticate_cookie, guarded_middleware, is_guarded
+from handlers.console.audit import ACTION_LABELS
 from handlers.console.registry import ConsoleRegistry, Route
 from handlers.console.render import build_environment, render
 from handlers.console.state import CONSOLE, ConsoleState
@@ -47,6 +48,8 @@ def build_registry(plugins: Iterable[Plugin] = ()) -> ConsoleRegistry:
 def setup(app: web.Application, services: Services, *, plugins: Iterable[Plugin] = ()) -> ConsoleRegistry:
     """Mount /console/ and /api/v1/ on `app`; returns the registry (for tests and introspection)."""
     registry = build_registry(plugins)
+    for action, label in registry.action_labels.items():
+        ACTION_LABELS.setdefault(action, label)
     settings = services.settings
     state = ConsoleState(
         services=services, registry=registry, templates=build_environment(registry.template_dirs),

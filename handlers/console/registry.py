@@ -66,6 +66,7 @@ class ConsoleRegistry:
     api_routes: list[Route] = field(default_factory=list)
     template_dirs: list[Path] = field(default_factory=list)
     openapi_files: list[Path] = field(default_factory=list)
+    action_labels: dict[str, str] = field(default_factory=dict)
 
     def nav(self, label: str, path: str, *, level: StaffLevel | None = None, order: int = 100) -> None:
         self.nav_items.append(NavItem(label, path, level, order))
@@ -87,6 +88,10 @@ class ConsoleRegistry:
 
     def api(self, method: str, path: str, handler: Callable, *, name: str | None = None) -> None:
         self.api_routes.append(Route(method.upper(), path, handler, name))
+
+    def labels(self, labels: dict[str, str]) -> None:
+        """Chinese names of a feature's audit actions (e.g. {"notice.publish": "发布公示"}) for the audit log."""
+        self.action_labels.update(labels)
 
     def openapi(self, path: str | Path) -> None:
         """A feature's OpenAPI fragment (its `paths` and `components.schemas`), merged into /api/v1/openapi.json."""

@@ -129,6 +129,7 @@ async def api_gaps(request: web.Request) -> web.Response:
 
 
 def console(registry) -> None:
+    registry.labels({"qa.answer": "答复转人工咨询", "qa.reload": "重新加载知识库"})
     registry.templates(HERE / "templates")
     registry.openapi(HERE / "openapi.yaml")
     registry.nav("政策问答", "/console/qa", order=50)

@@ -38,21 +38,26 @@ class ReloadWatcher:
         log.info("知识库已重新加载（第 %d 版，%s，%d 条）", generation, directory or "内置", len(holder.current))
         return True
 
-    async def run(self) -> None:
-        while True:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Check now and every `poll` seconds until `stop` is set; stopping waits for a check in progress,
+        so no connection is abandoned mid-transaction."""
+        while not stop.is_set():
             try:
                 await self.check()
             except Exception:  # database away: try again next round
                 log.exception("检查知识库版本失败")
-            await asyncio.sleep(self.poll)
+            try:
+                await asyncio.wait_for(stop.wait(), self.poll)
+            except asyncio.TimeoutError:
+                pass
 
 
 def background(services: Services):
     async def ctx(app: web.Application):
-        watcher = ReloadWatcher(services)
-        task = asyncio.create_task(watcher.run(), name="kb-reload-watcher")
+        stop = asyncio.Event()
+        task = asyncio.create_task(ReloadWatcher(services).run(stop), name="kb-reload-watcher")
         yield
-        task.cancel()
+        stop.set()
         await asyncio.gather(task, return_exceptions=True)
 
     return ctx

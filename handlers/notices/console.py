@@ -1,0 +1,281 @@
+"""Console pages for notices (公示通知): list, compose with scope picker, preview, approve or schedule, correct,
+withdraw, CSV import of tables, and each version's delivery figures. `console(registry)` also registers the
+meeting pages, the dashboard panel and the JSON API (handlers/notices/console_meetings.py, api.py).
+
+Jurisdiction: lists are filtered in SQL (`repo.staff_filter`); a notice outside it answers 404; creating or acting
+with a scope outside it answers 403. Rule refusals (four-eyes, level) are shown on the page before anyone tries.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.delivery import progress
+from handlers.console.audit import audit
+from handlers.console.authz import visible_communities
+from handlers.console.guard import current, db, max_body, require_staff
+from handlers.console.render import Page, flash, page_number, render, see_other
+from handlers.console.state import state_of
+from handlers.notices import rules, service, webforms
+from handlers.notices.public import CSP, render_page
+from handlers.notices.service import Actor, Forbidden, NoticeError
+from storage.repositories import notices as repo
+
+HERE = Path(__file__).parent
+PER_PAGE = 30
+LABELS = {"notice.create": "起草公示", "notice.edit": "修改公示草稿", "notice.approve": "审核发布公示",
+          "notice.schedule": "定时发布公示", "notice.correct": "更正公示", "notice.withdraw": "撤回公示",
+          "notice.import": "导入公示表格", "meeting.create": "记录联席会议", "meeting.item": "添加会议议题",
+          "meeting.close": "结束联席会议", "meeting.publish": "公开会议纪要", "meeting.followup": "完成会议待办"}
+
+
+def actor_of(request: web.Request) -> Actor:
+    user = current(request)
+    return Actor(f"staff:{user.staff.username}"[:64], user.level, user.staff.id, user.scope.community_ids)
+
+
+def communities(request: web.Request):
+    scope = current(request).scope
+    return None if scope.is_admin else visible_communities(scope)
+
+
+def notice_id(request: web.Request) -> int:
+    raw = request.match_info["notice_id"]
+    if not raw.isdigit():
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+async def load(request: web.Request):
+    try:
+        return await service.load(db(request), notice_id(request), actor_of(request))
+    except NoticeError:
+        raise web.HTTPNotFound() from None
+
+
+def _refuse(exc: NoticeError):
+    if isinstance(exc, Forbidden):
+        raise web.HTTPForbidden() from None
+
+
+@require_staff()
+async def list_page(request: web.Request) -> web.Response:
+    state = request.query.get("state") if request.query.get("state") in rules.STATES else None
+    category = request.query.get("category") if request.query.get("category") in rules.CATEGORIES else None
+    number = page_number(request)
+    rows, total = await repo.staff_list(db(request), communities(request), state=state, category=category,
+                                        limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+    return render(request, "notices/list.html", title="公示通知", page=Page(rows, number, PER_PAGE, total),
+                  states=rules.STATES, categories=rules.CATEGORIES, state=state or "", category=category or "")
+
+
+async def _form(request: web.Request, *, values: dict, errors: dict, notice=None, status: int = 200):
+    options = await webforms.scope_options(db(request), current(request).scope)
+    return render(request, "notices/form.html", title="修改公示" if notice else "起草公示", status=status,
+                  values=values, errors=errors, notice=notice, options=options, categories=rules.CATEGORIES)
+
+
+@require_staff()
+async def new_page(request: web.Request) -> web.Response:
+    values = {"category": request.query.get("category", "general"), "scope": [], "tables": [{}], "roles": ""}
+    return await _form(request, values=values, errors={})
+
+
+def _values(data) -> dict:
+    tables = [{"title": str(data.get(f"table_title_{n}", "")), "csv": str(data.get(f"table_csv_{n}", ""))}
+              for n in range(webforms.MAX_TABLES + 1) if f"table_csv_{n}" in data]
+    return {k: str(data.get(k, "")).strip() for k in ("category", "title", "body", "publisher", "publish_at",
+                                                       "roles")} | {"scope": data.getall("scope", []),
+                                                                    "tables": tables or [{}]}
+
+
+async def _save(request: web.Request, notice=None) -> web.Response:
+    data = await request.post()
+    values, session, user = _values(data), db(request), current(request)
+    try:
+        level, ids = webforms.parse_scope(values["scope"])
+        fields = dict(title=values["title"], body=values["body"], tables=webforms.tables_from_form(data),
+                      scope_level=level, scope_ids=ids, roles=[values["roles"]] if values["roles"] else [],
+                      publisher=values["publisher"], publish_at=webforms.parse_local_time(values["publish_at"]),
+                      now=user.now)
+        if notice is None:
+            notice = await service.create_draft(session, actor_of(request), category=values["category"], **fields)
+            await audit(session, user, "notice.create", f"公示 {notice.id}：{values['title'][:40]}", request)
+        else:
+            await service.edit_draft(session, actor_of(request), notice, **fields)
+            await audit(session, user, "notice.edit", f"公示 {notice.id}", request)
+    except NoticeError as exc:
+        _refuse(exc)
+        return await _form(request, values=values, errors={"form": str(exc)}, notice=notice, status=422)
+    await flash(request, "草稿已保存。请核对预览，再提交审核发布。")
+    raise see_other(f"/console/notices/{notice.id}")
+
+
+@require_staff()
+async def create(request: web.Request) -> web.Response:
+    return await _save(request)
+
+
+@require_staff()
+async def edit_page(request: web.Request) -> web.Response:
+    notice = await load(request)
+    if notice.state != "draft":
+        raise see_other(f"/console/notices/{notice.id}")
+    version = service.current(notice)
+    values = {"category": notice.category, "title": version.title, "body": version.body,
+              "publisher": notice.publisher, "publish_at": webforms.local_input(notice.publish_at),
+              "roles": notice.roles[0] if len(notice.roles) == 1 else "",
+              "scope": webforms.scope_values(notice.scope_level, notice.scope_ids),
+              "tables": [{"title": t.get("title", ""), "csv": webforms.table_csv(t)} for t in version.tables] + [{}]}
+    return await _form(request, values=values, errors={}, notice=notice)
+
+
+@require_staff()
+async def edit(request: web.Request) -> web.Response:
+    return await _save(request, await load(request))
+
+
+@require_staff()
+async def detail_page(request: web.Request) -> web.Response:
+    notice, session, user = await load(request), db(request), current(request)
+    actor = actor_of(request)
+    reports = {}
+    for v in notice.versions:
+        if v.broadcast_id:
+            reports[v.version] = await progress.report(session, v.broadcast_id, user.now)
+    covered = await repo.covered_communities(session, notice.id)
+    problem = rules.approval_problem(
+        level=actor.level, is_author=actor.name == notice.author, category=notice.category,
+        scope_level=notice.scope_level, in_jurisdiction=actor.covers(covered, notice.scope_level),
+        four_eyes=_four(request))
+    manage = rules.approval_problem(level=actor.level, is_author=False, category=notice.category,
+                                    scope_level=notice.scope_level,
+                                    in_jurisdiction=actor.covers(covered, notice.scope_level))
+    version = service.current(notice)
+    scope = "、".join(await repo.scope_names(session, notice.scope_level, list(notice.scope_ids))) or "全市"
+    return render(request, "notices/detail.html", title=version.title, notice=notice, version=version,
+                  reports=reports, approve_problem=problem, manage_problem=manage, scope=scope,
+                  link=service.link(_base(request), notice), rules=rules,
+                  body=rules.render_markdown(version.body), local=webforms.local_input,
+                  tables=[webforms.table_csv(t) for t in version.tables])
+
+
+def _settings(request: web.Request):
+    return state_of(request).services.settings
+
+
+def _four(request: web.Request) -> bool:
+    return service.four_eyes(_settings(request))
+
+
+def _base(request: web.Request) -> str:
+    return _settings(request).base_url
+
+
+@require_staff()
+async def preview(request: web.Request) -> web.Response:
+    notice, session = await load(request), db(request)
+    number = int(request.query["v"]) if request.query.get("v", "").isdigit() else notice.version
+    if not any(v.version == number for v in notice.versions):
+        raise web.HTTPNotFound()
+    scope = "、".join(await repo.scope_names(session, notice.scope_level, list(notice.scope_ids))) or "全市"
+    return web.Response(text=render_page(notice, number, scope), content_type="text/html", charset="utf-8",
+                        headers={"Content-Security-Policy": CSP})
+
+
+async def _act(request: web.Request, work, action: str, done: str) -> web.Response:
+    notice, user = await load(request), current(request)
+    data = await request.post()
+    try:
+        await work(notice, data)
+    except NoticeError as exc:
+        _refuse(exc)
+        await flash(request, str(exc), "error")
+        raise see_other(f"/console/notices/{notice.id}") from None
+    await audit(db(request), user, action, f"公示 {notice.id}：{service.current(notice).title[:40]}", request)
+    await flash(request, done)
+    raise see_other(f"/console/notices/{notice.id}")
+
+
+@require_staff()
+async def approve(request: web.Request) -> web.Response:
+    async def work(notice, data):
+        when = webforms.parse_local_time(str(data.get("publish_at", "")))
+        await service.approve(db(request), actor_of(request), notice, now=current(request).now,
+                              base_url=_base(request), publish_at=when, four=_four(request))
+
+    return await _act(request, work, "notice.approve", "已审核。到发布时间后会推送给范围内的居民。")
+
+
+@require_staff()
+async def correct_page(request: web.Request) -> web.Response:
+    notice = await load(request)
+    version = service.current(notice)
+    values = {"title": version.title, "body": version.body, "note": "",
+              "tables": [{"title": t.get("title", ""), "csv": webforms.table_csv(t)} for t in version.tables] + [{}]}
+    return render(request, "notices/correct.html", title="更正公示", notice=notice, values=values, errors={})
+
+
+@require_staff()
+async def correct(request: web.Request) -> web.Response:
+    async def work(notice, data):
+        await service.correct(db(request), actor_of(request), notice, title=str(data.get("title", "")),
+                              body=str(data.get("body", "")), tables=webforms.tables_from_form(data),
+                              note=str(data.get("note", "")), now=current(request).now, base_url=_base(request))
+
+    return await _act(request, work, "notice.correct", "已发布更正版本，并通知了收到过原公示的居民。")
+
+
+@require_staff()
+async def withdraw(request: web.Request) -> web.Response:
+    async def work(notice, data):
+        await service.withdraw(db(request), actor_of(request), notice, reason=str(data.get("reason", "")),
+                               now=current(request).now)
+
+    return await _act(request, work, "notice.withdraw", "已撤回。居民不再能看到该公示的内容。")
+
+
+@max_body(2 * 1024 * 1024)
+@require_staff()
+async def import_table(request: web.Request) -> web.Response:
+    async def work(notice, data):
+        upload = data.get("file")
+        raw = upload.file.read() if hasattr(upload, "file") else str(data.get("csv", "")).encode()
+        table = rules.table_from_csv(rules.decode_upload(raw), str(data.get("title", "")).strip())
+        version = service.current(notice)
+        await service.edit_draft(db(request), actor_of(request), notice, title=version.title, body=version.body,
+                                 tables=list(version.tables) + [table.as_json()], scope_level=notice.scope_level,
+                                 scope_ids=list(notice.scope_ids), roles=list(notice.roles),
+                                 publish_at=notice.publish_at, now=current(request).now)
+
+    async def guarded(notice, data):
+        try:
+            await work(notice, data)
+        except rules.TableError as exc:
+            raise NoticeError("导入失败：" + "；".join(exc.problems)) from None
+
+    return await _act(request, guarded, "notice.import", "表格已导入，合计已自动计算。")
+
+
+def console(registry) -> None:
+    from handlers.notices import api, console_meetings
+
+    registry.labels(LABELS)
+    registry.templates(HERE / "templates")
+    registry.openapi(HERE / "openapi.yaml")
+    registry.nav("公示通知", "/console/notices", order=20)
+    registry.page("GET", "/notices", list_page)
+    registry.page("POST", "/notices", create)
+    registry.page("GET", "/notices/new", new_page)
+    registry.page("GET", "/notices/{notice_id}", detail_page)
+    registry.page("GET", "/notices/{notice_id}/edit", edit_page)
+    registry.page("POST", "/notices/{notice_id}/edit", edit)
+    registry.page("GET", "/notices/{notice_id}/preview", preview)
+    registry.page("POST", "/notices/{notice_id}/approve", approve)
+    registry.page("GET", "/notices/{notice_id}/correct", correct_page)
+    registry.page("POST", "/notices/{notice_id}/correct", correct)
+    registry.page("POST", "/notices/{notice_id}/withdraw", withdraw)
+    registry.page("POST", "/notices/{notice_id}/tables", import_table)
+    console_meetings.register(registry)
+    api.register(registry)

@@ -1,0 +1,74 @@
+"""The tickets' console plugin: nav item, pages, API routes, OpenAPI fragment and two dashboard panels —
+open tickets by level and deadline (slot `tickets`), and this month's rates (slot `rates`).
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from handlers.console.authz import restrict, visible_communities
+from handlers.console.registry import SLOTS
+from handlers.tickets import console_api, console_pages, stats
+from handlers.tickets.calendar import LOCAL_TZ, calendar_for
+from handlers.tickets.rules import LEVEL_LABELS, LEVELS, OPEN
+from storage.ticket_models import Ticket
+
+HERE = Path(__file__).parent
+
+
+AUDIT_LABELS = {
+    "ticket.sign": "签收工单", "ticket.assign": "交办工单", "ticket.reply": "答复居民", "ticket.note": "工单备注",
+    "ticket.ask": "请居民补充", "ticket.resolve": "办结工单", "ticket.escalate": "升级工单", "ticket.return": "退单",
+    "ticket.reject": "不予受理", "ticket.close": "关闭工单", "ticket.link": "合并重复件", "ticket.mediation": "登记调解",
+    "ticket.chase": "催办", "ticket.phone": "查看投诉人电话",
+}
+
+
+def console(registry) -> None:
+    """The console plugin (`plugins=[tickets.console]`)."""
+    registry.labels(AUDIT_LABELS)
+    registry.templates(HERE / "templates")
+    registry.openapi(HERE / "openapi.yaml")
+    registry.nav("投诉工单", "/console/tickets", order=15)
+    registry.nav("投诉统计", "/console/tickets/stats", order=16)
+    registry.page("GET", "/tickets", console_pages.list_page)
+    registry.page("GET", "/tickets/stats", console_pages.stats_page)
+    registry.page("GET", "/tickets/{ticket_id}", console_pages.detail_page)
+    registry.page("POST", "/tickets/{ticket_id}/phone", console_pages.phone_page)
+    registry.page("POST", "/tickets/{ticket_id}/actions/{action}", console_pages.action_post)
+    registry.api("GET", "/tickets", console_api.api_list)
+    registry.api("GET", "/tickets/stats", console_api.api_stats)
+    registry.api("GET", "/tickets/{ticket_id}", console_api.api_one)
+    registry.api("POST", "/tickets/{ticket_id}/actions/{action}", console_api.api_action)
+    registry.panel("tickets", "在办投诉：按层级和期限", order=SLOTS["tickets"], cache_seconds=30, wide=True)(
+        open_by_deadline)
+    registry.panel("rates", "本月投诉三率", order=SLOTS["rates"], cache_seconds=60)(month_rates)
+
+
+async def open_by_deadline(session, user):
+    """Counts of open tickets per level: overdue, due within one working day, later, waiting for the resident."""
+    now = user.now
+    soon = calendar_for(None).add(now, 1)
+    stmt = restrict(select(Ticket.level, Ticket.signed_at, Ticket.sign_due_at, Ticket.resolve_due_at,
+                           Ticket.waiting_since).where(Ticket.status.in_(OPEN)), user.scope, Ticket.community_id)
+    table = {level: {"overdue": 0, "soon": 0, "later": 0, "waiting": 0} for level in LEVELS}
+    for level, signed, sign_due, resolve_due, waiting in (await session.execute(stmt)).all():
+        deadline = min(resolve_due, sign_due) if signed is None else resolve_due
+        key = "waiting" if waiting else "overdue" if deadline < now else "soon" if deadline <= soon else "later"
+        table[level][key] += 1
+    if not any(sum(row.values()) for row in table.values()):
+        return None
+    return user.fragment("tickets/panel.html", table=table, levels=LEVEL_LABELS)
+
+
+async def month_rates(session, user):
+    now = user.now
+    today = now.astimezone(LOCAL_TZ).date()
+    start = datetime.combine(today.replace(day=1), time(0), LOCAL_TZ)
+    ids = None if user.scope.is_admin else visible_communities(user.scope)
+    figures = stats.compute(await stats.load_facts(session, ids, start, now + timedelta(seconds=1)), now)
+    if not figures.received:
+        return None
+    return user.fragment("tickets/rates_panel.html", f=figures)

@@ -1,0 +1,169 @@
+"""Console pages for tickets: the list with filters, one ticket (timeline, actions, similar open tickets,
+mediation records), the action POST, the call-back number (audited), and the figures page with CSV.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from aiohttp import web
+from sqlalchemy import select
+
+from handlers.console.audit import audit
+from handlers.console.authz import restrict, visible_communities
+from handlers.console.guard import current, db, require_staff
+from handlers.console.render import Page, flash, page_number, render, see_other
+from handlers.console.state import state_of
+from handlers.tickets import rules, service, stats
+from handlers.tickets.calendar import LOCAL_TZ
+from handlers.tickets.console_common import (actor_of, assignable_staff, detail, names, params_for, summary,
+                                             ticket_of)
+from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS, STATUS_LABELS
+from storage.models import Community
+from storage.repositories import tickets as repo
+from storage.ticket_models import Ticket
+
+PAGE_SIZE = 30
+STATUS_FILTERS = {"open": "在办（待签收/处理中/已升级）", "": "全部", **STATUS_LABELS}
+
+
+def filters(request: web.Request) -> dict:
+    q = request.query
+    try:
+        community = int(q.get("community") or 0) or None
+    except ValueError:
+        community = None
+    return {"status": q.get("status", "open") if q.get("status", "open") in STATUS_FILTERS else "open",
+            "level": q.get("level") if q.get("level") in rules.LEVELS else None,
+            "category": q.get("category") if q.get("category") in CATEGORIES else None,
+            "community": community, "overdue": q.get("overdue") == "1", "q": (q.get("q") or "").strip()[:24]}
+
+
+def listing_stmt(request: web.Request, wanted: dict):
+    user = current(request)
+    stmt = repo.listing(status=wanted["status"] or None, level=wanted["level"], category=wanted["category"],
+                        community_id=wanted["community"], number=wanted["q"] or None,
+                        overdue_before=user.now if wanted["overdue"] else None)
+    return restrict(stmt, user.scope, Ticket.community_id)
+
+
+async def community_choices(request: web.Request) -> list[tuple[int, str]]:
+    user = current(request)
+    stmt = select(Community.id, Community.name).where(Community.id.in_(visible_communities(user.scope)))
+    return [tuple(r) for r in (await db(request).execute(stmt.order_by(Community.id))).all()]
+
+
+@require_staff()
+async def list_page(request: web.Request) -> web.Response:
+    session, user, wanted = db(request), current(request), filters(request)
+    stmt = listing_stmt(request, wanted)
+    total = (await session.execute(repo.count_of(stmt))).scalar_one()
+    number = page_number(request)
+    rows = list((await session.execute(stmt.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE))).scalars())
+    named = await names(session, rows)
+    page = Page([summary(t, user.now, named) for t in rows], number, PAGE_SIZE, total)
+    return render(request, "tickets/list.html", title="投诉工单", page=page, wanted=wanted,
+                  statuses=STATUS_FILTERS, levels=LEVEL_LABELS, categories=CATEGORIES,
+                  communities=await community_choices(request))
+
+
+async def _detail_page(request: web.Request, ticket, phone: str | None = None) -> web.Response:
+    session, user = db(request), current(request)
+    settings = state_of(request).services.settings
+    data = await detail(session, ticket, actor_of(request), user.now, settings)
+    staff = await assignable_staff(session, ticket) if "assign" in data["allowed_actions"] else []
+    return render(request, "tickets/detail.html", title=f"工单 {ticket.number}", t=data, phone=phone,
+                  staff=staff, labels=rules.ACTION_LABELS, next_level=rules.next_level(ticket.level),
+                  level_labels=LEVEL_LABELS)
+
+
+@require_staff()
+async def detail_page(request: web.Request) -> web.Response:
+    return await _detail_page(request, await ticket_of(request))
+
+
+@require_staff()
+async def phone_page(request: web.Request) -> web.Response:
+    """The full call-back number, for the people handling the ticket; every look is audited."""
+    ticket, user = await ticket_of(request), current(request)
+    if user.level.value not in (ticket.level, "admin"):
+        raise web.HTTPForbidden()
+    await audit(db(request), user, "ticket.phone", ticket.number, request, community_id=ticket.community_id)
+    return await _detail_page(request, ticket, phone=ticket.phone or "（未留电话或已清除）")
+
+
+@require_staff()
+async def action_post(request: web.Request) -> web.Response:
+    ticket, user, session = await ticket_of(request), current(request), db(request)
+    action = request.match_info["action"]
+    fields = dict(await request.post())
+    try:
+        params = await params_for(session, action, fields)
+        said = await service.perform(session, state_of(request).services, ticket, action, actor_of(request),
+                                     user.now, **params)
+    except service.TicketError as exc:
+        if exc.status == 403:
+            raise web.HTTPForbidden() from None
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/tickets/{ticket.id}") from None
+    await audit(session, user, f"ticket.{action}", ticket.number, request, community_id=ticket.community_id)
+    await flash(request, said)
+    raise see_other(f"/console/tickets/{ticket.id}")
+
+
+def period(request: web.Request, now: datetime) -> tuple[date, date]:
+    """[since, until] local dates from ?since=&until= (default: this month so far)."""
+    today = now.astimezone(LOCAL_TZ).date()
+    try:
+        since = date.fromisoformat(request.query["since"]) if request.query.get("since") else today.replace(day=1)
+        until = date.fromisoformat(request.query["until"]) if request.query.get("until") else today
+    except ValueError:
+        raise web.HTTPBadRequest(reason="日期格式应为 2026-11-01") from None
+    if until < since or (until - since).days > 3660:
+        raise web.HTTPBadRequest(reason="日期范围有误")
+    return since, until
+
+
+def bounds(since: date, until: date) -> tuple[datetime, datetime]:
+    return (datetime.combine(since, time(0), LOCAL_TZ),
+            datetime.combine(until + timedelta(days=1), time(0), LOCAL_TZ))
+
+
+async def report_for(request: web.Request) -> tuple[dict, date, date, int | None]:
+    user = current(request)
+    since, until = period(request, user.now)
+    scope = user.scope
+    try:
+        community = int(request.query.get("community") or 0) or None
+        if community:
+            scope = scope.narrow(community)
+    except (ValueError, PermissionError):
+        raise web.HTTPForbidden() from None
+    ids = None if scope.is_admin else visible_communities(scope)
+    facts = await stats.load_facts(db(request), ids, *bounds(since, until))
+    return stats.report(facts, user.now), since, until, community
+
+
+@require_staff()
+async def stats_page(request: web.Request) -> web.StreamResponse:
+    rep, since, until, community = await report_for(request)
+    if request.query.get("format") == "csv":
+        return csv_response(stats.report_csv(rep), since, until)
+    return render(request, "tickets/stats.html", title="投诉统计", rep=rep, since=since, until=until,
+                  community=community, communities=await community_choices(request), levels=LEVEL_LABELS,
+                  charts=charts(rep))
+
+
+def charts(rep: dict) -> dict[str, tuple[list[tuple[str, float]], str]]:
+    """Bars per dimension: resolution rate by category and community, satisfaction by property company."""
+    def rows(key: str, attr: str) -> list[tuple[str, float]]:
+        return [(name, getattr(g, attr)) for name, g in rep[key][:15] if getattr(g, attr) is not None]
+
+    return {"by_category": (rows("by_category", "resolution_rate"), "各类别解决率"),
+            "by_company": (rows("by_company", "satisfaction_rate"), "各物业服务企业满意率"),
+            "by_community": (rows("by_community", "resolution_rate"), "各社区解决率")}
+
+
+def csv_response(text: str, since: date, until: date) -> web.Response:
+    name = f"tickets-{since.isoformat()}-{until.isoformat()}.csv"
+    return web.Response(body=("\ufeff" + text).encode("utf-8"), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})

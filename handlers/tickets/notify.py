@@ -1,0 +1,81 @@
+"""Telling people: progress pushed to the resident (and to residents of linked duplicates), and alerts to staff
+who follow the account, all through the delivery engine in the caller's transaction.
+
+Staff have no resident row of their own; a staff member whose `staff.openid` also follows the account (a
+resident row with that openid) is alerted there. Everyone else sees the ticket in the console.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import Content, Scope, create_broadcast
+from handlers.tickets.calendar import LOCAL_TZ
+from handlers.tickets.rules import LEVEL_LABELS, STATUS_LABELS
+from storage.models import Community, District, Resident, Staff, StaffLevel, Street
+from storage.ticket_models import Ticket
+
+
+def local(moment: datetime | None, with_time: bool = True) -> str:
+    if moment is None:
+        return "—"
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+_NAMES: dict[int, tuple[float, dict[str, str]]] = {}
+NAMES_SECONDS = 60.0  # org renames show up within a minute
+
+
+async def place_names(session: AsyncSession, community_id: int) -> dict[str, str]:
+    """{"community": 谊景社区, "street": 友谊路街道, "district": 河西区} for the ticket's jurisdiction (cached)."""
+    found = _NAMES.get(community_id)
+    if found is not None and found[0] > time.monotonic():
+        return found[1]
+    row = (await session.execute(
+        select(Community.name, Street.name, District.name)
+        .join(Street, Street.id == Community.street_id).join(District, District.id == Street.district_id)
+        .where(Community.id == community_id))).one_or_none()
+    if row is None:
+        return dict(LEVEL_LABELS)
+    names = {"community": row[0], "street": row[1], "district": row[2]}
+    _NAMES[community_id] = (time.monotonic() + NAMES_SECONDS, names)
+    return names
+
+
+async def level_name(session: AsyncSession, ticket: Ticket, level: str | None = None) -> str:
+    return (await place_names(session, ticket.community_id))[level or ticket.level]
+
+
+async def to_resident(session: AsyncSession, ticket: Ticket, text: str, *, actor: str, now: datetime,
+                      also_linked: list[Ticket] = (), skip_self: bool = False) -> int:
+    """Push `text` about `ticket` to its resident (and to the residents of tickets merged into it)."""
+    everyone = [*([] if skip_self else [ticket]), *also_linked]
+    recipients = [t for t in everyone if t.resident_id is not None]
+    for t in recipients:
+        body = text if t is ticket else f"（与您的投诉 {t.number} 合并办理）\n{text}"
+        await create_broadcast(
+            session, category="ticket", scope=Scope.of_residents([t.resident_id]),
+            content=Content(text=body, title=f"投诉进度 {ticket.number}", summary=STATUS_LABELS[ticket.status]),
+            created_by=actor[:64], source=f"ticket:{t.id}", now=now)
+    return len(recipients)
+
+
+async def to_staff(session: AsyncSession, ticket: Ticket, level: str, text: str, *, now: datetime) -> int:
+    """Alert the staff of `level` over the ticket's community who follow the account; returns how many."""
+    cid = ticket.community_id
+    street_of = select(Community.street_id).where(Community.id == cid).scalar_subquery()
+    district_of = (select(Street.district_id).join(Community, Community.street_id == Street.id)
+                   .where(Community.id == cid).scalar_subquery())
+    node = {"community": Staff.community_id == cid, "street": Staff.street_id == street_of,
+            "district": Staff.district_id == district_of}[level]
+    stmt = (select(Resident.id).join(Staff, Staff.openid == Resident.openid)
+            .where(Staff.level == StaffLevel(level), node, Staff.active.is_(True)))
+    ids = sorted(set((await session.execute(stmt)).scalars()))
+    if ids:
+        await create_broadcast(session, category="ticket", scope=Scope.of_residents(ids),
+                               content=Content(text=text, title=f"工单提醒 {ticket.number}", summary=text[:20]),
+                               created_by="system:tickets", source=f"ticket:{ticket.id}:staff", now=now)
+    return len(ids)

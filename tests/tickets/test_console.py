@@ -1,0 +1,135 @@
+"""The staff side over HTTP: pages (list, detail, actions with CSRF, phone reveal audited), jurisdiction (404
+outside, 403 for the wrong level), the JSON API against our OpenAPI fragment, stats CSV, dashboard panels."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from handlers import broadcasts, tickets
+from handlers.console import CONSOLE
+from handlers.tickets import service
+from handlers.tickets.console import HERE
+from storage.console_models import AuditEntry
+from storage.models import Resident
+from storage.repositories import tickets as repo
+from storage.ticket_models import Ticket
+from tests.console.conftest import build_world
+from tests.console.test_api import check
+
+
+@pytest.fixture
+async def world(aiohttp_client, db_url, monkeypatch):
+    monkeypatch.setattr("bot.app.console_plugins", lambda: [broadcasts.console, tickets.console])
+    return await build_world(aiohttp_client, db_url)
+
+
+async def file(world, short="YJ", text="3号楼电梯坏了一周，电话13812345678", category="repair") -> Ticket:
+    async with world.services.db.transaction() as session:
+        resident = await session.get(Resident, world.resident[short])
+        return await service.file_ticket(session, world.services, resident,
+                                         service.Filing(category, text, phone="13812345678"), world.clock())
+
+
+async def status_of(world, ticket_id) -> str:
+    async with world.services.db.transaction() as session:
+        return (await repo.get(session, ticket_id)).status
+
+
+async def test_pages_list_detail_and_actions(world):
+    t = await file(world)
+    csrf = await world.login("yijing")
+    page = await (await world.client.get("/console/tickets")).text()
+    assert t.number in page and "13812345678" not in page and "138****5678" in page
+    detail = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert "签收" in detail and "13812345678" not in detail
+    resp = await world.client.post(f"/console/tickets/{t.id}/actions/sign", data={"_csrf": csrf},
+                                   allow_redirects=False)
+    assert resp.status == 303 and await status_of(world, t.id) == "assigned"
+    resp = await world.client.post(f"/console/tickets/{t.id}/actions/resolve", data={"_csrf": csrf, "text": ""},
+                                   allow_redirects=True)
+    assert "请填写办理结果" in await resp.text() and await status_of(world, t.id) == "assigned"
+    canned = "已通知物业服务企业安排维修人员上门查看，维修完成后请您确认。"
+    await world.client.post(f"/console/tickets/{t.id}/actions/reply", data={"_csrf": csrf, "canned": canned})
+    revealed = await (await world.client.post(f"/console/tickets/{t.id}/phone", data={"_csrf": csrf})).text()
+    assert "13812345678" in revealed
+    async with world.services.db.transaction() as session:
+        actions = list((await session.execute(select(AuditEntry.action))).scalars())
+        events = await repo.events(session, t.id)
+    assert "ticket.sign" in actions and "ticket.phone" in actions and "ticket.reply" in actions
+    assert events[-1].text == canned
+    no_csrf = await world.client.post(f"/console/tickets/{t.id}/actions/note", data={"text": "x"})
+    assert no_csrf.status == 403
+
+
+async def test_jurisdiction_and_level(world):
+    t = await file(world)
+    await world.login("pingjiang")  # another community
+    assert (await world.client.get(f"/console/tickets/{t.id}")).status == 404
+    assert t.number not in await (await world.client.get("/console/tickets")).text()
+    world.client.session.cookie_jar.clear()
+    csrf = await world.login("youyilu")  # the street above sees it but does not sign community tickets
+    assert (await world.client.get(f"/console/tickets/{t.id}")).status == 200
+    resp = await world.client.post(f"/console/tickets/{t.id}/actions/sign", data={"_csrf": csrf})
+    assert resp.status == 403 and await status_of(world, t.id) == "received"
+    headers = world.bearer("nankai")
+    assert (await world.client.get(f"/api/v1/tickets/{t.id}", headers=headers)).status == 404
+
+
+async def test_api_matches_the_openapi_fragment(world):
+    t = await file(world)
+    other = await file(world, text="东门电梯坏了一周没修")
+    doc = await (await world.client.get("/api/v1/openapi.json")).json()
+    fragment = yaml.safe_load((HERE / "openapi.yaml").read_text(encoding="utf-8"))
+    mounted = {(r.method, r.path) for r in world.client.server.app[CONSOLE].registry.api_routes
+               if r.path.startswith("/tickets")}
+    assert mounted == {(m.upper(), p) for p, ops in fragment["paths"].items() for m in ops}
+    h = world.bearer("yijing")
+    calls = [("GET", "/tickets", None, 200), ("GET", "/tickets/stats?since=2026-11-01&until=2026-11-30", None, 200),
+             ("GET", f"/tickets/{t.id}", None, 200),
+             ("POST", f"/tickets/{t.id}/actions/sign", {}, 200),
+             ("POST", f"/tickets/{t.id}/actions/sign", {}, 409),
+             ("POST", f"/tickets/{t.id}/actions/resolve", {"text": ""}, 422),
+             ("POST", f"/tickets/{t.id}/actions/assign", {"partner": "property"}, 200),
+             ("POST", f"/tickets/{other.id}/actions/link", {"primary": t.number}, 200),
+             ("POST", f"/tickets/{t.id}/actions/resolve", {"text": "已修复"}, 200),
+             ("GET", "/tickets/999999", None, 404), ("GET", "/tickets/stats?since=yesterday", None, 400)]
+    problems = []
+    for method, url, body, expected in calls:
+        resp = await (world.client.get("/api/v1" + url, headers=h) if method == "GET"
+                      else world.client.post("/api/v1" + url, json=body, headers=h))
+        path = next(p for p in fragment["paths"] if _matches(p, url.split("?")[0]))
+        op = doc["paths"][path][method.lower()]
+        if resp.status != expected or str(resp.status) not in op["responses"]:
+            problems.append((method, url, resp.status, await resp.text()))
+            continue
+        schema = op["responses"][str(resp.status)]
+        schema = schema if "content" in schema else doc["components"]["responses"][schema["$ref"].split("/")[-1]]
+        problems += check(doc, schema["content"]["application/json"]["schema"], await resp.json())
+    assert not problems
+    body = await (await world.client.get(f"/api/v1/tickets/{t.id}", headers=h)).json()
+    assert body["status"] == "resolved" and body["linked"] == [other.number]
+    assert body["assignee"] == "津安物业服务有限公司" and "13812345678" not in str(body)
+
+
+def _matches(template: str, url: str) -> bool:
+    a, b = template.strip("/").split("/"), url.strip("/").split("/")
+    return len(a) == len(b) and all(x == y or x.startswith("{") for x, y in zip(a, b)) and \
+        not (template.endswith("{ticket_id}") and b[-1] == "stats")
+
+
+async def test_stats_csv_and_dashboard_panels(world):
+    t = await file(world)
+    await world.login("yijing")
+    resp = await world.client.get("/console/tickets/stats?since=2026-11-01&until=2026-11-30&format=csv")
+    assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
+    assert rows[0][:3] == ["维度", "名称", "受理量"] and rows[1][:3] == ["合计", "全部", "1"]
+    page = await (await world.client.get("/console/tickets/stats")).text()
+    assert "不出社区率" in page and "满意率" in page
+    home = await (await world.client.get("/console/")).text()
+    assert "在办投诉" in home and "本月投诉三率" in home
+    assert t.number
