@@ -9,17 +9,12 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.settings import Settings, SettingsError
+from bot.commandline import in_transaction
+from bot.commandline import settings_or_exit as _settings
 
 SANDBOX_PORT = 8081
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(2) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -55,15 +50,6 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-async def _with_db(settings: Settings, work):
-    from storage.db import Database
-
-    db = Database(settings.database_url)
-    try:
-        async with db.transaction() as session:
-            return await work(session)
-    finally:
-        await db.dispose()
 
 
 def cmd_org_import(args: argparse.Namespace) -> int:
@@ -72,7 +58,7 @@ def cmd_org_import(args: argparse.Namespace) -> int:
     settings = _settings()
     try:
         plan = parse_org_file(Path(args.file))
-        summary = asyncio.run(_with_db(settings, lambda s: apply_org_plan(s, plan)))
+        summary = asyncio.run(in_transaction(lambda s: apply_org_plan(s, plan), settings))
     except OrgImportError as exc:
         print(f"导入失败，未写入任何数据。共 {len(exc.problems)} 处问题：", file=sys.stderr)
         for problem in exc.problems:
@@ -88,7 +74,7 @@ def cmd_org_import(args: argparse.Namespace) -> int:
 def cmd_org_demo(args: argparse.Namespace) -> int:
     from storage.repositories.org import load_demo
 
-    summary = asyncio.run(_with_db(_settings(), load_demo))
+    summary = asyncio.run(in_transaction(load_demo))
     print(f"演示数据已就绪。\n{summary.describe()}")
     return 0
 

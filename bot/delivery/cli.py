@@ -2,35 +2,21 @@
 `add_subcommands`). Output is Chinese; `status` shows a live progress bar until the broadcast finishes."""
 from __future__ import annotations
 
+from bot.commandline import in_transaction
+
 import argparse
 import asyncio
 import sys
 from datetime import datetime
 
 from bot.delivery.quota import BEIJING
-from bot.settings import Settings, SettingsError
 
 CATEGORIES = {"notice": "公示", "meeting": "会议", "survey": "调查", "ticket": "投诉进度"}
 STATUS_LABELS = {"scheduled": "待发送", "sending": "发送中", "paused": "已暂停", "done": "已完成", "cancelled": "已取消"}
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(2) from None
 
 
-async def _in_db(work):
-    from storage.db import Database
-
-    db = Database(_settings().database_url)
-    try:
-        async with db.transaction() as session:
-            return await work(session)
-    finally:
-        await db.dispose()
 
 
 def _when(raw: str | None) -> datetime | None:
@@ -52,7 +38,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         return b.id, b.status
 
     try:
-        broadcast_id, status = asyncio.run(_in_db(work))
+        broadcast_id, status = asyncio.run(in_transaction(work))
     except ValueError as exc:
         print(f"无法创建群发：{exc}", file=sys.stderr)
         return 1
@@ -66,7 +52,7 @@ async def _report(broadcast_id: int):
 
     from bot.delivery.progress import report
 
-    return await _in_db(lambda s: report(s, broadcast_id, datetime.now(timezone.utc)))
+    return await in_transaction(lambda s: report(s, broadcast_id, datetime.now(timezone.utc)))
 
 
 def _details(rep: dict) -> str:
@@ -115,7 +101,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
     from bot.delivery.outbox import retry_failed
 
-    count = asyncio.run(_in_db(lambda s: retry_failed(s, args.id, datetime.now(timezone.utc))))
+    count = asyncio.run(in_transaction(lambda s: retry_failed(s, args.id, datetime.now(timezone.utc))))
     print(f"已将群发 {args.id} 的 {count} 条失败投递重新排队。" if count else f"群发 {args.id} 没有失败的投递。")
     return 0
 
@@ -123,7 +109,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from bot.delivery.progress import listing
 
-    rows = asyncio.run(_in_db(lambda s: listing(s, args.limit)))
+    rows = asyncio.run(in_transaction(lambda s: listing(s, args.limit)))
     if not rows:
         print("还没有群发。")
     for b in rows:

@@ -17,9 +17,9 @@ from storage.models import StaffLevel
 
 
 def _settings():
-    from bot.cli import _settings as read
+    from bot.commandline import settings_or_exit
 
-    return read()
+    return settings_or_exit()
 
 
 async def _in_transaction(work):

@@ -4,6 +4,9 @@ approves a draft (or publishes a scheduled notice) at once, with the rules' leve
 """
 from __future__ import annotations
 
+from bot.commandline import in_transaction
+from bot.commandline import settings_or_exit as _settings
+
 import argparse
 import asyncio
 import getpass
@@ -11,28 +14,12 @@ import sys
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from bot.settings import Settings, SettingsError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(2) from None
 
 
-async def _in_db(settings: Settings, work):
-    from storage.db import Database
-
-    db = Database(settings.database_url)
-    try:
-        async with db.transaction() as session:
-            return await work(session)
-    finally:
-        await db.dispose()
 
 
 def _local(value) -> str:
@@ -46,7 +33,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     async def work(session):
         return await repo.staff_list(session, None, state=args.state, limit=args.limit)
 
-    rows, total = asyncio.run(_in_db(_settings(), work))
+    rows, total = asyncio.run(in_transaction(work))
     if not rows:
         print("还没有公示。")
     for notice, version in rows:
@@ -70,7 +57,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         names = await repo.scope_names(session, notice.scope_level, list(notice.scope_ids))
         return notice, names
 
-    found = asyncio.run(_in_db(settings, work))
+    found = asyncio.run(in_transaction(work))
     if found is None:
         print(f"没有编号为 {args.id} 的公示。", file=sys.stderr)
         return 1
@@ -109,7 +96,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return notice.state, service.link(settings.base_url, notice)
 
     try:
-        state, link = asyncio.run(_in_db(settings, work))
+        state, link = asyncio.run(in_transaction(work))
     except service.NoticeError as exc:
         print(f"未能发布：{exc}", file=sys.stderr)
         return 1
@@ -128,7 +115,7 @@ def cmd_meeting_missing(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    rows = asyncio.run(_in_db(_settings(), lambda s: repo.missing(s, start, end)))
+    rows = asyncio.run(in_transaction(lambda s: repo.missing(s, start, end)))
     if not rows:
         print(f"{month} 各社区均已记录联席会议。")
         return 0
@@ -147,7 +134,7 @@ def cmd_meeting_list(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    rows, _ = asyncio.run(_in_db(_settings(), lambda s: repo.list_meetings(s, None, start=start, end=end,
+    rows, _ = asyncio.run(in_transaction(lambda s: repo.list_meetings(s, None, start=start, end=end,
                                                                           limit=args.limit)))
     if not rows:
         print("没有联席会议记录。")

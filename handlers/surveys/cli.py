@@ -11,41 +11,27 @@ the level is found from the codes. `create` schedules the campaign unless `--dra
 """
 from __future__ import annotations
 
+from bot.commandline import in_transaction
+
 import argparse
 import asyncio
 import getpass
 import sys
 from datetime import datetime, timezone
 
-from bot.settings import Settings, SettingsError
 from handlers.surveys import export, messages, service, stats
 from handlers.surveys.access import when
 from handlers.surveys.templates_builtin import TEMPLATE_LABELS
 from storage.repositories import surveys as repo
 
 
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(2) from None
 
 
-async def _in_db(work):
-    from storage.db import Database
-
-    db = Database(_settings().database_url)
-    try:
-        async with db.transaction() as session:
-            return await work(session)
-    finally:
-        await db.dispose()
 
 
 def _run(work) -> int:
     try:
-        out = asyncio.run(_in_db(work))
+        out = asyncio.run(in_transaction(work))
     except service.SurveyError as exc:
         print(f"操作未完成：{exc}", file=sys.stderr)
         return 1

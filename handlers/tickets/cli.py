@@ -19,9 +19,9 @@ from sqlalchemy import or_, select
 
 
 def _settings():
-    from bot.cli import _settings as read
+    from bot.commandline import settings_or_exit
 
-    return read()
+    return settings_or_exit()
 
 
 def _run(work) -> int:
