@@ -137,8 +137,9 @@ async def api_results(request: web.Request) -> web.Response:
     return json_response({"survey": survey_json(survey), "results": result})
 
 
-@require_staff()
-async def api_export(request: web.Request) -> web.Response:
+async def export_csv(request: web.Request) -> web.Response | None:
+    """The CSV export the request asks for (`?kind=aggregates|responses`), audited; None for an unknown kind.
+    Shared by the API and the console page."""
     survey = await access.visible_survey(request)
     kind = request.query.get("kind", "aggregates")
     if kind == "responses":
@@ -147,9 +148,14 @@ async def api_export(request: web.Request) -> web.Response:
     elif kind == "aggregates":
         text = export.aggregates_csv(survey, await stats.results(db(request), survey))
     else:
-        return json_error(400, "kind 应为 responses 或 aggregates")
+        return None
     await audit(db(request), current(request), "survey.export", f"调查 {survey.id} {kind}", request)
     return csv_response(text, f"survey-{survey.id}-{kind}.csv")
+
+
+@require_staff()
+async def api_export(request: web.Request) -> web.Response:
+    return await export_csv(request) or json_error(400, "kind 应为 responses 或 aggregates")
 
 
 def csv_response(text: str, filename: str) -> web.Response:

@@ -15,7 +15,7 @@ from handlers.console.charts import bar_chart
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
 from handlers.console.render import Form, flash, render, see_other
-from handlers.surveys import access, api, export, service, stats
+from handlers.surveys import access, api, service, stats
 from handlers.surveys.templates_builtin import SUBJECT_LABELS, TEMPLATE_LABELS
 from storage.models import Developer, PropertyCompany, StaffLevel
 from storage.repositories import surveys as repo
@@ -120,17 +120,10 @@ def _action(name: str):
 
 @require_staff()
 async def export_page(request: web.Request) -> web.Response:
-    survey = await access.visible_survey(request)
-    kind = request.query.get("kind", "aggregates")
-    if kind == "responses":
-        await access.require_manage(request, survey)
-        text = await export.responses_csv(db(request), survey)
-    elif kind == "aggregates":
-        text = export.aggregates_csv(survey, await stats.results(db(request), survey))
-    else:
+    response = await api.export_csv(request)
+    if response is None:
         raise web.HTTPNotFound()
-    await audit(db(request), current(request), "survey.export", f"调查 {survey.id} {kind}", request)
-    return api.csv_response(text, f"survey-{survey.id}-{kind}.csv")
+    return response
 
 
 @require_staff(StaffLevel.district)
