@@ -26,11 +26,6 @@ from storage.repositories import policy_qa as repo
 HERE = Path(__file__).parent
 
 
-def _scoped(query, scope, column):
-    """Rows of the jurisdiction; rows of no community (unbound residents) are for admins only."""
-    return query if scope.is_admin else restrict(query, scope, column)
-
-
 async def _inquiry(request: web.Request) -> Inquiry:
     try:
         inquiry = await db(request).get(Inquiry, int(request.match_info["inquiry_id"]))
@@ -49,9 +44,9 @@ def _inquiry_json(i: Inquiry) -> dict:
 
 async def _lists(request: web.Request, status: str | None = "open", limit: int = 100):
     scope, session = current(request).scope, db(request)
-    inquiries = list(await session.scalars(_scoped(repo.inquiries_query(status), scope, Inquiry.community_id)
+    inquiries = list(await session.scalars(restrict(repo.inquiries_query(status), scope, Inquiry.community_id)
                                            .limit(limit)))
-    gaps = list(await session.scalars(_scoped(repo.gaps_query(), scope, KbGap.community_id).limit(limit)))
+    gaps = list(await session.scalars(restrict(repo.gaps_query(), scope, KbGap.community_id).limit(limit)))
     return inquiries, gaps
 
 
@@ -142,9 +137,9 @@ def console(registry) -> None:
 
     @registry.panel("knowledge", "居民问了、知识库答不好的问题", order=SLOTS["knowledge"], cache_seconds=60)
     async def top_gaps(session, user):
-        gaps = list(await session.scalars(_scoped(repo.gaps_query(), user.scope, KbGap.community_id).limit(8)))
+        gaps = list(await session.scalars(restrict(repo.gaps_query(), user.scope, KbGap.community_id).limit(8)))
         open_inquiries = list(await session.scalars(
-            _scoped(repo.inquiries_query("open"), user.scope, Inquiry.community_id).limit(200)))
+            restrict(repo.inquiries_query("open"), user.scope, Inquiry.community_id).limit(200)))
         if not gaps and not open_inquiries:
             return None
         return user.fragment("policy_qa/panel.html", gaps=gaps, open_count=len(open_inquiries))
