@@ -32,19 +32,23 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str] | None = None, ready_url: str | None = None):
-    proc = subprocess.Popen(args, env={**os.environ, **(env or {})}, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        if ready_url:
-            wait_http(ready_url)
-        yield proc
-    finally:
-        proc.terminate()
+def process(args: list[str], env: dict[str, str] | None = None, ready_url: str | None = None,
+            log: Path | None = None):
+    """A server subprocess, stopped at the end. Its stderr goes to `log` (or nowhere): never to an unread pipe,
+    which fills under load and stalls the server."""
+    with open(log, "wb") if log else open(os.devnull, "wb") as err:
+        proc = subprocess.Popen(args, env={**os.environ, **(env or {})}, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=err)
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            if ready_url:
+                wait_http(ready_url)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def linli(*args: str, env: dict[str, str]) -> None:

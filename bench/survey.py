@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
 import random
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,7 +25,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, ROOT, free_port, linli, percentile, rss_mb, wait_http  # noqa: E402
+from bench.common import PYTHON, free_port, linli, percentile, process, rss_mb  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.simulator import WeChatSimulator  # noqa: E402
 
@@ -40,22 +37,6 @@ QUESTIONS = [
     {"id": "q5", "kind": "multiple", "title": "最需改进", "options": ["服务态度", "维修", "保洁", "绿化", "其他"],
      "required": False},
 ]
-
-
-@contextmanager
-def server(args: list[str], env: dict[str, str], ready_url: str, log: Path):
-    """The server subprocess with its stderr in a file (a full pipe would stall it under load)."""
-    with open(log, "wb") as err:
-        proc = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
-        try:
-            wait_http(ready_url)
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def surveys_wired() -> bool:
@@ -202,7 +183,7 @@ def main() -> None:
         print(f"server: {'linli serve' if wired else 'linli serve + surveys router (bench launcher)'}; "
               f"{args.residents} residents, concurrency {args.concurrency}, SQLite", flush=True)
         log = Path(tmp) / "server.log"
-        with server(command, env, f"http://127.0.0.1:{port}/healthz", log) as proc:
+        with process(command, env, f"http://127.0.0.1:{port}/healthz", log=log) as proc:
             result = asyncio.run(run(f"http://127.0.0.1:{port}/wechat", args.residents, args.concurrency, proc.pid))
         total, distinct, voted = asyncio.run(count_votes(db_url, survey_id))
         warnings = log.read_text(errors="replace").count("\n")
