@@ -156,7 +156,7 @@ class Dispatcher:
                 await conversations.clear(ctx.session, openid)
         else:
             ttl = timedelta(seconds=self.services.settings.conversation_ttl)
-            await conversations.save(ctx.session, openid, state.state, state.data, ctx.now, ttl, row)
+            await conversations.save(ctx.session, openid, state.state, state.data, ctx.now, ttl)
 
 
 def _interaction(message: InboundMessage) -> bool:

@@ -13,11 +13,12 @@ from typing import Sequence
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy import and_, bindparam, case, exists, false, func, insert, literal, or_, select, true, update
+from sqlalchemy import and_, bindparam, case, text, exists, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.delivery_models import Broadcast, CsWindow, Delivery, DeliveryMute, DeliveryReceipt
 from storage.models import Community, Resident, ResidentRole, Street
+from storage.prepared import Prepared, typed_params
 
 D = Delivery.__table__
 R = Resident.__table__
@@ -193,13 +194,20 @@ async def unmute(session: AsyncSession, resident_id: int, category: str) -> bool
     return True
 
 
+def _open_window_upsert(dialect: str):
+    # one text() statement for both engines: dialect insert() upserts are recompiled on every call
+    return text(
+        "INSERT INTO cs_windows (resident_id, opened_at, used) VALUES (:resident_id, :opened_at, 0)"
+        " ON CONFLICT (resident_id) DO UPDATE SET opened_at = excluded.opened_at, used = 0"
+    ).bindparams(*typed_params(CsWindow.__table__, "resident_id", "opened_at"))
+
+
+_OPEN_WINDOW = Prepared(_open_window_upsert)
+
+
 async def open_window(session: AsyncSession, resident_id: int, now: datetime) -> None:
-    """One upsert per inbound message (it is on the webhook's hot path: no read first)."""
-    dialect = session.bind.dialect.name
-    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert_(CsWindow).values(resident_id=resident_id, opened_at=now, used=0)
-    await session.execute(stmt.on_conflict_do_update(index_elements=[CsWindow.resident_id],
-                                                     set_={"opened_at": now, "used": 0}))
+    """One upsert per inbound message (it is on the webhook's hot path: no read first, a prepared statement)."""
+    await _OPEN_WINDOW.run(session, resident_id=resident_id, opened_at=now)
 
 
 # --- TEMPLATESENDJOBFINISH -------------------------------------------------------------------------------------

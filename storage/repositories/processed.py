@@ -3,14 +3,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedMessage
+from storage.prepared import Prepared, typed_params
+
+_RECORD = Prepared(lambda dialect: text(
+    "INSERT INTO processed_messages (dedupe_key, openid, received_at, reply, pushed)"
+    " VALUES (:dedupe_key, :openid, :received_at, :reply, :pushed)"
+).bindparams(*typed_params(ProcessedMessage.__table__, "dedupe_key", "openid", "received_at", "reply", "pushed")))
+
+
+_FIND = select(ProcessedMessage).where(ProcessedMessage.dedupe_key == bindparam("key"))
 
 
 async def find(session: AsyncSession, dedupe_key: str) -> ProcessedMessage | None:
-    return await session.scalar(select(ProcessedMessage).where(ProcessedMessage.dedupe_key == dedupe_key))
+    return await session.scalar(_FIND, {"key": dedupe_key})
 
 
 async def record(
@@ -18,8 +27,7 @@ async def record(
 ) -> None:
     """Insert the row (flushed at once): raises IntegrityError when the same message was recorded already,
     which on PostgreSQL waits for a concurrent transaction holding the same key to finish first."""
-    await session.execute(insert(ProcessedMessage).values(
-        dedupe_key=dedupe_key, openid=openid, received_at=now, reply=reply, pushed=pushed))
+    await _RECORD.run(session, dedupe_key=dedupe_key, openid=openid, received_at=now, reply=reply, pushed=pushed)
 
 
 async def prune(session: AsyncSession, older_than: datetime) -> int:

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import instance_state, manager_of_class
+from sqlalchemy.orm.util import identity_key
 
 from storage.models import Conversation, Estate, ProcessedMessage, Resident, ResidentRole, Community, Street
+from storage.prepared import Prepared
+from storage.repositories.conversations import ConversationRow
 
 
 async def get(session: AsyncSession, openid: str) -> Resident | None:
@@ -30,21 +34,42 @@ async def get_or_create(session: AsyncSession, openid: str, now: datetime) -> Re
     return resident
 
 
+_R, _C = Resident.__table__, Conversation.__table__
+_WITH_CONVERSATION = Prepared(lambda dialect: (
+    select(*_R.c, _C.c.state, _C.c.data, _C.c.expires_at)
+    .select_from(_R.outerjoin(_C, _C.c.openid == _R.c.openid))
+    .where(_R.c.openid == bindparam("openid"))
+))
+_RESIDENT_KEYS = [column.key for column in _R.c]
+_NEW_RESIDENT = manager_of_class(Resident).new_instance  # an instance without running __init__ (as the ORM loads)
+
+
 async def with_conversation(
     session: AsyncSession, openid: str, now: datetime
-) -> tuple[Resident, Conversation | None]:
+) -> tuple[Resident, ConversationRow | None]:
     """The resident (created on first contact) and their conversation row, in one query. The row may have
-    expired (check `expires_at`); it is returned anyway so that a new dialog can overwrite it in place."""
-    stmt = (
-        select(Resident, Conversation)
-        .outerjoin(Conversation, Conversation.openid == Resident.openid)
-        .where(Resident.openid == openid)
-    )
-    found = (await session.execute(stmt)).first()
+    expired (check `expires_at`).
+
+    This runs for every message, so it is one prepared Core query; the resident row is attached to the session
+    as a persistent object without a second read (`make_transient_to_detached`), so handlers change it as usual.
+    """
+    found = (await _WITH_CONVERSATION.run(session, openid=openid)).first()
     if found is None:
-        resident = await get_or_create(session, openid, now)
-        return resident, await session.get(Conversation, openid)
-    return found[0], found[1]
+        return await get_or_create(session, openid, now), None
+    resident = _attach(session, dict(zip(_RESIDENT_KEYS, found)))
+    state, data, expires_at = found[-3:]
+    return resident, None if state is None else ConversationRow(state, data or {}, expires_at)
+
+
+def _attach(session: AsyncSession, values: dict) -> Resident:
+    known = session.sync_session.identity_map.get(identity_key(Resident, values["id"]))
+    if known is not None:
+        return known
+    resident = _NEW_RESIDENT()
+    instance_state(resident).dict.update(values)  # as loaded from the database: no change events, no history
+    make_transient_to_detached(resident)
+    session.add(resident)
+    return resident
 
 
 async def load_profile(session: AsyncSession, resident_id: int) -> Resident:
