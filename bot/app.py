@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 from aiohttp import web
 
-from bot import health, webhook
+from bot import health, metrics, webhook
 from bot.context import Services
 from bot.dispatch import Dispatcher
 from bot.logs import request_id_middleware
@@ -86,7 +86,9 @@ def create_app(
     services = services or build_services(settings)
     routers = list(routers) if routers is not None else feature_routers()
     services.extras.setdefault("help_lines", [line for r in routers for line in r.help_lines])
-    app = web.Application(middlewares=[request_id_middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(
+        middlewares=[request_id_middleware, metrics.count_requests], client_max_size=settings.max_body_bytes
+    )
     app[SERVICES] = services
     app[webhook.SETTINGS] = settings
     app[webhook.DISPATCHER] = Dispatcher(services, routers)
@@ -101,6 +103,7 @@ def create_app(
     app.router.add_get("/readyz", health.readyz)
     app.cleanup_ctx.append(_lifetime)
     _mount_features(app, services, console_plugins() if plugins is None else list(plugins))
+    app.router.add_get("/metrics", metrics.metrics_page)
     return app
 
 

@@ -15,6 +15,7 @@ from typing import Sequence
 
 from sqlalchemy.exc import IntegrityError, OperationalError, DBAPIError
 
+from bot import metrics
 from bot.context import Context, Services
 from bot.delivery.inbound import note_inbound
 from bot.conversation import ConversationState
@@ -102,6 +103,7 @@ class Dispatcher:
                     return Outcome(ERROR_REPLY)
                 except (OperationalError, DBAPIError, OSError) as exc:  # busy, locked or unreachable
                     log.warning("database busy (attempt %d): %s", attempt + 1, type(exc).__name__)
+                    metrics.DB_RETRIES.inc()
                     check_first = True
                     await asyncio.sleep(0.05 * 2**attempt)
             return Outcome(BUSY_REPLY)
@@ -115,6 +117,7 @@ class Dispatcher:
             if check_first or message.event == "unsubscribe":
                 seen = await processed.find(session, message.dedupe_key)
                 if seen is not None:
+                    metrics.DEDUPE_HITS.inc()
                     stored = Reply.from_dict(seen.reply)
                     return Outcome(Reply(silent=True) if seen.pushed else stored, duplicate=True)
             resident, row = await residents.with_conversation(session, message.openid, now)
@@ -146,6 +149,7 @@ class Dispatcher:
             raise
         except Exception:
             log.exception("handler failed", extra={"msg_key": ctx.message.dedupe_key})
+            metrics.HANDLER_ERRORS.inc()
             raise _HandlerFailed() from None
         return result if result is not UNHANDLED else Reply(silent=True)
 

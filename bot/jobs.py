@@ -37,9 +37,13 @@ class Job:
 
 async def run_job(job: Job, services: Services) -> bool:
     """Run one job now, logging (not raising) its failure; True when it succeeded."""
+    from bot.metrics import JOBS
+
     try:
         await job.run(services, services.clock())
-        return True
     except Exception:
         log.exception("定时任务 %s 执行失败", job.name)
+        JOBS.labels(job.name, "failed").inc()
         return False
+    JOBS.labels(job.name, "ok").inc()
+    return True

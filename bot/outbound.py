@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot import metrics
 from bot.settings import OFFICIAL_API_BASE, Settings
 
 if TYPE_CHECKING:
@@ -229,9 +230,14 @@ class WeChatClient:
                     raise _Transient(WeChatUnavailable(f"微信接口 {path} 返回 HTTP {resp.status}"))
                 raw = await resp.read()
         except (asyncio.TimeoutError, TimeoutError):
+            metrics.WECHAT_CALLS.labels(metrics.api_label(path), "unavailable").inc()
             raise _Transient(WeChatUnavailable(f"微信接口 {path} 超时（{self.timeout.total} 秒）")) from None
         except aiohttp.ClientError as exc:
+            metrics.WECHAT_CALLS.labels(metrics.api_label(path), "unavailable").inc()
             raise _Transient(WeChatUnavailable(f"微信接口 {path} 连接失败：{type(exc).__name__}")) from None
+        except _Transient:
+            metrics.WECHAT_CALLS.labels(metrics.api_label(path), "unavailable").inc()
+            raise
         return self._decode(path, raw)
 
     @staticmethod
@@ -243,6 +249,10 @@ class WeChatClient:
         if not isinstance(answer, dict):
             raise _Transient(WeChatUnavailable(f"微信接口 {path} 返回的不是 JSON 对象"))
         errcode = int(answer.get("errcode") or 0)
+        api = metrics.api_label(path)
+        metrics.WECHAT_CALLS.labels(api, "errcode" if errcode else "ok").inc()
+        if errcode:
+            metrics.WECHAT_ERRCODES.labels(api, str(errcode)).inc()
         if errcode == SYSTEM_BUSY:
             raise _Transient(SystemBusy(errcode, str(answer.get("errmsg", ""))))
         if errcode:

@@ -10,7 +10,8 @@ import logging
 
 from aiohttp import web
 
-from bot.dispatch import ERROR_REPLY, Delivery, Dispatcher, Outcome
+from bot import metrics
+from bot.dispatch import BUSY_REPLY, ERROR_REPLY, Delivery, Dispatcher, Outcome
 from bot.protocol import Codec, ProtocolError, check_signature, check_timestamp
 from bot.settings import Settings
 from bot.tasks import BackgroundTasks
@@ -45,6 +46,13 @@ async def verify(request: web.Request) -> web.Response:
 
 async def receive(request: web.Request) -> web.Response:
     """POST: one message or event from WeChat."""
+    started = metrics.timer()
+    response = await _receive(request)
+    metrics.WEBHOOK_SECONDS.observe(metrics.timer() - started)
+    return response
+
+
+async def _receive(request: web.Request) -> web.Response:
     app, settings = request.app, request.app[SETTINGS]
     try:
         check_timestamp(request.query.get("timestamp", ""), settings.timestamp_window)
@@ -52,9 +60,11 @@ async def receive(request: web.Request) -> web.Response:
         envelope = app[CODEC].open(body, request.query)
     except ProtocolError as exc:
         log.warning("rejected inbound request: %s", exc.reason)
+        metrics.REJECTED.labels(str(exc.status)).inc()
         return _text_response(exc.reason, exc.status)
     message = envelope.message
     outcome = await _dispatch_with_deadline(app, message, settings.reply_budget)
+    metrics.MESSAGES.labels(_outcome_label(outcome)).inc()
     if outcome is None or outcome.push:
         return _text_response("success")
     reply, rest = _first_and_rest(outcome.reply)
@@ -100,6 +110,18 @@ async def _dispatch_with_deadline(app: web.Application, message: InboundMessage,
 
     app[TASKS].spawn(push_when_ready(), name=f"push-late:{message.dedupe_key}")
     return None
+
+
+def _outcome_label(outcome: Outcome | None) -> str:
+    if outcome is None or outcome.push:
+        return "late"
+    if outcome.duplicate:
+        return "duplicate"
+    if outcome.reply is ERROR_REPLY:
+        return "error"
+    if outcome.reply is BUSY_REPLY:
+        return "busy"
+    return "silent" if outcome.reply.silent else "replied"
 
 
 def _first_and_rest(reply: Reply) -> tuple[Reply, list[str]]:

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 import aiohttp
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot import metrics
 from bot.context import Services
 from bot.delivery import channels as ch
 from bot.delivery import outbox
@@ -185,6 +186,7 @@ class Sender:
         s = self.stats
         s.batches += 1
         for r in results:
+            metrics.DELIVERIES.labels(r.status, r.channel or "none").inc()
             if r.status == "sent":
                 s.sent += 1
                 s.by_channel[r.channel or "?"] = s.by_channel.get(r.channel or "?", 0) + 1
