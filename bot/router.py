@@ -54,7 +54,7 @@ class Route:
             return state.startswith(self.state[:-1])
         return state == self.state
 
-    def match(self, ctx: Context) -> tuple[bool, re.Match[str] | None]:
+    def match(self, ctx: Context, text: "_Text") -> tuple[bool, re.Match[str] | None]:
         msg = ctx.message
         if not self.state_matches(ctx.conversation.state):
             return False, None
@@ -64,12 +64,33 @@ class Route:
             return False, None
         if self.keys and msg.event_key not in self.keys:
             return False, None
-        if self.words and normalize_words(msg.content) not in self.words:
+        if self.words and text.words not in self.words:
             return False, None
         if self.pattern is not None:
-            found = self.pattern.search(unicodedata.normalize("NFKC", msg.content).strip())
+            found = self.pattern.search(text.plain)
             return found is not None, found
         return True, None
+
+
+class _Text:
+    """The message text in the two forms routes compare against, computed once per message, not per route."""
+
+    __slots__ = ("content", "_words", "_plain")
+
+    def __init__(self, content: str):
+        self.content, self._words, self._plain = content, None, None
+
+    @property
+    def words(self) -> str:
+        if self._words is None:
+            self._words = normalize_words(self.content)
+        return self._words
+
+    @property
+    def plain(self) -> str:
+        if self._plain is None:
+            self._plain = unicodedata.normalize("NFKC", self.content).strip()
+        return self._plain
 
 
 class Router:
@@ -127,9 +148,10 @@ async def route(routers: Iterable[Router], ctx: Context) -> Result:
 
 async def _first_taker(routers: list[Router], ctx: Context) -> Result:
     before = ctx.conversation.state
+    text = _Text(ctx.message.content)
     for router in routers:
         for r in router.routes:
-            matched, found = r.match(ctx)
+            matched, found = r.match(ctx, text)
             if not matched:
                 continue
             ctx.match = found

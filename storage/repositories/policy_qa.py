@@ -3,27 +3,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.policy_qa_models import Inquiry, KbGap, KbGeneration, KbRating
+from storage.prepared import Prepared, typed_params
+
+
+_RECORD_GAP = Prepared(lambda dialect: text(
+    "INSERT INTO kb_gaps (question_key, example, outcome, count, community_id, first_asked, last_asked)"
+    " VALUES (:question_key, :example, :outcome, 1, :community_id, :now, :now)"
+    " ON CONFLICT (question_key) DO UPDATE SET count = kb_gaps.count + 1, last_asked = excluded.last_asked,"
+    " outcome = excluded.outcome, example = excluded.example"
+).bindparams(*typed_params(KbGap.__table__, "question_key", "example", "outcome", "community_id"),
+             bindparam("now", type_=KbGap.__table__.c.last_asked.type)))
 
 
 async def record_gap(session: AsyncSession, key: str, example: str, outcome: str, community_id: int | None,
                      now: datetime) -> None:
-    """Count one more asking of a question the knowledge base could not answer confidently."""
-    bumped = await session.execute(
-        update(KbGap).where(KbGap.question_key == key)
-        .values(count=KbGap.count + 1, last_asked=now, outcome=outcome, example=example[:500]))
-    if bumped.rowcount:
-        return
-    try:
-        async with session.begin_nested():
-            session.add(KbGap(question_key=key, example=example[:500], outcome=outcome, count=1,
-                              community_id=community_id, first_asked=now, last_asked=now))
-    except IntegrityError:  # another worker recorded it first
-        await session.execute(update(KbGap).where(KbGap.question_key == key).values(count=KbGap.count + 1))
+    """Count one more asking of a question the knowledge base could not answer confidently (one upsert: it
+    runs inside the webhook's transaction)."""
+    await _RECORD_GAP.run(session, question_key=key, example=example[:500], outcome=outcome,
+                          community_id=community_id, now=now)
 
 
 def gaps_query(open_only: bool = True) -> Select:
