@@ -4,6 +4,7 @@ approves a draft (or publishes a scheduled notice) at once, with the rules' leve
 """
 from __future__ import annotations
 
+from bot.localtime import LOCAL_TZ
 from bot.commandline import in_transaction
 from bot.commandline import settings_or_exit as _settings
 
@@ -12,10 +13,8 @@ import asyncio
 import getpass
 import sys
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 

@@ -9,17 +9,16 @@ the meeting itself, so the four-eyes rule does not apply). Errors are the notice
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.localtime import LOCAL_TZ
 from handlers.notices import service
 from handlers.notices.service import Actor, Forbidden, NoticeError, NotFound
 from storage.models import Community
 from storage.notice_models import Meeting, MeetingAttendee, MeetingItem, Notice
 from storage.repositories import meetings as repo
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ROLES = ("居委会", "物业服务企业", "业委会", "居民代表", "其他")
 STATES = {"open": "记录中", "closed": "已结束，纪要待公开", "published": "纪要已公开"}
 NUMERALS = "一二三四五六七八九十"

@@ -19,19 +19,18 @@ import hashlib
 import re
 from collections import OrderedDict
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import select
 
+from bot.localtime import LOCAL_TZ
 from bot.context import Services
 from handlers.notices import rules
 from storage.notice_models import Notice
 from storage.repositories import notices as repo
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 PUBLIC_SERVICES = web.AppKey("notices.public.services", Services)
 PUBLIC_CACHE = web.AppKey("notices.public.cache", object)
 DEFAULT_TTL = 10.0

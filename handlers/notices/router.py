@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from zoneinfo import ZoneInfo
 
+from bot.localtime import LOCAL_TZ
 from bot.context import Context
 from bot.router import Router, normalize_words
 from bot.types import UNHANDLED, Reply
@@ -17,7 +17,6 @@ from handlers.choices import pick
 from handlers.notices import rules, service
 from storage.repositories import notices as repo
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 STATE = "notices.pick"
 LIST_SIZE = 8
 FILTER = re.compile(r"^(?:公示|公告)(\s*)(\S{1,10})$")

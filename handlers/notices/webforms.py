@@ -5,18 +5,17 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.localtime import LOCAL_TZ
 from handlers.console.authz import Scope as StaffScope
 from handlers.console.authz import visible_communities
 from handlers.notices import rules
 from handlers.notices.service import NoticeError
 from storage.models import Community, District, Estate, StaffLevel, Street
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MAX_TABLES = 10
 
 

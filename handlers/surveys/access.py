@@ -10,10 +10,10 @@ Also: parsing the create form/JSON into `service.create` arguments (Beijing loca
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.localtime import LOCAL_TZ as LOCAL
 from handlers.console.authz import at_least, can_see_community, visible_communities
 from handlers.console.guard import current, db
 from handlers.surveys import service
@@ -21,7 +21,6 @@ from storage.repositories import surveys as repo
 from storage.models import StaffLevel
 from storage.survey_models import Survey
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 AUDIT_LEVEL = StaffLevel.district
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from bot.localtime import LOCAL_TZ as LOCAL
 from handlers.surveys.templates_builtin import SUBJECT_LABELS
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 
 
 def local(moment: datetime | None, with_time: bool = True) -> str:

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Iterable
-from zoneinfo import ZoneInfo
 
 import yaml
+from bot.localtime import LOCAL_TZ
 
 log = logging.getLogger("linli.tickets")
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 BUNDLED = Path(__file__).with_name("holidays")
 DAY = 86400.0
 MAX_DAYS = 3700  # ten years: no deadline lies further away
