@@ -1,5 +1,6 @@
 """Policy Q&A in the staff console: questions residents handed to staff (answer them), what residents ask
-that the knowledge base lacks (with counts), answer ratings, and reloading the knowledge base (admins).
+that the knowledge base lacks (with counts), answer ratings, and reloading the knowledge base (admins). Browsing and
+editing the knowledge base itself: handlers/policy_qa/console_kb.py.
 
     GET  /api/v1/qa/inquiries?status=open|answered     inquiries inside the jurisdiction
     POST /api/v1/qa/inquiries/{inquiry_id}/answer      {"answer": "..."}: recorded and pushed to the resident
@@ -17,7 +18,7 @@ from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
 from handlers.console.render import flash, render, see_other
 from handlers.console.state import state_of
-from handlers.policy_qa import service
+from handlers.policy_qa import console_kb, kb_store, service
 from knowledge import KnowledgeBaseError
 from storage.models import StaffLevel
 from storage.policy_qa_models import Inquiry, KbGap
@@ -57,8 +58,9 @@ async def qa_page(request: web.Request) -> web.Response:
     ratings = await repo.ratings(db(request), 20)
     holder = state_of(request).services.knowledge
     kb = holder.current if holder is not None else None
+    kb_dir = kb_store.deployment_dir(state_of(request).services.settings)
     return render(request, "policy_qa/qa.html", title="政策问答", inquiries=inquiries, gaps=gaps, ratings=ratings,
-                  showing=status, kb=kb)
+                  showing=status, kb=kb, kb_dir=kb_dir if kb_store.KbStore(kb_dir).initialized else None)
 
 
 @require_staff()
@@ -134,6 +136,7 @@ def console(registry) -> None:
     registry.api("GET", "/qa/inquiries", api_inquiries)
     registry.api("POST", "/qa/inquiries/{inquiry_id}/answer", api_answer)
     registry.api("GET", "/qa/gaps", api_gaps)
+    console_kb.register(registry)  # browsing and editing the knowledge base
 
     @registry.panel("knowledge", "居民问了、知识库答不好的问题", order=SLOTS["knowledge"], cache_seconds=60)
     async def top_gaps(session, user):

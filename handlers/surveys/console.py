@@ -81,13 +81,17 @@ def _pct(value) -> float:
 
 
 def _charts(result: dict) -> dict:
-    """Inline-SVG bar charts: participation per estate, and each question's distribution (shares in %)."""
+    """Inline-SVG bar charts: participation per estate, and each question's distribution (count · share)."""
     charts = {"participation": bar_chart([(e["estate"], _pct(e["participation"])) for e in result["estates"]],
-                                         title="各小区参与率", unit="%", max_value=100)}
+                                         title="各小区参与率", unit="%", max_value=100,
+                                         value_texts=[f"{e['respondents']}/{e['eligible']} · "
+                                                      f"{_pct(e['participation']):.1f}%" for e in result["estates"]])}
     for q in result["questions"]:
         if q.get("distribution"):
             charts[q["id"]] = bar_chart([(d["label"], _pct(d["share"])) for d in q["distribution"]],
-                                        title=q["title"], unit="%", max_value=100)
+                                        title=q["title"], unit="%", max_value=100,
+                                        value_texts=[f"{d['count']} · {_pct(d['share']):.1f}%"
+                                                     for d in q["distribution"]])
     return charts
 
 

@@ -1,5 +1,6 @@
 """Console pages for tickets: the list with filters, one ticket (timeline, actions, similar open tickets,
-mediation records), the action POST, the call-back number (audited), and the figures page with CSV.
+mediation records), the action POST, the call-back number (audited), and the figures page with CSV and the
+trend of filed and resolved tickets (handlers/tickets/console_trends.py).
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from handlers.console.authz import restrict, visible_communities
 from handlers.console.guard import current, db, require_staff
 from handlers.console.render import Page, flash, page_number, render, see_other
 from handlers.console.state import state_of
-from handlers.tickets import rules, service, stats
+from handlers.console.charts import multi_line_chart
+from handlers.tickets import console_trends, rules, service, stats
 from handlers.tickets.calendar import LOCAL_TZ
 from handlers.tickets.console_common import (actor_of, assignable_staff, detail, names, params_for, summary,
                                              ticket_of)
@@ -129,6 +131,11 @@ def bounds(since: date, until: date) -> tuple[datetime, datetime]:
 
 
 async def report_for(request: web.Request) -> tuple[dict, date, date, int | None]:
+    facts, since, until, community = await facts_for(request)
+    return stats.report(facts, current(request).now), since, until, community
+
+
+async def facts_for(request: web.Request) -> tuple[list[stats.Fact], date, date, int | None]:
     user = current(request)
     since, until = period(request, user.now)
     scope = user.scope
@@ -140,17 +147,20 @@ async def report_for(request: web.Request) -> tuple[dict, date, date, int | None
         raise web.HTTPForbidden() from None
     ids = None if scope.is_admin else visible_communities(scope)
     facts = await stats.load_facts(db(request), ids, *bounds(since, until))
-    return stats.report(facts, user.now), since, until, community
+    return facts, since, until, community
 
 
 @require_staff()
 async def stats_page(request: web.Request) -> web.StreamResponse:
-    rep, since, until, community = await report_for(request)
+    facts, since, until, community = await facts_for(request)
+    rep = stats.report(facts, current(request).now)
     if request.query.get("format") == "csv":
         return csv_response(stats.report_csv(rep), since, until)
+    trend = console_trends.trend(facts, since, until)
+    trend_chart = multi_line_chart(trend.series, title=f"每{trend.unit}受理与办结")
     return render(request, "tickets/stats.html", title="投诉统计", rep=rep, since=since, until=until,
                   community=community, communities=await community_choices(request), levels=LEVEL_LABELS,
-                  charts=charts(rep))
+                  charts=charts(rep), trend=trend, trend_chart=trend_chart)
 
 
 def charts(rep: dict) -> dict[str, tuple[list[tuple[str, float]], str]]:
