@@ -1,14 +1,16 @@
 """Evaluate the knowledge-base matcher against the development and held-out question sets.
 
-Splits (tests/data/kb_eval.yaml): `dev` is used for diagnosis and tuning; `heldout` and `heldout2` (the
-second written before the intent/vocabulary changes) are only reported — misses are never listed for them.
+Splits (tests/data/kb_eval.yaml): `dev` and `dev2` are used for diagnosis and tuning; `heldout`, `heldout2` (the
+second written before the intent/vocabulary changes) and `heldout3` (written before the last tuning round) are only
+reported — misses are never listed for them.
 
-Prints, for linli's matcher and for the plain-BM25-over-jieba baseline: top-1 accuracy and top-3 recall
-on in-scope questions, how often in-scope questions get a confident correct / confident wrong answer,
-the confident false-answer rate on out-of-scope questions, and p50/p99 time per question, for the
+Splits written before entries were added to the knowledge base are also reported against the knowledge base
+as it was then (see ADDED_AFTER). Prints, for linli's matcher and for the plain-BM25-over-jieba baseline:
+top-1 accuracy and top-3 recall on in-scope questions, how often in-scope questions get a confident correct /
+confident wrong answer, the confident false-answer rate on out-of-scope questions, and p50/p99 time per question, for the
 bundled knowledge base and for a synthesised 5,000-entry one; and the start-up time (load + index).
 
-    .venv/bin/python bench/kb_eval.py [--eval tests/data/kb_eval.yaml] [--big 5000] [--show-misses]
+    .venv/bin/python bench/kb_eval.py [--eval tests/data/kb_eval.yaml] [--big 5000] [--show-misses] [--splits dev,dev2]
 """
 from __future__ import annotations
 
@@ -29,6 +31,20 @@ from kb_baseline import PlainBM25  # noqa: E402
 from kb_synth import base_id, synthesize, write_kb  # noqa: E402
 
 from knowledge import KnowledgeBase  # noqa: E402
+
+
+TUNING_SPLITS = ("dev", "dev2")  # the only splits whose misses are ever listed
+
+# Entries added to the bundled knowledge base after a split was written. That split's labels cannot name them,
+# so a question one of them now answers counts as a miss (or, for an out-of-scope question, a false answer)
+# even where the new entry is the better answer. Such splits are also reported against the knowledge base as
+# it was when they were written (these entries left out): same method, same vocabulary, same phrasings.
+COVERAGE_ROUND_2 = frozenset({
+    "renovation-rules", "shared-facility-repair", "private-repair", "elevator-problems", "fire-passage-clutter",
+    "high-rise-throwing", "nuisance-behaviour", "theft-liability", "management-statute", "owners-assembly-meeting",
+    "property-company-leaves", "linli-subscriptions", "linli-privacy",
+})
+ADDED_AFTER = {"dev": COVERAGE_ROUND_2, "heldout": COVERAGE_ROUND_2, "heldout2": COVERAGE_ROUND_2}
 
 
 def load_eval(path: Path) -> dict[str, list[tuple[str, set[str] | None]]]:
@@ -123,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--big", type=int, default=5000, help="size of the synthesised knowledge base (0: skip)")
     ap.add_argument("--repeat", type=int, default=3, help="timing passes over the questions")
     ap.add_argument("--show-misses", action="store_true", help="list dev-set misses (never held-out ones)")
+    ap.add_argument("--splits", default="", help="comma-separated splits to evaluate (default: all)")
     args = ap.parse_args(argv)
 
     t = time.perf_counter()
@@ -130,15 +147,21 @@ def main(argv: list[str] | None = None) -> int:
     startup = time.perf_counter() - t
     base = PlainBM25(kb.entries)
     splits = load_eval(args.eval)
+    if args.splits:
+        splits = {k: v for k, v in splits.items() if k in args.splits.split(",")}
     print(f"bundled knowledge base: {len(kb)} entries; start-up (import excluded, load + jieba + index) {startup:.2f} s")
     for split, rows in splits.items():
         n_in = sum(1 for _, i in rows if i is not None)
         print(f"[{split}] {n_in} in-scope, {len(rows) - n_in} out-of-scope questions")
-        misses: list = [] if (args.show_misses and split == "dev") else None
+        misses: list = [] if (args.show_misses and split in TUNING_SPLITS) else None
         r = evaluate(linli_ask(kb), rows, misses=misses)
         for _ in range(args.repeat - 1):
             r["times"] += evaluate(linli_ask(kb), rows)["times"]
         report("linli", r)
+        if split in ADDED_AFTER:
+            kept = [e for e in kb.entries if e.id not in ADDED_AFTER[split]]
+            as_written = KnowledgeBase(kept, kb.analyzer, kb.directory)
+            report(f"linli ({len(kept)} as written)", evaluate(linli_ask(as_written), rows))
         report("baseline plain BM25", evaluate(baseline_ask(base), rows))
         for q, ids, outcome, got in misses or []:
             print(f"    MISS {q!r} expected={ids} outcome={outcome} got={got}")

@@ -1,13 +1,20 @@
-"""Grid search of MatchPolicy constants on the development split only (never the held-out one).
+"""Fit the matcher's decision and compare scoring settings, on the development splits only (dev, dev2).
 
-    .venv/bin/python bench/kb_tune.py
-Prints ranking quality (top-1/top-3 of the raw ranking) per scoring setting, then the best decision
-thresholds for the chosen scoring by a simple utility: right answers − 3 × wrong answers − 3 × false
-answers on out-of-scope questions − 0.5 × unanswered in-scope questions − 0.5 × out-of-scope questions
-answered with a candidate list + 0.3 × in-scope candidate lists that contain the right entry.
+    .venv/bin/python bench/kb_tune.py [--grid]
+
+1. (--grid) ranking quality (top-1/top-3 of the raw ranking, in-scope questions) for a small grid of
+   scoring settings.
+2. Fits the two logistic models of knowledge.confidence on the current scoring: P(in scope) on every
+   question, P(best entry right) on every question (out-of-scope ones count as wrong), with a small L2
+   penalty, by Newton's method.
+3. Picks the thresholds `none_below` / `answer_from` / `answer_margin` by a utility: right answer +1, wrong answer −3,
+   out-of-scope answered −3, out-of-scope listed −0.5, in-scope list holding the right entry +0.3,
+   in-scope list without it −0.3, in-scope "none" −1 (the resident gets nothing).
+Prints the MatchPolicy values to write into knowledge/matcher.py. Never reads the held-out splits.
 """
 from __future__ import annotations
 
+import argparse
 import itertools
 import sys
 from dataclasses import replace
@@ -15,11 +22,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from kb_eval import load_eval  # noqa: E402
+from kb_eval import TUNING_SPLITS, load_eval  # noqa: E402
 
 from knowledge import KnowledgeBase, MatchPolicy  # noqa: E402
+from knowledge.confidence import CORRECT_FEATURES, IN_SCOPE_FEATURES, probability  # noqa: E402
 from knowledge.matcher import Matcher  # noqa: E402
+
+
+def tuning_rows():
+    splits = load_eval(ROOT / "tests" / "data" / "kb_eval.yaml")
+    return [row for name in TUNING_SPLITS for row in splits[name]]
 
 
 def ranking(m: Matcher, rows):
@@ -32,73 +46,135 @@ def ranking(m: Matcher, rows):
     return t1 / len(inscope), t3 / len(inscope)
 
 
-def decisions(m: Matcher, rows):
+def observations(m: Matcher, rows):
+    """Per question: (in scope?, top-1 right?, right entry in top 3?, features or None when nothing ranks)."""
     out = []
     for q, ids in rows:
         a = m.analyzer.analyze(q)
         r = m.rank(a, 3)
-        if not r:
-            out.append((ids, None, 0.0, 0.0, 0.0, 0))
+        if not r or r[0][0] < m.policy.min_score:
+            out.append((ids is not None, False, False, None))
             continue
-        margin = (r[0][0] - (r[1][0] if len(r) > 1 else 0.0)) / r[0][0]
-        ok3 = ids is not None and any(m.entries[d].id in ids for _, d in r)
-        out.append((ids, m.entries[r[0][1]].id, r[0][0], m.coverage(a, r[0][1]), margin, ok3))
+        got = [m.entries[d].id for _, d in r]
+        ok1 = ids is not None and got[0] in ids
+        ok3 = ids is not None and any(g in ids for g in got)
+        out.append((ids is not None, ok1, ok3, m.features(a, r)))
     return out
 
 
-def utility(dec, none_cov, ans_cov, margin, min_score=1.0):
-    right = wrong = false = unanswered = listed_ok = oos_listed = 0
-    for ids, top, score, cov, mar, ok3 in dec:
-        if top is None or score < min_score or cov < none_cov:
+def fit_logistic(xs: list[list[float]], ys: list[int], l2: float = 0.05, iterations: int = 50) -> list[float]:
+    """L2-penalised logistic regression (bias unpenalised) by Newton's method; returns [bias, *weights]."""
+    n = len(xs[0]) + 1
+    rows = [[1.0, *x] for x in xs]
+    w = [0.0] * n
+    for _ in range(iterations):
+        grad = [0.0] * n
+        hess = [[0.0] * n for _ in range(n)]
+        for x, y in zip(rows, ys):
+            p = probability(tuple(w), x[1:])
+            for i in range(n):
+                grad[i] += (p - y) * x[i]
+                for j in range(n):
+                    hess[i][j] += p * (1 - p) * x[i] * x[j]
+        for i in range(1, n):
+            grad[i] += l2 * len(rows) * w[i]
+            hess[i][i] += l2 * len(rows)
+        step = _solve(hess, grad)
+        w = [a - b for a, b in zip(w, step)]
+        if max(abs(s) for s in step) < 1e-8:
+            break
+    return w
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        piv = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[piv] = m[piv], m[c]
+        d = m[c][c] or 1e-12
+        for r in range(n):
+            if r != c:
+                f = m[r][c] / d
+                for k in range(c, n + 1):
+                    m[r][k] -= f * m[c][k]
+    return [m[i][n] / (m[i][i] or 1e-12) for i in range(n)]
+
+
+def utility(obs, in_coef, ok_coef, none_below, answer_from, answer_margin=0.0):
+    u = 0.0
+    counts = dict(right=0, wrong=0, oos_answered=0, oos_listed=0, in_none=0, listed_ok=0)
+    for in_scope, ok1, ok3, f in obs:
+        if f is None:
             outcome = "none"
-        elif cov >= ans_cov and mar >= margin:
-            outcome = "answer"
         else:
-            outcome = "ambiguous"
-        if ids is None:
-            false += outcome == "answer"
-            oos_listed += outcome == "ambiguous"
+            p_in = probability(in_coef, f.vector(IN_SCOPE_FEATURES))
+            p_ok = probability(ok_coef, f.vector(CORRECT_FEATURES))
+            sure = p_ok >= answer_from and f.margin >= answer_margin
+            outcome = "none" if p_in < none_below else "answer" if sure else "ambiguous"
+        if not in_scope:
+            if outcome == "answer":
+                u -= 3
+                counts["oos_answered"] += 1
+            elif outcome == "ambiguous":
+                u -= 0.5
+                counts["oos_listed"] += 1
         elif outcome == "answer":
-            right += top in ids
-            wrong += top not in ids
-        elif outcome == "none":
-            unanswered += 1
+            u += 1 if ok1 else -3
+            counts["right" if ok1 else "wrong"] += 1
+        elif outcome == "ambiguous":
+            u += 0.3 if ok3 else -0.3
+            counts["listed_ok"] += ok3
         else:
-            listed_ok += ok3
-    return right - 3 * wrong - 3 * false - 0.5 * unanswered + 0.3 * listed_ok - 0.5 * oos_listed, (right, wrong, false, unanswered, oos_listed)
+            u -= 1
+            counts["in_none"] += 1
+    return u, counts
 
 
-def main() -> int:
-    rows = load_eval(ROOT / "tests" / "data" / "kb_eval.yaml")["dev"]
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--grid", action="store_true", help="compare scoring settings first")
+    ap.add_argument("--l2", type=float, default=0.01, help="L2 penalty per question of the logistic fits")
+    args = ap.parse_args(argv)
+    rows = tuning_rows()
     kb = KnowledgeBase.load()
     base = kb.matcher.policy
-    grid = {
-        "gram_weight": [0.3, 0.5, 0.7],
-        "char_weight": [0.2, 0.4],
-        "b": [0.3, 0.6],
-        "intent_weight": [0.0, 2.0, 3.0, 4.0],
-    }
-    results = []
-    for values in itertools.product(*grid.values()):
-        pol = replace(base, **dict(zip(grid, values)))
-        m = Matcher(kb.entries, kb.analyzer, pol)
-        results.append((ranking(m, rows), values))
-    results.sort(reverse=True)
-    for (t1, t3), values in results[:8]:
-        print(f"top1 {t1:.3f} top3 {t3:.3f}  {dict(zip(grid, values))}")
-    m = kb.matcher
-    print("current:", ranking(m, rows), base)
+    if args.grid:
+        grid = {
+            "phrase_weight": [0.5, 1.0],
+            "title_repeat": [1, 2],
+            "keyword_repeat": [1, 2],
+            "b": [0.6, 0.75],
+            "intent_weight": [2.0, 3.0, 4.0],
+        }
+        results = []
+        for values in itertools.product(*grid.values()):
+            pol = replace(base, **dict(zip(grid, values)))
+            results.append((ranking(Matcher(kb.entries, kb.analyzer, pol), rows), values))
+        results.sort(reverse=True)
+        for (t1, t3), values in results[:10]:
+            print(f"top1 {t1:.3f} top3 {t3:.3f}  {dict(zip(grid, values))}")
+    print("current ranking top1/top3:", tuple(round(x, 3) for x in ranking(kb.matcher, rows)))
+
+    obs = observations(kb.matcher, rows)
+    usable = [o for o in obs if o[3] is not None]
+    in_coef = fit_logistic([o[3].vector(IN_SCOPE_FEATURES) for o in usable], [int(o[0]) for o in usable], args.l2)
+    ok_coef = fit_logistic([o[3].vector(CORRECT_FEATURES) for o in usable], [int(o[1]) for o in usable], args.l2)
+    in_coef = tuple(round(c, 3) for c in in_coef)
+    ok_coef = tuple(round(c, 3) for c in ok_coef)
     best = []
-    for oov in (0.5, 0.75, 1.0):
-        mo = Matcher(kb.entries, kb.analyzer, replace(base, oov_factor=oov))
-        dec = decisions(mo, rows)
-        for nc, ac, mg in itertools.product([0.15, 0.2, 0.25, 0.3, 0.34], [0.4, 0.45, 0.5, 0.55, 0.6, 0.65],
-                                            [0.0, 0.05, 0.1, 0.15, 0.2]):
-            u, parts = utility(dec, nc, ac, mg)
-            best.append((u, (oov, nc, ac, mg), parts))
-    best.sort(reverse=True)
-    for u, params, parts in best[:8]:
-        print(f"utility {u:.1f} oov_factor/none_cov/answer_cov/margin {params} right/wrong/false/unanswered/oos-listed {parts}")
+    for nb, af, am in itertools.product([0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
+                                        [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85], [0.0, 0.03, 0.05, 0.1]):
+        u, counts = utility(obs, in_coef, ok_coef, nb, af, am)
+        best.append((u, nb, af, am, counts))
+    best.sort(key=lambda t: -t[0])
+    for u, nb, af, am, counts in best[:8]:
+        print(f"utility {u:6.1f} none_below {nb:.2f} answer_from {af:.2f} answer_margin {am:.2f} {counts}")
+    u, counts = utility(obs, base.in_scope_coef, base.correct_coef, base.none_below, base.answer_from,
+                        base.answer_margin)
+    print(f"current policy: utility {u:.1f} {counts}")
+    print(f"in_scope_coef: tuple[float, ...] = {in_coef}   # {IN_SCOPE_FEATURES}")
+    print(f"correct_coef: tuple[float, ...] = {ok_coef}   # {CORRECT_FEATURES}")
     return 0
 
 

@@ -77,6 +77,11 @@ class Analyzer:
         words = list(resources.userwords)
         words += [(c, None, None) for c in resources.canonicals if len(c) > 1]
         self.tokenizer = new_tokenizer(words)
+        base = _pristine_tokenizer()
+        # General-Chinese word frequencies (jieba's dictionary, without our user words): the background
+        # against which knowledge.confidence measures how informative and how domain-specific a word is.
+        self.general_freq: dict[str, int] = base.FREQ
+        self.general_total: int = base.total
 
     def normalize(self, text: str) -> list[str]:
         """Normalised segments (punctuation-free runs) with typos corrected and aliases canonicalised."""

@@ -1,49 +1,75 @@
 """Ranking entries for a question and deciding between answer, ambiguous and none.
 
-Each entry is indexed in three BM25 fields, all built once at load from its title, questions and
-keywords (keywords counted twice), after normalisation, typo correction and synonym canonicalisation:
+Each entry is indexed in BM25 fields, all built once at load from its title, questions and keywords
+(keywords counted twice), after normalisation, typo correction and synonym canonicalisation:
   * words: jieba tokens;
   * sounds: bigrams of fuzzy pinyin, which catch homophone typos and words that jieba splits
     differently on the two sides;
   * chars: single characters of the tokens, which give partial credit to words that differ in
-    length (涨 ~ 涨价, 办公 ~ 办公用房).
-The score is words + gram_weight × sounds + char_weight × chars. A fourth field holds each entry's
-question intents (knowledge.intent: 怎么/在哪/谁/多久/多少/是什么/怎么办/能不能, read from its title
-and questions); the best candidates of a question that has intents get intent_weight × the BM25 weight
-of each shared intent, so entries of one topic are told apart by what is asked about it. Intents never
-create a candidate and do not count towards coverage.
+    length (涨 ~ 涨价, 办公 ~ 办公用房);
+  * answer: the answer's words, at a low weight (optional, off by default: it did not help on the
+    development splits), for the vocabulary only the answer uses.
+The score is words + gram_weight × sounds + char_weight × chars (+ answer_weight × answer). The best
+`rerank` entries then get two bonuses that only reorder them:
+  * the best phrasing: the title and each question are also weighted as documents of their own (words
+    and sounds, BM25 over all phrasings); an entry gets phrase_weight × the score of its best-matching
+    phrasing, so one phrasing that says what the resident says counts for more than the same words
+    scattered over several phrasings;
+  * intents: each entry's question intents (knowledge.intent: 怎么/在哪/谁/多久/多少/是什么/怎么办/能不能,
+    read from its title and questions) form a field; intent_weight × the BM25 weight of each intent the
+    question shares, so entries of one topic are told apart by what is asked about it.
 
-The outcome uses two signals of the best entry: its coverage (the share of the question's idf mass,
-words and pinyin bigrams averaged, that the entry contains, with words no entry contains counted at a
-reduced weight; a question about something the knowledge base never mentions scores low however well
-its common words match) and its margin over the runner-up.
+The outcome comes from two calibrated probabilities (knowledge.confidence): P(in scope) below
+`none_below` gives "none"; P(the best entry is right) at or above `answer_from`, with the best entry
+ahead of the second by at least `answer_margin` of its score, gives a confident "answer" (two entries
+that score alike are never guessed between: a bare topic word such as 物业费 gets the list); anything
+between offers the top entries as a numbered list ("ambiguous").
 """
 from __future__ import annotations
 
 import heapq
+import math
+from collections import Counter
 from dataclasses import dataclass
 
 from .analyzer import Analysis, Analyzer
+from .confidence import (
+    CORRECT_FEATURES,
+    IN_SCOPE_FEATURES,
+    Features,
+    TermStats,
+    anchor,
+    general_coverage,
+    probability,
+)
 from .index import BM25Index
 from .model import Answer, Entry, Match
 
 
 @dataclass(frozen=True)
 class MatchPolicy:
-    """Tunable constants of scoring and of the answer/ambiguous/none decision (tuned on the dev split)."""
+    """Tunable constants of scoring and of the answer/ambiguous/none decision (fitted on dev and dev2 by
+    bench/kb_tune.py; never on the held-out splits)."""
 
     gram_weight: float = 0.5        # weight of the pinyin-bigram field against the word field
     char_weight: float = 0.4        # weight of the single-character field
+    phrase_weight: float = 0.5      # weight of the best single phrasing (words + sounds)
+    answer_weight: float = 0.0      # weight of the answer-text field
     keyword_repeat: int = 2         # keywords count this many times in an entry's document
+    title_repeat: int = 1           # the title counts this many times in an entry's document
     intent_weight: float = 3.0      # weight of the intent field (question words: 怎么/多久/谁/多少…)
     k1: float = 1.2
     b: float = 0.6
     oov_factor: float = 0.5         # weight of a question word no entry contains, relative to the max idf
-    none_coverage: float = 0.30     # below: no match
-    answer_coverage: float = 0.45   # at or above (with margin): confident answer
-    answer_margin: float = 0.10     # (best - second) / best needed for a confident answer
+    # Logistic coefficients (bias first) over confidence.IN_SCOPE_FEATURES / CORRECT_FEATURES.
+    in_scope_coef: tuple[float, ...] = (-6.592, 1.367, 1.222, 1.457, 1.828)
+    correct_coef: tuple[float, ...] = (-6.636, 1.461, 1.376, 0.876, 1.607, 1.002)
+    none_below: float = 0.3         # P(in scope) below this: no match
+    answer_from: float = 0.8        # P(best entry right) at or above this: confident answer
+    answer_margin: float = 0.1      # and the best entry must lead the second by this share of its score
     min_score: float = 1.0          # a best score below this is no match
     candidates: int = 64            # entries rescored with common terms (large knowledge bases)
+    rerank: int = 24                # best entries that get the phrasing and intent bonuses
 
 
 class Matcher:
@@ -52,30 +78,52 @@ class Matcher:
         self.analyzer = analyzer
         self.policy = p = policy or MatchPolicy()
         cache: dict[str, Analysis] = {}  # keywords and shared phrasings repeat across entries
+
+        def analyze(text: str) -> Analysis:
+            a = cache.get(text)
+            if a is None:
+                a = cache[text] = analyzer.analyze(text)
+            return a
+
         token_docs: list[list[str]] = []
         gram_docs: list[list[str]] = []
         intent_docs: list[list[str]] = []
+        answer_docs: list[list[str]] = []
+        phrase_tokens: list[list[str]] = []
+        phrase_grams: list[list[str]] = []
+        self.entry_phrases: list[range] = []
+        kb_counts: Counter[str] = Counter()
         for entry in entries:
             tokens: list[str] = []
             grams: list[str] = []
             labels: set[str] = set()
             phrasings = entry.phrasings()
-            for i, part in enumerate([*phrasings, *(list(entry.keywords) * p.keyword_repeat)]):
-                a = cache.get(part)
-                if a is None:
-                    a = cache[part] = analyzer.analyze(part)
+            first = len(phrase_tokens)
+            extra = [entry.title] * (p.title_repeat - 1) + list(entry.keywords) * p.keyword_repeat
+            for i, part in enumerate([*phrasings, *extra]):
+                a = analyze(part)
                 tokens.extend(a.tokens)
                 grams.extend(a.grams)
                 if i < len(phrasings):
                     labels.update(a.intents)
+                    phrase_tokens.append(list(a.tokens))
+                    phrase_grams.append(list(a.grams))
+            self.entry_phrases.append(range(first, len(phrase_tokens)))
             token_docs.append(tokens)
             gram_docs.append(grams)
             intent_docs.append(sorted(labels))
+            answer = list(analyze(entry.answer).tokens) if p.answer_weight else []
+            answer_docs.append(answer)
+            kb_counts.update(tokens)
+            kb_counts.update(answer)
         self.words = BM25Index(token_docs, k1=p.k1, b=p.b)
         self.grams = BM25Index(gram_docs, k1=p.k1, b=p.b)
         self.chars = BM25Index([_chars(d) for d in token_docs], k1=p.k1, b=p.b)
+        self.answers = BM25Index(answer_docs, k1=p.k1, b=p.b) if p.answer_weight else None
+        self.phrase_terms = _phrase_weights(phrase_tokens, phrase_grams, p) if p.phrase_weight else []
         # Intents are a bonus on entries that already match the question's words, never a match by themselves.
         self.intents = BM25Index(intent_docs, k1=p.k1, b=p.b)
+        self.stats = TermStats(kb_counts, analyzer.general_freq, analyzer.general_total)
 
     def _fields(self, analysis: Analysis):
         p = self.policy
@@ -84,6 +132,8 @@ class Matcher:
             yield self.grams, set(analysis.grams), p.gram_weight
         if p.char_weight:
             yield self.chars, set(_chars(analysis.tokens)), p.char_weight
+        if self.answers is not None:
+            yield self.answers, set(analysis.tokens), p.answer_weight
 
     def rank(self, analysis: Analysis, k: int) -> list[tuple[float, int]]:
         """The k best (score, entry number) pairs.
@@ -92,7 +142,9 @@ class Matcher:
         entries, only relevant for large knowledge bases) are then added by look-up to the best
         `candidates` entries of that first pass, which keeps a question's cost roughly independent of
         the knowledge base's size. A question made of common terms only is scored exhaustively.
+        The best `rerank` entries then get their best phrasing's and their intents' bonuses.
         """
+        p = self.policy
         scores: dict[int, float] = {}
         get = scores.get
         deferred: list[tuple[dict[int, float], float]] = []
@@ -106,7 +158,7 @@ class Matcher:
                     scores[doc_id] = get(doc_id, 0.0) + weight * w
         if deferred:
             if scores:
-                pool = heapq.nlargest(self.policy.candidates, scores.items(), key=lambda kv: kv[1])
+                pool = heapq.nlargest(p.candidates, scores.items(), key=lambda kv: kv[1])
                 scores = dict(pool)
                 for common, weight in deferred:
                     for doc_id in scores:
@@ -119,11 +171,26 @@ class Matcher:
                         scores[doc_id] = get(doc_id, 0.0) + weight * w
         if not scores:
             return []
-        if analysis.intents and self.policy.intent_weight:
-            # Only the best candidates can change places because of an intent: re-rank those.
-            pool = heapq.nlargest(max(k, self.policy.candidates), scores.items(), key=lambda kv: kv[1])
-            scores = dict(pool)
-            weight = self.policy.intent_weight
+        # Bonuses that only reorder the best candidates: the best single phrasing, and shared intents.
+        if len(scores) > max(k, p.rerank):
+            scores = dict(heapq.nlargest(max(k, p.rerank), scores.items(), key=lambda kv: kv[1]))
+        if p.phrase_weight:
+            terms = set(analysis.tokens) | set(analysis.grams)
+            phrase_terms = self.phrase_terms
+            for doc_id in scores:
+                best = 0.0
+                for pid in self.entry_phrases[doc_id]:
+                    weights = phrase_terms[pid]
+                    s = 0.0
+                    for t in terms:
+                        w = weights.get(t)
+                        if w is not None:
+                            s += w
+                    if s > best:
+                        best = s
+                scores[doc_id] += p.phrase_weight * best
+        if analysis.intents and p.intent_weight:
+            weight = p.intent_weight
             for label in analysis.intents:
                 common = self.intents.common.get(label)
                 postings = common.items() if common is not None else self.intents.postings.get(label, ())
@@ -140,23 +207,67 @@ class Matcher:
             return words
         return (words + _covered(set(analysis.grams), self.grams, doc_id, oov)) / 2.0
 
+    def features(self, analysis: Analysis, ranked: list[tuple[float, int]]) -> Features:
+        """The confidence features of a question whose ranking is `ranked` (see knowledge.confidence)."""
+        if not ranked:
+            return Features()
+        best_score, best_doc = ranked[0]
+        second = ranked[1][0] if len(ranked) > 1 else 0.0
+        tokens = set(analysis.tokens)
+        present = self.words.doc_terms[best_doc]
+        share, evidence = general_coverage(self.stats, tokens, present)
+        return Features(
+            coverage=self.coverage(analysis, best_doc),
+            general_coverage=share,
+            anchor=anchor(self.stats, tokens, present),
+            evidence=evidence,
+            margin=(best_score - second) / best_score if best_score > 0 else 0.0,
+        )
+
+    def decide(self, features: Features) -> tuple[str, float, float]:
+        """(outcome, P(in scope), P(best entry right)) for a question with at least one ranked entry."""
+        p = self.policy
+        p_in = probability(p.in_scope_coef, features.vector(IN_SCOPE_FEATURES))
+        p_ok = probability(p.correct_coef, features.vector(CORRECT_FEATURES))
+        if p_in < p.none_below:
+            return "none", p_in, p_ok
+        if p_ok >= p.answer_from and features.margin >= p.answer_margin:
+            return "answer", p_in, p_ok
+        return "ambiguous", p_in, p_ok
+
     def ask(self, question: str, top: int = 3) -> Answer:
         top = max(1, top)
         analysis = self.analyzer.analyze(question)
         ranked = self.rank(analysis, max(top, 2))
-        p = self.policy
-        if not ranked or ranked[0][0] < p.min_score:
+        if not ranked or ranked[0][0] < self.policy.min_score:
             return Answer(question, "none", [], 0.0)
-        best_score, best_doc = ranked[0]
-        confidence = self.coverage(analysis, best_doc)
-        if confidence < p.none_coverage:
-            return Answer(question, "none", [], confidence)
+        outcome, _, p_ok = self.decide(self.features(analysis, ranked))
+        if outcome == "none":
+            return Answer(question, "none", [], p_ok)
         matches = [Match(self.entries[d], s) for s, d in ranked[:top]]
-        second = ranked[1][0] if len(ranked) > 1 else 0.0
-        margin = (best_score - second) / best_score
-        if confidence >= p.answer_coverage and margin >= p.answer_margin:
-            return Answer(question, "answer", matches, confidence)
-        return Answer(question, "ambiguous", matches, confidence)
+        return Answer(question, outcome, matches, p_ok)
+
+
+def _phrase_weights(tokens: list[list[str]], grams: list[list[str]], p: "MatchPolicy") -> list[dict[str, float]]:
+    """Per phrasing, term → BM25 weight (pinyin bigrams scaled by gram_weight), with idf over phrasings."""
+    out: list[dict[str, float]] = [{} for _ in tokens]
+    for docs, scale in ((tokens, 1.0), (grams, p.gram_weight)):
+        if not scale:
+            continue
+        n = len(docs)
+        counts = [Counter(d) for d in docs]
+        df: Counter[str] = Counter()
+        for c in counts:
+            df.update(c.keys())
+        avg = (sum(len(d) for d in docs) / n) if n else 1.0
+        avg = avg or 1.0
+        idf = {t: math.log(1.0 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        for pid, c in enumerate(counts):
+            norm = p.k1 * (1.0 - p.b + p.b * len(docs[pid]) / avg)
+            weights = out[pid]
+            for t, tf in c.items():
+                weights[t] = weights.get(t, 0.0) + scale * idf[t] * tf * (p.k1 + 1.0) / (tf + norm)
+    return out
 
 
 def _covered(terms: set[str], index: BM25Index, doc_id: int, oov_factor: float) -> float:

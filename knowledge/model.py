@@ -45,8 +45,8 @@ class Answer:
     """The result of asking a question.
 
     outcome is "answer" (matches[0] is the answer), "ambiguous" (matches are the candidates to offer as a
-    numbered list) or "none" (matches is empty). confidence is in [0, 1]: the share of the question's
-    weighted terms that the best entry covers.
+    numbered list) or "none" (matches is empty). confidence is in [0, 1]: the calibrated probability that
+    the best entry is the right one (see knowledge.confidence); 0 when nothing matched at all.
     """
 
     question: str

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from knowledge import Answer, KnowledgeBase, render_answer
@@ -59,9 +60,10 @@ def test_ranking_scores_descending(kb):
     assert scores == sorted(scores, reverse=True)
 
 
-def test_dev_quality_floor(kb):
-    """Guards against regressions; the figures themselves come from bench/kb_eval.py."""
-    rows = yaml.safe_load(EVAL.read_text(encoding="utf-8"))["dev"]
+@pytest.mark.parametrize("split", ["dev", "dev2"])
+def test_dev_quality_floor(kb, split):
+    """Guards against regressions on the tuning splits; the figures themselves come from bench/kb_eval.py."""
+    rows = yaml.safe_load(EVAL.read_text(encoding="utf-8"))[split]
     inscope = [r for r in rows if r["id"] is not None]
     oos = [r for r in rows if r["id"] is None]
     top1 = top3 = 0
@@ -72,16 +74,18 @@ def test_dev_quality_floor(kb):
         top3 += any(g in ids for g in got[:3])
     false = sum(kb.ask(r["q"]).outcome == "answer" for r in oos)
     assert top1 / len(inscope) >= 0.90
-    assert top3 / len(inscope) >= 0.95
+    assert top3 / len(inscope) >= 0.97
     assert false / len(oos) <= 0.05
 
 
 def test_eval_set_is_well_formed(kb):
     data = yaml.safe_load(EVAL.read_text(encoding="utf-8"))
-    assert set(data) == {"dev", "heldout", "heldout2"}
+    assert set(data) == {"dev", "heldout", "heldout2", "dev2", "heldout3"}
     assert len(data["heldout2"]) >= 60 and sum(r["id"] is None for r in data["heldout2"]) >= 15
-    rows = data["dev"] + data["heldout"] + data["heldout2"]
-    assert len(rows) >= 150
+    for split, size in (("dev2", 150), ("heldout3", 80)):  # ~15% out of scope
+        n_oos = sum(r["id"] is None for r in data[split])
+        assert len(data[split]) >= size and 0.12 <= n_oos / len(data[split]) <= 0.2, split
+    rows = [r for split in data.values() for r in split]
     assert sum(r["id"] is None for r in rows) >= 30
     assert len({r["q"] for r in rows}) == len(rows)  # no question in two splits
     phrasings = {p for e in kb.entries for p in e.phrasings()}
