@@ -60,6 +60,13 @@ def _sqlite_engine(url: str, echo: bool, read_only: bool = False) -> AsyncEngine
         cursor.execute("PRAGMA busy_timeout=0")
         cursor.close()
 
+    if read_only:
+        @event.listens_for(sync_engine, "connect")
+        def _read_only(dbapi_conn, _record):  # pragma: no cover - exercised through every SQLite test
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA query_only=ON")  # a write in a reading session fails loudly, never vanishes
+            cursor.close()
+
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn):  # pragma: no cover - exercised through every SQLite test
         if read_only:
@@ -147,7 +154,7 @@ class Database:
         self.sessions = session_factory(self.engine)
         self._write_lock = _shared_write_lock(url) if self.is_sqlite else None
         self.read_engine = create_engine(url, echo=echo, read_only=True) if self.is_sqlite else self.engine
-        self.read_sessions = session_factory(self.read_engine)
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -162,10 +169,12 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A read-only transaction: on SQLite it takes no write lock and runs beside writers (WAL). Anything
-        written in it is rolled back."""
+        """A read-only transaction: on SQLite it takes no write lock and runs beside writers (WAL). A write in it
+        raises (SQLite `query_only`, PostgreSQL `READ ONLY`); nothing is ever committed."""
         async with self.read_sessions() as session:
             try:
+                if not self.is_sqlite:
+                    await session.execute(text("SET TRANSACTION READ ONLY"))
                 yield session
             finally:
                 await session.rollback()

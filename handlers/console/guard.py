@@ -128,6 +128,8 @@ def _is_public(request: web.Request) -> bool:
 
 
 async def _run(request: web.Request, handler: Handler, state: ConsoleState, authenticate) -> web.StreamResponse:
+    if request.method in security.SAFE_METHODS:
+        return await _run_reading(request, handler, state, authenticate)
     redirect: web.HTTPException | None = None
     async with state.services.db.transaction() as session:
         request[DB] = session
@@ -140,6 +142,32 @@ async def _run(request: web.Request, handler: Handler, state: ConsoleState, auth
                 raise
             redirect = exc  # commit, then redirect
     raise redirect
+
+
+async def _run_reading(request: web.Request, handler: Handler, state: ConsoleState,
+                       authenticate) -> web.StreamResponse:
+    """Pages and API reads run in a read-only transaction: on SQLite they take no write lock, so a hundred staff
+    reading the dashboard never queue behind each other or behind residents' messages. What authentication
+    changes (the session's `last_seen_at` every few minutes, a flash message shown once) is written first, in its
+    own short transaction."""
+    async with state.services.db.reading() as session:
+        request[DB] = session
+        user = await authenticate(request, session, state)
+        request[USER] = user
+        await _write_changes(state, session)
+        return await handler(request)
+
+
+async def _write_changes(state: ConsoleState, session: AsyncSession) -> None:
+    dirty = list(session.dirty)
+    changed = [obj for obj in dirty if session.is_modified(obj)]
+    for obj in dirty:
+        session.expunge(obj)
+    if not changed:
+        return
+    async with state.services.db.transaction() as writer:
+        for obj in changed:
+            await writer.merge(obj)
 
 
 async def _audit_denied(request: web.Request, state: ConsoleState) -> None:
