@@ -3,12 +3,13 @@ open tickets by level and deadline (slot `tickets`), and this month's rates (slo
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from collections import Counter, defaultdict
+from datetime import datetime, time
 from pathlib import Path
 
 from sqlalchemy import select
 
-from handlers.console.authz import restrict, visible_communities
+from handlers.console.authz import can_see_community
 from handlers.console.registry import SLOTS
 from handlers.tickets import console_api, console_pages, stats
 from handlers.tickets.calendar import LOCAL_TZ, calendar_for
@@ -47,17 +48,38 @@ def console(registry) -> None:
     registry.panel("rates", "本月投诉三率", order=SLOTS["rates"], cache_seconds=60)(month_rates)
 
 
+ORG_SECONDS = 30.0  # the organisation-wide rows behind the panels are read once per this many seconds
+
+
+async def _org_wide(session, user, key: tuple, compute):
+    """Rows for the whole organisation, read once per ORG_SECONDS and shared by every jurisdiction's panel
+    (each keeps its own communities): a morning rush of staff opening the dashboard costs one query, not one per
+    jurisdiction."""
+    if user.cache is None:
+        return await compute()
+    return await user.cache.get_or_compute(key, ORG_SECONDS, compute)
+
+
 async def open_by_deadline(session, user):
     """Counts of open tickets per level: overdue, due within one working day, later, waiting for the resident."""
-    now = user.now
-    soon = calendar_for(None).add(now, 1)
-    stmt = restrict(select(Ticket.level, Ticket.signed_at, Ticket.sign_due_at, Ticket.resolve_due_at,
-                           Ticket.waiting_since).where(Ticket.status.in_(OPEN)), user.scope, Ticket.community_id)
+
+    async def everything():  # {community id: {level: {deadline class: count}}}, for the whole organisation
+        now = user.now
+        soon = calendar_for(None).add(now, 1)
+        stmt = select(Ticket.community_id, Ticket.level, Ticket.signed_at, Ticket.sign_due_at, Ticket.resolve_due_at,
+                      Ticket.waiting_since).where(Ticket.status.in_(OPEN))
+        counts: dict[int, Counter] = defaultdict(Counter)
+        for community_id, level, signed, sign_due, resolve_due, waiting in (await session.execute(stmt)).all():
+            deadline = min(resolve_due, sign_due) if signed is None else resolve_due
+            key = "waiting" if waiting else "overdue" if deadline < now else "soon" if deadline <= soon else "later"
+            counts[community_id][(level, key)] += 1
+        return counts
+
     table = {level: {"overdue": 0, "soon": 0, "later": 0, "waiting": 0} for level in LEVELS}
-    for level, signed, sign_due, resolve_due, waiting in (await session.execute(stmt)).all():
-        deadline = min(resolve_due, sign_due) if signed is None else resolve_due
-        key = "waiting" if waiting else "overdue" if deadline < now else "soon" if deadline <= soon else "later"
-        table[level][key] += 1
+    for community_id, counts in (await _org_wide(session, user, ("tickets-open-all",), everything)).items():
+        if can_see_community(user.scope, community_id):
+            for (level, key), n in counts.items():
+                table[level][key] += n
     if not any(sum(row.values()) for row in table.values()):
         return None
     return user.fragment("tickets/panel.html", table=table, levels=LEVEL_LABELS)
@@ -67,8 +89,17 @@ async def month_rates(session, user):
     now = user.now
     today = now.astimezone(LOCAL_TZ).date()
     start = datetime.combine(today.replace(day=1), time(0), LOCAL_TZ)
-    ids = None if user.scope.is_admin else visible_communities(user.scope)
-    figures = stats.compute(await stats.load_facts(session, ids, start, now + timedelta(seconds=1)), now)
+
+    async def everything():  # {community id: [facts of this month]}
+        grouped: dict[int, list] = defaultdict(list)
+        for community_id, fact in await stats.load_facts_by_community(session, start):
+            grouped[community_id].append(fact)
+        return grouped
+
+    facts = [fact for community_id, facts in (await _org_wide(session, user, ("tickets-month-all", start),
+                                                                everything)).items()
+             if can_see_community(user.scope, community_id) for fact in facts]
+    figures = stats.compute(facts, now)
     if not figures.received:
         return None
     return user.fragment("tickets/rates_panel.html", f=figures)

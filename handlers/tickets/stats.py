@@ -142,18 +142,27 @@ def breakdown(facts: list[Fact], now: datetime, key: str) -> list[tuple[str, Fig
     return sorted(rows, key=lambda r: (-r[1].received, r[0]))
 
 
-async def load_facts(session: AsyncSession, communities: Select | list[int] | None, since: datetime,
-                     until: datetime) -> list[Fact]:
-    """Facts of tickets filed in [since, until) in `communities` (a SELECT of ids, a list, or None = all)."""
-    stmt = (select(Ticket.category, Ticket.status, Ticket.created_at, Ticket.first_sign_due_at,
+def _facts_query(*extra) -> Select:
+    return (select(*extra, Ticket.category, Ticket.status, Ticket.created_at, Ticket.first_sign_due_at,
                    Ticket.responded_at, Ticket.resolved_at, Ticket.resolved_level, Ticket.resolve_due_at,
                    Ticket.rating, Ticket.closed_reason, PropertyCompany.name, Community.name)
             .join(Community, Community.id == Ticket.community_id)
-            .outerjoin(PropertyCompany, PropertyCompany.id == Ticket.property_company_id)
-            .where(Ticket.created_at >= since, Ticket.created_at < until))
+            .outerjoin(PropertyCompany, PropertyCompany.id == Ticket.property_company_id))
+
+
+async def load_facts(session: AsyncSession, communities: Select | list[int] | None, since: datetime,
+                     until: datetime) -> list[Fact]:
+    """Facts of tickets filed in [since, until) in `communities` (a SELECT of ids, a list, or None = all)."""
+    stmt = _facts_query().where(Ticket.created_at >= since, Ticket.created_at < until)
     if communities is not None:
         stmt = stmt.where(Ticket.community_id.in_(communities))
     return [Fact(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def load_facts_by_community(session: AsyncSession, since: datetime) -> list[tuple[int, Fact]]:
+    """(community id, fact) of every ticket filed since `since`, for figures each jurisdiction filters itself."""
+    stmt = _facts_query(Ticket.community_id).where(Ticket.created_at >= since)
+    return [(row[0], Fact(*row[1:])) for row in (await session.execute(stmt)).all()]
 
 
 COLUMNS = [("received", "受理量"), ("accepted", "有效件"), ("rejected", "不予受理"), ("merged", "合并重复件"),

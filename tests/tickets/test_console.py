@@ -133,3 +133,25 @@ async def test_stats_csv_and_dashboard_panels(world):
     home = await (await world.client.get("/console/")).text()
     assert "在办投诉" in home and "本月投诉三率" in home
     assert t.number
+
+
+def _open_counts(home: str) -> int:
+    """Open tickets at community level in the dashboard's 在办投诉 panel (sum of its four columns)."""
+    import re
+
+    row = re.search(r'level=community">[^<]*</a></td>(.*?)</tr>', home, re.S)
+    assert row is not None, "the 在办投诉 panel is missing"
+    return sum(int(n) for n in re.findall(r">(\d+)<", row.group(1)))
+
+
+async def test_dashboard_ticket_panels_count_each_jurisdiction_once(world, aiohttp_client):
+    """The panels read the organisation's tickets once and each viewer keeps their own communities."""
+    for short in ("YJ", "YJ", "PJ", "LS", "XY"):
+        await file(world, short)
+    expected = {"yijing": 2, "youyilu": 3, "hexi": 4, "admin": 5}
+    for username, count in expected.items():
+        client = await aiohttp_client(world.client.server.app) if username != "yijing" else world.client
+        await world.login(username, client=client)
+        home = await (await client.get("/console/")).text()
+        assert _open_counts(home) == count, username
+        assert "本月投诉三率" in home
