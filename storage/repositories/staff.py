@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.console_models import ApiToken, LoginAttempt, StaffSession
@@ -110,13 +110,16 @@ async def create_session(session: AsyncSession, staff_id: int, now: datetime, tt
     return raw
 
 
+# built once: every console request runs it (a statement built per call recomputes its cache key each time)
+_SESSION_WITH_STAFF = (select(StaffSession, Staff).join(Staff, Staff.id == StaffSession.staff_id)
+                       .where(StaffSession.token_hash == bindparam("token_hash")))
+
+
 async def session_with_staff(session: AsyncSession, raw: str, now: datetime,
                              idle: timedelta) -> tuple[StaffSession, Staff] | None:
     """The live session for a cookie value and its (active) account; None if unknown, expired or idle too long.
     Refreshes `last_seen_at` only when it is older than TOUCH_EVERY, so most page views write nothing."""
-    stmt = (select(StaffSession, Staff).join(Staff, Staff.id == StaffSession.staff_id)
-            .where(StaffSession.token_hash == hash_secret(raw)))
-    row = (await session.execute(stmt)).first()
+    row = (await session.execute(_SESSION_WITH_STAFF, {"token_hash": hash_secret(raw)})).first()
     if row is None:
         return None
     live, staff = row
