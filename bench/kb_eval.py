@@ -1,21 +1,25 @@
 """Evaluate the knowledge-base matcher against the development and held-out question sets.
 
-Splits (tests/data/kb_eval.yaml): `dev` and `dev2` are used for diagnosis and tuning; `heldout`, `heldout2` (the
-second written before the intent/vocabulary changes) and `heldout3` (written before the last tuning round) are only
-reported — misses are never listed for them.
+Splits (tests/data/kb_eval.yaml): `dev`, `dev2` and `dev3` are used for diagnosis and tuning; `heldout`, `heldout2`
+(the second written before the intent/vocabulary changes), `heldout3` (written before the calibrated-decision
+round) and `heldout4` (written before the suggestions round) are only reported — misses are never listed for them.
 
 Splits written before entries were added to the knowledge base are also reported against the knowledge base
 as it was then (see ADDED_AFTER). Prints, for linli's matcher and for the plain-BM25-over-jieba baseline:
 top-1 accuracy and top-3 recall on in-scope questions, how often in-scope questions get a confident correct /
-confident wrong answer, the confident false-answer rate on out-of-scope questions, and p50/p99 time per question, for the
+confident wrong answer, the confident false-answer rate on out-of-scope questions, how often out-of-scope questions
+are given suggestions (a "none" that offers the nearest entries; such lists count for top-1/top-3 like the
+ambiguous list, never as an answer), and p50/p99 time per question, for the
 bundled knowledge base and for a synthesised 5,000-entry one; and the start-up time (load + index).
 
-    .venv/bin/python bench/kb_eval.py [--eval tests/data/kb_eval.yaml] [--big 5000] [--show-misses] [--splits dev,dev2]
+    .venv/bin/python bench/kb_eval.py [--eval tests/data/kb_eval.yaml] [--big 5000] [--show-misses] [--confusions]
+                                      [--splits dev,dev2]
 """
 from __future__ import annotations
 
 import argparse
 import statistics
+from collections import Counter
 import sys
 import tempfile
 import time
@@ -33,7 +37,7 @@ from kb_synth import base_id, synthesize, write_kb  # noqa: E402
 from knowledge import KnowledgeBase  # noqa: E402
 
 
-TUNING_SPLITS = ("dev", "dev2")  # the only splits whose misses are ever listed
+TUNING_SPLITS = ("dev", "dev2", "dev3")  # the only splits whose misses are ever listed
 
 # Entries added to the bundled knowledge base after a split was written. That split's labels cannot name them,
 # so a question one of them now answers counts as a miss (or, for an out-of-scope question, a false answer)
@@ -64,10 +68,10 @@ def pct(x: float) -> str:
 
 
 def evaluate(ask, rows, map_id=lambda s: s, misses: list | None = None) -> dict:
-    """`ask(q)` returns (outcome, [ids]) ."""
+    """`ask(q)` returns (outcome, [ids]); a "none" with ids is a no-match that offers suggestions."""
     inscope = [(q, ids) for q, ids in rows if ids is not None]
     oos = [q for q, ids in rows if ids is None]
-    top1 = top3 = conf_ok = conf_bad = 0
+    top1 = top3 = conf_ok = conf_bad = in_suggested = in_none = 0
     times = []
     for q, ids in inscope:
         t = time.perf_counter()
@@ -80,12 +84,15 @@ def evaluate(ask, rows, map_id=lambda s: s, misses: list | None = None) -> dict:
             misses.append((q, sorted(ids), outcome, got[:3]))
         if any(g in ids for g in got[:3]):
             top3 += 1
+        if outcome == "none":
+            in_none += 1
+            in_suggested += bool(got)
         if outcome == "answer":
             if got[0] in ids:
                 conf_ok += 1
             else:
                 conf_bad += 1
-    false_ans = shown = 0
+    false_ans = shown = suggested = 0
     for q in oos:
         t = time.perf_counter()
         outcome, got = ask(q)
@@ -96,12 +103,24 @@ def evaluate(ask, rows, map_id=lambda s: s, misses: list | None = None) -> dict:
                 misses.append((q, None, outcome, got[:3]))
         elif outcome == "ambiguous":
             shown += 1
+        elif got:
+            suggested += 1
     n, m = max(1, len(inscope)), max(1, len(oos))
     return {
         "n_in": len(inscope), "n_oos": len(oos), "top1": top1 / n, "top3": top3 / n,
         "conf_ok": conf_ok / n, "conf_bad": conf_bad / n, "false_answer": false_ans / m, "oos_listed": shown / m,
+        "oos_suggested": suggested / m, "in_suggested": in_suggested / n, "in_none": in_none / n,
         "times": times,
     }
+
+
+def _confusions(misses) -> Counter:
+    """(expected entry, entry ranked first) pairs of in-scope top-1 misses; the first expected id names a group."""
+    out: Counter = Counter()
+    for _, ids, _, got in misses:
+        if ids is not None and got:
+            out[(ids[0] if len(ids) == 1 else "|".join(ids), got[0])] += 1
+    return out
 
 
 def quantiles(times: list[float]) -> tuple[float, float]:
@@ -116,6 +135,7 @@ def report(name: str, r: dict) -> None:
     print(f"  {name:<26} top1 {pct(r['top1'])}  top3 {pct(r['top3'])}  "
           f"answered-right {pct(r['conf_ok'])}  answered-wrong {pct(r['conf_bad'])}  "
           f"oos-false-answer {pct(r['false_answer'])} (listed {pct(r['oos_listed'])})  "
+          f"out-of-scope given suggestions {pct(r['oos_suggested'])} (in-scope {pct(r['in_suggested'])} of {pct(r['in_none'])} none)  "
           f"p50 {p50:.2f} ms  p99 {p99:.2f} ms")
 
 
@@ -140,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timing passes over the questions")
     ap.add_argument("--show-misses", action="store_true", help="list dev-set misses (never held-out ones)")
     ap.add_argument("--splits", default="", help="comma-separated splits to evaluate (default: all)")
+    ap.add_argument("--confusions", action="store_true",
+                    help="count expected → got entry pairs of dev-set top-1 misses (never held-out ones)")
     args = ap.parse_args(argv)
 
     t = time.perf_counter()
@@ -149,11 +171,13 @@ def main(argv: list[str] | None = None) -> int:
     splits = load_eval(args.eval)
     if args.splits:
         splits = {k: v for k, v in splits.items() if k in args.splits.split(",")}
+    confusions: Counter = Counter()
     print(f"bundled knowledge base: {len(kb)} entries; start-up (import excluded, load + jieba + index) {startup:.2f} s")
     for split, rows in splits.items():
         n_in = sum(1 for _, i in rows if i is not None)
         print(f"[{split}] {n_in} in-scope, {len(rows) - n_in} out-of-scope questions")
-        misses: list = [] if (args.show_misses and split in TUNING_SPLITS) else None
+        listed = (args.show_misses or args.confusions) and split in TUNING_SPLITS
+        misses: list = [] if listed else None
         r = evaluate(linli_ask(kb), rows, misses=misses)
         for _ in range(args.repeat - 1):
             r["times"] += evaluate(linli_ask(kb), rows)["times"]
@@ -163,8 +187,16 @@ def main(argv: list[str] | None = None) -> int:
             as_written = KnowledgeBase(kept, kb.analyzer, kb.directory)
             report(f"linli ({len(kept)} as written)", evaluate(linli_ask(as_written), rows))
         report("baseline plain BM25", evaluate(baseline_ask(base), rows))
-        for q, ids, outcome, got in misses or []:
-            print(f"    MISS {q!r} expected={ids} outcome={outcome} got={got}")
+        if args.show_misses:
+            for q, ids, outcome, got in misses or []:
+                print(f"    MISS {q!r} expected={ids} outcome={outcome} got={got}")
+        if args.confusions:
+            confusions.update(_confusions(misses or []))
+    if confusions:
+        print("confusions on the development splits (expected → ranked first; * an entry of the last coverage round):")
+        for (want, got), n in confusions.most_common():
+            flag = "*" if got in COVERAGE_ROUND_2 or want in COVERAGE_ROUND_2 else " "
+            print(f"  {flag} {n}× {want} → {got}")
 
     if args.big:
         items = synthesize(kb.entries, args.big)

@@ -10,6 +10,9 @@
 3. Picks the thresholds `none_below` / `answer_from` / `answer_margin` by a utility: right answer +1, wrong answer −3,
    out-of-scope answered −3, out-of-scope listed −0.5, in-scope list holding the right entry +0.3,
    in-scope list without it −0.3, in-scope "none" −1 (the resident gets nothing).
+4. Shows, for a grid of `suggest_from` / `suggest_anchor`, how many "none" questions would be offered suggestions:
+   in-scope ones (and how many of those lists hold the right entry) against out-of-scope ones (which must not
+   get any).
 Prints the MatchPolicy values to write into knowledge/matcher.py. Never reads the held-out splits.
 """
 from __future__ import annotations
@@ -131,6 +134,26 @@ def utility(obs, in_coef, ok_coef, none_below, answer_from, answer_margin=0.0):
     return u, counts
 
 
+def suggestion_sweep(obs, in_coef, policy) -> None:
+    """Which "none" questions a suggestion gate would offer the top entries to (policy's none_below)."""
+    n_oos = sum(1 for o in obs if not o[0])
+    nones = []
+    for in_scope, _, ok3, f in obs:
+        if f is None:
+            continue
+        p_in = probability(in_coef, f.vector(IN_SCOPE_FEATURES))
+        if p_in < policy.none_below:
+            nones.append((in_scope, ok3, p_in, f.anchor))
+    print(f"'none' questions: {sum(1 for n in nones if n[0])} in scope, {sum(1 for n in nones if not n[0])} out of scope")
+    for sf in (0.1, 0.15, 0.2, 0.25):
+        for sa in (-1.0, 0.3, 0.4, 0.5, 0.6):
+            got = [n for n in nones if n[2] >= sf and n[3] >= sa]
+            oos = sum(1 for n in got if not n[0])
+            print(f"  suggest_from {sf:.2f} suggest_anchor {sa:4.1f}: in-scope suggested {sum(1 for n in got if n[0])} "
+                  f"(right entry listed {sum(1 for n in got if n[1])}), out-of-scope suggested {oos} "
+                  f"({100 * oos / max(1, n_oos):.1f}%)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grid", action="store_true", help="compare scoring settings first")
@@ -173,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     u, counts = utility(obs, base.in_scope_coef, base.correct_coef, base.none_below, base.answer_from,
                         base.answer_margin)
     print(f"current policy: utility {u:.1f} {counts}")
+    suggestion_sweep(obs, base.in_scope_coef, base)
     print(f"in_scope_coef: tuple[float, ...] = {in_coef}   # {IN_SCOPE_FEATURES}")
     print(f"correct_coef: tuple[float, ...] = {ok_coef}   # {CORRECT_FEATURES}")
     return 0

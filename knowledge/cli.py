@@ -43,6 +43,10 @@ def _human(answer: Answer) -> str:
     elif answer.outcome == "ambiguous":
         for i, m in enumerate(answer.matches, start=1):
             lines.append(f"  {i}. {m.entry.title} [{m.entry.id}，得分 {m.score:.2f}]")
+    elif answer.suggested:
+        lines.append("看起来是相关问题，可能想问：")
+        for i, m in enumerate(answer.matches, start=1):
+            lines.append(f"  {i}. {m.entry.title} [{m.entry.id}，得分 {m.score:.2f}]")
     else:
         lines.append(NO_MATCH_TEXT)
     return "\n".join(lines)

@@ -24,6 +24,11 @@ The outcome comes from two calibrated probabilities (knowledge.confidence): P(in
 ahead of the second by at least `answer_margin` of its score, gives a confident "answer" (two entries
 that score alike are never guessed between: a bare topic word such as 物业费 gets the list); anything
 between offers the top entries as a numbered list ("ambiguous").
+
+A "none" still carries the top entries as suggestions when the question looks like ours after all:
+P(in scope) at least `suggest_from` and the best entry shares a clearly domain-specific word with it
+(anchor at least `suggest_anchor`: 物业, 投诉, 业委会, not 交, 哪, 办). Questions about other services (水费,
+护照, 社保) share only ordinary words and get no suggestions.
 """
 from __future__ import annotations
 
@@ -68,6 +73,8 @@ class MatchPolicy:
     answer_from: float = 0.8        # P(best entry right) at or above this: confident answer
     answer_margin: float = 0.1      # and the best entry must lead the second by this share of its score
     min_score: float = 1.0          # a best score below this is no match
+    suggest_from: float = 0.15      # a "none" with P(in scope) at least this …
+    suggest_anchor: float = 0.5     # … and a shared domain word this specific (anchor) offers suggestions
     candidates: int = 64            # entries rescored with common terms (large knowledge bases)
     rerank: int = 24                # best entries that get the phrasing and intent bonuses
 
@@ -241,11 +248,17 @@ class Matcher:
         ranked = self.rank(analysis, max(top, 2))
         if not ranked or ranked[0][0] < self.policy.min_score:
             return Answer(question, "none", [], 0.0)
-        outcome, _, p_ok = self.decide(self.features(analysis, ranked))
-        if outcome == "none":
-            return Answer(question, "none", [], p_ok)
+        features = self.features(analysis, ranked)
+        outcome, p_in, p_ok = self.decide(features)
         matches = [Match(self.entries[d], s) for s, d in ranked[:top]]
+        if outcome == "none" and not self.suggests(features, p_in):
+            matches = []
         return Answer(question, outcome, matches, p_ok)
+
+    def suggests(self, features: Features, p_in: float) -> bool:
+        """Whether a "none" question looks in scope enough to be offered the best entries as suggestions."""
+        p = self.policy
+        return p_in >= p.suggest_from and features.anchor >= p.suggest_anchor
 
 
 def _phrase_weights(tokens: list[list[str]], grams: list[list[str]], p: "MatchPolicy") -> list[dict[str, float]]:

@@ -45,7 +45,8 @@ class Answer:
     """The result of asking a question.
 
     outcome is "answer" (matches[0] is the answer), "ambiguous" (matches are the candidates to offer as a
-    numbered list) or "none" (matches is empty). confidence is in [0, 1]: the calibrated probability that
+    numbered list) or "none" (no answer; matches is empty, or holds suggestions when the question looks in
+    scope: offered as a numbered list, never as an answer). confidence is in [0, 1]: the calibrated probability that
     the best entry is the right one (see knowledge.confidence); 0 when nothing matched at all.
     """
 
@@ -53,6 +54,11 @@ class Answer:
     outcome: Outcome
     matches: list[Match] = field(default_factory=list)
     confidence: float = 0.0
+
+    @property
+    def suggested(self) -> bool:
+        """A "none" that still offers the best entries as suggestions."""
+        return self.outcome == "none" and bool(self.matches)
 
     @property
     def best(self) -> Entry | None:

@@ -4,7 +4,8 @@ knowledge base lacks, take 有用/没用 ratings, and hand a question to staff (
 Soft dialog states (the resident may simply move on; anything else is routed afresh):
   qa.answered   {entry, question}   after an answer: 有用 / 没用 / 转人工
   qa.pick       {ids, titles, question}  after three candidates: a number, or 转人工
-  qa.unanswered {question}          after "not found": 转人工
+  qa.unanswered {question[, ids, titles]}  after "not found" (with up to three suggestions when the question
+                                    looks in scope): a number for a suggestion, or 转人工
   qa.human      {}                  after a bare 转人工: the next text is the question for staff
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bot.router import Router
 from bot.types import UNHANDLED, Reply
 from handlers.choices import numbered, pick
 from handlers.policy_qa import rules, service
+from knowledge.render import SUGGEST_HEAD, SUGGEST_TAIL
 
 RATE_HINT = "这个回答有帮助吗？回复「有用」或「没用」；仍有疑问可回复「转人工」。"
 
@@ -53,25 +55,11 @@ def build_router() -> Router:
 
     @router.state("qa.pick")
     async def picked(ctx: Context):
-        data = ctx.conversation.data
-        if rules.is_word(ctx.text, rules.HUMAN):
-            return await _hand_over(ctx, data.get("question", ""))
-        index = pick(ctx.text, data.get("titles", []), by_name=False)  # words are a new question
-        ctx.conversation.clear()
-        if index is None:
-            return UNHANDLED  # the resident moved on: treat the message as a fresh one
-        entry = ctx.services.knowledge.current.get(data["ids"][index])
-        if entry is None:
-            return Reply("该条目已更新，请重新提问。")
-        ctx.conversation.enter("qa.answered", entry=entry.id, question=data.get("question", ""))
-        return Reply(f"{_render_entry(entry)}\n\n{RATE_HINT}")
+        return await _pick_or_hand_over(ctx)
 
     @router.state("qa.unanswered")
     async def unanswered(ctx: Context):
-        if rules.is_word(ctx.text, rules.HUMAN):
-            return await _hand_over(ctx, ctx.conversation.data.get("question", ""))
-        ctx.conversation.clear()
-        return UNHANDLED
+        return await _pick_or_hand_over(ctx)
 
     @router.text()
     async def question(ctx: Context) -> Reply:
@@ -95,9 +83,30 @@ async def _answer_question(ctx: Context) -> Reply:
         ctx.conversation.enter("qa.pick", ids=[m.entry.id for m in answer.matches[:3]], titles=titles,
                                question=ctx.text)
         return Reply(f"您想问的是哪一个？\n{numbered(titles)}\n请回复数字；都不是的话，换个说法再问，或回复「转人工」。")
+    if answer.matches:  # not found, but the question looks like ours: suggest the nearest entries
+        titles = [m.entry.title for m in answer.matches[:3]]
+        ctx.conversation.enter("qa.unanswered", ids=[m.entry.id for m in answer.matches[:3]], titles=titles,
+                               question=ctx.text)
+        return Reply(f"{SUGGEST_HEAD}\n{numbered(titles)}\n{SUGGEST_TAIL}")
     ctx.conversation.enter("qa.unanswered", question=ctx.text)
     return Reply("抱歉，暂时没有找到这个问题的答案。您可以换个说法再问；需要工作人员答复请回复「转人工」，"
                  "回复「帮助」查看可以办理的事项。")
+
+
+async def _pick_or_hand_over(ctx: Context):
+    """After a numbered list (candidates or suggestions): 转人工, a number, or anything else as a new message."""
+    data = ctx.conversation.data
+    if rules.is_word(ctx.text, rules.HUMAN):
+        return await _hand_over(ctx, data.get("question", ""))
+    index = pick(ctx.text, data.get("titles", []), by_name=False)  # words are a new question
+    ctx.conversation.clear()
+    if index is None:
+        return UNHANDLED  # the resident moved on: treat the message as a fresh one
+    entry = ctx.services.knowledge.current.get(data["ids"][index])
+    if entry is None:
+        return Reply("该条目已更新，请重新提问。")
+    ctx.conversation.enter("qa.answered", entry=entry.id, question=data.get("question", ""))
+    return Reply(f"{_render_entry(entry)}\n\n{RATE_HINT}")
 
 
 async def _hand_over(ctx: Context, question: str) -> Reply:

@@ -56,6 +56,39 @@ async def test_unknown_question_is_counted_and_handed_to_staff(bot):
     assert len(inquiry.resident_ref) == 32 and "o_qa3" not in inquiry.resident_ref
 
 
+async def test_not_found_but_in_scope_offers_suggestions_by_number(bot):
+    reply = await bot.say("o_qa7", "之前投诉了半个月没动静")
+    assert reply.startswith("没有找到确切的答案。您可能想问：") and "1. " in reply
+    assert "回复数字查看；都不是请回复「转人工」" in reply
+    titles = [line.split(". ", 1)[1] for line in reply.splitlines() if line[:1].isdigit()]
+    assert 1 <= len(titles) <= 3 and "投诉之后多长时间能处理？" in titles
+    answer = await bot.say("o_qa7", str(titles.index("投诉之后多长时间能处理？") + 1))
+    assert "依据：" in answer and "有用" in answer
+    assert "谢谢" in await bot.say("o_qa7", "有用")
+    [gap] = await _rows(bot, KbGap)
+    assert (gap.outcome, gap.count) == ("none", 1)  # still counted as a gap
+    [rating] = await _rows(bot, KbRating)
+    assert rating.entry_id == "complaint-timeline" and rating.useful == 1
+
+
+async def test_suggestions_then_transfer_or_a_new_question(bot):
+    assert "您可能想问" in await bot.say("o_qa8", "之前投诉了半个月没动静")
+    assert "咨询编号 Q" in await bot.say("o_qa8", "转人工")
+    [inquiry] = await _rows(bot, Inquiry)
+    assert inquiry.question == "之前投诉了半个月没动静"
+    # a number beyond the list, or words, end the soft dialog: the message is routed afresh
+    assert "您可能想问" in await bot.say("o_qa8", "之前投诉了半个月没动静")
+    assert "依据：" in await bot.say("o_qa8", "联席会议多久开一次")
+    assert "您可能想问" in await bot.say("o_qa8", "之前投诉了半个月没动静")
+    assert "依据：" not in await bot.say("o_qa8", "9")
+
+
+async def test_other_services_get_no_suggestions_in_chat(bot):
+    reply = await bot.say("o_qa9", "水费在哪交")
+    assert "没有找到这个问题的答案" in reply and "您可能想问" not in reply
+    assert "依据：" not in await bot.say("o_qa9", "1")  # no list to pick from
+
+
 async def test_bare_transfer_asks_for_the_question_then_staff_answer_is_pushed(bot):
     assert "写下您的问题" in await bot.say("o_qa4", "转人工")
     assert "太短" in await bot.say("o_qa4", "啊")
