@@ -149,25 +149,30 @@ async def _run_reading(request: web.Request, handler: Handler, state: ConsoleSta
     """Pages and API reads run in a read-only transaction: on SQLite they take no write lock, so a hundred staff
     reading the dashboard never queue behind each other or behind residents' messages. What authentication
     changes (the session's `last_seen_at` every few minutes, a flash message shown once) is written first, in its
-    own short transaction."""
+    own short transaction, and so is what the page adds (an audit entry of a search or an export).
+    """
     async with state.services.db.reading() as session:
         request[DB] = session
         user = await authenticate(request, session, state)
         request[USER] = user
         await _write_changes(state, session)
-        return await handler(request)
+        response = await handler(request)
+        await _write_changes(state, session)  # what the page itself recorded (audit entries of searches, exports)
+        return response
 
 
 async def _write_changes(state: ConsoleState, session: AsyncSession) -> None:
-    dirty = list(session.dirty)
+    """Write what was added to or changed in a reading session, in a short transaction of its own."""
+    dirty, new = list(session.dirty), list(session.new)
     changed = [obj for obj in dirty if session.is_modified(obj)]
-    for obj in dirty:
+    for obj in dirty + new:
         session.expunge(obj)
-    if not changed:
+    if not changed and not new:
         return
     async with state.services.db.transaction() as writer:
         for obj in changed:
             await writer.merge(obj)
+        writer.add_all(new)
 
 
 async def _audit_denied(request: web.Request, state: ConsoleState) -> None:

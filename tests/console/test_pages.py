@@ -157,3 +157,15 @@ async def test_residents_page_filters_and_paginates(world):
     assert "第 2/2 页" in body
     body = await (await world.client.get("/console/residents?status=inactive")).text()
     assert "共 0 条" in body
+
+
+async def test_pages_read_without_the_write_lock_but_keep_what_they_record(world):
+    """GET pages run in a read-only transaction; an audit entry a page records (a resident search) is still
+    stored, in its own short transaction, and the session's last-seen touch is never lost either."""
+    await world.login("yijing")
+    resp = await world.client.get("/console/residents?q=1380")
+    assert resp.status == 200
+    async with world.services.db.reading() as session:
+        searches = (await session.execute(select(AuditEntry.target).where(
+            AuditEntry.action == "resident.search"))).scalars().all()
+    assert searches == ["1380"]
