@@ -18,10 +18,16 @@ SANDBOX_PORT = 8081
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.serve import serve
+    from bot.settings import SettingsError
+    from bot.workers import supervise, workers_from
 
     settings = _settings()
-    return serve(settings.with_(host=args.host or settings.host, port=args.port or settings.port))
+    try:
+        count = workers_from(args.workers, settings.extra)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return supervise(settings.with_(host=args.host or settings.host, port=args.port or settings.port), count)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -48,6 +54,64 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, backup, is_postgresql, pg_instructions
+
+    settings = _settings()
+    if is_postgresql(settings.database_url):
+        print(pg_instructions(settings.database_url, "backup"), file=sys.stderr)
+        return 1
+    try:
+        done = backup(settings.database_url, Path(args.file), overwrite=args.force)
+    except BackupError as exc:
+        print(f"备份失败：{exc}", file=sys.stderr)
+        return 1
+    print(f"已备份到 {done.path}（{done.bytes / 1e6:.1f} MB，{done.seconds:.1f} 秒；{done.info.describe()}）。")
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    from storage.backup import BackupError, is_postgresql, pg_instructions, restore
+
+    settings = _settings()
+    if is_postgresql(settings.database_url):
+        print(pg_instructions(settings.database_url, "restore"), file=sys.stderr)
+        return 1
+    try:
+        done = restore(Path(args.file), settings.database_url)
+    except BackupError as exc:
+        print(f"恢复失败，数据库未改动：{exc}", file=sys.stderr)
+        return 1
+    kept = f"原数据库已另存为 {done.previous}。" if done.previous else ""
+    print(f"已从 {args.file} 恢复到 {done.path}（{done.info.describe()}）。{kept}")
+    return 0
+
+
+def cmd_db_migrate_to(args: argparse.Namespace) -> int:
+    from storage.migrate_to import MigrateError, migrate
+
+    settings = _settings()
+    print(f"从 {_safe_url(settings.database_url)} 复制到 {_safe_url(args.url)}")
+    try:
+        result = asyncio.run(migrate(settings.database_url, args.url, force=args.force, batch=args.batch,
+                                     progress=lambda line: print(line, flush=True)))
+    except MigrateError as exc:
+        print(f"迁移失败：{exc}", file=sys.stderr)
+        return 1
+    width = max(len(t.name) for t in result.tables)
+    print(f"{'表名':<{width - 2}}  {'SQLite':>10}  {'PostgreSQL':>10}")
+    for t in result.tables:
+        print(f"{t.name:<{width}}  {t.source:>10}  {t.target:>10}{'' if t.equal else '  不一致！'}")
+    if result.skipped:
+        print(f"未复制（本版本的表结构中没有）：{'、'.join(result.skipped)}")
+    if not result.ok:
+        print("迁移后行数不一致，请勿切换；保留 SQLite 数据库并联系开发人员。", file=sys.stderr)
+        return 1
+    print(f"迁移完成：{len(result.tables)} 张表共 {result.rows} 行，{result.seconds:.1f} 秒，"
+          f"已校正 {len(result.sequences)} 个序列。把 LINLI_DATABASE_URL 改为目标地址后再启动服务。")
+    return 0
 
 
 
@@ -160,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="启动公众号服务（接收微信消息）")
     p.add_argument("--host", help="监听地址（默认取 LINLI_HOST）")
     p.add_argument("--port", type=int, help="监听端口（默认取 LINLI_PORT）")
+    p.add_argument("--workers", metavar="N", help="同一端口上的工作进程数（默认取 LINLI_WORKERS，未设置为 1）")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("sandbox", help="启动本地微信接口沙箱（无需真实公众号）")
@@ -173,6 +238,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("upgrade", help="应用数据库迁移到最新结构")
     p.add_argument("--revision", default="heads", help="目标版本（默认 heads：全部最新）")
     p.set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser("backup", help="在线备份 SQLite 数据库到文件（PostgreSQL 请用 pg_dump）")
+    p.add_argument("file", help="备份文件路径")
+    p.add_argument("--force", action="store_true", help="覆盖已存在的备份文件")
+    p.set_defaults(func=cmd_db_backup)
+    p = db.add_parser("restore", help="用备份文件替换 SQLite 数据库（须先停止服务；原库另存一份）")
+    p.add_argument("file", help="linli db backup 生成的备份文件")
+    p.set_defaults(func=cmd_db_restore)
+    p = db.add_parser("migrate-to", help="把当前 SQLite 数据库复制到 PostgreSQL（须先停止服务）")
+    p.add_argument("url", help="目标地址，例如 postgresql+asyncpg://linli:密码@127.0.0.1/linli")
+    p.add_argument("--force", action="store_true", help="目标库已有数据时先清空再复制")
+    p.add_argument("--batch", type=int, default=2000, help="每批复制的行数（默认 2000）")
+    p.set_defaults(func=cmd_db_migrate_to)
 
     org = sub.add_parser("org", help="区县、街道、社区、小区").add_subparsers(dest="org_command", metavar="子命令", required=True)
     p = org.add_parser("import", help="从 CSV 或 YAML 文件导入组织结构（格式见 docs/org-import.md）")

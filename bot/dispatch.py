@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Sequence
 
-from sqlalchemy.exc import IntegrityError, OperationalError, DBAPIError
+from sqlalchemy.exc import IntegrityError
 
 from bot import metrics
 from bot.context import Context, Services
@@ -21,6 +21,7 @@ from bot.delivery.inbound import note_inbound
 from bot.conversation import ConversationState
 from bot.router import Router, route
 from bot.types import UNHANDLED, InboundMessage, Reply
+from storage.db import UNAVAILABLE
 from storage.repositories import conversations, processed, residents
 
 log = logging.getLogger("linli.dispatch")
@@ -101,7 +102,7 @@ class Dispatcher:
                     check_first = True
                 except _HandlerFailed:
                     return Outcome(ERROR_REPLY)
-                except (OperationalError, DBAPIError, OSError) as exc:  # busy, locked or unreachable
+                except UNAVAILABLE as exc:  # busy, locked, restarting or unreachable
                     log.warning("database busy (attempt %d): %s", attempt + 1, type(exc).__name__)
                     metrics.DB_RETRIES.inc()
                     check_first = True
@@ -145,7 +146,7 @@ class Dispatcher:
             result = await route(self.routers, ctx)
         except asyncio.CancelledError:
             raise
-        except (OperationalError, DBAPIError, OSError):
+        except UNAVAILABLE:
             raise
         except Exception:
             log.exception("handler failed", extra={"msg_key": ctx.message.dedupe_key})

@@ -1,8 +1,12 @@
-"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers too)."""
+"""Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database answers too).
+
+`/healthz` also names the process that answered (`pid`, and `worker`: its index under `linli serve --workers N`,
+else null), so an operator or a test can see the connections spread over the workers."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from aiohttp import web
 
@@ -10,7 +14,11 @@ log = logging.getLogger("linli.health")
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    from bot.app import SERVICES
+
+    index = request.app[SERVICES].settings.extra.get("LINLI_WORKER_INDEX")
+    worker = int(index) if index and index.isdigit() else None
+    return web.json_response({"status": "ok", "pid": os.getpid(), "worker": worker})
 
 
 async def readyz(request: web.Request) -> web.Response:

@@ -14,7 +14,8 @@ from typing import AsyncIterator
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 
@@ -25,6 +26,11 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+# A busy, locked, restarting or unreachable database: worth retrying, never the caller's bug. asyncpg's connect-time
+# errors (PostgreSQL starting up or shutting down) reach us without SQLAlchemy's wrapping.
+UNAVAILABLE = (OperationalError, DBAPIError, OSError, CannotConnectNowError, PostgresConnectionError)
 
 
 def create_engine(url: str, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:

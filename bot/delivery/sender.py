@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import aiohttp
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot import metrics
 from bot.context import Services
@@ -34,6 +33,7 @@ from bot.delivery.ratelimit import RateLimiter
 from bot.outbound import (DailyQuotaExceeded, InvalidOpenID, NotFollowing, ResponseQuotaExceeded, RetryPolicy,
                           SystemBusy, UserRefused, WeChatClient, WeChatError, WeChatUnavailable, WindowExpired)
 from storage.delivery_models import Broadcast
+from storage.db import UNAVAILABLE
 from storage.repositories import deliveries as repo
 from storage.repositories.deliveries import Claimed
 
@@ -118,7 +118,7 @@ class Sender:
         while not stop.is_set():
             try:
                 worked, active = await self.step()
-            except (OSError, asyncio.TimeoutError, OperationalError, DBAPIError) as exc:  # database away
+            except (asyncio.TimeoutError, *UNAVAILABLE) as exc:  # database away (storage.db.UNAVAILABLE)
                 log.warning("发送循环暂时失败（%s），稍后重试", type(exc).__name__)
                 worked, active = 0, True
             if worked:

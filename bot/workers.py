@@ -1,0 +1,289 @@
+"""`linli serve --workers N`: a small supervisor that runs N web worker processes on one port.
+
+Each worker is an ordinary `linli serve` process (`python -m bot.workers --child`) whose listening socket has
+SO_REUSEPORT set, so the kernel spreads new connections over the N sockets of the same address; nothing is shared
+between workers except the database. The supervisor (this process, which serves no requests itself):
+
+- checks the port is free, then starts the workers, each in its own process group (Ctrl+C reaches only the
+  supervisor, which forwards one SIGTERM to each worker: no double signal during a worker's graceful stop);
+- restarts a worker that dies (logged with its exit status); a worker that dies within `START_SECONDS` of its
+  start counts as crashing at start, is restarted after a growing pause, and after `START_FAILURES` such crashes
+  in a row the supervisor stops everything and exits 1 (a broken deployment must not flap forever);
+- on SIGTERM/SIGINT stops every worker gracefully (in-flight requests finish), SIGKILL after `STOP_SECONDS`.
+Workers notice a vanished supervisor (`kill -9` of the parent) and stop by themselves.
+
+`LINLI_WORKERS` (or `--workers`) sets N; 1 runs the single-process `linli serve` without a supervisor.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from bot.metrics import MULTIPROCESS_ENV
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger("linli.workers")
+
+MAX_WORKERS = 64
+START_SECONDS = 10.0  # a worker dying sooner than this after its start "crashes at start"
+START_FAILURES = 3  # consecutive crashes at start (of one worker slot) before giving up
+STOP_SECONDS = 30.0  # SIGTERM → wait this long → SIGKILL
+WORKER_SHUTDOWN_SECONDS = 20.0  # aiohttp's grace for in-flight requests inside a worker (< STOP_SECONDS)
+POLL_SECONDS = 0.2
+INDEX_ENV = "LINLI_WORKER_INDEX"
+
+
+def parse_workers(raw: object, name: str = "LINLI_WORKERS") -> int:
+    """The number of web workers from a raw value; SettingsError (Chinese) when it is not 1–MAX_WORKERS."""
+    text = str(raw).strip()
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_WORKERS:
+        raise SettingsError([f"{name}={text}：工作进程数应为 1–{MAX_WORKERS} 之间的整数（一般取 CPU 核数）"])
+    return value
+
+
+def workers_from(cli_value: object | None, extra: Mapping[str, str]) -> int:
+    """`--workers` when given, else `LINLI_WORKERS`, else 1."""
+    if cli_value is not None:
+        return parse_workers(cli_value, "--workers")
+    raw = (extra.get("LINLI_WORKERS") or "").strip()
+    return parse_workers(raw) if raw else 1
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """None when host:port can be listened on; else why not (Chinese). The probe sets no SO_REUSEPORT, so it also
+    fails when another `linli serve --workers` (or anything else) already listens there."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # like aiohttp: TIME_WAIT leftovers are fine
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"端口 {host}:{port} 已被占用（可能已有 linli serve 在运行），请换用 --port 或先停止占用的进程"
+            return f"无法监听 {host}:{port}：{exc.strerror or exc}"
+    return None
+
+
+@dataclass
+class Slot:
+    """One worker position: its current process, when it started, and its run of crashes at start."""
+
+    index: int
+    proc: subprocess.Popen | None = None
+    started: float = 0.0
+    early_crashes: int = 0
+    restart_at: float = 0.0
+    pids: list[int] = field(default_factory=list)  # every pid this slot has had (tests, drills)
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, count: int, *, command: list[str] | None = None,
+                 start_seconds: float = START_SECONDS, start_failures: int = START_FAILURES,
+                 stop_seconds: float = STOP_SECONDS):
+        self.settings, self.count = settings, count
+        self.command = command or [sys.executable, "-m", "bot.workers", "--child"]
+        self.start_seconds, self.start_failures, self.stop_seconds = start_seconds, start_failures, stop_seconds
+        self.slots = [Slot(i) for i in range(count)]
+        self.stop_signal: int | None = None
+        self.announced = False
+
+    # ---- lifecycle ----
+    def run(self) -> int:
+        problem = port_problem(self.settings.host, self.settings.port)
+        if problem:
+            print(f"启动失败：{problem}", file=sys.stderr)
+            return 2
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        metrics_dir = self._metrics_dir()
+        try:
+            for slot in self.slots:
+                self._spawn(slot)
+            status = self._supervise()
+        finally:
+            self._stop_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if metrics_dir is not None:
+                metrics_dir.cleanup()
+        if status == 0:
+            log.info("已停止全部 %d 个工作进程", self.count)
+        return status
+
+    def _on_signal(self, signum, _frame) -> None:
+        self.stop_signal = signum
+
+    def _metrics_dir(self) -> tempfile.TemporaryDirectory | None:
+        """Workers write their Prometheus figures to one directory, so `/metrics` (answered by any one of them)
+        reports the sum (bot/metrics.py). An operator's own PROMETHEUS_MULTIPROC_DIR is kept."""
+        if os.environ.get(MULTIPROCESS_ENV):
+            self.metrics_env = {}
+            return None
+        directory = tempfile.TemporaryDirectory(prefix="linli-metrics-")
+        self.metrics_env = {MULTIPROCESS_ENV: directory.name}
+        return directory
+
+    def _env(self, slot: Slot) -> dict[str, str]:
+        return {**os.environ, **getattr(self, "metrics_env", {}), "LINLI_HOST": self.settings.host,
+                "LINLI_PORT": str(self.settings.port), INDEX_ENV: str(slot.index), "LINLI_WORKERS": "1"}
+
+    def _spawn(self, slot: Slot) -> None:
+        slot.proc = subprocess.Popen(self.command, env=self._env(slot), start_new_session=True)
+        slot.started = time.monotonic()
+        slot.pids.append(slot.proc.pid)
+        log.info("工作进程 %d 已启动（pid %d）", slot.index, slot.proc.pid,
+                 extra={"worker": slot.index, "pid": slot.proc.pid})
+
+    def _supervise(self) -> int:
+        while self.stop_signal is None:
+            now = time.monotonic()
+            for slot in self.slots:
+                if slot.proc is None:
+                    if now >= slot.restart_at:
+                        self._spawn(slot)
+                    continue
+                code = slot.proc.poll()
+                if code is None:
+                    if slot.early_crashes and now - slot.started >= self.start_seconds:
+                        slot.early_crashes = 0  # it came up and stayed up
+                    continue
+                if self.stop_signal is not None:
+                    break
+                lived = now - slot.started
+                slot.proc = None
+                if lived < self.start_seconds:
+                    slot.early_crashes += 1
+                    if slot.early_crashes >= self.start_failures:
+                        log.error("工作进程 %d 连续 %d 次启动后立即退出（最后一次%s），停止全部进程",
+                                  slot.index, slot.early_crashes, describe_exit(code))
+                        print(f"启动失败：工作进程连续 {slot.early_crashes} 次启动后立即退出（{describe_exit(code)}），"
+                              "请查看上面的错误信息。", file=sys.stderr)
+                        return 1
+                    pause = min(2.0 ** (slot.early_crashes - 1), 10.0)
+                else:
+                    slot.early_crashes, pause = 0, 0.0
+                slot.restart_at = now + pause
+                log.warning("工作进程 %d（pid %d）%s，运行了 %.1f 秒，%s重启", slot.index, slot.pids[-1],
+                            describe_exit(code), lived, f"{pause:.0f} 秒后" if pause else "立即",
+                            extra={"worker": slot.index, "pid": slot.pids[-1], "exit": code})
+            if not self.announced:
+                self._announce_when_ready()
+            time.sleep(POLL_SECONDS)
+        log.info("收到信号 %s，正在停止 %d 个工作进程", signal.Signals(self.stop_signal).name, self.count)
+        return 0
+
+    def _announce_when_ready(self) -> None:
+        host = "127.0.0.1" if self.settings.host in ("0.0.0.0", "", "::") else self.settings.host
+        host = f"[{host}]" if ":" in host else host
+        try:
+            urllib.request.urlopen(f"http://{host}:{self.settings.port}/healthz", timeout=0.5).read()
+        except Exception:
+            return
+        self.announced = True
+        from bot.serve import banner
+
+        print(banner(self.settings).replace("邻里服务已启动。",
+                                            f"邻里服务已启动（{self.count} 个工作进程，同一端口）。"), flush=True)
+
+    def _stop_all(self) -> None:
+        alive = [s.proc for s in self.slots if s.proc is not None and s.proc.poll() is None]
+        for proc in alive:
+            try:
+                proc.send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + self.stop_seconds
+        for proc in alive:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("工作进程 pid %d 未在 %.0f 秒内退出，强制结束", proc.pid, self.stop_seconds)
+                proc.kill()
+                proc.wait()
+        for slot in self.slots:
+            slot.proc = None
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"被信号 {signal.Signals(-code).name} 结束"
+        except ValueError:
+            return f"被信号 {-code} 结束"
+    return f"退出码 {code}"
+
+
+def supervise(settings: Settings, count: int) -> int:
+    """`linli serve` with `count` workers: one process serving directly, or the supervisor."""
+    from bot import logs
+
+    if count == 1:
+        from bot.serve import serve
+
+        return serve(settings)
+    logs.configure(settings.log_level)
+    return Supervisor(settings, count).run()
+
+
+# ---- the worker process ----
+async def _watch_parent(parent: int) -> None:
+    """Stop gracefully when the supervisor is gone (its workers are re-parented)."""
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    log.warning("监督进程已退出，工作进程随之停止")
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def run_worker(settings: Settings) -> int:
+    """One web worker: the full app on a SO_REUSEPORT socket (host and port come from the supervisor)."""
+    from aiohttp import web
+
+    from bot import logs
+    from bot.app import create_app
+
+    logs.configure(settings.log_level)
+    try:
+        app = create_app(settings)
+    except Exception as exc:  # a broken knowledge base or bad settings: say so and stop
+        print(f"启动失败：{exc}", file=sys.stderr)
+        return 2
+    parent = os.getppid()
+
+    async def watch(app_: web.Application):
+        task = asyncio.create_task(_watch_parent(parent), name="watch-supervisor")
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    app.cleanup_ctx.append(watch)
+    web.run_app(app, host=settings.host, port=settings.port, reuse_port=True, print=None,
+                access_log_class=logs.QuietAccessLogger, shutdown_timeout=WORKER_SHUTDOWN_SECONDS)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.workers", description="linli serve 的一个工作进程")
+    parser.add_argument("--child", action="store_true", required=True, help=argparse.SUPPRESS)
+    parser.parse_args(argv)
+    from bot.commandline import settings_or_exit
+
+    return run_worker(settings_or_exit())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
