@@ -32,7 +32,7 @@ PROCESSED_KEEP = timedelta(days=1)
 
 def feature_routers() -> list[Router]:
     """Every feature's router, in the order they are offered a message. The only list of features."""
-    from handlers import common, notices, policy_qa, registration, subscriptions, surveys, tickets
+    from handlers import common, notices, policy_qa, registration, scorecards, subscriptions, surveys, tickets
 
     return [
         common.build_router(),
@@ -41,6 +41,7 @@ def feature_routers() -> list[Router]:
         tickets.build_router(),
         notices.build_router(),
         surveys.build_router(),
+        scorecards.build_router(),
         policy_qa.build_router(),  # answers any text: after every feature with words of its own
         common.fallback_router(),
     ]
@@ -63,17 +64,18 @@ def build_services(
 
 def feature_jobs() -> list:
     """Every feature's periodic jobs (`bot.jobs.Job`), run by the deployment's one scheduler."""
-    from handlers import notices, surveys, tickets
+    from handlers import notices, scorecards, surveys, tickets
 
-    return [*notices.jobs(), *surveys.jobs(), *tickets.jobs()]
+    return [*notices.jobs(), *surveys.jobs(), *tickets.jobs(), *scorecards.jobs()]
 
 
 def console_plugins() -> list:
     """Every feature's staff pages, API routes and dashboard panels (`console(registry)` functions)."""
-    from handlers import broadcasts, notices, surveys, tickets
+    from handlers import broadcasts, notices, scorecards, surveys, tickets
     from handlers.policy_qa import console as policy_qa
 
-    return [tickets.console, notices.console, surveys.console, broadcasts.console, policy_qa.console]
+    return [tickets.console, notices.console, surveys.console, broadcasts.console, policy_qa.console,
+            scorecards.console]
 
 
 def create_app(
@@ -101,9 +103,9 @@ def create_app(
     app.router.add_post("/wechat", webhook.receive)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
+    app.router.add_get("/metrics", metrics.metrics_page)
     app.cleanup_ctx.append(_lifetime)
     _mount_features(app, services, console_plugins() if plugins is None else list(plugins))
-    app.router.add_get("/metrics", metrics.metrics_page)
     return app
 
 

@@ -283,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     from handlers.policy_qa.cli import add_subcommands as kb_reload_command
 
     from handlers.notices import add_subcommands as notice_commands
+    from handlers.scorecards import add_subcommands as scorecard_commands
     from handlers.surveys.cli import add_subcommands as survey_commands
     from handlers.tickets import add_subcommands as ticket_commands
 
@@ -292,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     notice_commands(sub)
     survey_commands(sub)
     ticket_commands(sub)
+    scorecard_commands(sub)
     return parser
 
 
