@@ -22,14 +22,21 @@ def banner(settings: Settings) -> str:
     ])
 
 
-def serve(settings: Settings) -> int:
+def app_or_report(settings: Settings) -> "web.Application | None":
+    """The configured app, or None after saying on stderr why it cannot start (logging configured first)."""
     from bot.app import create_app
 
     logs.configure(settings.log_level)
     try:
-        app = create_app(settings)
+        return create_app(settings)
     except Exception as exc:  # a broken knowledge base or bad settings: say so and stop
         print(f"启动失败：{exc}", file=sys.stderr)
+        return None
+
+
+def serve(settings: Settings) -> int:
+    app = app_or_report(settings)
+    if app is None:
         return 2
 
     async def announce(_app: web.Application) -> None:

@@ -254,13 +254,10 @@ def run_worker(settings: Settings) -> int:
     from aiohttp import web
 
     from bot import logs
-    from bot.app import create_app
+    from bot.serve import app_or_report
 
-    logs.configure(settings.log_level)
-    try:
-        app = create_app(settings)
-    except Exception as exc:  # a broken knowledge base or bad settings: say so and stop
-        print(f"启动失败：{exc}", file=sys.stderr)
+    app = app_or_report(settings)
+    if app is None:
         return 2
     parent = os.getppid()
 
