@@ -45,7 +45,7 @@ class DeliveryConfig:
     lanes: int = 4
     concurrency: int = 32
     lease_seconds: float = 60.0
-    max_attempts: int = 5
+    max_attempts: int = 8  # 2+4+…+128 s: a send rides out about four minutes of WeChat answering -1
     retry_base: float = 2.0
     retry_max: float = 300.0
     cs_reserve: int = 1
