@@ -48,9 +48,7 @@ async def compute_figures(session, user: ConsoleUser) -> dict:
     The per-community table of the whole organisation is computed once per FIGURES_SECONDS for everybody
     (figures are additive), then each jurisdiction takes its own communities (`can_see_community`), so a
     hundred staff of sixty jurisdictions opening the dashboard together cost one pass over the residents."""
-    table = await user.cache.get_or_compute(("figures-all",), FIGURES_SECONDS,
-                                            lambda: _all_figures(session, user.now)) if user.cache else \
-        await _all_figures(session, user.now)
+    table = await user.shared(("figures-all",), FIGURES_SECONDS, lambda: _all_figures(session, user.now))
     rows = [r for r in table["communities"] if can_see_community(user.scope, r.id)]
     days = Counter()
     for (cid, day), count in table["days"].items():

@@ -58,6 +58,13 @@ class ConsoleUser:
             return await compute()
         return await self.cache.get_or_compute((name, self.scope.key), seconds, compute)
 
+    async def shared(self, key: tuple, seconds: float, compute: Callable[[], Awaitable]):
+        """`compute()`'s result for the whole organisation, shared by every jurisdiction for `seconds`
+        (single-flight): each viewer then keeps its own communities of it."""
+        if self.cache is None:
+            return await compute()
+        return await self.cache.get_or_compute(key, seconds, compute)
+
 
 USER = web.RequestKey("linli.console.user", ConsoleUser)
 DB = web.RequestKey("linli.console.db", AsyncSession)

@@ -48,16 +48,7 @@ def console(registry) -> None:
     registry.panel("rates", "本月投诉三率", order=SLOTS["rates"], cache_seconds=60)(month_rates)
 
 
-ORG_SECONDS = 30.0  # the organisation-wide rows behind the panels are read once per this many seconds
-
-
-async def _org_wide(session, user, key: tuple, compute):
-    """Rows for the whole organisation, read once per ORG_SECONDS and shared by every jurisdiction's panel
-    (each keeps its own communities): a morning rush of staff opening the dashboard costs one query, not one per
-    jurisdiction."""
-    if user.cache is None:
-        return await compute()
-    return await user.cache.get_or_compute(key, ORG_SECONDS, compute)
+ORG_SECONDS = 30.0  # organisation-wide rows behind the panels, read once per this many seconds (`ConsoleUser.shared`)
 
 
 async def open_by_deadline(session, user):
@@ -76,7 +67,7 @@ async def open_by_deadline(session, user):
         return counts
 
     table = {level: {"overdue": 0, "soon": 0, "later": 0, "waiting": 0} for level in LEVELS}
-    for community_id, counts in (await _org_wide(session, user, ("tickets-open-all",), everything)).items():
+    for community_id, counts in (await user.shared(("tickets-open-all",), ORG_SECONDS, everything)).items():
         if can_see_community(user.scope, community_id):
             for (level, key), n in counts.items():
                 table[level][key] += n
@@ -96,8 +87,8 @@ async def month_rates(session, user):
             grouped[community_id].append(fact)
         return grouped
 
-    facts = [fact for community_id, facts in (await _org_wide(session, user, ("tickets-month-all", start),
-                                                                everything)).items()
+    facts = [fact for community_id, facts in (await user.shared(("tickets-month-all", start), ORG_SECONDS,
+                                                                   everything)).items()
              if can_see_community(user.scope, community_id) for fact in facts]
     figures = stats.compute(facts, now)
     if not figures.received:
