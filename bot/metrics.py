@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -69,10 +68,6 @@ def _count(request: web.Request, status: int) -> None:
     resource = route.resource if route is not None else None
     template = resource.canonical if resource is not None else "unmatched"
     REQUESTS.labels(template, request.method, str(status)).inc()
-
-
-def timer() -> float:
-    return time.perf_counter()
 
 
 async def metrics_page(request: web.Request) -> web.Response:
