@@ -114,24 +114,33 @@ class Browser:
     def submit(self, button_css: str) -> str:
         """Click a submit button and wait for the next page (the same URL after a redirect back counts)."""
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions as ec
 
-        old = self.driver.find_element(By.TAG_NAME, "html")
-        self.driver.find_element(By.CSS_SELECTOR, button_css).click()
-        self.wait.until(ec.staleness_of(old))
-        self._ready()
+        self._navigating(lambda: self.driver.find_element(By.CSS_SELECTOR, button_css).click())
         return self.text()
 
     def click_link(self, text: str, css: str | None = None) -> str:
         """Follow the link containing `text` (or the one matching the CSS selector `css`)."""
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions as ec
 
-        old = self.driver.find_element(By.TAG_NAME, "html")
-        self.driver.find_element(*((By.CSS_SELECTOR, css) if css else (By.PARTIAL_LINK_TEXT, text))).click()
-        self.wait.until(ec.staleness_of(old))
-        self._ready()
+        self._navigating(lambda: self.driver.find_element(
+            *((By.CSS_SELECTOR, css) if css else (By.PARTIAL_LINK_TEXT, text))).click())
         return self.text()
+
+    def _navigating(self, action) -> None:
+        """Run `action` (a click) and wait until a new document has loaded.
+
+        The old page is marked with a property on its `window`; a navigation gives the new document a fresh
+        `window`, so the mark is gone. (Waiting for the old <html> element to go stale asks Chromium about a DOM
+        node mid-navigation, which newer versions answer with "Node with given id does not belong to the
+        document" instead of a stale-element error.) Script errors while the navigation is under way are retried.
+        """
+        from selenium.common.exceptions import WebDriverException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.driver.execute_script("window.__linliOldPage = true")
+        action()
+        WebDriverWait(self.driver, 15, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script("return window.__linliOldPage !== true && document.readyState === 'complete'"))
 
     def svg_texts(self, card_heading: str) -> list[str]:
         """The texts drawn in the chart of the card whose heading contains `card_heading`."""
