@@ -31,6 +31,11 @@ jieba.setLogLevel(logging.WARNING)
 # Bare numbers and amounts (九十平, 八年, 3个) are details of a question, not its topic.
 _NUMERAL_RE = re.compile(r"^[0-9零〇一二两三四五六七八九十百千万.]+[年月天日个平米块元次届周号回层楼岁户]?$")
 
+# Negators drop out as stop words, but what they negate matters (不交物业费 is not 交物业费, 没有业委会 is not
+# 业委会): the next content word after one is also emitted as a negated term (see Analysis.negated).
+NEGATORS = frozenset("不 没 没有 未 并未 从未 从不 不曾".split())
+NEGATION_MARK = "¬"
+
 _base_lock = threading.Lock()
 _base_tokenizer: jieba.Tokenizer | None = None
 
@@ -59,12 +64,13 @@ def new_tokenizer(words: list[tuple[str, int | None, str | None]] = ()) -> jieba
 
 @dataclass(frozen=True)
 class Analysis:
-    """Index terms of one text: word tokens, pinyin bigrams (for homophones and split words) and the
-    question intents (see knowledge.intent)."""
+    """Index terms of one text: word tokens, pinyin bigrams (for homophones and split words), the
+    question intents (see knowledge.intent) and the negated words (¬交 for 不交, ¬业主委员会 for 没有业委会)."""
 
     tokens: tuple[str, ...]
     grams: tuple[str, ...]
     intents: tuple[str, ...] = ()
+    negated: tuple[str, ...] = ()
 
 
 class Analyzer:
@@ -92,17 +98,28 @@ class Analyzer:
         return self._tokens(self.normalize(text))
 
     def _tokens(self, segments: list[str]) -> list[str]:
+        return self._terms(segments)[0]
+
+    def _terms(self, segments: list[str]) -> tuple[list[str], list[str]]:
+        """(content tokens, negated tokens): a negator negates the next content token of its segment."""
         out: list[str] = []
+        negated: list[str] = []
         for seg in segments:
+            negate = False
             for tok in self.tokenizer.cut(seg, HMM=False):
                 if tok and tok not in STOPWORDS and not tok.isspace() and not _NUMERAL_RE.match(tok):
                     out.append(tok)
-        return out
+                    if negate:
+                        negated.append(NEGATION_MARK + tok)
+                        negate = False
+                if tok in NEGATORS:
+                    negate = True
+        return out, negated
 
     def analyze(self, text: str) -> Analysis:
         segments = self.normalize(text)
-        tokens = self._tokens(segments)
-        return Analysis(tuple(tokens), tuple(pinyin_bigrams(tokens)), intents(segments))
+        tokens, negated = self._terms(segments)
+        return Analysis(tuple(tokens), tuple(pinyin_bigrams(tokens)), intents(segments), tuple(negated))
 
 
 def pinyin_bigrams(tokens: list[str]) -> list[str]:

@@ -15,12 +15,16 @@ base can answer at all. The decision uses a few features of the question and its
   * evidence — log(1 + the general self-information of the words the question shares with the best entry):
     how much specific content matched, in units that do not depend on the knowledge base's size (raw BM25
     scores do: in a three-entry knowledge base every shared word has a tiny idf);
-  * margin — (best − second) / best.
+  * margin — (best − second) / best;
+  * unknown — the general self-information (÷ 10) of the most informative question word that no entry uses at
+    all (0 when there is none). A specific word the whole knowledge base never mentions (税, 电费, 饭店, 疫苗)
+    usually names what the question is really about; colloquial filler residents add is rarely that
+    informative.
 
 Two logistic models turn them into probabilities; the coefficients are fitted on the development splits
 by bench/kb_tune.py and kept in MatchPolicy:
   P(in scope)   — from coverage, general_coverage, anchor and evidence: below a threshold, "none";
-  P(correct)    — all five: at or above a threshold (and with the best entry clearly ahead of the second),
+  P(correct)    — all six: at or above a threshold (and with the best entry clearly ahead of the second),
                   a confident "answer"; otherwise the top three are offered.
 """
 from __future__ import annotations
@@ -30,7 +34,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 IN_SCOPE_FEATURES = ("coverage", "general_coverage", "anchor", "evidence")
-CORRECT_FEATURES = ("coverage", "general_coverage", "anchor", "evidence", "margin")
+CORRECT_FEATURES = ("coverage", "general_coverage", "anchor", "evidence", "margin", "unknown")
+UNKNOWN_SCALE = 10.0    # the unknown feature is a word's self-information divided by this
 
 ANCHOR_SCALE = 10.0     # keyness is divided by this and clipped to [ANCHOR_MIN, ANCHOR_MAX]
 ANCHOR_MIN, ANCHOR_MAX = -0.5, 1.5
@@ -43,6 +48,7 @@ class Features:
     anchor: float = ANCHOR_MIN
     evidence: float = 0.0
     margin: float = 0.0
+    unknown: float = 0.0
 
     def vector(self, names: tuple[str, ...]) -> list[float]:
         return [getattr(self, n) for n in names]
@@ -85,6 +91,15 @@ def general_coverage(stats: TermStats, tokens: set[str], present: frozenset[str]
         if t in present:
             hit += w
     return (hit / total if total else 0.0), math.log1p(hit)
+
+
+def unknown(stats: TermStats, tokens: set[str], vocabulary) -> float:
+    """Self-information (÷ UNKNOWN_SCALE) of the most informative token not in `vocabulary`; 0 if none."""
+    best = 0.0
+    for t in tokens:
+        if t not in vocabulary:
+            best = max(best, stats.information(t))
+    return best / UNKNOWN_SCALE
 
 
 def anchor(stats: TermStats, tokens: set[str], present: frozenset[str]) -> float:

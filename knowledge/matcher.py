@@ -7,9 +7,12 @@ Each entry is indexed in BM25 fields, all built once at load from its title, que
     differently on the two sides;
   * chars: single characters of the tokens, which give partial credit to words that differ in
     length (涨 ~ 涨价, 办公 ~ 办公用房);
+  * negated: the words a negator (不, 没有) applies to, marked (¬交, ¬业主委员会), so 不交物业费 and 小区没有
+    业委会 find the entries that ask about not paying or not having one rather than about paying or having;
   * answer: the answer's words, at a low weight (optional, off by default: it did not help on the
     development splits), for the vocabulary only the answer uses.
-The score is words + gram_weight × sounds + char_weight × chars (+ answer_weight × answer). The best
+The score is words + gram_weight × sounds + char_weight × chars + negation_weight × negated
+(+ answer_weight × answer). The best
 `rerank` entries then get two bonuses that only reorder them:
   * the best phrasing: the title and each question are also weighted as documents of their own (words
     and sounds, BM25 over all phrasings); an entry gets phrase_weight × the score of its best-matching
@@ -46,6 +49,7 @@ from .confidence import (
     anchor,
     general_coverage,
     probability,
+    unknown,
 )
 from .index import BM25Index
 from .model import Answer, Entry, Match
@@ -53,13 +57,15 @@ from .model import Answer, Entry, Match
 
 @dataclass(frozen=True)
 class MatchPolicy:
-    """Tunable constants of scoring and of the answer/ambiguous/none decision (fitted on dev and dev2 by
-    bench/kb_tune.py; never on the held-out splits)."""
+    """Tunable constants of scoring and of the answer/ambiguous/none decision (fitted on the development splits
+    by bench/kb_tune.py, thresholds chosen to answer at most 1% of their out-of-scope questions; never on the
+    held-out splits)."""
 
     gram_weight: float = 0.5        # weight of the pinyin-bigram field against the word field
     char_weight: float = 0.4        # weight of the single-character field
     phrase_weight: float = 0.5      # weight of the best single phrasing (words + sounds)
     answer_weight: float = 0.0      # weight of the answer-text field
+    negation_weight: float = 2.0    # weight of the negated-words field (¬交 for 不交)
     keyword_repeat: int = 2         # keywords count this many times in an entry's document
     title_repeat: int = 1           # the title counts this many times in an entry's document
     intent_weight: float = 3.0      # weight of the intent field (question words: 怎么/多久/谁/多少…)
@@ -67,10 +73,10 @@ class MatchPolicy:
     b: float = 0.6
     oov_factor: float = 0.5         # weight of a question word no entry contains, relative to the max idf
     # Logistic coefficients (bias first) over confidence.IN_SCOPE_FEATURES / CORRECT_FEATURES.
-    in_scope_coef: tuple[float, ...] = (-6.592, 1.367, 1.222, 1.457, 1.828)
-    correct_coef: tuple[float, ...] = (-6.636, 1.461, 1.376, 0.876, 1.607, 1.002)
+    in_scope_coef: tuple[float, ...] = (-6.457, 1.352, 1.191, 1.364, 1.777)
+    correct_coef: tuple[float, ...] = (-5.108, 1.149, 0.888, 1.064, 1.57, 0.708, -0.749)
     none_below: float = 0.3         # P(in scope) below this: no match
-    answer_from: float = 0.8        # P(best entry right) at or above this: confident answer
+    answer_from: float = 0.91       # P(best entry right) at or above this: confident answer
     answer_margin: float = 0.1      # and the best entry must lead the second by this share of its score
     min_score: float = 1.0          # a best score below this is no match
     suggest_from: float = 0.15      # a "none" with P(in scope) at least this …
@@ -94,6 +100,7 @@ class Matcher:
 
         token_docs: list[list[str]] = []
         gram_docs: list[list[str]] = []
+        negated_docs: list[list[str]] = []
         intent_docs: list[list[str]] = []
         answer_docs: list[list[str]] = []
         phrase_tokens: list[list[str]] = []
@@ -103,6 +110,7 @@ class Matcher:
         for entry in entries:
             tokens: list[str] = []
             grams: list[str] = []
+            negated: list[str] = []
             labels: set[str] = set()
             phrasings = entry.phrasings()
             first = len(phrase_tokens)
@@ -111,6 +119,7 @@ class Matcher:
                 a = analyze(part)
                 tokens.extend(a.tokens)
                 grams.extend(a.grams)
+                negated.extend(a.negated)
                 if i < len(phrasings):
                     labels.update(a.intents)
                     phrase_tokens.append(list(a.tokens))
@@ -118,6 +127,7 @@ class Matcher:
             self.entry_phrases.append(range(first, len(phrase_tokens)))
             token_docs.append(tokens)
             gram_docs.append(grams)
+            negated_docs.append(negated)
             intent_docs.append(sorted(labels))
             answer = list(analyze(entry.answer).tokens) if p.answer_weight else []
             answer_docs.append(answer)
@@ -126,6 +136,7 @@ class Matcher:
         self.words = BM25Index(token_docs, k1=p.k1, b=p.b)
         self.grams = BM25Index(gram_docs, k1=p.k1, b=p.b)
         self.chars = BM25Index([_chars(d) for d in token_docs], k1=p.k1, b=p.b)
+        self.negated = BM25Index(negated_docs, k1=p.k1, b=p.b)
         self.answers = BM25Index(answer_docs, k1=p.k1, b=p.b) if p.answer_weight else None
         self.phrase_terms = _phrase_weights(phrase_tokens, phrase_grams, p) if p.phrase_weight else []
         # Intents are a bonus on entries that already match the question's words, never a match by themselves.
@@ -139,6 +150,8 @@ class Matcher:
             yield self.grams, set(analysis.grams), p.gram_weight
         if p.char_weight:
             yield self.chars, set(_chars(analysis.tokens)), p.char_weight
+        if p.negation_weight and analysis.negated:
+            yield self.negated, set(analysis.negated), p.negation_weight
         if self.answers is not None:
             yield self.answers, set(analysis.tokens), p.answer_weight
 
@@ -229,6 +242,7 @@ class Matcher:
             anchor=anchor(self.stats, tokens, present),
             evidence=evidence,
             margin=(best_score - second) / best_score if best_score > 0 else 0.0,
+            unknown=unknown(self.stats, tokens, self.words.idf),
         )
 
     def decide(self, features: Features) -> tuple[str, float, float]:
