@@ -69,6 +69,7 @@ def setup(app: web.Application, services: Services, *, plugins: Iterable[Plugin]
     app.add_subapp("/console", console)
     app.add_subapp("/api/v1", rest)
     app.cleanup_ctx.append(_pruning(services))
+    app.on_cleanup.append(lambda _app: state.close())
     return registry
 
 

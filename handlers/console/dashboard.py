@@ -80,8 +80,14 @@ async def render_panel(request: web.Request, panel: Panel, user: ConsoleUser) ->
     async def compute():
         return await asyncio.wait_for(panel.provider(db(request), user), PANEL_TIMEOUT)
 
+    async def refresh():  # in the background, after this request has ended: a session and a clock of its own
+        async with state.services.db.reading_offloaded() as session:
+            later = replace(user, now=state.services.clock())
+            return await asyncio.wait_for(panel.provider(session, later), PANEL_TIMEOUT)
+
     try:
-        html = await state.panels.get_or_compute((panel.key, user.scope.key), panel.cache_seconds, compute)
+        html = await state.panels.get_or_compute((panel.key, user.scope.key), panel.cache_seconds, compute,
+                                                 refresh=refresh)
     except Exception:  # one broken panel must not take the dashboard down
         log.exception("dashboard panel %s failed", panel.key)
         return Markup('<p class="muted">该面板暂时无法显示，请稍后刷新。</p>')
@@ -99,9 +105,15 @@ async def dashboard_page(request: web.Request) -> web.Response:
             panels.append((panel, html))
     choices = []
     if current(request).level is not StaffLevel.community:
+        scope = current(request).scope
+
+        async def refresh_choices():
+            async with state.services.db.reading_offloaded() as session:
+                return await queries.communities(session, scope)
+
         choices = await state.panels.get_or_compute(
-            ("choices", current(request).scope.key), FIGURES_SECONDS,
-            lambda: queries.communities(db(request), current(request).scope))
+            ("choices", scope.key), FIGURES_SECONDS, lambda: queries.communities(db(request), scope),
+            refresh=refresh_choices)
     return render(request, "dashboard.html", title="工作台", panels=panels, choices=choices,
                   selected=user.scope.only_community)
 

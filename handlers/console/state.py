@@ -2,10 +2,18 @@
 
 The cache is single-flight: when many staff open the dashboard at once, one of them computes a panel and the
 others wait for that result instead of running the same query a hundred times.
+
+It can also serve stale values while revalidating: a caller that passes `refresh` (a computation that brings
+its own database session, so it can outlive the request) gets an expired value at once, until it is
+`STALE_FACTOR` lifetimes old (no figure is ever more than twice its cache time old), while the value is
+recomputed in the background, one refresh at a time per cache.
+Without this, every jurisdiction's panels expired together and were recomputed inside the requests of
+whoever came next: a burst of queries that stalled the event loop (the dashboard's p99).
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
@@ -17,39 +25,86 @@ from bot.context import Services
 from handlers.console.registry import ConsoleRegistry
 
 SCOPE_SECONDS = 60.0  # how long a jurisdiction's community ids are reused (the org tree rarely changes)
+STALE_FACTOR = 2  # an expired value may be served, while it is refreshed, until it is this many lifetimes old
+
+log = logging.getLogger("linli.console.cache")
 
 
 class TTLCache:
-    def __init__(self, max_entries: int = 4096):
+    def __init__(self, max_entries: int = 4096, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
         self._values: dict[Any, tuple[float, Any]] = {}
         self._locks: dict[Any, asyncio.Lock] = {}
+        self._refreshing: dict[Any, asyncio.Task] = {}
+        self._one_refresh_at_a_time = asyncio.Lock()
         self.max_entries = max_entries
 
-    async def get_or_compute(self, key: Any, seconds: float, compute: Callable[[], Awaitable[Any]]) -> Any:
+    async def get_or_compute(self, key: Any, seconds: float, compute: Callable[[], Awaitable[Any]], *,
+                             refresh: Callable[[], Awaitable[Any]] | None = None) -> Any:
+        """The cached value of `key`, or `compute()`'s (single-flight) when there is none or it is too old.
+        With `refresh`, an expired value younger than STALE_FACTOR lifetimes is returned as it is and
+        `refresh()` replaces it in the background."""
         if seconds <= 0:
             return await compute()
-        hit = self._fresh(key)
-        if hit is not None:
-            return hit[0]
+        entry = self._values.get(key)
+        if entry is not None:
+            expires, value = entry
+            now = self.clock()
+            if now < expires:
+                return value
+            if refresh is not None and now < expires + seconds * (STALE_FACTOR - 1):
+                self._revalidate(key, seconds, refresh)
+                return value
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             hit = self._fresh(key)
             if hit is not None:
                 return hit[0]
             value = await compute()
-            if len(self._values) >= self.max_entries:
-                self._values.clear()
-            self._values[key] = (time.monotonic() + seconds, value)
+            self._store(key, seconds, value)
             return value
+
+    def _store(self, key: Any, seconds: float, value: Any) -> None:
+        if len(self._values) >= self.max_entries and key not in self._values:
+            self._values.clear()
+        self._values[key] = (self.clock() + seconds, value)
+
+    def _revalidate(self, key: Any, seconds: float, refresh: Callable[[], Awaitable[Any]]) -> None:
+        if key in self._refreshing:
+            return
+
+        async def run() -> None:
+            try:
+                async with self._one_refresh_at_a_time:
+                    if self._fresh(key) is None:  # a request may have recomputed it meanwhile
+                        self._store(key, seconds, await refresh())
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the stale value stays; once too old, a request computes it itself
+                log.exception("refreshing a cached console value failed (%r)", key)
+            finally:
+                self._refreshing.pop(key, None)
+
+        self._refreshing[key] = asyncio.get_running_loop().create_task(run(), name=f"console-refresh:{key!r}")
 
     def _fresh(self, key: Any) -> tuple[Any] | None:
         entry = self._values.get(key)
-        if entry is not None and entry[0] > time.monotonic():
+        if entry is not None and entry[0] > self.clock():
             return (entry[1],)
         return None
 
     def clear(self) -> None:
+        """Forget every value; refreshes under way are cancelled (they may hold what was just invalidated)."""
         self._values.clear()
+        for task in self._refreshing.values():
+            task.cancel()
+
+    async def close(self) -> None:
+        """Cancel refreshes still running (app shutdown)."""
+        tasks = list(self._refreshing.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass
@@ -62,6 +117,10 @@ class ConsoleState:
     panels: TTLCache = field(default_factory=TTLCache)
     scopes: TTLCache = field(default_factory=TTLCache)
     openapi: dict = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.panels.close()
+        await self.scopes.close()
 
     def forget_org(self) -> None:
         """Drop cached jurisdictions and panels after the organisation tree changed."""
