@@ -125,10 +125,12 @@ def serve(url: str, port: int) -> None:
     from aiohttp import web
 
     from bot.app import SERVICES, build_services, create_app
+    from bot.serve import freeze_startup_objects
     from bot.settings import Settings
 
     settings = Settings(database_url=url, port=port)
     app = create_app(settings, services=build_services(settings, load_knowledge=False), routers=[])
+    app.on_startup.append(freeze_startup_objects)  # as `linli serve` does
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 

@@ -1,6 +1,7 @@
 """`linli serve`: run the webhook server and tell the operator where to look."""
 from __future__ import annotations
 
+import gc
 import sys
 
 from aiohttp import web
@@ -28,10 +29,21 @@ def app_or_report(settings: Settings) -> "web.Application | None":
 
     logs.configure(settings.log_level)
     try:
-        return create_app(settings)
+        app = create_app(settings)
     except Exception as exc:  # a broken knowledge base or bad settings: say so and stop
         print(f"启动失败：{exc}", file=sys.stderr)
         return None
+    app.on_startup.append(freeze_startup_objects)
+    return app
+
+
+async def freeze_startup_objects(_app: "web.Application") -> None:
+    """Move everything alive at start-up (modules, the knowledge base's index, pypinyin's 200,000 phrase lists,
+    SQLAlchemy's mappers) out of the garbage collector's sight. They live as long as the process, yet every
+    full collection walked them all: ~130 ms with the event loop stopped, every few seconds under load, which
+    was most of the console's and the webhook's p99. (CPython's `gc.freeze`, meant for exactly this.)"""
+    gc.collect()
+    gc.freeze()
 
 
 def serve(settings: Settings) -> int:
