@@ -30,8 +30,9 @@ T = TypeVar("T")
 
 def build_environment(extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([TEMPLATES, *extra_dirs])
+    # templates are part of the release: loaded once, never re-checked on disk for every page
     env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.globals.update(bar_chart=charts.bar_chart, line_chart=charts.line_chart, fmt_time=fmt_time,
                        percent=percent)
     return env
@@ -48,9 +49,11 @@ def percent(part: float, whole: float | None) -> str:
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
     state = state_of(request)
     user: ConsoleUser | None = request.get(USER)
+    nav = state.registry.nav_for(user.level) if user else []
     base = {
         "user": user,
-        "nav": state.registry.nav_for(user.level) if user else [],
+        "nav": nav,
+        "nav_here": nav_here(nav, request.path),
         "csrf_token": user.csrf if user else context.pop("login_csrf", ""),
         "flash": user.flash if user else None,
         "path": request.path,
@@ -59,6 +62,17 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
     }
     html = state.templates.get_template(template).render({**base, **context})
     return web.Response(text=html, content_type="text/html", charset="utf-8", status=status)
+
+
+def nav_here(nav: Sequence, path: str) -> str:
+    """The nav path this page is under: the longest one that is the page or a folder above it (投诉统计 at
+    /console/tickets/stats, not also 投诉工单 at /console/tickets)."""
+    here = ""
+    for item in nav:
+        under = path == item.path or (item.path != "/console/" and path.startswith(item.path.rstrip("/") + "/"))
+        if under and len(item.path) > len(here):
+            here = item.path
+    return here
 
 
 async def flash(request: web.Request, text: str, kind: str = "ok") -> None:
