@@ -5,6 +5,7 @@ answers `success`, so the ratio is visible. For each: closed loop (fixed concurr
 and open loop (sends scheduled at a fixed rate; latency counted from the scheduled time).
 
     .venv/bin/python bench/webhook.py [--seconds 10] [--concurrency 64] [--rate 500] [--residents 2000]
+                                      [--workers N]   (linli serve --workers N: N processes on one port)
 """
 from __future__ import annotations
 
@@ -130,6 +131,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--residents", type=int, default=2000)
     parser.add_argument("--only", choices=["bare", "plaintext", "aes"], action="append")
+    parser.add_argument("--workers", type=int, default=1, help="linli serve --workers N (default 1)")
     args = parser.parse_args()
     base = Settings()
     runs = args.only or ["bare", "plaintext", "aes"]
@@ -150,8 +152,10 @@ def main() -> None:
             linli("db", "upgrade", env=env)
             linli("org", "demo", env=env)
             sim = WeChatSimulator(url, base.wechat_token, base.wechat_appid, AES_KEY if run == "aes" else None)
-            with process([PYTHON, "-m", "bot.cli", "serve"], env=env, ready_url=f"http://127.0.0.1:{port}/healthz") as p:
-                asyncio.run(measure(f"linli {run} (SQLite)", url, sim, args, True, p.pid))
+            serve = [PYTHON, "-m", "bot.cli", "serve", *(["--workers", str(args.workers)] if args.workers > 1 else [])]
+            label = f"linli {run} (SQLite{f', {args.workers} workers' if args.workers > 1 else ''})"
+            with process(serve, env=env, ready_url=f"http://127.0.0.1:{port}/healthz") as p:
+                asyncio.run(measure(label, url, sim, args, True, p.pid))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,19 @@ class KnowledgeBase:
     def ask(self, question: str, top: int = 3) -> Answer:
         return self.matcher.ask(question, top)
 
+    def answer(self, question: str, top: int = 3) -> Answer:
+        """`ask`, remembering the last RECENT_ANSWERS questions (the chat's path; `ask` always computes, so
+        evaluations time the matcher itself)."""
+        key = (question, top)
+        found = self._recent.get(key)
+        if found is not None:
+            self._recent.move_to_end(key)
+            return found
+        found = self._recent[key] = self.matcher.ask(question, top)
+        if len(self._recent) > RECENT_ANSWERS:
+            self._recent.popitem(last=False)
+        return found
+
 
 class KnowledgeHolder:
     """Holds the knowledge base in use; `reload` swaps in a new one only if it validates.

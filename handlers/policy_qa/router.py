@@ -72,7 +72,7 @@ async def _answer_question(ctx: Context) -> Reply:
     holder = ctx.services.knowledge
     if holder is None:
         return Reply("政策问答暂不可用，请稍后再试，或回复「转人工」。")
-    answer = holder.current.ask(ctx.text, top=3)
+    answer = holder.current.answer(ctx.text, top=3)
     if answer.outcome == "answer":
         entry = answer.matches[0].entry
         ctx.conversation.enter("qa.answered", entry=entry.id, question=ctx.text)
