@@ -29,4 +29,6 @@ async def test_rate_limit_is_shared_and_accurate(world):
     for i in range(len(times)):
         for j in range(i + chunk, len(times), 7):
             assert j - i + 1 <= burst + chunk + 200 * (times[j] - times[i]), (i, j, times[j] - times[i])
-    assert times[-1] - times[0] < 400 / 200 * 2  # and not grossly slower than the limit
+    # and not grossly slower than the limit (2 s at 200/s; a loaded CI machine on PostgreSQL has needed over 4 s,
+    # a limiter twice too strict would need 4 s even on a quiet one)
+    assert times[-1] - times[0] < 400 / 200 * 3
