@@ -10,6 +10,10 @@ Outcomes: sent (with msgid) · skipped (not_following 43004 — the resident is 
 backoff up to `max_attempts`, then failed) · failed (any other errcode) · 45009: back to the queue without using
 an attempt, and the broadcast pauses until the quota resets. Template sends carry `client_msg_id` =
 broadcast+delivery id, so WeChat drops a repeat within 10 minutes (retries, and resends after a crash).
+
+Once a batch has been sent, its outcomes are what must not be lost: if the database is away when they are to be
+written (a PostgreSQL restart), the write is retried until the batch's lease ends. Dropping them would put the
+batch back in the queue when the lease expires and send every message of it a second time.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +43,7 @@ from storage.repositories import deliveries as repo
 from storage.repositories.deliveries import Claimed
 
 log = logging.getLogger("linli.delivery")
+RECORD_RETRY_FIRST, RECORD_RETRY_MAX = 0.1, 2.0  # seconds between tries to record a sent batch's outcomes
 
 
 def worker_id() -> str:
@@ -139,9 +145,10 @@ class Sender:
             if not broadcast.expanded:
                 async with self.db.transaction() as session:
                     await repo.expand_step(session, broadcast.id, self.config.expand_batch)
+            leased_until = time.monotonic() + self.config.lease_seconds
             batch = await self._claim(broadcast)
             if batch:
-                await self._send_batch(broadcast, batch)
+                await self._send_batch(broadcast, batch, leased_until)
                 return len(batch), True
             if broadcast.expanded:
                 async with self.db.transaction() as session:
@@ -160,7 +167,9 @@ class Sender:
                                     skip_locked=not self.db.is_sqlite)
 
     # --- one batch -----------------------------------------------------------------------------------------
-    async def _send_batch(self, broadcast: Broadcast, batch: list[Claimed]) -> None:
+    async def _send_batch(self, broadcast: Broadcast, batch: list[Claimed], leased_until: float) -> None:
+        """Send the batch, then record every outcome (retried while the database is away and the lease lasts;
+        `leased_until` is on the `time.monotonic` clock)."""
         gate = asyncio.Semaphore(self.config.concurrency)
         content = outbox.content_of(broadcast)
 
@@ -169,6 +178,24 @@ class Sender:
                 return await self._deliver(broadcast, content, item)
 
         results = await asyncio.gather(*(one(item) for item in batch))
+        delay = RECORD_RETRY_FIRST
+        while True:
+            try:
+                await self._record(broadcast, batch, results)
+                break
+            except UNAVAILABLE as exc:
+                if time.monotonic() + delay >= leased_until:
+                    log.error("群发 %d 的 %d 条投递结果无法写入数据库（%s），租约到期后将重新投递",
+                              broadcast.id, len(results), type(exc).__name__)
+                    raise
+                log.warning("群发 %d 的投递结果暂时无法写入（%s），%.1f 秒后重试", broadcast.id,
+                            type(exc).__name__, delay)
+                metrics.DB_RETRIES.inc()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECORD_RETRY_MAX)
+        self._count(results)
+
+    async def _record(self, broadcast: Broadcast, batch: list[Claimed], results: list[Result]) -> None:
         by_id = {item.id: item for item in batch}
         now = self.clock()
         async with self.db.transaction() as session:
@@ -180,7 +207,6 @@ class Sender:
             if any(r.quota for r in results):
                 await outbox.pause(session, broadcast.id, next_reset(now), "daily_quota")
                 log.warning("群发 %d 触及微信每日额度（45009），将在 %s 自动恢复", broadcast.id, next_reset(now))
-        self._count(results)
 
     def _count(self, results: list[Result]) -> None:
         s = self.stats
