@@ -39,12 +39,15 @@ class Prepared:
         return stmt
 
     async def run(self, session: AsyncSession, **params: Any) -> "Rows":
+        raw = _cached_sqlite3(session)
+        if raw is not None and self._sqlite is not None:
+            return self._sqlite.run(raw, params)
         connection = await session.connection()
         dialect = connection.dialect
         if dialect.name == "sqlite":
             if self._sqlite is None:
                 self._sqlite = _SqliteStatement(self.statement("sqlite"), dialect)
-            return self._sqlite.run(_sqlite3_connection(connection), params)
+            return self._sqlite.run(_remember_sqlite3(session, connection), params)
         result = await connection.execute(self.statement(dialect.name), params)
         return Rows(result.all() if result.returns_rows else [], result.rowcount)
 
@@ -69,6 +72,30 @@ def typed_params(table: Table, *names: str) -> list[BindParameter]:
 def _sqlite3_connection(connection: AsyncConnection) -> sqlite3.Connection:
     # the session's own DBAPI connection (storage.sqlite_inline.InlineConnection), so the same transaction
     return connection.sync_connection.connection.driver_connection._conn
+
+
+_CONNECTION_KEY = "linli.prepared.sqlite3"
+
+
+def _remember_sqlite3(session: AsyncSession, connection: AsyncConnection) -> sqlite3.Connection:
+    """The session's sqlite3 connection, remembered for the rest of its current transaction: asking the
+    session for its connection again (a greenlet round trip) cost more than most statements here."""
+    raw = _sqlite3_connection(connection)
+    session.info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), raw)
+    return raw
+
+
+def _cached_sqlite3(session: AsyncSession) -> sqlite3.Connection | None:
+    """The remembered connection if the session is still in the transaction it was remembered in (a commit or
+    rollback ends it; the next transaction may be given another connection)."""
+    cached = session.info.get(_CONNECTION_KEY)
+    if cached is None:
+        return None
+    transaction, raw = cached
+    current = session.sync_session.get_transaction()
+    if current is None or current is not transaction or not current.is_active:
+        return None
+    return raw
 
 
 class _SqliteStatement:
