@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
@@ -27,6 +28,7 @@ log = logging.getLogger("linli.app")
 
 SERVICES = web.AppKey("services", Services)
 HOUSEKEEPING_EVERY = 600.0
+ANALYZE_EVERY = 6 * 3600.0
 PROCESSED_KEEP = timedelta(days=1)
 
 
@@ -154,8 +156,16 @@ async def _lifetime(app: web.Application):
 
 
 async def _housekeeping(services: Services) -> None:
-    """Forget processed messages past WeChat's retry horizon and expired dialogs, every few minutes."""
+    """Forget processed messages past WeChat's retry horizon and expired dialogs, every few minutes; refresh
+    SQLite's planner statistics at start and every few hours (the data's shape changes as a deployment grows)."""
+    analyzed_at: float | None = None
     while True:
+        try:
+            if analyzed_at is None or time.monotonic() - analyzed_at >= ANALYZE_EVERY:
+                analyzed_at = time.monotonic()
+                await services.db.analyze()
+        except Exception:  # statistics are an optimisation: try again next time
+            log.exception("refreshing the database statistics failed")
         await asyncio.sleep(HOUSEKEEPING_EVERY)
         try:
             now = services.clock()

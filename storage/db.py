@@ -22,6 +22,7 @@ from sqlalchemy.util import await_only
 from storage import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_ANALYSIS_LIMIT = 1000  # rows sampled per index by `Database.analyze`
 
 
 def is_sqlite(url: str) -> bool:
@@ -209,6 +210,19 @@ class Database:
                 yield session
             finally:
                 await session.rollback()
+
+    async def analyze(self) -> bool:
+        """Refresh SQLite's planner statistics (`ANALYZE`, sampled: `analysis_limit` rows per index, so a big
+        database takes milliseconds). Without them SQLite picks indexes blindly: the dashboard's ticket figures
+        for one community scanned every ticket through the category index (45 ms) instead of the
+        (community, created) one (8 ms). PostgreSQL's autovacuum keeps its own statistics: nothing to do there.
+        Returns whether statistics were refreshed."""
+        if not self.is_sqlite:
+            return False
+        async with self.transaction() as session:
+            await session.execute(text(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}"))
+            await session.execute(text("ANALYZE"))
+        return True
 
     async def ping(self) -> None:
         await ping(self.read_engine)
