@@ -155,3 +155,32 @@ async def test_dashboard_ticket_panels_count_each_jurisdiction_once(world, aioht
         home = await (await client.get("/console/")).text()
         assert _open_counts(home) == count, username
         assert "本月投诉三率" in home
+
+
+async def test_open_tickets_are_classed_by_their_deadline(world):
+    """The 在办投诉 panel's classes: the sign-by time counts while a ticket is unsigned (if it comes before the
+    resolve-by time), then the resolve-by time; tickets waiting for the resident are their own class."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from handlers.tickets.console import _open_counts
+
+    now = world.clock()
+    hour, day = timedelta(hours=1), timedelta(days=1)
+    cases = {  # signed_at, sign_due_at, resolve_due_at, waiting_since → expected class
+        "overdue": [(None, now - hour, now + 10 * day, None), (now - day, now - 2 * day, now - hour, None),
+                    (None, now + 20 * day, now - hour, None)],
+        "soon": [(None, now + timedelta(minutes=5), now + 10 * day, None)],
+        "later": [(now - hour, now - 2 * hour, now + 30 * day, None), (None, now + 30 * day, now + 40 * day, None)],
+        "waiting": [(now - hour, now - 2 * hour, now - day, now - hour)],
+    }
+    for rows in cases.values():
+        for signed, sign_due, resolve_due, waiting in rows:
+            t = await file(world)
+            async with world.services.db.transaction() as session:
+                await session.execute(update(Ticket).where(Ticket.id == t.id).values(
+                    signed_at=signed, sign_due_at=sign_due, resolve_due_at=resolve_due, waiting_since=waiting))
+    async with world.services.db.reading() as session:
+        got = {(level, key): n for _, level, key, n in (await session.execute(_open_counts(now))).all()}
+    assert got == {("community", key): len(rows) for key, rows in cases.items()}
