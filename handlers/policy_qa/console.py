@@ -5,6 +5,8 @@ editing the knowledge base itself: handlers/policy_qa/console_kb.py.
     GET  /api/v1/qa/inquiries?status=open|answered     inquiries inside the jurisdiction
     POST /api/v1/qa/inquiries/{inquiry_id}/answer      {"answer": "..."}: recorded and pushed to the resident
     GET  /api/v1/qa/gaps                               unanswered or ambiguous questions, most asked first
+
+The knowledge base itself (browse, add, edit, delete, validate, reload) as JSON: handlers/policy_qa/api_kb.py.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
 from handlers.console.render import flash, render, see_other
 from handlers.console.state import state_of
-from handlers.policy_qa import console_kb, kb_store, service
+from handlers.policy_qa import api_kb, console_kb, kb_store, service
 from knowledge import KnowledgeBaseError
 from storage.models import StaffLevel
 from storage.policy_qa_models import Inquiry, KbGap
@@ -80,16 +82,14 @@ async def answer_page(request: web.Request) -> web.Response:
 
 @require_staff(StaffLevel.admin)
 async def reload_page(request: web.Request) -> web.Response:
-    user = current(request)
     directory = str((await request.post()).get("directory", "")).strip() or None
     try:
-        generation = await service.request_reload(db(request), directory, f"staff:{user.staff.username}", user.now)
+        generation = await console_kb.reload_everywhere(request, directory)
     except KnowledgeBaseError as exc:
         await flash(request, "知识库有问题，未重新加载：" + "；".join(exc.problems[:5]), "error")
     except OSError as exc:
         await flash(request, f"无法读取知识库目录：{exc}", "error")
     else:
-        await audit(db(request), user, "qa.reload", f"知识库第 {generation} 版", request)
         await flash(request, f"已通知所有服务重新加载知识库（第 {generation} 版），约 10 秒内生效")
     raise see_other("/console/qa")
 
@@ -137,6 +137,7 @@ def console(registry) -> None:
     registry.api("POST", "/qa/inquiries/{inquiry_id}/answer", api_answer)
     registry.api("GET", "/qa/gaps", api_gaps)
     console_kb.register(registry)  # browsing and editing the knowledge base
+    api_kb.register(registry)  # the same as JSON: /api/v1/qa/kb/...
 
     @registry.panel("knowledge", "居民问了、知识库答不好的问题", order=SLOTS["knowledge"], cache_seconds=60)
     async def top_gaps(session, user):
