@@ -36,6 +36,8 @@ _NUMERAL_RE = re.compile(r"^[0-9零〇一二两三四五六七八九十百千万
 NEGATORS = frozenset("不 没 没有 未 并未 从未 从不 不曾".split())
 NEGATION_MARK = "¬"
 
+_CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]{2,}")
+
 _base_lock = threading.Lock()
 _base_tokenizer: jieba.Tokenizer | None = None
 
@@ -50,13 +52,33 @@ def _pristine_tokenizer() -> jieba.Tokenizer:
         return _base_tokenizer
 
 
+# Sentence-final particles. jieba's dictionary holds a few hundred entries that glue one onto a word (有用吗,
+# 有事吗, 懂吗, 好了吧): as tokens they match nothing but themselves, while the word inside is what is asked about.
+PARTICLES = "吗呢吧啊呀嘛"
+_glued_words: list[str] | None = None
+
+
+def _particle_glued(base: jieba.Tokenizer) -> list[str]:
+    """Dictionary words of three or more characters made of a dictionary word and a trailing particle."""
+    global _glued_words
+    with _base_lock:
+        if _glued_words is None:
+            freq = base.FREQ
+            _glued_words = [w for w, f in freq.items()
+                            if f and len(w) >= 3 and w[-1] in PARTICLES and freq.get(w[:-1])]
+        return _glued_words
+
+
 def new_tokenizer(words: list[tuple[str, int | None, str | None]] = ()) -> jieba.Tokenizer:
-    """A fresh tokenizer sharing nothing mutable with others, with `words` added."""
+    """A fresh tokenizer sharing nothing mutable with others, with `words` added, and without the dictionary
+    words that glue a particle onto a word (有用吗 is cut 有用 / 吗)."""
     base = _pristine_tokenizer()
     tk = jieba.Tokenizer()
     tk.FREQ = dict(base.FREQ)
     tk.total = base.total
     tk.initialized = True
+    for word in _particle_glued(base):
+        tk.FREQ[word] = 0  # still a prefix of longer words, no longer a word: jieba's DAG skips zero frequencies
     for word, freq, tag in words:
         tk.add_word(normalize_chars(word), freq, tag)
     return tk
@@ -65,12 +87,14 @@ def new_tokenizer(words: list[tuple[str, int | None, str | None]] = ()) -> jieba
 @dataclass(frozen=True)
 class Analysis:
     """Index terms of one text: word tokens, pinyin bigrams (for homophones and split words), the
-    question intents (see knowledge.intent) and the negated words (¬交 for 不交, ¬业主委员会 for 没有业委会)."""
+    question intents (see knowledge.intent), the negated words (¬交 for 不交, ¬业主委员会 for 没有业委会) and
+    the character bigrams of the normalised text (see char_bigrams)."""
 
     tokens: tuple[str, ...]
     grams: tuple[str, ...]
     intents: tuple[str, ...] = ()
     negated: tuple[str, ...] = ()
+    bigrams: tuple[str, ...] = ()
 
 
 class Analyzer:
@@ -79,7 +103,10 @@ class Analyzer:
     def __init__(self, resources: Resources):
         self.aliases = AliasReplacer(resources.aliases, resources.canonicals)
         terms = set(resources.aliases) | set(resources.canonicals) | {w for w, _, _ in resources.userwords}
-        self.corrector = HomophoneCorrector(terms)
+        # Canonical terms and user-dictionary words are correctly written by definition: the corrector never
+        # rewrites their characters into another term (物业公示 is not 物业公司).
+        protected = set(resources.canonicals) | {w for w, _, _ in resources.userwords}
+        self.corrector = HomophoneCorrector(terms, protected)
         words = list(resources.userwords)
         words += [(c, None, None) for c in resources.canonicals if len(c) > 1]
         self.tokenizer = new_tokenizer(words)
@@ -119,10 +146,24 @@ class Analyzer:
     def analyze(self, text: str) -> Analysis:
         segments = self.normalize(text)
         tokens, negated = self._terms(segments)
-        return Analysis(tuple(tokens), tuple(pinyin_bigrams(tokens)), intents(segments), tuple(negated))
+        return Analysis(tuple(tokens), tuple(pinyin_bigrams(tokens)), intents(segments), tuple(negated),
+                        tuple(char_bigrams(segments)))
 
 
 def pinyin_bigrams(tokens: list[str]) -> list[str]:
     """Bigrams of the fuzzy pinyin of consecutive CJK characters of the content tokens."""
     sounds = [char_pinyin(ch) for tok in tokens for ch in tok if is_cjk(ch)]
     return [f"{a}_{b}" for a, b in zip(sounds, sounds[1:])]
+
+
+def char_bigrams(segments: list[str]) -> list[str]:
+    """Bigrams of adjacent CJK characters of each normalised segment, stop words included.
+
+    A signal that does not depend on segmentation: 物业不干活 and 物业干活不行 share 物业 and 干活 even where
+    jieba cuts them differently, or where a stop word (干, 不) carries part of the meaning.
+    """
+    out: list[str] = []
+    for seg in segments:
+        for run in _CJK_RUN_RE.findall(seg):
+            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return out

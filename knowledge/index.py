@@ -12,7 +12,8 @@ from collections import Counter
 class BM25Index:
     """BM25 (Robertson/Sparck Jones idf, saturating tf, length normalisation) over term lists."""
 
-    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75):
+    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75, keep_terms: bool = True):
+        """`keep_terms`: remember each document's term set (doc_terms), for coverage look-ups."""
         self.k1, self.b = k1, b
         self.n_docs = len(docs)
         lengths = [len(d) for d in docs]
@@ -23,15 +24,24 @@ class BM25Index:
         for c in counts:
             df.update(c.keys())
         n = self.n_docs
-        self.idf: dict[str, float] = {t: math.log(1.0 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        log = math.log
+        idf: dict[str, float] = {t: log(1.0 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.idf = idf
         # The weight a term would have if it occurred in no document: used for unknown query terms.
         self.oov_idf = math.log(1.0 + (n + 0.5) / 0.5)
         postings: dict[str, list[tuple[int, float]]] = {}
+        get = postings.get
+        k1p1 = k1 + 1.0
+        base, slope = k1 * (1.0 - b), k1 * b / avg
         for doc_id, c in enumerate(counts):
-            norm = k1 * (1.0 - b + b * lengths[doc_id] / avg)
+            norm = base + slope * lengths[doc_id]
             for term, tf in c.items():
-                w = self.idf[term] * tf * (k1 + 1.0) / (tf + norm)
-                postings.setdefault(term, []).append((doc_id, w))
+                posting = (doc_id, idf[term] * tf * k1p1 / (tf + norm))
+                plist = get(term)
+                if plist is None:
+                    postings[term] = [posting]
+                else:
+                    plist.append(posting)
         self.postings = postings
         # Terms found in many documents: scored by look-up on a short list of candidates instead of by
         # walking their long posting lists (see Matcher.rank).
@@ -39,7 +49,7 @@ class BM25Index:
         self.common: dict[str, dict[int, float]] = {
             t: dict(p) for t, p in postings.items() if len(p) > self.common_df
         }
-        self.doc_terms: list[frozenset[str]] = [frozenset(c) for c in counts]
+        self.doc_terms: list[frozenset[str]] = [frozenset(c) for c in counts] if keep_terms else []
 
     def __len__(self) -> int:
         return self.n_docs

@@ -9,10 +9,14 @@ Each entry is indexed in BM25 fields, all built once at load from its title, que
     length (涨 ~ 涨价, 办公 ~ 办公用房);
   * negated: the words a negator (不, 没有) applies to, marked (¬交, ¬业主委员会), so 不交物业费 and 小区没有
     业委会 find the entries that ask about not paying or not having one rather than about paying or having;
+  * bigrams: character bigrams of the normalised phrasings, stop words included: a signal that does not
+    depend on how jieba segments either side (交行, 费交), nor on which characters are stop words;
   * answer: the answer's words, at a low weight (optional, off by default: it did not help on the
     development splits), for the vocabulary only the answer uses.
-The score is words + gram_weight × sounds + char_weight × chars + negation_weight × negated
-(+ answer_weight × answer). The best
+A question word that no entry uses also stands, at backoff_weight, for the known words inside it (jieba cuts
+物业费交行吗 into 物业费 / 交行, the bank: 交 still counts).
+The score is words + gram_weight × sounds + char_weight × chars + bigram_weight × bigrams
++ negation_weight × negated (+ answer_weight × answer). The best
 `rerank` entries then get two bonuses that only reorder them:
   * the best phrasing: the title and each question are also weighted as documents of their own (words
     and sounds, BM25 over all phrasings); an entry gets phrase_weight × the score of its best-matching
@@ -52,6 +56,7 @@ from .confidence import (
     unknown,
 )
 from .index import BM25Index
+from .normalize import STOPWORDS
 from .model import Answer, Entry, Match
 
 
@@ -63,6 +68,8 @@ class MatchPolicy:
 
     gram_weight: float = 0.5        # weight of the pinyin-bigram field against the word field
     char_weight: float = 0.4        # weight of the single-character field
+    bigram_weight: float = 0.3      # weight of the character-bigram field (segmentation-independent)
+    backoff_weight: float = 0.5     # weight of the known words inside a question word no entry uses (交行 → 交)
     phrase_weight: float = 0.5      # weight of the best single phrasing (words + sounds)
     answer_weight: float = 0.0      # weight of the answer-text field
     negation_weight: float = 2.0    # weight of the negated-words field (¬交 for 不交)
@@ -91,69 +98,112 @@ class Matcher:
         self.analyzer = analyzer
         self.policy = p = policy or MatchPolicy()
         cache: dict[str, Analysis] = {}  # keywords and shared phrasings repeat across entries
+        letters: dict[str, str] = {}     # text → its tokens' characters, for the single-character field
 
         def analyze(text: str) -> Analysis:
             a = cache.get(text)
             if a is None:
                 a = cache[text] = analyzer.analyze(text)
+                letters[text] = "".join(a.tokens)
             return a
 
         token_docs: list[list[str]] = []
+        char_docs: list[list[str]] = []
         gram_docs: list[list[str]] = []
+        bigram_docs: list[list[str]] = []
         negated_docs: list[list[str]] = []
         intent_docs: list[list[str]] = []
         answer_docs: list[list[str]] = []
-        phrase_tokens: list[list[str]] = []
-        phrase_grams: list[list[str]] = []
-        self.entry_phrases: list[range] = []
+        # Phrasings are weighted once per distinct text (large knowledge bases repeat many), each counted as
+        # often as it occurs for the phrasing idf and average length.
+        phrase_ids: dict[str, int] = {}
+        phrase_analyses: list[Analysis] = []
+        phrase_counts: list[int] = []
+        self.entry_phrases: list[tuple[int, ...]] = []
         kb_counts: Counter[str] = Counter()
         for entry in entries:
             tokens: list[str] = []
+            chars: list[str] = []
             grams: list[str] = []
+            bigrams: list[str] = []
             negated: list[str] = []
             labels: set[str] = set()
             phrasings = entry.phrasings()
-            first = len(phrase_tokens)
+            pids: dict[int, None] = {}
             extra = [entry.title] * (p.title_repeat - 1) + list(entry.keywords) * p.keyword_repeat
             for i, part in enumerate([*phrasings, *extra]):
                 a = analyze(part)
                 tokens.extend(a.tokens)
+                chars.extend(letters[part])
                 grams.extend(a.grams)
+                bigrams.extend(a.bigrams)
                 negated.extend(a.negated)
                 if i < len(phrasings):
                     labels.update(a.intents)
-                    phrase_tokens.append(list(a.tokens))
-                    phrase_grams.append(list(a.grams))
-            self.entry_phrases.append(range(first, len(phrase_tokens)))
+                    pid = phrase_ids.get(part)
+                    if pid is None:
+                        pid = phrase_ids[part] = len(phrase_analyses)
+                        phrase_analyses.append(a)
+                        phrase_counts.append(0)
+                    phrase_counts[pid] += 1
+                    pids[pid] = None
+            self.entry_phrases.append(tuple(pids))
             token_docs.append(tokens)
+            char_docs.append(chars)
             gram_docs.append(grams)
+            bigram_docs.append(bigrams)
             negated_docs.append(negated)
             intent_docs.append(sorted(labels))
             answer = list(analyze(entry.answer).tokens) if p.answer_weight else []
             answer_docs.append(answer)
             kb_counts.update(tokens)
             kb_counts.update(answer)
+        # Only the word and sound fields need each document's term set (coverage, confidence features).
         self.words = BM25Index(token_docs, k1=p.k1, b=p.b)
         self.grams = BM25Index(gram_docs, k1=p.k1, b=p.b)
-        self.chars = BM25Index([_chars(d) for d in token_docs], k1=p.k1, b=p.b)
-        self.negated = BM25Index(negated_docs, k1=p.k1, b=p.b)
-        self.answers = BM25Index(answer_docs, k1=p.k1, b=p.b) if p.answer_weight else None
-        self.phrase_terms = _phrase_weights(phrase_tokens, phrase_grams, p) if p.phrase_weight else []
+        self.chars = BM25Index(char_docs, k1=p.k1, b=p.b, keep_terms=False)
+        self.bigrams = BM25Index(bigram_docs, k1=p.k1, b=p.b, keep_terms=False) if p.bigram_weight else None
+        self.negated = BM25Index(negated_docs, k1=p.k1, b=p.b, keep_terms=False)
+        self.answers = BM25Index(answer_docs, k1=p.k1, b=p.b, keep_terms=False) if p.answer_weight else None
+        self.phrase_terms = _phrase_weights(phrase_analyses, phrase_counts, p) if p.phrase_weight else []
         # Intents are a bonus on entries that already match the question's words, never a match by themselves.
-        self.intents = BM25Index(intent_docs, k1=p.k1, b=p.b)
+        self.intents = BM25Index(intent_docs, k1=p.k1, b=p.b, keep_terms=False)
         self.stats = TermStats(kb_counts, analyzer.general_freq, analyzer.general_total)
 
     def _fields(self, analysis: Analysis):
         p = self.policy
         yield self.words, set(analysis.tokens), 1.0
+        if p.backoff_weight:
+            parts = self.backoff(analysis.tokens)
+            if parts:
+                yield self.words, parts, p.backoff_weight
         if p.gram_weight:
             yield self.grams, set(analysis.grams), p.gram_weight
         if p.char_weight:
             yield self.chars, set(_chars(analysis.tokens)), p.char_weight
+        if self.bigrams is not None:
+            yield self.bigrams, set(analysis.bigrams), p.bigram_weight
         if p.negation_weight and analysis.negated:
             yield self.negated, set(analysis.negated), p.negation_weight
         if self.answers is not None:
             yield self.answers, set(analysis.tokens), p.answer_weight
+
+    def backoff(self, tokens) -> set[str]:
+        """Known words inside the question's unknown words: a token no entry uses (交行 and 交会, as jieba cuts
+        物业费交行吗 and 什么时候交会好) stands for the knowledge base's words it contains (交), stop words aside."""
+        vocabulary = self.words.idf
+        known = set(tokens)
+        out: set[str] = set()
+        for tok in known:
+            if len(tok) < 2 or tok in vocabulary:
+                continue
+            n = len(tok)
+            for i in range(n):
+                for j in range(i + 1, n + 1):
+                    part = tok[i:j]
+                    if j - i < n and part in vocabulary and part not in STOPWORDS:
+                        out.add(part)
+        return out - known
 
     def rank(self, analysis: Analysis, k: int) -> list[tuple[float, int]]:
         """The k best (score, entry number) pairs.
@@ -275,25 +325,31 @@ class Matcher:
         return p_in >= p.suggest_from and features.anchor >= p.suggest_anchor
 
 
-def _phrase_weights(tokens: list[list[str]], grams: list[list[str]], p: "MatchPolicy") -> list[dict[str, float]]:
-    """Per phrasing, term → BM25 weight (pinyin bigrams scaled by gram_weight), with idf over phrasings."""
-    out: list[dict[str, float]] = [{} for _ in tokens]
-    for docs, scale in ((tokens, 1.0), (grams, p.gram_weight)):
+def _phrase_weights(analyses: list[Analysis], counts: list[int], p: "MatchPolicy") -> list[dict[str, float]]:
+    """Per distinct phrasing, term → BM25 weight (pinyin bigrams scaled by gram_weight), with idf and average
+    length over all phrasings (a phrasing that occurs `counts[i]` times counts that many times)."""
+    out: list[dict[str, float]] = [{} for _ in analyses]
+    n = sum(counts)
+    if not n:
+        return out
+    for field, scale in (("tokens", 1.0), ("grams", p.gram_weight)):
         if not scale:
             continue
-        n = len(docs)
-        counts = [Counter(d) for d in docs]
+        bags = [Counter(getattr(a, field)) for a in analyses]
         df: Counter[str] = Counter()
-        for c in counts:
-            df.update(c.keys())
-        avg = (sum(len(d) for d in docs) / n) if n else 1.0
-        avg = avg or 1.0
+        total = 0
+        for bag, a, times in zip(bags, analyses, counts):
+            total += times * len(getattr(a, field))
+            for t in bag:
+                df[t] += times
+        avg = (total / n) or 1.0
         idf = {t: math.log(1.0 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-        for pid, c in enumerate(counts):
-            norm = p.k1 * (1.0 - p.b + p.b * len(docs[pid]) / avg)
+        k1p1 = p.k1 + 1.0
+        for pid, bag in enumerate(bags):
+            norm = p.k1 * (1.0 - p.b + p.b * len(getattr(analyses[pid], field)) / avg)
             weights = out[pid]
-            for t, tf in c.items():
-                weights[t] = weights.get(t, 0.0) + scale * idf[t] * tf * (p.k1 + 1.0) / (tf + norm)
+            for t, tf in bag.items():
+                weights[t] = weights.get(t, 0.0) + scale * idf[t] * tf * k1p1 / (tf + norm)
     return out
 
 

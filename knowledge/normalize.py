@@ -129,12 +129,18 @@ class HomophoneCorrector:
     Only terms of at least three characters take part, and a window is rewritten only when at least one
     character already agrees and at most half of them differ: 业为会 → 业委会, 物叶费 → 物业费, while two
     unrelated words that happen to share a pronunciation are rare at that length.
+
+    A character that belongs to a correctly written `protected` term (a canonical domain word such as 公示) is
+    never rewritten: 物业公示栏 sounds like 物业公司栏 under fuzzy pinyin, but 公示 is written right and is
+    what the resident means.
     """
 
     MIN_LEN = 3
     MAX_LEN = 6
 
-    def __init__(self, terms: set[str]):
+    def __init__(self, terms: set[str], protected: set[str] = frozenset()):
+        words = sorted({normalize_chars(w) for w in protected if len(w) > 1}, key=len, reverse=True)
+        self._protected_re = re.compile("|".join(re.escape(w) for w in words)) if words else None
         by_sound: dict[tuple[str, ...], str | None] = {}
         for term in terms:
             term = normalize_chars(term)
@@ -152,6 +158,7 @@ class HomophoneCorrector:
         if not self.by_sound:
             return text
         sounds = [char_pinyin(c) for c in text]
+        kept: set[int] | None = None  # positions inside correctly written protected terms, found when first needed
         out: list[str] = []
         i, n = 0, len(text)
         while i < n:
@@ -162,7 +169,13 @@ class HomophoneCorrector:
                 if term is None:
                     continue
                 window = text[i:i + length]
-                differ = sum(a != b for a, b in zip(window, term))
+                wrong = [i + j for j, (a, b) in enumerate(zip(window, term)) if a != b]
+                differ = len(wrong)
+                if differ and self._protected_re is not None:
+                    if kept is None:
+                        kept = self._protected_positions(text)
+                    if any(j in kept for j in wrong):
+                        continue
                 if differ == 0 or (differ < length and differ <= length // 2):
                     out.append(term)
                     i += length
@@ -171,3 +184,6 @@ class HomophoneCorrector:
                 out.append(text[i])
                 i += 1
         return "".join(out)
+
+    def _protected_positions(self, text: str) -> set[int]:
+        return {j for m in self._protected_re.finditer(text) for j in range(m.start(), m.end())}

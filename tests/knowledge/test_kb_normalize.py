@@ -71,3 +71,18 @@ def test_stop_words_and_numbers_dropped(kb):
 def test_pinyin_bigrams_match_homophones(kb):
     a, b = kb.analyzer.analyze("物业费"), kb.analyzer.analyze("无业费")
     assert set(a.grams) & set(b.grams)
+
+
+def test_homophone_corrector_keeps_protected_terms():
+    """公示 sounds like 公司 under fuzzy pinyin (sh ~ s); written correctly, it is never rewritten."""
+    terms = {"物业公司", "业委会"}
+    assert HomophoneCorrector(terms)("物业公示栏") == "物业公司栏"  # what happens without protection
+    fix = HomophoneCorrector(terms, protected={"公示", "物业"})
+    assert fix("物业公示栏") == "物业公示栏"
+    assert fix("物业公四") == "物业公司"  # a real typo outside protected words is still corrected
+    assert fix("业为会公示") == "业委会公示"
+
+
+def test_bundled_analyzer_keeps_disclosure_words(kb):
+    assert "公示" in kb.analyzer.tokens("物业公示栏应该贴哪些东西")
+    assert "公众号" not in kb.analyzer.tokens("物业服务好不好谁来评")  # 服务好 is not the alias 服务号
