@@ -34,24 +34,22 @@ def is_sqlite(url: str) -> bool:
 UNAVAILABLE = (OperationalError, DBAPIError, OSError, CannotConnectNowError, PostgresConnectionError)
 
 
-def create_engine(url: str, *, echo: bool = False, read_only: bool = False, offloaded: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:
     """Create an engine for `url`; makes the SQLite file's folder when needed. A read-only SQLite engine
-    opens deferred transactions, which in WAL mode run beside the writer and each other; an `offloaded` one
-    runs its SQLite calls on a worker thread (`storage.sqlite_inline`)."""
+    opens deferred transactions, which in WAL mode run beside the writer and each other."""
     if is_sqlite(url):
-        return _sqlite_engine(url, echo, read_only, offloaded)
+        return _sqlite_engine(url, echo, read_only)
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: str, echo: bool, read_only: bool = False, offloaded: bool = False) -> AsyncEngine:
+def _sqlite_engine(url: str, echo: bool, read_only: bool = False) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         url,
         echo=echo,
-        async_creator=sqlite_inline.creator(database or ":memory:", SQLITE_BUSY_TIMEOUT_MS / 1000,
-                                            offloaded=offloaded),
+        async_creator=sqlite_inline.creator(database or ":memory:", SQLITE_BUSY_TIMEOUT_MS / 1000),
         # Every unit of work ends its transaction itself; skipping the pool's extra ROLLBACK saves a thread hop
         # while the write lock is held.
         pool_reset_on_return=None,
@@ -164,9 +162,6 @@ class Database:
         self._write_lock = _shared_write_lock(url) if self.is_sqlite else None
         self.read_engine = create_engine(url, echo=echo, read_only=True) if self.is_sqlite else self.engine
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
-        # background reads on SQLite: a small pool whose queries run on worker threads (created on first use)
-        self._offloaded_engine: AsyncEngine | None = None
-        self._offloaded_sessions: async_sessionmaker[AsyncSession] | None = None
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -191,26 +186,6 @@ class Database:
             finally:
                 await session.rollback()
 
-    @contextlib.asynccontextmanager
-    async def reading_offloaded(self) -> AsyncIterator[AsyncSession]:
-        """`reading()` for long queries off the request path (figures refreshed in the background): on SQLite
-        the queries run on a worker thread, so the event loop keeps serving requests meanwhile. Each call then
-        costs a thread hand-off, so request handlers keep using `reading()`. On PostgreSQL the same as
-        `reading()` (asyncpg never blocks the loop)."""
-        if not self.is_sqlite:
-            async with self.reading() as session:
-                yield session
-            return
-        if self._offloaded_sessions is None:
-            self._offloaded_engine = create_engine(self.url, echo=self.engine.echo, read_only=True, offloaded=True)
-            self._offloaded_sessions = async_sessionmaker(self._offloaded_engine, expire_on_commit=False,
-                                                          autoflush=False)
-        async with self._offloaded_sessions() as session:
-            try:
-                yield session
-            finally:
-                await session.rollback()
-
     async def analyze(self) -> bool:
         """Refresh SQLite's planner statistics (`ANALYZE`, sampled: `analysis_limit` rows per index, so a big
         database takes milliseconds). Without them SQLite picks indexes blindly: the dashboard's ticket figures
@@ -231,5 +206,3 @@ class Database:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
-        if self._offloaded_engine is not None:
-            await self._offloaded_engine.dispose()

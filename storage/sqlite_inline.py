@@ -6,14 +6,9 @@ of its time in thread hand-offs. SQLite on a local file answers these calls in m
 inline instead (SQLAlchemy's `async_creator` hook). Writers in one process never wait on SQLite's busy handler
 because `Database` serialises them with an asyncio lock first; only another process holding the write lock
 can make a call wait (up to the busy timeout).
-
-The opposite trade is right for a long read off the request path (an aggregate over every resident, refreshed
-in the background): `offloaded_creator` runs `execute` and `fetch*` on a worker thread, where SQLite works
-without the GIL, so the event loop keeps answering requests while the query runs.
 """
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from typing import Any, Iterable
 
@@ -87,42 +82,11 @@ class InlineConnection:
         self._conn.close()
 
 
-class OffloadedCursor(InlineCursor):
-    """Statements and fetches on a worker thread (one at a time: every call is awaited before the next)."""
-
-    async def execute(self, sql: str, parameters: Any = ()) -> "OffloadedCursor":
-        await asyncio.to_thread(self._cursor.execute, sql, parameters)
-        return self
-
-    async def executemany(self, sql: str, seq: Iterable[Any]) -> "OffloadedCursor":
-        await asyncio.to_thread(self._cursor.executemany, sql, list(seq))
-        return self
-
-    async def fetchone(self):
-        return await asyncio.to_thread(self._cursor.fetchone)
-
-    async def fetchmany(self, size: int | None = None):
-        return await asyncio.to_thread(self._cursor.fetchmany, *((size,) if size else ()))
-
-    async def fetchall(self):
-        return await asyncio.to_thread(self._cursor.fetchall)
-
-
-class OffloadedConnection(InlineConnection):
-    async def cursor(self) -> OffloadedCursor:
-        return OffloadedCursor(self._conn.cursor())
-
-    async def execute(self, sql: str, parameters: Any = ()) -> OffloadedCursor:
-        return await (await self.cursor()).execute(sql, parameters)
-
-
-def creator(database: str, timeout: float, *, offloaded: bool = False):
-    """An `async_creator` for `create_async_engine` opening `database` in autocommit mode (we send BEGIN);
-    `offloaded`: queries run on a worker thread (see the module's docstring)."""
-    kind = OffloadedConnection if offloaded else InlineConnection
+def creator(database: str, timeout: float):
+    """An `async_creator` for `create_async_engine` opening `database` in autocommit mode (we send BEGIN)."""
 
     async def connect() -> InlineConnection:
         conn = sqlite3.connect(database, timeout=timeout, isolation_level=None, check_same_thread=False)
-        return kind(conn)
+        return InlineConnection(conn)
 
     return connect

@@ -81,7 +81,7 @@ async def render_panel(request: web.Request, panel: Panel, user: ConsoleUser) ->
         return await asyncio.wait_for(panel.provider(db(request), user), PANEL_TIMEOUT)
 
     async def refresh():  # in the background, after this request has ended: a session and a clock of its own
-        async with state.services.db.reading_offloaded() as session:
+        async with state.services.db.reading() as session:
             later = replace(user, now=state.services.clock())
             return await asyncio.wait_for(panel.provider(session, later), PANEL_TIMEOUT)
 
@@ -108,7 +108,7 @@ async def dashboard_page(request: web.Request) -> web.Response:
         scope = current(request).scope
 
         async def refresh_choices():
-            async with state.services.db.reading_offloaded() as session:
+            async with state.services.db.reading() as session:
                 return await queries.communities(session, scope)
 
         choices = await state.panels.get_or_compute(

@@ -128,7 +128,7 @@ async def _scope(state: ConsoleState, session: AsyncSession, staff: Staff) -> Sc
     key = (staff.level.value, staff.district_id, staff.street_id, staff.community_id)
 
     async def refresh() -> Scope:
-        async with state.services.db.reading_offloaded() as own:
+        async with state.services.db.reading() as own:
             return await load_scope(own, staff)
 
     return await state.scopes.get_or_compute(key, SCOPE_SECONDS, lambda: load_scope(session, staff),
