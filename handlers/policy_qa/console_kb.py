@@ -197,7 +197,8 @@ async def publish(request: web.Request, store: KbStore, saved: Saved, action: st
                   gap: KbGap | None = None) -> Published:
     """After `KbStore.save` or `KbStore.delete` (page or API): ask every server to switch to the deployment
     directory (this one at once), record `action` in the audit log and, for an edit made from an unanswered
-    question, ask it again: resolved when the saved entry now answers it."""
+    question, ask it again: resolved when the saved entry now answers it. Deleting an entry reopens the questions
+    it had resolved."""
     user, session = current(request), db(request)
     generation = await repo.request_reload(session, str(store.directory), f"staff:{user.staff.username}", user.now)
     holder = holder_of(request)
@@ -208,6 +209,8 @@ async def publish(request: web.Request, store: KbStore, saved: Saved, action: st
             pass
     await audit(session, user, action, f"{saved.entry.id}：{saved.entry.title[:40]}", request,
                 detail={"file": saved.file, "generation": generation})
+    if action == "qa.kb.delete":  # what it answered is unanswered again: back on the list of questions to cover
+        await repo.reopen_gaps(session, saved.entry.id)
     if gap is None:
         return Published(generation)
     tried = saved.kb.ask(gap.example)

@@ -37,6 +37,12 @@ async def resolve_gap(session: AsyncSession, gap_id: int, entry_id: str) -> bool
     return bool(done.rowcount)
 
 
+async def reopen_gaps(session: AsyncSession, entry_id: str) -> int:
+    """The questions the entry `entry_id` had resolved are open again (the entry was deleted); how many."""
+    done = await session.execute(update(KbGap).where(KbGap.resolved_entry == entry_id[:100]).values(resolved_entry=None))
+    return done.rowcount or 0
+
+
 async def rate(session: AsyncSession, entry_id: str, useful: bool, now: datetime) -> None:
     row = await session.get(KbRating, entry_id)
     if row is None:

@@ -176,6 +176,8 @@ async def test_add_read_edit_delete_through_the_api(aiohttp_client, db_url, tmp_
                         query=f"?version={changed['version']}", entry_id="local-1")
     assert deleted["deleted"]["id"] == "local-1" and deleted["generation"] == 3
     assert world.services.knowledge.current.get("local-1") is None
+    async with world.services.db.transaction() as session:  # what it answered is a question to cover again
+        assert (await session.get(KbGap, gaps[PIGEONS])).resolved_entry is None
     await api("GET", "/qa/kb/entries/{entry_id}", "admin", expect=404, entry_id="local-1")
     await api("DELETE", "/qa/kb/entries/{entry_id}", "admin", expect=404, query=f"?version={changed['version']}",
               entry_id="local-1")
