@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import instance_state, manager_of_class
 from sqlalchemy.orm.util import identity_key
 
-from storage.models import Conversation, Estate, ProcessedMessage, Resident, ResidentRole, Community, Street
-from storage.prepared import Prepared
+from storage.models import (Community, Conversation, Estate, ProcessedMessage, Resident, ResidentRole, Street,
+                            new_ref)
+from storage.prepared import Prepared, typed_params
 from storage.repositories.conversations import ConversationRow
 
 
@@ -40,6 +41,12 @@ _WITH_CONVERSATION = Prepared(lambda dialect: (
     .select_from(_R.outerjoin(_C, _C.c.openid == _R.c.openid))
     .where(_R.c.openid == bindparam("openid"))
 ))
+# First contact: one statement; a resident created meanwhile by another worker is simply found by the next read
+# (on PostgreSQL the insert waits for that worker's transaction to end, then does nothing).
+_CREATE = Prepared(lambda dialect: text(
+    "INSERT INTO residents (openid, ref, subscribed, created_at) VALUES (:openid, :ref, :subscribed, :created_at)"
+    " ON CONFLICT (openid) DO NOTHING"
+).bindparams(*typed_params(_R, "openid", "ref", "subscribed", "created_at")))
 _RESIDENT_KEYS = [column.key for column in _R.c]
 _NEW_RESIDENT = manager_of_class(Resident).new_instance  # an instance without running __init__ (as the ORM loads)
 
@@ -47,15 +54,18 @@ _NEW_RESIDENT = manager_of_class(Resident).new_instance  # an instance without r
 async def with_conversation(
     session: AsyncSession, openid: str, now: datetime
 ) -> tuple[Resident, ConversationRow | None]:
-    """The resident (created on first contact) and their conversation row, in one query. The row may have
-    expired (check `expires_at`).
+    """The resident (created on first contact, with a plain INSERT … ON CONFLICT DO NOTHING) and their
+    conversation row, in one query. The row may have expired (check `expires_at`).
 
     This runs for every message, so it is one prepared Core query; the resident row is attached to the session
     as a persistent object without a second read (`make_transient_to_detached`), so handlers change it as usual.
     """
     found = (await _WITH_CONVERSATION.run(session, openid=openid)).first()
-    if found is None:
-        return await get_or_create(session, openid, now), None
+    if found is None:  # first contact
+        await _CREATE.run(session, openid=openid, ref=new_ref(), subscribed=True, created_at=now)
+        found = (await _WITH_CONVERSATION.run(session, openid=openid)).first()
+        if found is None:  # pragma: no cover - the row was just inserted or found committed
+            raise RuntimeError(f"resident {openid!r} neither created nor found")
     resident = _attach(session, dict(zip(_RESIDENT_KEYS, found)))
     state, data, expires_at = found[-3:]
     return resident, None if state is None else ConversationRow(state, data or {}, expires_at)
