@@ -118,8 +118,11 @@ def alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(") ", 1)[1].startswith("Z"))
+    try:  # a zombie (killed, not yet reaped) is not alive; the process may be reaped while we look
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return not state.startswith("Z")
 
 
 @pytest.fixture
