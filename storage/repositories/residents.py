@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import instance_state, manager_of_class
@@ -18,21 +17,6 @@ from storage.repositories.conversations import ConversationRow
 
 async def get(session: AsyncSession, openid: str) -> Resident | None:
     return await session.scalar(select(Resident).where(Resident.openid == openid))
-
-
-async def get_or_create(session: AsyncSession, openid: str, now: datetime) -> Resident:
-    """The resident for `openid`, created (unbound) on first contact."""
-    resident = await get(session, openid)
-    if resident is not None:
-        return resident
-    resident = Resident(openid=openid, subscribed=True, created_at=now)
-    try:
-        async with session.begin_nested():
-            session.add(resident)
-    except IntegrityError:  # created meanwhile by another worker
-        resident = await get(session, openid)
-        assert resident is not None
-    return resident
 
 
 _R, _C = Resident.__table__, Conversation.__table__

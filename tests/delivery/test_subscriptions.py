@@ -73,7 +73,8 @@ async def test_templatesendjobfinish_updates_the_delivery(start_bot, settings, s
     for openid, blocks in (("o_tpl1", False), ("o_tpl2", True)):
         hub.state.ensure_user(openid).blocks_templates = blocks
     async with db.transaction() as session:
-        ids = [(await residents.get_or_create(session, o, bot.services.clock())).id for o in ("o_tpl1", "o_tpl2")]
+        now = bot.services.clock()
+        ids = [(await residents.with_conversation(session, o, now))[0].id for o in ("o_tpl1", "o_tpl2")]
         b = await create_broadcast(session, category="notice", scope=Scope.of_residents(ids),
                                    content=Content("公示"), created_by="test")
     s = settings.with_(extra={**settings.extra, **EXTRA})
