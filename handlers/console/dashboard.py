@@ -81,6 +81,7 @@ async def render_panel(request: web.Request, panel: Panel, user: ConsoleUser) ->
         return await asyncio.wait_for(panel.provider(db(request), user), PANEL_TIMEOUT)
 
     async def refresh():  # in the background, after this request has ended: a session and a clock of its own
+        # (a clock too, so not `state.read_cached`)
         async with state.services.db.reading() as session:
             later = replace(user, now=state.services.clock())
             return await asyncio.wait_for(panel.provider(session, later), PANEL_TIMEOUT)
@@ -106,14 +107,8 @@ async def dashboard_page(request: web.Request) -> web.Response:
     choices = []
     if current(request).level is not StaffLevel.community:
         scope = current(request).scope
-
-        async def refresh_choices():
-            async with state.services.db.reading() as session:
-                return await queries.communities(session, scope)
-
-        choices = await state.panels.get_or_compute(
-            ("choices", scope.key), FIGURES_SECONDS, lambda: queries.communities(db(request), scope),
-            refresh=refresh_choices)
+        choices = await state.read_cached(state.panels, ("choices", scope.key), FIGURES_SECONDS, db(request),
+                                          lambda s: queries.communities(s, scope))
     return render(request, "dashboard.html", title="工作台", panels=panels, choices=choices,
                   selected=user.scope.only_community)
 

@@ -126,13 +126,7 @@ def is_guarded(handler) -> bool:
 
 async def _scope(state: ConsoleState, session: AsyncSession, staff: Staff) -> Scope:
     key = (staff.level.value, staff.district_id, staff.street_id, staff.community_id)
-
-    async def refresh() -> Scope:
-        async with state.services.db.reading() as own:
-            return await load_scope(own, staff)
-
-    return await state.scopes.get_or_compute(key, SCOPE_SECONDS, lambda: load_scope(session, staff),
-                                             refresh=refresh)
+    return await state.read_cached(state.scopes, key, SCOPE_SECONDS, session, lambda s: load_scope(s, staff))
 
 
 def _is_public(request: web.Request) -> bool:

@@ -122,6 +122,16 @@ class ConsoleState:
         await self.panels.close()
         await self.scopes.close()
 
+    async def read_cached(self, cache: TTLCache, key: Any, seconds: float, session,
+                          compute: Callable[[Any], Awaitable[Any]]) -> Any:
+        """`compute(session)` cached in `cache`; once expired it is served while `compute` runs again in the
+        background on a read session of its own (the request's will be gone by then)."""
+        async def refresh():
+            async with self.services.db.reading() as own:
+                return await compute(own)
+
+        return await cache.get_or_compute(key, seconds, lambda: compute(session), refresh=refresh)
+
     def forget_org(self) -> None:
         """Drop cached jurisdictions and panels after the organisation tree changed."""
         self.scopes.clear()
