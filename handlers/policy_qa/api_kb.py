@@ -21,14 +21,14 @@ import asyncio
 from aiohttp import web
 
 from handlers.console.api import json_error, json_response, read_json
-from handlers.console.guard import db, require_staff
+from handlers.console.guard import require_staff
 from handlers.policy_qa import kb_store
-from handlers.policy_qa.console_kb import (Published, entry_view, gap_of, live_entries, matches, publish,
-                                           reload_everywhere, source_label, store_of)
+from handlers.policy_qa.console_kb import (Published, gap_of, live_entries, matches, publish,
+                                           reload_everywhere, requested_entry, source_label, store_of)
 from handlers.policy_qa.kb_store import Conflict, Draft, KbStore, KbStoreError, Missing, Saved
 from knowledge import Entry, KnowledgeBase, KnowledgeBaseError
 from storage.models import StaffLevel
-from storage.policy_qa_models import KbGap, KbRating
+from storage.policy_qa_models import KbGap
 
 ADMIN = StaffLevel.admin
 FIELDS = ("title", "questions", "keywords", "answer", "source")
@@ -122,11 +122,8 @@ async def list_entries(request: web.Request) -> web.Response:
 
 @require_staff()
 async def get_entry(request: web.Request) -> web.Response:
-    entry_id = request.match_info["entry_id"]
-    view = await entry_view(request, store_of(request), entry_id)
-    if view is None:
-        raise web.HTTPNotFound()
-    rating = await db(request).get(KbRating, entry_id)
+    view = await requested_entry(request)
+    rating = view.rating
     return json_response({**_detail(view.entry, view.version), "pending": view.changed,
                           "ratings": {"useful": rating.useful if rating else 0,
                                       "useless": rating.useless if rating else 0}})

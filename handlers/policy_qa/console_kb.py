@@ -18,7 +18,7 @@ knowledge base; every server switches to it through the reload generation.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
@@ -120,6 +120,7 @@ class EntryView:
     entry: Entry
     version: str | None  # fingerprint of the saved version; None when the entry is only in the one in use
     changed: bool
+    rating: KbRating | None = None  # residents' 有用 / 没用 counts
 
 
 async def entry_view(request: web.Request, store: KbStore, entry_id: str) -> EntryView | None:
@@ -136,15 +137,20 @@ async def entry_view(request: web.Request, store: KbStore, entry_id: str) -> Ent
     return EntryView(saved or live, version, changed)
 
 
-@require_staff()
-async def entry_page(request: web.Request) -> web.Response:
+async def requested_entry(request: web.Request) -> EntryView:
+    """The entry named in the path, with its ratings, for the entry page and the API (404 when unknown)."""
     entry_id = request.match_info["entry_id"]
     view = await entry_view(request, store_of(request), entry_id)
     if view is None:
         raise web.HTTPNotFound()
-    rating = await db(request).get(KbRating, entry_id)
+    return replace(view, rating=await db(request).get(KbRating, entry_id))
+
+
+@require_staff()
+async def entry_page(request: web.Request) -> web.Response:
+    view = await requested_entry(request)
     return render(request, "policy_qa/kb_entry.html", title=view.entry.title, entry=view.entry,
-                  changed=view.changed, version=view.version, rating=rating)
+                  changed=view.changed, version=view.version, rating=view.rating)
 
 
 def _form_values(entry=None, gap: KbGap | None = None) -> dict[str, str]:
