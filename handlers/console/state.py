@@ -46,15 +46,13 @@ class TTLCache:
         `refresh()` replaces it in the background."""
         if seconds <= 0:
             return await compute()
+        hit = self._fresh(key)
+        if hit is not None:
+            return hit[0]
         entry = self._values.get(key)
-        if entry is not None:
-            expires, value = entry
-            now = self.clock()
-            if now < expires:
-                return value
-            if refresh is not None and now < expires + seconds * (STALE_FACTOR - 1):
-                self._revalidate(key, seconds, refresh)
-                return value
+        if refresh is not None and entry is not None and self.clock() < entry[0] + seconds * (STALE_FACTOR - 1):
+            self._revalidate(key, seconds, refresh)
+            return entry[1]
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             hit = self._fresh(key)
@@ -96,15 +94,17 @@ class TTLCache:
     def clear(self) -> None:
         """Forget every value; refreshes under way are cancelled (they may hold what was just invalidated)."""
         self._values.clear()
-        for task in self._refreshing.values():
-            task.cancel()
+        self._cancel_refreshes()
 
     async def close(self) -> None:
         """Cancel refreshes still running (app shutdown)."""
+        await asyncio.gather(*self._cancel_refreshes(), return_exceptions=True)
+
+    def _cancel_refreshes(self) -> list[asyncio.Task]:
         tasks = list(self._refreshing.values())
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        return tasks
 
 
 @dataclass
