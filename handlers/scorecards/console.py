@@ -123,12 +123,26 @@ async def sources_csv(request: web.Request) -> web.Response:
                         f"scorecard-{kind}-{card.subject_id}-{view.period.key}-tickets.csv")
 
 
-async def publish_subject(request: web.Request, fields: dict, groups: list[str]):
-    """Publish the chosen groups of one subject's card (shared with the API); returns the publication."""
-    kind = _kind_in_path(request)
+def _publisher(request: web.Request):
+    """The current user, who must be allowed to publish scorecards and set disclosure duties (403 otherwise)."""
     user = current(request)
     if not access.may_publish(user.level):
         raise web.HTTPForbidden()
+    return user
+
+
+def _path_id(request: web.Request, key: str, missing: str) -> int:
+    """The integer `key` of the path; Problem(404, missing) when it is not a number."""
+    try:
+        return int(request.match_info[key])
+    except ValueError:
+        raise Problem(404, missing) from None
+
+
+async def publish_subject(request: web.Request, fields: dict, groups: list[str]):
+    """Publish the chosen groups of one subject's card (shared with the API); returns the publication."""
+    kind = _kind_in_path(request)
+    user = _publisher(request)
     view = await view_of(request, fields, kind=kind)
     subject_id = subject_id_of(request)
     board = await board_of(request, view, with_previous=False, detail=True)
@@ -168,13 +182,8 @@ async def publish_post(request: web.Request) -> web.Response:
 
 async def withdraw_publication(request: web.Request):
     """Withdraw a publication whose estates all lie inside the jurisdiction (shared with the API)."""
-    user = current(request)
-    if not access.may_publish(user.level):
-        raise web.HTTPForbidden()
-    try:
-        pub_id = int(request.match_info["publication_id"])
-    except ValueError:
-        raise Problem(404, "没有找到该公布记录") from None
+    user = _publisher(request)
+    pub_id = _path_id(request, "publication_id", "没有找到该公布记录")
     from storage.scorecard_models import ScorecardPublication
 
     pub = await db(request).get(ScorecardPublication, pub_id)
@@ -224,9 +233,7 @@ async def rules_page(request: web.Request) -> web.Response:
 
 async def save_rules(request: web.Request, refs: list, fields: dict) -> int:
     """Validate and save a rule for several estates (shared with the API); Problem on refusal."""
-    user, session = current(request), db(request)
-    if not access.may_publish(user.level):
-        raise web.HTTPForbidden()
+    user, session = _publisher(request), db(request)
     try:
         category, frequency, due_day, since = obligations.parse(
             fields.get("category"), fields.get("frequency"), fields.get("due_day"), fields.get("effective_from"))
@@ -257,13 +264,8 @@ async def rules_post(request: web.Request) -> web.Response:
 
 
 async def delete_rule(request: web.Request) -> None:
-    user = current(request)
-    if not access.may_publish(user.level):
-        raise web.HTTPForbidden()
-    try:
-        rule_id = int(request.match_info["rule_id"])
-    except ValueError:
-        raise Problem(404, "没有找到该要求") from None
+    user = _publisher(request)
+    rule_id = _path_id(request, "rule_id", "没有找到该要求")
     community = await obligations.community_of(db(request), rule_id)
     if community is None or not can_see_community(user.scope, community):
         raise Problem(404, "没有找到该要求")
