@@ -1,14 +1,20 @@
 """The dispatcher: one message in, one reply out, exactly one effect however often WeChat delivers it.
 
 Order of work for each message: per-resident lock → transaction → dedupe claim → resident → conversation →
-first matching handler → save conversation and reply → commit. A handler's error rolls back its own effects
-(a savepoint) and the resident gets a polite answer; a busy database is retried, then answered honestly.
+first matching handler → save conversation and reply → commit. A handler's error rolls back its effects and the
+resident gets a polite answer; a busy database is retried, then answered honestly.
+
+On SQLite one writer runs at a time, so messages that arrive while a transaction is open queue for it anyway:
+`GroupCommit` handles the queued messages one after another in one transaction and commits them together
+(group commit), which saves a session, a BEGIN and a COMMIT per message under load. Each message still commits
+with its effects and its dedupe row, and no reply leaves before the commit. PostgreSQL runs writers side by side:
+one transaction per message there.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Sequence
@@ -29,6 +35,7 @@ log = logging.getLogger("linli.dispatch")
 ERROR_REPLY = Reply("抱歉，系统处理您的消息时出了问题，工作人员已收到记录。请稍后再试，或回复「帮助」查看可用功能。")
 BUSY_REPLY = Reply("系统繁忙，请稍后再发一次。您刚才的消息未被处理，不会重复记录。")
 DB_ATTEMPTS = 4
+MAX_BATCH = 32  # messages per group commit: bounds how long other writers (console, jobs) wait for the lock
 
 
 @dataclass
@@ -88,6 +95,7 @@ class Dispatcher:
         self.services = services
         self.routers = list(routers)
         self.locks = ResidentLocks()
+        self._group = GroupCommit(services.db, self._handle) if services.db.is_sqlite else None
 
     async def feed(self, message: InboundMessage, delivery: Delivery | None = None) -> Outcome:
         delivery = delivery or Delivery()
@@ -95,6 +103,8 @@ class Dispatcher:
         async with self.locks.hold(message.openid):
             for attempt in range(DB_ATTEMPTS):
                 try:
+                    if self._group is not None:
+                        return await self._group.submit(message, delivery, check_first)
                     return await self._process(message, delivery, check_first)
                 except _Duplicate:
                     # Another worker committed the same message meanwhile: answer with its reply.
@@ -110,35 +120,40 @@ class Dispatcher:
             return Outcome(BUSY_REPLY)
 
     async def _process(self, message: InboundMessage, delivery: Delivery, check_first: bool) -> Outcome:
-        """One transaction. The claim row is written last, with the reply: if another delivery of the same
-        message committed first, its insert fails and everything this one did is rolled back."""
+        """One message in one transaction of its own."""
+        async with self.services.db.transaction() as session:
+            return await self._handle(session, message, delivery, check_first)
+
+    async def _handle(self, session, message: InboundMessage, delivery: Delivery, check_first: bool) -> Outcome:
+        """One message's work inside an open transaction. The claim row is written last, with the reply: if
+        another delivery of the same message committed first, its insert fails (`_Duplicate`) and the caller
+        rolls back everything this one did."""
         services = self.services
         now = services.clock()
-        async with services.db.transaction() as session:
-            if check_first or message.event == "unsubscribe":
-                seen = await processed.find(session, message.dedupe_key)
-                if seen is not None:
-                    metrics.DEDUPE_HITS.inc()
-                    stored = Reply.from_dict(seen.reply)
-                    return Outcome(Reply(silent=True) if seen.pushed else stored, duplicate=True)
-            resident, row = await residents.with_conversation(session, message.openid, now)
-            if _interaction(message) and _stale(resident.last_message_at, now):
-                resident.last_message_at = now
-            await note_inbound(session, resident, message, now)
-            live = row is not None and row.expires_at > now
-            state = ConversationState(row.state, dict(row.data)) if live else ConversationState()
-            ctx = Context(message, session, resident, state, services, now)
-            reply = await self._run_handlers(ctx)
-            if state.changed and not ctx.erased:
-                await self._save_state(ctx, row)
-            await session.flush()
-            try:
-                await processed.record(
-                    session, message.dedupe_key, "" if ctx.erased else message.openid, now,
-                    None if ctx.erased else reply.to_dict(), pushed=delivery.late,
-                )
-            except IntegrityError:
-                raise _Duplicate() from None
+        if check_first or message.event == "unsubscribe":
+            seen = await processed.find(session, message.dedupe_key)
+            if seen is not None:
+                metrics.DEDUPE_HITS.inc()
+                stored = Reply.from_dict(seen.reply)
+                return Outcome(Reply(silent=True) if seen.pushed else stored, duplicate=True)
+        resident, row = await residents.with_conversation(session, message.openid, now)
+        if _interaction(message) and _stale(resident.last_message_at, now):
+            resident.last_message_at = now
+        await note_inbound(session, resident, message, now)
+        live = row is not None and row.expires_at > now
+        state = ConversationState(row.state, dict(row.data)) if live else ConversationState()
+        ctx = Context(message, session, resident, state, services, now)
+        reply = await self._run_handlers(ctx)
+        if state.changed and not ctx.erased:
+            await self._save_state(ctx, row)
+        await session.flush()
+        try:
+            await processed.record(
+                session, message.dedupe_key, "" if ctx.erased else message.openid, now,
+                None if ctx.erased else reply.to_dict(), pushed=delivery.late,
+            )
+        except IntegrityError:
+            raise _Duplicate() from None
         return Outcome(reply, push=delivery.late)
 
     async def _run_handlers(self, ctx: Context) -> Reply:
@@ -162,6 +177,95 @@ class Dispatcher:
         else:
             ttl = timedelta(seconds=self.services.settings.conversation_ttl)
             await conversations.save(ctx.session, openid, state.state, state.data, ctx.now, ttl)
+
+
+class _Job:
+    __slots__ = ("message", "delivery", "check_first", "future")
+
+    def __init__(self, message: InboundMessage, delivery: Delivery, check_first: bool, future: asyncio.Future):
+        self.message, self.delivery, self.check_first, self.future = message, delivery, check_first, future
+
+
+class GroupCommit:
+    """SQLite group commit: the messages waiting for the writer are handled in one transaction, in arrival
+    order, and committed together; each caller gets its own outcome only after that commit.
+
+    A message whose handling fails (a handler's error, a dedupe row another worker committed first, a bug)
+    must not take its neighbours' effects with it, and a savepoint per message would cost what batching saves.
+    So the batch is rolled back, that message alone gets its error, and the rest run again in a fresh
+    transaction (nothing of theirs was committed, so running them again is their first effect). A database
+    error (busy, I/O) fails the whole batch: every caller retries as it would have alone.
+    """
+
+    def __init__(self, db, handle, max_batch: int = MAX_BATCH):
+        self.db, self.handle, self.max_batch = db, handle, max_batch
+        self._queue: deque[_Job] = deque()
+        self._drainer: asyncio.Task | None = None
+
+    async def submit(self, message: InboundMessage, delivery: Delivery, check_first: bool) -> Outcome:
+        job = _Job(message, delivery, check_first, asyncio.get_running_loop().create_future())
+        self._queue.append(job)
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain(), name="dispatch:group-commit")
+        return await job.future
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch: list[_Job] = []
+                while self._queue and len(batch) < self.max_batch:
+                    job = self._queue.popleft()
+                    if not job.future.done():  # a caller cancelled while queued: nothing to do
+                        batch.append(job)
+                if batch:
+                    await self._commit(batch)
+        finally:
+            self._drainer = None
+            for job in self._queue:  # only when cancelled (shutdown): leave no caller waiting
+                if not job.future.done():
+                    job.future.cancel()
+
+    async def _commit(self, batch: list[_Job]) -> None:
+        while batch:
+            outcomes: list[Outcome] = []
+            failed: tuple[_Job, BaseException] | None = None
+            try:
+                async with self.db.transaction() as session:
+                    for index, job in enumerate(batch):
+                        if index:  # each message starts from the database, as in a transaction of its own
+                            session.expunge_all()
+                        try:
+                            outcomes.append(await self.handle(session, job.message, job.delivery, job.check_first))
+                        except UNAVAILABLE:
+                            raise
+                        except Exception as error:  # this message's own failure
+                            failed = (job, error)
+                            raise _Abandoned() from None
+            except _Abandoned:
+                job, error = failed
+                if not job.future.done():
+                    job.future.set_exception(error)
+                batch = [other for other in batch if other is not job]
+                continue
+            except BaseException as error:  # the database failed us (or shutdown): every caller decides
+                for job in batch:
+                    if job.future.done():
+                        continue
+                    if isinstance(error, asyncio.CancelledError):
+                        job.future.cancel()
+                    else:
+                        job.future.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                return
+            for job, outcome in zip(batch, outcomes):
+                if not job.future.done():
+                    job.future.set_result(outcome)
+            return
+
+
+class _Abandoned(Exception):
+    """Raised inside a batch's transaction to roll it back after one message failed."""
 
 
 def _interaction(message: InboundMessage) -> bool:
