@@ -7,8 +7,9 @@
 - `close_unrated`: resolved tickets nobody rated within `rating_days` working days are closed.
 - `forget_phones`: call-back numbers of erased residents are cleared.
 
-Each ticket is handled in its own transaction behind a conditional UPDATE on the values it was selected with,
-so a late, repeated or concurrent run changes nothing twice.
+The sweeps read the few columns they decide on (not whole tickets: a city has tens of thousands open) and decide
+in Python; each ticket that needs something is then handled in its own transaction behind a conditional UPDATE on
+the values it was selected with, so a late, repeated or concurrent run changes nothing twice.
 """
 from __future__ import annotations
 
@@ -43,69 +44,73 @@ async def deadlines(services, now: datetime) -> dict[str, int]:
     sla = sla_of(services)
     horizon = sla.calendar.add(now, sla.chase_days)
     counts = {"chased": 0, "escalated": 0, "overdue": 0}
-    async with services.db.transaction() as session:
-        candidates = [(t.id, t.level, t.status, t.category, t.signed_at, t.sign_due_at, t.resolve_due_at,
-                       t.chased_due_at, t.overdue_at) for t in await repo.open_due_before(session, horizon)]
-    for row in candidates:
+    async with services.db.reading() as session:
+        candidates = await repo.open_due_before(session, horizon)
+    for row in candidates:  # most need nothing yet: decided here, a write transaction only for those that do
+        action = _due_action(sla, now, row)
+        if action is None:
+            continue
         try:
             async with services.db.transaction() as session:
-                done = await _one(session, services, now, *row)
+                done = await _perform(session, services, now, action, row)
             if done:
                 counts[done] += 1
         except Exception:  # one bad ticket must not stop the sweep
-            log.exception("ticket deadline sweep failed for ticket %s", row[0])
+            log.exception("ticket deadline sweep failed for ticket %s", row.id)
     return counts
 
 
-async def _one(session, services, now, ticket_id, level, status, category, signed_at, sign_due, resolve_due,
-               chased, overdue) -> str | None:
-    guard = dict(level=level, status=status, resolve_due_at=resolve_due, waiting_since=None)
-    if resolve_due <= now:
-        return await _past_deadline(session, services, now, ticket_id, level, overdue, guard)
-    sla = sla_of(services)
-    if signed_at is None:
-        due, text = sign_due, f"已超过签收时限（{notify.local(sign_due)}），请立即签收。"
-        if sign_due > now:
+def _due_action(sla, now: datetime, row) -> tuple[str, str | None] | None:
+    """What the sweep owes this ticket now, from the values it was selected with: ("escalate" | "overdue" |
+    "chase", the chase text) or None."""
+    if row.resolve_due_at <= now:
+        if rules.next_level(row.level) is not None:
+            return "escalate", None
+        return None if row.overdue_at is not None else ("overdue", None)
+    if row.signed_at is None:
+        due, text = row.sign_due_at, f"已超过签收时限（{notify.local(row.sign_due_at)}），请立即签收。"
+        if due > now:
             return None
     else:
-        due, text = resolve_due, None
-        window = min(sla.chase_days, sla.resolve_limit(level, category) / 2)
-        if sla.calendar.between(now, resolve_due) > window:
+        due, text = row.resolve_due_at, None
+        window = min(sla.chase_days, sla.resolve_limit(row.level, row.category) / 2)
+        if sla.calendar.between(now, row.resolve_due_at) > window:
             return None
-    if chased == due:
-        return None
-    ticket = await _claim(session, ticket_id, now, chased_due_at=chased, **guard)
+    return None if row.chased_due_at == due else ("chase", text)
+
+
+async def _perform(session, services, now: datetime, action: tuple[str, str | None], row) -> str | None:
+    """Carry out `action` if the ticket still has the values it was selected with (else another run did)."""
+    kind, text = action
+    guard = dict(level=row.level, status=row.status, resolve_due_at=row.resolve_due_at, waiting_since=None)
+    if kind == "escalate":
+        ticket = await _claim(session, row.id, now, **guard)
+        if ticket is None:
+            return None
+        await service.perform(session, services, ticket, "escalate", SYSTEM, now)
+        return "escalated"
+    if kind == "overdue":
+        ticket = await _claim(session, row.id, now, overdue_at=None, **guard)
+        if ticket is None:
+            return None
+        ticket.overdue_at = now
+        repo.add_event(session, ticket, kind="overdue", actor="system", actor_label="系统", public=False,
+                       text="已超过区县办理时限，请尽快办结。", at=now)
+        await notify.to_staff(session, ticket, row.level, f"工单 {ticket.number} 已超过区县办理时限，请尽快办结。",
+                              now=now)
+        return "overdue"
+    ticket = await _claim(session, row.id, now, chased_due_at=row.chased_due_at, **guard)
     if ticket is None:
         return None
     await service.perform(session, services, ticket, "chase", SYSTEM, now, **({"text": text} if text else {}))
     return "chased"
 
 
-async def _past_deadline(session, services, now, ticket_id, level, overdue, guard) -> str | None:
-    if rules.next_level(level) is not None:
-        ticket = await _claim(session, ticket_id, now, **guard)
-        if ticket is None:
-            return None
-        await service.perform(session, services, ticket, "escalate", SYSTEM, now)
-        return "escalated"
-    if overdue is not None:
-        return None
-    ticket = await _claim(session, ticket_id, now, overdue_at=None, **guard)
-    if ticket is None:
-        return None
-    ticket.overdue_at = now
-    repo.add_event(session, ticket, kind="overdue", actor="system", actor_label="系统", public=False,
-                   text="已超过区县办理时限，请尽快办结。", at=now)
-    await notify.to_staff(session, ticket, level, f"工单 {ticket.number} 已超过区县办理时限，请尽快办结。", now=now)
-    return "overdue"
-
-
 async def close_unrated(services, now: datetime) -> int:
     sla = sla_of(services)
     closed = 0
-    async with services.db.transaction() as session:
-        rows = [(t.id, t.resolved_at) for t in
-                await repo.resolved_before(session, now - timedelta(days=sla.rating_days))]
+    async with services.db.reading() as session:
+        rows = await repo.resolved_before(session, now - timedelta(days=sla.rating_days))
     for ticket_id, resolved_at in rows:
         if sla.calendar.add(resolved_at, sla.rating_days) > now:
             continue

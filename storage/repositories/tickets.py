@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Row, Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -129,17 +129,22 @@ def count_of(stmt: Select) -> Select:
     return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
-async def open_due_before(session: AsyncSession, moment: datetime) -> list[Ticket]:
-    """Open tickets, not waiting for the resident, with a deadline (sign or resolve) before `moment`."""
-    stmt = (select(Ticket).where(Ticket.status.in_(OPEN), Ticket.waiting_since.is_(None), or_(
-        Ticket.resolve_due_at <= moment, and_(Ticket.signed_at.is_(None), Ticket.sign_due_at <= moment)))
-        .order_by(Ticket.id))
-    return list((await session.execute(stmt)).scalars())
+async def open_due_before(session: AsyncSession, moment: datetime) -> list[Row]:
+    """Open tickets, not waiting for the resident, with a deadline (sign or resolve) before `moment`: the columns
+    the deadline sweep decides on, not whole tickets (a city has tens of thousands open)."""
+    stmt = (select(Ticket.id, Ticket.level, Ticket.status, Ticket.category, Ticket.signed_at, Ticket.sign_due_at,
+                   Ticket.resolve_due_at, Ticket.chased_due_at, Ticket.overdue_at)
+            .where(Ticket.status.in_(OPEN), Ticket.waiting_since.is_(None), or_(
+                Ticket.resolve_due_at <= moment, and_(Ticket.signed_at.is_(None), Ticket.sign_due_at <= moment)))
+            .order_by(Ticket.id))
+    return list((await session.execute(stmt)).all())
 
 
-async def resolved_before(session: AsyncSession, moment: datetime) -> list[Ticket]:
-    stmt = select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at <= moment).order_by(Ticket.id)
-    return list((await session.execute(stmt)).scalars())
+async def resolved_before(session: AsyncSession, moment: datetime) -> list[Row]:
+    """(id, resolved_at) of tickets resolved before `moment` and still waiting for a rating."""
+    stmt = (select(Ticket.id, Ticket.resolved_at).where(Ticket.status == "resolved", Ticket.resolved_at <= moment)
+            .order_by(Ticket.id))
+    return list((await session.execute(stmt)).all())
 
 
 async def forget_orphan_phones(session: AsyncSession) -> int:
