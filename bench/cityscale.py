@@ -671,7 +671,9 @@ async def reconcile(url: str, ledger: Ledger, world: World, *, big_broadcast: in
         checks.append(Check("messages the sandbox received twice (only resends after a crash may)",
                             sandbox["duplicates"] <= (resent or 0),
                             f"{sandbox['messages']} messages ({', '.join(f'{k} {v}' for k, v in sandbox['by_kind'].items())}), "
-                            f"received twice {sandbox['duplicates']}"))
+                            f"received twice {sandbox['duplicates']}"
+                            + "".join(f"\n      e.g. {' · '.join(map(str, example))}"
+                                      for example in sandbox.get("duplicate_examples", []))))
     return checks
 
 
@@ -702,8 +704,10 @@ def serve_sandbox(port: int, users: int, active: int) -> None:
     async def bench_summary(_request):
         deliveries = list(state.deliveries)
         counts = Counter(key(d) for d in deliveries)
+        twice = [k for k, n in counts.items() if n > 1]
         return web.json_response({"messages": len(deliveries), "by_kind": dict(Counter(d.kind for d in deliveries)),
                                   "duplicates": sum(n - 1 for n in counts.values() if n > 1),
+                                  "duplicate_examples": [[openid, kind, ident[:60]] for openid, kind, ident in twice[:5]],
                                   "faults_fired": app[SANDBOX].faults.fired_total})
 
     app.router.add_get("/bench/summary", bench_summary)

@@ -13,7 +13,9 @@ broadcast+delivery id, so WeChat drops a repeat within 10 minutes (retries, and 
 
 Once a batch has been sent, its outcomes are what must not be lost: if the database is away when they are to be
 written (a PostgreSQL restart), the write is retried until the batch's lease ends. Dropping them would put the
-batch back in the queue when the lease expires and send every message of it a second time.
+batch back in the queue when the lease expires and send every message of it a second time. For the same reason a
+database that goes away in the middle of a batch (the shared rate limit draws its tokens there) does not abandon
+the batch: the messages not yet sent go back to the queue without using an attempt, the sent ones are recorded.
 """
 from __future__ import annotations
 
@@ -234,7 +236,10 @@ class Sender:
         excluded: set[str] = set()
         window_full, last_error = False, None
         while (channel := ch.choose(config, window=window, exclude=frozenset(excluded))) is not None:
-            await self.limiter.take()
+            try:
+                await self.limiter.take()
+            except UNAVAILABLE:  # the shared bucket lives in the database: nothing was sent, the attempt is given back
+                return Result(item.id, "queued", "database_unavailable", refund=1, window_full=window_full)
             try:
                 msgid = await self._send(channel, broadcast, content, item, config)
             except (WindowExpired, ResponseQuotaExceeded, UserRefused) as exc:

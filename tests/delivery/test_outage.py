@@ -71,3 +71,24 @@ async def test_an_outage_longer_than_the_lease_gives_the_batch_back(world):
     counts = (await world.report(bid))["counts"]
     assert counts.get("sent") == 10 and not counts.get("sending")
     assert set(Counter(d.openid for d in world.delivered()).values()) <= {1, 2}
+
+
+async def test_an_outage_in_the_middle_of_a_rate_limited_batch_sends_nothing_twice(world):
+    """The shared rate limit draws its tokens from the database: when that fails half-way through a batch, the
+    messages already sent are recorded and the rest go back to the queue (the PostgreSQL-restart drill once
+    sent 14 customer-service messages twice: the whole batch was abandoned and claimed again after its lease)."""
+    await world.seed(30, window_age=timedelta(hours=1))
+    bid = await world.broadcast()
+    db = DatabaseThatGoesAway(world.services.settings.database_url, after=lambda: len(world.delivered()) >= 5,
+                              failures=3)
+    sender = _sender(world, db, LINLI_DELIVERY_RATE="20", LINLI_DELIVERY_LEASE_SECONDS="2")
+    try:
+        await sender.run(until_idle=True)
+    finally:
+        await sender.close()
+        await db.dispose()
+    assert db.refused == 3
+    per_resident = Counter(d.openid for d in world.delivered())
+    assert len(per_resident) == 30 and set(per_resident.values()) == {1}
+    counts = (await world.report(bid))["counts"]
+    assert counts.get("sent") == 30 and not counts.get("sending")
