@@ -2,7 +2,8 @@
 
 Order of work for each message: per-resident lock → transaction → dedupe claim → resident → conversation →
 first matching handler → save conversation and reply → commit. A handler's error rolls back its effects and the
-resident gets a polite answer; a busy database is retried, then answered honestly.
+resident gets a polite answer; a busy or restarting database is retried for up to 2.5 s (WeChat waits 5), then
+answered honestly.
 
 On SQLite one writer runs at a time, so messages that arrive while a transaction is open queue for it anyway:
 `GroupCommit` handles the queued messages one after another in one transaction and commits them together
@@ -34,7 +35,8 @@ log = logging.getLogger("linli.dispatch")
 
 ERROR_REPLY = Reply("抱歉，系统处理您的消息时出了问题，工作人员已收到记录。请稍后再试，或回复「帮助」查看可用功能。")
 BUSY_REPLY = Reply("系统繁忙，请稍后再发一次。您刚才的消息未被处理，不会重复记录。")
-DB_ATTEMPTS = 4
+DB_ATTEMPTS = 12  # bounds the loop; the time below is what ends it
+DB_RETRY_SECONDS = 2.5  # a busy or restarting database is waited for this long before the resident is told
 MAX_BATCH = 32  # messages per group commit: bounds how long other writers (console, jobs) wait for the lock
 
 
@@ -100,6 +102,8 @@ class Dispatcher:
     async def feed(self, message: InboundMessage, delivery: Delivery | None = None) -> Outcome:
         delivery = delivery or Delivery()
         check_first = False
+        loop = asyncio.get_running_loop()
+        give_up, delay = loop.time() + DB_RETRY_SECONDS, 0.05
         async with self.locks.hold(message.openid):
             for attempt in range(DB_ATTEMPTS):
                 try:
@@ -116,7 +120,10 @@ class Dispatcher:
                     log.warning("database busy (attempt %d): %s", attempt + 1, type(exc).__name__)
                     metrics.DB_RETRIES.inc()
                     check_first = True
-                    await asyncio.sleep(0.05 * 2**attempt)
+                    if loop.time() + delay > give_up:  # within WeChat's 5 s: tell the resident honestly
+                        break
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 0.5)
             return Outcome(BUSY_REPLY)
 
     async def _process(self, message: InboundMessage, delivery: Delivery, check_first: bool) -> Outcome:
