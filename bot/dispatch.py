@@ -1,7 +1,7 @@
 """The dispatcher: one message in, one reply out, exactly one effect however often WeChat delivers it.
 
-Order of work for each message: per-resident lock → transaction → dedupe claim → resident → conversation →
-first matching handler → save conversation and reply → commit. A handler's error rolls back its effects and the
+Order of work for each message: per-resident lock → transaction → (on a retry) the stored reply → resident →
+conversation → first matching handler → save conversation → dedupe row with the reply → commit. A handler's error rolls back its effects and the
 resident gets a polite answer; a busy or restarting database is retried for up to 2.5 s (WeChat waits 5), then
 answered honestly.
 

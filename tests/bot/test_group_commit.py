@@ -31,6 +31,19 @@ def counting_router(fail_on: str = "坏") -> Router:
     return router
 
 
+class TransactionCounter:
+    """Counts the transactions `db` opens from now on (wraps its `transaction` method)."""
+
+    def __init__(self, db):
+        self.count, opened = 0, db.transaction
+
+        def counted():
+            self.count += 1
+            return opened()
+
+        db.transaction = counted
+
+
 async def _scalar(bot, stmt):
     async with bot.services.db.reading() as session:
         return await session.scalar(stmt)
@@ -38,15 +51,8 @@ async def _scalar(bot, stmt):
 
 async def test_concurrent_messages_each_commit_once_and_a_failure_takes_only_its_own(start_bot, settings):
     bot = await start_bot(settings, routers=[counting_router()])
-    db, transactions = bot.services.db, 0
-    real = db.transaction
-
-    def counted():
-        nonlocal transactions
-        transactions += 1
-        return real()
-
-    db.transaction = counted
+    db = bot.services.db
+    transactions = TransactionCounter(db)
     texts = ["坏" if i == 7 else "你好" for i in range(RESIDENTS)]
     xmls = [text_xml(f"o_group_{i:02d}", texts[i], msg_id=50_000 + i) for i in range(RESIDENTS)]
     replies = await asyncio.gather(*(bot.sim.post(xml) for xml in xmls))
@@ -58,7 +64,7 @@ async def test_concurrent_messages_each_commit_once_and_a_failure_takes_only_its
         else:
             assert reply.text == f"o_group_{i:02d} 第1次"
     if db.is_sqlite:  # messages that queued for the writer were committed together
-        assert transactions < RESIDENTS
+        assert transactions.count < RESIDENTS
     # every good message is recorded once with its effect; the failed one left nothing (WeChat's retry re-runs it)
     assert await _scalar(bot, select(func.count()).select_from(ProcessedMessage)) == RESIDENTS - 1
     assert await _scalar(bot, select(func.count()).select_from(Conversation)) == RESIDENTS - 1
@@ -77,15 +83,7 @@ async def test_a_batch_shares_one_transaction_and_a_failure_reruns_the_rest(sqli
     from storage.db import Database
 
     db = Database(sqlite_url)
-    transactions = 0
-    real = db.transaction
-
-    def counted():
-        nonlocal transactions
-        transactions += 1
-        return real()
-
-    db.transaction = counted
+    transactions = TransactionCounter(db)
     handled: list[str] = []
     gate = asyncio.Event()
 
@@ -108,4 +106,4 @@ async def test_a_batch_shares_one_transaction_and_a_failure_reruns_the_rest(sqli
     assert isinstance(results[2], ValueError)
     # the first transaction ran a, b, bad and was rolled back; the second ran a, b, c and committed
     assert handled == ["a", "b", "bad", "a", "b", "c"]
-    assert transactions == 2
+    assert transactions.count == 2
