@@ -5,10 +5,6 @@ Prints votes/s (confirmed votes over the wall time of the run), message throughp
 checks that the responses stored equal the residents who confirmed, with no duplicate voice.
 
     .venv/bin/python bench/survey.py [--residents 10000] [--concurrency 400]
-
-Until the composition root lists the surveys router, `linli serve` is started through a launcher that adds it
-(`python bench/survey.py --serve`, which runs `linli serve` with `feature_routers()` extended); the output says
-which one ran.
 """
 from __future__ import annotations
 
@@ -37,33 +33,6 @@ QUESTIONS = [
     {"id": "q5", "kind": "multiple", "title": "最需改进", "options": ["服务态度", "维修", "保洁", "绿化", "其他"],
      "required": False},
 ]
-
-
-def surveys_wired() -> bool:
-    from bot.app import feature_routers
-
-    return any(r.name == "surveys" for r in feature_routers())
-
-
-def serve_with_surveys() -> int:
-    """`linli serve` with the surveys router added before the fallback (until bot/app.py lists it)."""
-    import bot.app as app_module
-    from bot.cli import main
-
-    original = app_module.feature_routers
-
-    def routers():
-        from handlers import surveys
-
-        found = original()
-        if not any(r.name == "surveys" for r in found):  # before policy Q&A, which answers any text
-            names = [r.name for r in found]
-            found.insert(names.index("policy_qa") if "policy_qa" in names else len(found) - 1,
-                         surveys.build_router())
-        return found
-
-    app_module.feature_routers = routers
-    return main(["serve"])
 
 
 async def seed(url: str, residents: int) -> int:
@@ -166,10 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--residents", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=400, help="residents in a dialog at the same time")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        raise SystemExit(serve_with_surveys())
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'survey.db'}"
         port = free_port()
@@ -178,10 +144,8 @@ def main() -> None:
         linli("db", "upgrade", env=env)
         linli("org", "demo", env=env)
         survey_id = asyncio.run(seed(db_url, args.residents))
-        wired = surveys_wired()
-        command = [PYTHON, "-m", "bot.cli", "serve"] if wired else [PYTHON, "bench/survey.py", "--serve"]
-        print(f"server: {'linli serve' if wired else 'linli serve + surveys router (bench launcher)'}; "
-              f"{args.residents} residents, concurrency {args.concurrency}, SQLite", flush=True)
+        command = [PYTHON, "-m", "bot.cli", "serve"]
+        print(f"server: linli serve; {args.residents} residents, concurrency {args.concurrency}, SQLite", flush=True)
         log = Path(tmp) / "server.log"
         with process(command, env, f"http://127.0.0.1:{port}/healthz", log=log) as proc:
             result = asyncio.run(run(f"http://127.0.0.1:{port}/wechat", args.residents, args.concurrency, proc.pid))

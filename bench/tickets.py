@@ -7,10 +7,7 @@ resident with distinct numbers: tickets created = complaints sent, none lost, no
 
     .venv/bin/python bench/tickets.py [--residents 1000] [--connections 1000] [--retry-share 0.1]
 
-Prints throughput (complaints filed per second, webhook requests per second) and request latency (p50, p99).
-Until the tickets router is wired into `bot.app.feature_routers`, the server process adds it itself (before the
-policy Q&A), so the benchmark measures the same stack either way.
-"""
+Prints throughput (complaints filed per second, webhook requests per second) and request latency (p50, p99)."""
 from __future__ import annotations
 
 import argparse
@@ -35,19 +32,6 @@ from bot.simulator import WeChatSimulator, text_xml  # noqa: E402
 PLACES = ["1号楼", "2号楼", "3号楼", "5号楼", "8号楼", "地下车库", "东门", "北区"]
 PROBLEMS = ["楼道灯坏了好几天", "电梯经常故障停运", "水管漏水渗到楼下", "垃圾清运不及时有异味", "车位被长期占用",
             "物业费收费标准没有公示", "晚上广场舞噪音太大", "单元门门禁坏了"]
-SERVER = """
-import bot.app as app
-original = app.feature_routers
-def routers():
-    found = original()
-    if not any(r.name == "tickets" for r in found):
-        from handlers import tickets
-        found.insert(max(0, len(found) - 2), tickets.build_router())
-    return found
-app.feature_routers = routers
-from bot.cli import main
-raise SystemExit(main(["serve"]))
-"""
 
 
 def seed_residents(path: Path, count: int) -> list[str]:
@@ -119,7 +103,7 @@ async def main() -> int:
     stats = {"latency": [], "requests": 0, "retries": 0, "errors": 0, "late": 0, "unexpected": [],
              "gate": asyncio.Semaphore(args.connections)}
     log = open(folder / "server.log", "wb")  # a file, not a pipe: a full pipe would stall the server
-    proc = subprocess.Popen([PYTHON, "-c", SERVER], env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=log)
+    proc = subprocess.Popen([PYTHON, "-m", "bot.cli", "serve"], env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=log)
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz")
         sim = WeChatSimulator(url, settings.wechat_token, settings.wechat_appid)

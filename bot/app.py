@@ -1,6 +1,8 @@
-"""The composition root: builds the services, the feature routers in their order, and the aiohttp app.
+"""The composition root: builds the services and the aiohttp app from the installed features.
 
-`create_app(settings)` has no globals, so every test builds its own app and nothing leaks between them.
+The kernel knows no feature by name: `bot.features.installed_features()` finds them through their entry points,
+and each adds its chat routers (in their declared order), console pages, public routes, background roles and
+jobs. `create_app(settings)` has no globals, so every test builds its own app and nothing leaks between them.
 """
 from __future__ import annotations
 
@@ -14,12 +16,18 @@ from aiohttp import web
 
 from bot import health, metrics, webhook
 from bot.context import Services
+from bot.delivery.config import DeliveryConfig
+from bot.delivery.worker import background as delivery_background
 from bot.dispatch import Dispatcher
+from bot.features import (CONSOLE_PLUGINS, Feature, chat_routers, console_plugins, installed_features,
+                          periodic_jobs, state_groups)
+from bot.jobs import Job
 from bot.logs import request_id_middleware
 from bot.outbound import WeChatClient, WeChatError, WeChatUnavailable
 from bot.protocol import Codec
-from bot.router import Router
+from bot.router import Router, dialog_specs
 from bot.settings import Settings
+from bot.states import check_routes
 from bot.tasks import BackgroundTasks
 from storage.db import Database
 from storage.repositories import conversations, processed
@@ -30,23 +38,6 @@ SERVICES = web.AppKey("services", Services)
 HOUSEKEEPING_EVERY = 600.0
 ANALYZE_EVERY = 6 * 3600.0
 PROCESSED_KEEP = timedelta(days=1)
-
-
-def feature_routers() -> list[Router]:
-    """Every feature's router, in the order they are offered a message. The only list of features."""
-    from handlers import common, notices, policy_qa, registration, scorecards, subscriptions, surveys, tickets
-
-    return [
-        common.build_router(),
-        subscriptions.build_router(),
-        registration.build_router(),
-        tickets.build_router(),
-        notices.build_router(),
-        surveys.build_router(),
-        scorecards.build_router(),
-        policy_qa.build_router(),  # answers any text: after every feature with words of its own
-        common.fallback_router(),
-    ]
 
 
 def build_services(
@@ -64,71 +55,51 @@ def build_services(
     return services
 
 
-def feature_jobs() -> list:
+def feature_jobs(features: Sequence[Feature] | None = None) -> list[Job]:
     """Every feature's periodic jobs (`bot.jobs.Job`), run by the deployment's one scheduler."""
-    from handlers import notices, scorecards, surveys, tickets
-
-    return [*notices.jobs(), *surveys.jobs(), *tickets.jobs(), *scorecards.jobs()]
-
-
-def console_plugins() -> list:
-    """Every feature's staff pages, API routes and dashboard panels (`console(registry)` functions)."""
-    from handlers import broadcasts, notices, scorecards, surveys, tickets
-    from handlers.policy_qa import console as policy_qa
-
-    return [tickets.console, notices.console, surveys.console, broadcasts.console, policy_qa.console,
-            scorecards.console]
+    return periodic_jobs(installed_features() if features is None else features)
 
 
 def create_app(
     settings: Settings,
     *,
     services: Services | None = None,
+    features: Sequence[Feature] | None = None,
     routers: Sequence[Router] | None = None,
     plugins: Sequence | None = None,
 ) -> web.Application:
+    """The linli web app with `features` (default: every installed one). Tests may narrow the chat `routers`
+    or the console `plugins` (a feature's console part) without changing the features' other parts."""
     services = services or build_services(settings)
-    routers = list(routers) if routers is not None else feature_routers()
+    features = installed_features() if features is None else list(features)
+    if routers is None:
+        routers = chat_routers(features)
+        check_routes(state_groups(features), dialog_specs(routers))
     services.extras.setdefault("help_lines", [line for r in routers for line in r.help_lines])
     app = web.Application(
         middlewares=[request_id_middleware, metrics.count_requests], client_max_size=settings.max_body_bytes
     )
     app[SERVICES] = services
     app[webhook.SETTINGS] = settings
-    app[webhook.DISPATCHER] = Dispatcher(services, routers)
+    app[webhook.DISPATCHER] = Dispatcher(services, list(routers))
     app[webhook.CODEC] = Codec(
         settings.wechat_token, settings.wechat_appid, [settings.wechat_aes_key, settings.wechat_aes_key_previous]
     )
     app[webhook.TASKS] = BackgroundTasks()
     app[webhook.PUSHER] = _pusher(services)
+    app[CONSOLE_PLUGINS] = console_plugins(features) if plugins is None else list(plugins)
     app.router.add_get("/wechat", webhook.verify)
     app.router.add_post("/wechat", webhook.receive)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     app.router.add_get("/metrics", metrics.metrics_page)
     app.cleanup_ctx.append(_lifetime)
-    _mount_features(app, services, console_plugins() if plugins is None else list(plugins))
-    return app
-
-
-def _mount_features(app: web.Application, services: Services, plugins: list) -> None:
-    """Each feature's web routes and background roles; the one place that knows them all."""
-    from bot.delivery.config import DeliveryConfig
-    from bot.delivery.worker import background
-
-    from handlers import console, notices, tickets
-    from handlers.tickets import sla
-
-    sla.from_settings(services.settings)  # bad LINLI_TICKET_* values stop the start, not the first ticket
-    notices.setup_routes(app, services)  # the public notice pages /n/<id>
-    tickets.setup_routes(app, services)  # the Open311 GeoReport v2 export /open311/v2/…
-    console.setup(app, services, plugins=plugins)
-    if services.knowledge is not None:
-        from handlers.policy_qa.reload import background as knowledge_reloads
-
-        app.cleanup_ctx.append(knowledge_reloads(services))
+    for feature in features:
+        if feature.web is not None:
+            feature.web(app, services)
     if DeliveryConfig.from_settings(services.settings).in_web:  # also validates LINLI_DELIVERY_* at start
-        app.cleanup_ctx.append(background(services))
+        app.cleanup_ctx.append(delivery_background(services))
+    return app
 
 
 def _pusher(services: Services):

@@ -276,24 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chat)
 
     from bot.delivery.cli import add_subcommands as delivery_commands
-    from knowledge.cli import add_subcommands as knowledge_commands
+    from bot.features import installed_features
 
-    from handlers.console.cli import add_subcommands as staff_commands
-
-    from handlers.policy_qa.cli import add_subcommands as kb_reload_command
-
-    from handlers.notices import add_subcommands as notice_commands
-    from handlers.scorecards import add_subcommands as scorecard_commands
-    from handlers.surveys.cli import add_subcommands as survey_commands
-    from handlers.tickets import add_subcommands as ticket_commands
-
-    kb_reload_command(knowledge_commands(sub))
     delivery_commands(sub)
-    staff_commands(sub)
-    notice_commands(sub)
-    survey_commands(sub)
-    ticket_commands(sub)
-    scorecard_commands(sub)
+    for feature in installed_features():
+        if feature.cli is not None:
+            feature.cli(sub)
     return parser
 
 

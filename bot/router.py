@@ -127,8 +127,15 @@ class Router:
         return self._add(kinds=frozenset({"text"}), pattern=compiled, state=state)
 
     def state(self, state: str, *kinds: str):
-        """Input while the conversation is in `state` (a name, or `prefix.*`)."""
+        """Input while the conversation is in `state` (a declared `State`, or a group's `.any`)."""
         return self._add(kinds=frozenset(kinds or ("text",)), state=state)
+
+
+def dialog_specs(routers: Iterable[Router]) -> list[tuple[str, str]]:
+    """(router name, state spec) of every route bound to a dialog step or a dialog group, for
+    `bot.states.check_routes`."""
+    return [(router.name, r.state) for router in routers for r in router.routes
+            if isinstance(r.state, str) and r.state != "*"]
 
 
 async def route(routers: Iterable[Router], ctx: Context) -> Result:

@@ -2,6 +2,8 @@
 
 `setup(app, services, plugins=[...])` mounts both as sub-applications of the linli app; each plugin is a
 feature's `console(registry)` function adding its nav items, pages, API routes, templates and dashboard panels.
+The console is itself a feature (`feature`): its web part mounts the console with the plugins the app collected
+from every feature (`bot.features.CONSOLE_PLUGINS`).
 See docs/console.md for the building blocks (jurisdiction scope, `@require_staff`, CSRF, `audit`, templates,
 charts, the registry).
 """
@@ -16,6 +18,7 @@ import yaml
 from aiohttp import web
 
 from bot.context import Services
+from bot.features import CONSOLE_PLUGINS, Feature
 from handlers.console import api, api_admin, dashboard, pages_audit, pages_auth, pages_org, pages_residents
 from handlers.console import pages_staff
 from handlers.console.guard import authenticate_bearer, authenticate_cookie, guarded_middleware, is_guarded
@@ -31,7 +34,7 @@ OPENAPI = Path(__file__).with_name("openapi.yaml")
 PRUNE_EVERY = 600.0
 Plugin = Callable[[ConsoleRegistry], None]
 
-__all__ = ["setup", "ConsoleRegistry", "CONSOLE"]
+__all__ = ["feature", "setup", "ConsoleRegistry", "CONSOLE"]
 
 
 def build_registry(plugins: Iterable[Plugin] = ()) -> ConsoleRegistry:
@@ -131,3 +134,16 @@ async def _prune_loop(services: Services) -> None:
                 await staff_repo.prune(session, services.clock())
         except Exception:  # keep the loop alive; the next round retries
             log.exception("console pruning failed")
+
+
+def _web(app: web.Application, services: Services) -> None:
+    setup(app, services, plugins=app.get(CONSOLE_PLUGINS, ()))
+
+
+def _cli(subparsers) -> None:
+    from handlers.console.cli import add_subcommands
+
+    add_subcommands(subparsers)
+
+
+feature = Feature("console", web=_web, cli=_cli)

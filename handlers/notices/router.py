@@ -16,8 +16,9 @@ from bot.types import UNHANDLED, Reply
 from handlers.choices import pick
 from handlers.notices import rules, service
 from storage.repositories import notices as repo
+from handlers.notices.states import NoticeDialog
 
-STATE = "notices.pick"
+STATE = NoticeDialog.pick
 LIST_SIZE = 8
 FILTER = re.compile(r"^(?:公示|公告)(\s*)(\S{1,10})$")
 LIST_WORDS = ("公示", "公告", "查看公示", "最新公示")

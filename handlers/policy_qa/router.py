@@ -16,6 +16,7 @@ from bot.types import UNHANDLED, Reply
 from handlers.choices import numbered, pick
 from handlers.policy_qa import rules, service
 from knowledge.render import SUGGEST_HEAD, SUGGEST_TAIL
+from handlers.policy_qa.states import QA
 
 RATE_HINT = "这个回答有帮助吗？回复「有用」或「没用」；仍有疑问可回复「转人工」。"
 
@@ -29,16 +30,16 @@ def build_router() -> Router:
 
     @router.words(*rules.HUMAN)
     async def human(ctx: Context) -> Reply:
-        ctx.conversation.enter("qa.human")
+        ctx.conversation.enter(QA.human)
         return Reply("请用一条消息写下您的问题，我们会转给社区工作人员，答复会推送给您。回复「取消」可放弃。")
 
-    @router.state("qa.human")
+    @router.state(QA.human)
     async def human_question(ctx: Context) -> Reply:
         if len(ctx.text) < 4:
             return Reply("问题太短了，请写清楚您想咨询的事情（至少 4 个字），或回复「取消」。")
         return await _hand_over(ctx, ctx.text)
 
-    @router.state("qa.answered")
+    @router.state(QA.answered)
     async def after_answer(ctx: Context):
         data = ctx.conversation.data
         if rules.is_word(ctx.text, rules.USEFUL + rules.USELESS):
@@ -53,11 +54,11 @@ def build_router() -> Router:
         ctx.conversation.clear()
         return UNHANDLED
 
-    @router.state("qa.pick")
+    @router.state(QA.pick)
     async def picked(ctx: Context):
         return await _pick_or_hand_over(ctx)
 
-    @router.state("qa.unanswered")
+    @router.state(QA.unanswered)
     async def unanswered(ctx: Context):
         return await _pick_or_hand_over(ctx)
 
@@ -75,20 +76,20 @@ async def _answer_question(ctx: Context) -> Reply:
     answer = holder.current.answer(ctx.text, top=3)
     if answer.outcome == "answer":
         entry = answer.matches[0].entry
-        ctx.conversation.enter("qa.answered", entry=entry.id, question=ctx.text)
+        ctx.conversation.enter(QA.answered, entry=entry.id, question=ctx.text)
         return Reply(f"{_render_entry(entry)}\n\n{RATE_HINT}")
     await service.record_gap(ctx, answer.outcome)
     if answer.outcome == "ambiguous":
         titles = [m.entry.title for m in answer.matches[:3]]
-        ctx.conversation.enter("qa.pick", ids=[m.entry.id for m in answer.matches[:3]], titles=titles,
+        ctx.conversation.enter(QA.pick, ids=[m.entry.id for m in answer.matches[:3]], titles=titles,
                                question=ctx.text)
         return Reply(f"您想问的是哪一个？\n{numbered(titles)}\n请回复数字；都不是的话，换个说法再问，或回复「转人工」。")
     if answer.matches:  # not found, but the question looks like ours: suggest the nearest entries
         titles = [m.entry.title for m in answer.matches[:3]]
-        ctx.conversation.enter("qa.unanswered", ids=[m.entry.id for m in answer.matches[:3]], titles=titles,
+        ctx.conversation.enter(QA.unanswered, ids=[m.entry.id for m in answer.matches[:3]], titles=titles,
                                question=ctx.text)
         return Reply(f"{SUGGEST_HEAD}\n{numbered(titles)}\n{SUGGEST_TAIL}")
-    ctx.conversation.enter("qa.unanswered", question=ctx.text)
+    ctx.conversation.enter(QA.unanswered, question=ctx.text)
     return Reply("抱歉，暂时没有找到这个问题的答案。您可以换个说法再问；需要工作人员答复请回复「转人工」，"
                  "回复「帮助」查看可以办理的事项。")
 
@@ -105,13 +106,13 @@ async def _pick_or_hand_over(ctx: Context):
     entry = ctx.services.knowledge.current.get(data["ids"][index])
     if entry is None:
         return Reply("该条目已更新，请重新提问。")
-    ctx.conversation.enter("qa.answered", entry=entry.id, question=data.get("question", ""))
+    ctx.conversation.enter(QA.answered, entry=entry.id, question=data.get("question", ""))
     return Reply(f"{_render_entry(entry)}\n\n{RATE_HINT}")
 
 
 async def _hand_over(ctx: Context, question: str) -> Reply:
     if not question.strip():
-        ctx.conversation.enter("qa.human")
+        ctx.conversation.enter(QA.human)
         return Reply("请用一条消息写下您的问题，我们会转给社区工作人员。")
     inquiry = await service.open_inquiry(ctx, question)
     ctx.conversation.clear()

@@ -1,4 +1,8 @@
 """Residents joining: follow/unfollow, QR-code binding, the 绑定 dialog, 我的信息 and erasure."""
+from bot.features import ChatRouter, Feature
 from handlers.registration.router import build_router
+from handlers.registration.states import Bind, Erase
 
-__all__ = ["build_router"]
+feature = Feature("registration", routers=[ChatRouter(30, build_router)], states=[Bind, Erase])
+
+__all__ = ["feature", "build_router"]

@@ -8,6 +8,7 @@ from handlers.choices import numbered, pick
 from handlers.registration import rules
 from storage.models import ResidentRole
 from storage.repositories import org, residents
+from handlers.registration.states import Bind, Erase
 
 BIND_WORDS = ("绑定", "绑定社区", "重新绑定", "修改绑定", "更换社区")
 WELCOME = "欢迎关注「邻里」社区服务号！在这里可以查看小区公示、参与满意度调查、反映物业问题、咨询物业政策。"
@@ -53,50 +54,50 @@ def build_router() -> Router:
         ctx.conversation.clear()
         return await _choose_district(ctx)
 
-    @router.state("bind.district")
+    @router.state(Bind.district)
     async def district_chosen(ctx: Context) -> Reply:
         chosen = _picked(ctx)
         return await _choose_street(ctx, chosen) if chosen else _again(ctx)
 
-    @router.state("bind.street")
+    @router.state(Bind.street)
     async def street_chosen(ctx: Context) -> Reply:
         chosen = _picked(ctx)
         return await _choose_community(ctx, chosen) if chosen else _again(ctx)
 
-    @router.state("bind.community")
+    @router.state(Bind.community)
     async def community_chosen(ctx: Context) -> Reply:
         chosen = _picked(ctx)
         return await _choose_estate(ctx, chosen) if chosen else _again(ctx)
 
-    @router.state("bind.estate")
+    @router.state(Bind.estate)
     async def estate_chosen(ctx: Context) -> Reply:
         chosen = _picked(ctx)
         if not chosen:
             return _again(ctx)
         name = ctx.conversation.data["labels"][ctx.conversation.data["options"].index(chosen)]
-        ctx.conversation.update("bind.role", estate_id=chosen, estate_name=name, options=[], labels=[])
+        ctx.conversation.update(Bind.role, estate_id=chosen, estate_name=name, options=[], labels=[])
         return Reply("请问您是：\n1. 业主\n2. 租户\n请回复数字。")
 
-    @router.state("bind.role")
+    @router.state(Bind.role)
     async def role_chosen(ctx: Context) -> Reply:
         index = pick(ctx.text, [r.label for r in rules.ROLE_OPTIONS])
         if index is None:
             return Reply("请回复 1（业主）或 2（租户）。回复「取消」可退出。")
-        ctx.conversation.update("bind.room", role=rules.ROLE_OPTIONS[index].value)
+        ctx.conversation.update(Bind.room, role=rules.ROLE_OPTIONS[index].value)
         return Reply("请输入您的楼号和房号，例如 3-2-501 或 12栋1201；不愿提供可回复「跳过」。")
 
-    @router.state("bind.room")
+    @router.state(Bind.room)
     async def room_given(ctx: Context) -> Reply:
         if ctx.text in ("跳过", "不填", "略过"):
-            ctx.conversation.update("bind.confirm", building=None, room=None)
+            ctx.conversation.update(Bind.confirm, building=None, room=None)
         else:
             room = rules.parse_room(ctx.text)
             if room is None:
                 return Reply("没有看懂这个房号。请按「楼号-单元-房号」格式回复，例如 3-2-501，或回复「跳过」。")
-            ctx.conversation.update("bind.confirm", building=room.building, room=room.room)
+            ctx.conversation.update(Bind.confirm, building=room.building, room=room.room)
         return await _confirm(ctx)
 
-    @router.state("bind.confirm")
+    @router.state(Bind.confirm)
     async def confirmed(ctx: Context) -> Reply:
         if ctx.text not in ("确认", "确定", "是", "好", "好的", "同意"):
             return Reply("请回复「确认」完成绑定，或回复「取消」放弃。")
@@ -123,13 +124,13 @@ def build_router() -> Router:
 
     @router.words("删除我的信息", "注销", "删除信息", "清除我的信息")
     async def erase_request(ctx: Context) -> Reply:
-        ctx.conversation.enter("erase.confirm")
+        ctx.conversation.enter(Erase.confirm)
         return Reply(
             "将删除本号保存的您的全部个人信息（社区绑定、房号、对话记录）。"
             "已提交的投诉和投票会保留匿名记录，统计数据不受影响。\n确认请回复「确认删除」，回复「取消」放弃。"
         )
 
-    @router.state("erase.confirm")
+    @router.state(Erase.confirm)
     async def erase_confirmed(ctx: Context) -> Reply:
         if ctx.text != "确认删除":
             return Reply("如确需删除，请回复「确认删除」四个字；回复「取消」放弃。")
@@ -166,39 +167,39 @@ def _offer(ctx: Context, state: str, title: str, items: list, prefix: str = "", 
 
 
 async def _choose_district(ctx: Context) -> Reply:
-    ctx.conversation.enter("bind.district")
+    ctx.conversation.enter(Bind.district)
     districts = await org.list_districts(ctx.session)
     if not districts:
         ctx.conversation.clear()
         return Reply("本服务号尚未录入社区信息，请稍后再试或联系社区工作人员。")
     if len(districts) == 1:
         return await _choose_street(ctx, districts[0].id)
-    return _offer(ctx, "bind.district", "请选择您所在的区：", districts)
+    return _offer(ctx, Bind.district, "请选择您所在的区：", districts)
 
 
 async def _choose_street(ctx: Context, district_id: int) -> Reply:
     streets = await org.list_streets(ctx.session, district_id)
     if len(streets) == 1:
         return await _choose_community(ctx, streets[0].id)
-    return _offer(ctx, "bind.street", "请选择您所在的街道（乡镇）：", streets)
+    return _offer(ctx, Bind.street, "请选择您所在的街道（乡镇）：", streets)
 
 
 async def _choose_community(ctx: Context, street_id: int) -> Reply:
     communities = await org.list_communities(ctx.session, street_id)
     if len(communities) == 1:
         return await _choose_estate(ctx, communities[0].id)
-    return _offer(ctx, "bind.community", "请选择您所在的社区：", communities)
+    return _offer(ctx, Bind.community, "请选择您所在的社区：", communities)
 
 
 async def _choose_estate(ctx: Context, community_id: int, prefix: str = "") -> Reply:
     estates = await org.list_estates(ctx.session, community_id)
     if not ctx.conversation.in_group("bind"):
-        ctx.conversation.enter("bind.estate")
+        ctx.conversation.enter(Bind.estate)
     ctx.conversation.update(community_id=community_id)
     if not estates:
-        ctx.conversation.update("bind.role", estate_id=None)
+        ctx.conversation.update(Bind.role, estate_id=None)
         return Reply(f"{prefix}\n请问您是：\n1. 业主\n2. 租户\n请回复数字。".lstrip())
-    return _offer(ctx, "bind.estate", "请选择您居住的小区：", estates, prefix=prefix)
+    return _offer(ctx, Bind.estate, "请选择您居住的小区：", estates, prefix=prefix)
 
 
 async def _confirm(ctx: Context) -> Reply:

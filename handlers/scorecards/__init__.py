@@ -2,13 +2,17 @@
 surveys, tickets against them, disclosure diligence, a composite with configurable weights, ranks within a
 jurisdiction, the trend, sources for every figure, exports, and publication to residents.
 
-Wiring (composition root): `build_router()` (chat: 物业评分 / 开发商评分), `console` (staff pages, API, dashboard
+Its `feature` (bot.features.Feature) wires `build_router()` (chat: 物业评分 / 开发商评分), `console` (staff pages, API, dashboard
 panel), `jobs()` (pooling settled campaigns' answers), `add_subcommands(subparsers)` (`linli scorecard …`).
 See docs/scorecards.md. `console` and `jobs` are the functions of the same-named modules.
 """
+from bot.features import ChatRouter, Feature
 from handlers.scorecards.cli import add_subcommands
 from handlers.scorecards.console import console
 from handlers.scorecards.jobs import jobs
 from handlers.scorecards.router import build_router
 
-__all__ = ["build_router", "console", "jobs", "add_subcommands"]
+feature = Feature("scorecards", routers=[ChatRouter(70, build_router)], console=console, jobs=jobs,
+                  cli=add_subcommands)
+
+__all__ = ["feature", "build_router", "console", "jobs", "add_subcommands"]

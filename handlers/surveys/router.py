@@ -14,6 +14,7 @@ from bot.types import UNHANDLED, Reply
 from handlers.surveys import messages, rules, voting
 from storage.repositories import surveys as repo
 from storage.survey_models import Survey
+from handlers.surveys.states import Voting
 
 START_WORDS = ("调查", "满意度调查", "参加调查", "问卷", "填问卷", "满意度")
 NUMBERED = r"^(?:调查|问卷)\s*(?:第)?\s*(\d{1,9})\s*号?$"
@@ -27,7 +28,7 @@ def build_router() -> Router:
     async def start_word(ctx: Context) -> Reply:
         return await start(ctx)
 
-    @router.text(NUMBERED, state="survey.*")
+    @router.text(NUMBERED, state=Voting.any)
     @router.text(NUMBERED)
     async def start_numbered(ctx: Context) -> Reply:
         ctx.conversation.clear()
@@ -35,19 +36,19 @@ def build_router() -> Router:
 
     @router.click("SURVEY")
     async def start_button(ctx: Context) -> Reply:
-        if ctx.conversation.in_group("survey") and ctx.conversation.state != "survey.pick":
+        if ctx.conversation.in_group("survey") and ctx.conversation.state != Voting.pick:
             return await _show_current(ctx, "继续作答：\n")
         ctx.conversation.clear()
         return await start(ctx)
 
-    @router.words(*START_WORDS, state="survey.*")
+    @router.words(*START_WORDS, state=Voting.any)
     async def start_again(ctx: Context) -> Reply:
-        if ctx.conversation.state == "survey.pick":
+        if ctx.conversation.state == Voting.pick:
             ctx.conversation.clear()
             return await start(ctx)
         return await _show_current(ctx, "继续作答：\n")
 
-    @router.state("survey.pick")
+    @router.state(Voting.pick)
     async def picked(ctx: Context):
         options = ctx.conversation.data.get("options", [])
         n = rules.read_jump(ctx.text, len(options))
@@ -59,7 +60,7 @@ def build_router() -> Router:
         survey = await repo.get(ctx.session, options[n])
         return await begin(ctx, survey)
 
-    @router.state("survey.q")
+    @router.state(Voting.q)
     async def answered(ctx: Context) -> Reply:
         survey = await _current(ctx)
         if isinstance(survey, Reply):
@@ -81,7 +82,7 @@ def build_router() -> Router:
             return await _summary(ctx, survey)
         return await _goto(ctx, survey, following, review=data.get("review", False))
 
-    @router.state("survey.confirm")
+    @router.state(Voting.confirm)
     async def confirming(ctx: Context) -> Reply:
         survey = await _current(ctx)
         if isinstance(survey, Reply):
@@ -121,7 +122,7 @@ async def start(ctx: Context, survey_id: int | None = None) -> Reply:
                  else "未参加")
         lines.append(f"{n}. {s.title}（{state}；截止 {messages.local(s.closes_at)}）")
     lines.append("请回复数字选择。")
-    ctx.conversation.enter("survey.pick", options=[s.id for s in found])
+    ctx.conversation.enter(Voting.pick, options=[s.id for s in found])
     return Reply("\n".join(lines))
 
 
@@ -136,17 +137,17 @@ async def begin(ctx: Context, survey: Survey) -> Reply:
     if draft is not None and draft.questions_version == survey.questions_version and draft.answers:
         answers = {k: v for k, v in draft.answers.items()}
         missing = rules.first_missing(survey.questions, answers)
-        ctx.conversation.enter("survey.q", **base, answers=answers, step=0, review=False)
+        ctx.conversation.enter(Voting.q, **base, answers=answers, step=0, review=False)
         if missing is None:
             return await _summary(ctx, survey, "继续上次的作答。\n")
         step = min(draft.step, missing)
         return await _goto(ctx, survey, step, prefix=f"继续上次的作答（已答 {len(answers)} 题）。\n\n")
     if own is not None:
-        ctx.conversation.enter("survey.q", **base, answers=dict(own.answers), step=0, review=False)
+        ctx.conversation.enter(Voting.q, **base, answers=dict(own.answers), step=0, review=False)
         head = (f"您已于 {messages.local(own.updated_at)} 提交过「{survey.title}」。截止 "
                 f"{messages.local(survey.closes_at)} 前可以修改，以最后一次提交为准。\n")
         return await _summary(ctx, survey, head)
-    ctx.conversation.enter("survey.q", **base, answers={}, step=0, review=False)
+    ctx.conversation.enter(Voting.q, **base, answers={}, step=0, review=False)
     intro = (f"【{survey.title}】\n调查对象：{survey.subject_name}\n共 {len(survey.questions)} 题，"
              f"截止 {messages.local(survey.closes_at)}。您的回答匿名统计。\n\n")
     return Reply(intro + _question(survey, 0))
@@ -165,14 +166,14 @@ async def _current(ctx: Context) -> Survey | Reply:
         return Reply("这项调查已经结束，未提交的回答不再计入。感谢关注！")
     if survey.questions_version != data.get("v"):
         await repo.drop_drafts(ctx.session, survey.id, ctx.resident.id)
-        ctx.conversation.enter("survey.q", sid=survey.id, v=survey.questions_version, answers={}, step=0,
+        ctx.conversation.enter(Voting.q, sid=survey.id, v=survey.questions_version, answers={}, step=0,
                                review=False)
         return Reply("调查题目刚刚作了调整，请从第一题重新作答。\n\n" + _question(survey, 0))
     return survey
 
 
 async def _goto(ctx: Context, survey: Survey, step: int, *, review: bool = False, prefix: str = "") -> Reply:
-    ctx.conversation.update("survey.q", step=step, review=review)
+    ctx.conversation.update(Voting.q, step=step, review=review)
     await repo.save_draft(ctx.session, survey.id, ctx.resident.id, step, ctx.conversation.data["answers"],
                           survey.questions_version, ctx.now)
     return Reply(prefix + _question(survey, step))
@@ -180,7 +181,7 @@ async def _goto(ctx: Context, survey: Survey, step: int, *, review: bool = False
 
 async def _summary(ctx: Context, survey: Survey, prefix: str = "") -> Reply:
     answers = ctx.conversation.data["answers"]
-    ctx.conversation.update("survey.confirm", step=len(survey.questions) - 1, review=False)
+    ctx.conversation.update(Voting.confirm, step=len(survey.questions) - 1, review=False)
     await repo.save_draft(ctx.session, survey.id, ctx.resident.id, len(survey.questions), answers,
                           survey.questions_version, ctx.now)
     return Reply(prefix + rules.summary_text(survey.questions, answers))
@@ -190,7 +191,7 @@ async def _show_current(ctx: Context, prefix: str) -> Reply:
     survey = await _current(ctx)
     if isinstance(survey, Reply):
         return survey
-    if ctx.conversation.state == "survey.confirm":
+    if ctx.conversation.state == Voting.confirm:
         return await _summary(ctx, survey, prefix)
     return Reply(prefix + _question(survey, ctx.conversation.data.get("step", 0)))
 
@@ -202,7 +203,7 @@ async def _submit(ctx: Context, survey: Survey) -> Reply:
     except voting.VoteRefused as refused:
         if refused.restart:
             await repo.drop_drafts(ctx.session, survey.id, ctx.resident.id)
-            ctx.conversation.enter("survey.q", sid=survey.id, v=survey.questions_version, answers={}, step=0,
+            ctx.conversation.enter(Voting.q, sid=survey.id, v=survey.questions_version, answers={}, step=0,
                                    review=False)
             return Reply(refused.message + "\n\n" + _question(survey, 0))
         ctx.conversation.clear()

@@ -12,6 +12,7 @@ from handlers.choices import numbered, pick
 from handlers.tickets import intake, notify, rules, service
 from handlers.tickets.rules import CATEGORIES
 from handlers.tickets.sla import sla_of
+from handlers.tickets.states import Complaint
 
 CATEGORY_CODES = list(CATEGORIES)
 CATEGORY_NAMES = [CATEGORIES[c] for c in CATEGORY_CODES]
@@ -33,7 +34,7 @@ async def begin(ctx: Context, text: str = "") -> Reply:
         data["category"], data["phone"] = parsed.category, parsed.phone
         if "description" in parsed.missing and parsed.description:
             data.pop("description")
-    ctx.conversation.enter("tickets.start", **data)
+    ctx.conversation.enter(Complaint.category, **data)  # `advance` moves on to the first missing piece
     return await advance(ctx)
 
 
@@ -42,21 +43,21 @@ async def advance(ctx: Context, prefix: str = "") -> Reply:
     data = ctx.conversation.data
     head = f"{prefix}\n" if prefix else ""
     if not data.get("category"):
-        ctx.conversation.update("tickets.category")
+        ctx.conversation.update(Complaint.category)
         hint = "（已记下您的描述）\n" if data.get("description") else ""
         return Reply(f"{head}{hint}请选择投诉类别：\n{numbered(CATEGORY_NAMES)}\n请回复数字。回复「取消」可退出。")
     if not data.get("description"):
-        ctx.conversation.update("tickets.description")
+        ctx.conversation.update(Complaint.description)
         return Reply(f"{head}类别：{CATEGORIES[data['category']]}。\n请描述问题：发生了什么、在哪里（几号楼几单元）、"
                      "持续多久。也可以先发照片。")
     if not data.get("quick") and not data.get("media_done"):
-        ctx.conversation.update("tickets.media")
+        ctx.conversation.update(Complaint.media)
         return Reply(f"{head}如有照片或位置，现在可以发送（照片最多 {MAX_PHOTOS} 张），发完回复「好了」；没有请回复「跳过」。")
     if not data.get("quick") and not data.get("phone_done"):
-        ctx.conversation.update("tickets.phone")
+        ctx.conversation.update(Complaint.phone)
         return Reply(f"{head}如需工作人员回电，请留下手机号（仅办理人员可见，其他地方只显示 138****5678 形式）；"
                      "不需要请回复「跳过」。")
-    ctx.conversation.update("tickets.confirm")
+    ctx.conversation.update(Complaint.confirm)
     return Reply(head + await confirmation(ctx))
 
 
@@ -144,7 +145,7 @@ async def on_confirm(ctx: Context) -> Reply:
         ctx.conversation.update(category=None)
         return await advance(ctx)
     if text in ("描述", "修改描述", "改描述"):
-        ctx.conversation.update("tickets.description", description=None)
+        ctx.conversation.update(Complaint.description, description=None)
         return await advance(ctx)
     phone = rules.find_phone(text) if text.startswith(("电话", "手机", "回电")) or text[:1].isdigit() else None
     if phone:
@@ -161,7 +162,7 @@ async def submit(ctx: Context, force: bool = False) -> Reply:
         same = await service.find_duplicate(ctx.session, ctx.services, ctx.resident.ref, data["category"],
                                             data["description"], ctx.now)
         if same is not None:
-            ctx.conversation.update("tickets.confirm", force=True)
+            ctx.conversation.update(Complaint.confirm, force=True)
             return Reply(f"您在 {notify.local(same.created_at)} 已反映过相同的问题（编号 {same.number}，"
                          f"{rules.STATUS_LABELS[same.status]}），正在办理中，无需重复提交。\n"
                          f"回复「查询 {same.number}」查看进度；如确实是另一件事，回复「仍要提交」。")

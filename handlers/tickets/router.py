@@ -13,6 +13,7 @@ from bot.router import Router
 from bot.types import UNHANDLED, Reply
 from handlers.tickets import dialog, resident
 from handlers.tickets.numbering import PATTERN, find_number
+from handlers.tickets.states import Complaint
 
 START = re.compile(r"^(?:我要投诉|我想投诉|投诉一下|投诉|我要反映|反映问题|我要报事|报事)(.*)$", re.S)
 QUESTION = re.compile(r"[?？]|怎么|如何|找谁|哪里|吗$|么$|是否|能不能|可以不")
@@ -85,29 +86,29 @@ def build_router() -> Router:
         return Reply(await resident.supplement(ctx, ctx.match.group(1)))
 
     # ---- the filing dialog ----
-    router.state("tickets.category")(dialog.on_category)
-    router.state("tickets.description")(dialog.on_description)
-    router.state("tickets.media")(dialog.on_media_text)
-    router.state("tickets.phone")(dialog.on_phone)
-    router.state("tickets.confirm")(dialog.on_confirm)
+    router.state(Complaint.category)(dialog.on_category)
+    router.state(Complaint.description)(dialog.on_description)
+    router.state(Complaint.media)(dialog.on_media_text)
+    router.state(Complaint.phone)(dialog.on_phone)
+    router.state(Complaint.confirm)(dialog.on_confirm)
 
-    @router.message("image", state="tickets.*")
+    @router.message("image", state=Complaint.any)
     async def photo(ctx: Context) -> Reply:
         said = dialog.add_photo(ctx)
-        if ctx.conversation.state == "tickets.description":
+        if ctx.conversation.state == Complaint.description:
             return Reply(f"{said}请再用文字描述一下问题。")
-        if ctx.conversation.state == "tickets.confirm":
+        if ctx.conversation.state == Complaint.confirm:
             return Reply(f"{said}\n{await dialog.confirmation(ctx)}")
-        if ctx.conversation.state == "tickets.media":
+        if ctx.conversation.state == Complaint.media:
             return Reply(f"{said}可以继续发送，发完请回复「好了」。")
         return Reply(f"{said}请先回复上一条消息中的问题。")
 
-    @router.message("location", state="tickets.*")
+    @router.message("location", state=Complaint.any)
     async def location(ctx: Context) -> Reply:
         said = dialog.add_location(ctx)
-        if ctx.conversation.state == "tickets.confirm":
+        if ctx.conversation.state == Complaint.confirm:
             return Reply(f"{said}\n{await dialog.confirmation(ctx)}")
-        return Reply(f"{said}" + ("发完请回复「好了」。" if ctx.conversation.state == "tickets.media" else ""))
+        return Reply(f"{said}" + ("发完请回复「好了」。" if ctx.conversation.state == Complaint.media else ""))
 
     return router
 

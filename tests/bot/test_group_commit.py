@@ -10,11 +10,16 @@ from sqlalchemy import func, select
 
 from bot.dispatch import ERROR_REPLY, GroupCommit
 from bot.router import Router
+from bot.states import StatesGroup, state
 from bot.simulator import text_xml
 from bot.types import Reply
 from storage.models import Conversation, ProcessedMessage
 
 RESIDENTS = 40
+
+
+class Counting(StatesGroup, prefix="count"):
+    n = state()
 
 
 def counting_router(fail_on: str = "坏") -> Router:
@@ -23,7 +28,7 @@ def counting_router(fail_on: str = "坏") -> Router:
     @router.text()
     async def count(ctx):
         await asyncio.sleep(0)  # let the other messages queue behind this transaction
-        ctx.conversation.update("count.n", n=ctx.conversation.data.get("n", 0) + 1)
+        ctx.conversation.update(Counting.n, n=ctx.conversation.data.get("n", 0) + 1)
         if ctx.text == fail_on:
             raise RuntimeError("a handler bug")
         return Reply(f"{ctx.message.openid} 第{ctx.conversation.data['n']}次")

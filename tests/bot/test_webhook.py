@@ -9,10 +9,15 @@ from sqlalchemy import func, select
 
 from bot.protocol import signature
 from bot.router import Router
+from bot.states import StatesGroup, state
 from bot.simulator import WeChatSimulator, text_xml
 from bot.types import Reply
 from storage.models import Conversation, ProcessedMessage
 from tests.support import AES_KEY, OLD_AES_KEY
+
+
+class Echo(StatesGroup, prefix="echo"):
+    count = state()
 
 
 def echo_router(delay: float = 0.0, long: bool = False) -> Router:
@@ -22,7 +27,7 @@ def echo_router(delay: float = 0.0, long: bool = False) -> Router:
     async def echo(ctx):
         if delay:
             await asyncio.sleep(delay)
-        ctx.conversation.update("echo.count", n=ctx.conversation.data.get("n", 0) + 1)
+        ctx.conversation.update(Echo.count, n=ctx.conversation.data.get("n", 0) + 1)
         if long:
             return Reply("\n".join(f"第{i}条：" + "物业服务" * 50 for i in range(12)))
         return Reply(f"你说：{ctx.text}（第{ctx.conversation.data['n']}次）")

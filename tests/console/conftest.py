@@ -95,14 +95,14 @@ def csrf_in(html: str) -> str:
     return match.group(1)
 
 
-async def build_world(aiohttp_client, db_url: str, **settings_changes) -> World:
+async def build_world(aiohttp_client, db_url: str, plugins=None, **settings_changes) -> World:
     clock = fixed_clock(NOW)
     settings = BASE.with_(database_url=db_url, **settings_changes)
     services = build_services(settings, clock=clock, load_knowledge=False)
     async with services.db.transaction() as session:
         await load_demo(session)
         await apply_org_plan(session, parse_org_bytes(EXTRA_ORG.encode(), "yaml", "extra.yaml"))
-    app = create_app(settings, services=services, routers=[])
+    app = create_app(settings, services=services, routers=[], plugins=plugins)
     client = await aiohttp_client(app)
     world = World(client, services, clock=clock)
     from sqlalchemy import select

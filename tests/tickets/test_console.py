@@ -23,8 +23,7 @@ from tests.console.test_api import check
 
 @pytest.fixture
 async def world(aiohttp_client, db_url, monkeypatch):
-    monkeypatch.setattr("bot.app.console_plugins", lambda: [broadcasts.console, tickets.console])
-    return await build_world(aiohttp_client, db_url)
+    return await build_world(aiohttp_client, db_url, plugins=[broadcasts.console, tickets.console])
 
 
 async def file(world, short="YJ", text="3号楼电梯坏了一周，电话13812345678", category="repair") -> Ticket:

@@ -47,8 +47,7 @@ def test_multi_line_chart_draws_each_series_with_a_legend():
 
 @pytest.fixture
 async def world(aiohttp_client, sqlite_url, monkeypatch):
-    monkeypatch.setattr("bot.app.console_plugins", lambda: [broadcasts.console, tickets.console])
-    return await build_world(aiohttp_client, sqlite_url)
+    return await build_world(aiohttp_client, sqlite_url, plugins=[broadcasts.console, tickets.console])
 
 
 async def test_stats_page_shows_the_trend(world):

@@ -1,0 +1,10 @@
+"""The dialog states of tickets: filing a complaint step by step."""
+from bot.states import StatesGroup, state
+
+
+class Complaint(StatesGroup, prefix="tickets"):
+    category = state()
+    description = state()
+    phone = state()
+    media = state()
+    confirm = state()
