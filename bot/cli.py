@@ -23,7 +23,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     try:
-        count = workers_from(args.workers, settings.extra)
+        count = workers_from(args.workers, settings)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2

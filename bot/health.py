@@ -16,8 +16,7 @@ log = logging.getLogger("linli.health")
 async def healthz(request: web.Request) -> web.Response:
     from bot.app import SERVICES
 
-    index = request.app[SERVICES].settings.extra.get("LINLI_WORKER_INDEX")
-    worker = int(index) if index and index.isdigit() else None
+    worker = request.app[SERVICES].settings.worker_index
     return web.json_response({"status": "ok", "pid": os.getpid(), "worker": worker})
 
 

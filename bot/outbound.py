@@ -121,17 +121,9 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RetryPolicy":
-        """Optional overrides: LINLI_WECHAT_RETRY_ATTEMPTS / _BASE_DELAY / _MAX_DELAY (from `settings.extra`)."""
-        extra, default = settings.extra, cls()
-        try:
-            return cls(
-                attempts=max(1, int(extra.get("LINLI_WECHAT_RETRY_ATTEMPTS", default.attempts))),
-                base_delay=float(extra.get("LINLI_WECHAT_RETRY_BASE_DELAY", default.base_delay)),
-                max_delay=float(extra.get("LINLI_WECHAT_RETRY_MAX_DELAY", default.max_delay)),
-            )
-        except ValueError:
-            log.warning("LINLI_WECHAT_RETRY_* 配置无效，使用默认重试策略")
-            return default
+        """LINLI_WECHAT_RETRY_ATTEMPTS / _BASE_DELAY / _MAX_DELAY (validated at start by bot.settings)."""
+        return cls(attempts=settings.wechat_retry_attempts, base_delay=settings.wechat_retry_base_delay,
+                   max_delay=settings.wechat_retry_max_delay)
 
 
 class TokenStore(Protocol):

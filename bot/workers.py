@@ -29,14 +29,12 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from bot.metrics import MULTIPROCESS_ENV
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("linli.workers")
 
-MAX_WORKERS = 64
 START_SECONDS = 10.0  # a worker dying sooner than this after its start "crashes at start"
 START_FAILURES = 3  # consecutive crashes at start (of one worker slot) before giving up
 STOP_SECONDS = 30.0  # SIGTERM → wait this long → SIGKILL
@@ -45,24 +43,14 @@ POLL_SECONDS = 0.2
 INDEX_ENV = "LINLI_WORKER_INDEX"
 
 
-def parse_workers(raw: object, name: str = "LINLI_WORKERS") -> int:
-    """The number of web workers from a raw value; SettingsError (Chinese) when it is not 1–MAX_WORKERS."""
-    text = str(raw).strip()
+def workers_from(cli_value: str | None, settings: Settings) -> int:
+    """`--workers` when given (checked like LINLI_WORKERS), else LINLI_WORKERS (default 1)."""
+    if cli_value is None:
+        return settings.workers
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_WORKERS:
-        raise SettingsError([f"{name}={text}：工作进程数应为 1–{MAX_WORKERS} 之间的整数（一般取 CPU 核数）"])
-    return value
-
-
-def workers_from(cli_value: object | None, extra: Mapping[str, str]) -> int:
-    """`--workers` when given, else `LINLI_WORKERS`, else 1."""
-    if cli_value is not None:
-        return parse_workers(cli_value, "--workers")
-    raw = (extra.get("LINLI_WORKERS") or "").strip()
-    return parse_workers(raw) if raw else 1
+        return settings.with_env({"LINLI_WORKERS": cli_value}).workers
+    except SettingsError as exc:
+        raise SettingsError([p.replace("LINLI_WORKERS=", "--workers=") for p in exc.problems]) from None
 
 
 def port_problem(host: str, port: int) -> str | None:

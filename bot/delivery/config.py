@@ -1,6 +1,6 @@
-"""Delivery settings, read from `settings.extra` (raw `LINLI_DELIVERY_*` values) and validated at start.
+"""Delivery settings, from the typed `LINLI_DELIVERY_*` settings (declared and validated in bot/settings.py).
 
-Keys (all optional; see docs/delivery.md):
+The variables (all optional; see docs/delivery.md):
     LINLI_DELIVERY_RATE              messages per second for all workers together; 0 = no limit (default 50)
     LINLI_DELIVERY_BATCH             deliveries claimed per batch (200)
     LINLI_DELIVERY_LANES             claim→send→record loops per worker process (4)
@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 
 CATEGORIES = ("notice", "meeting", "survey", "ticket")
 CONTENT_FIELDS = ("title", "summary", "text", "link", "date", "category")
@@ -40,18 +40,20 @@ class CategoryChannels:
 
 @dataclass(frozen=True)
 class DeliveryConfig:
-    rate: float = 50.0
-    batch: int = 200
-    lanes: int = 4
-    concurrency: int = 32
-    lease_seconds: float = 60.0
-    max_attempts: int = 8  # 2+4+…+128 s: a send rides out about four minutes of WeChat answering -1
-    retry_base: float = 2.0
-    retry_max: float = 300.0
-    cs_reserve: int = 1
-    expand_batch: int = 5000
-    poll: float = 1.0
-    in_web: bool = False
+    """The sender's and scheduler's knobs; the defaults are the settings' (bot/settings.py)."""
+
+    rate: float = Settings.delivery_rate
+    batch: int = Settings.delivery_batch
+    lanes: int = Settings.delivery_lanes
+    concurrency: int = Settings.delivery_concurrency
+    lease_seconds: float = Settings.delivery_lease_seconds
+    max_attempts: int = Settings.delivery_max_attempts
+    retry_base: float = Settings.delivery_retry_base
+    retry_max: float = Settings.delivery_retry_max
+    cs_reserve: int = Settings.delivery_cs_reserve
+    expand_batch: int = Settings.delivery_expand_batch
+    poll: float = Settings.delivery_poll
+    in_web: bool = Settings.delivery_in_web
     channels: Mapping[str, CategoryChannels] = field(default_factory=dict)
 
     def for_category(self, category: str) -> CategoryChannels:
@@ -62,57 +64,17 @@ class DeliveryConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "DeliveryConfig":
-        return parse(settings.extra)
+        return cls(
+            rate=settings.delivery_rate, batch=settings.delivery_batch, lanes=settings.delivery_lanes,
+            concurrency=settings.delivery_concurrency, lease_seconds=settings.delivery_lease_seconds,
+            max_attempts=settings.delivery_max_attempts, retry_base=settings.delivery_retry_base,
+            retry_max=settings.delivery_retry_max, cs_reserve=settings.delivery_cs_reserve,
+            expand_batch=settings.delivery_expand_batch, poll=settings.delivery_poll, in_web=settings.delivery_in_web,
+            channels={cat: _channels(settings, cat) for cat in CATEGORIES})
 
 
-_NUMBERS = {  # env suffix → (attribute, type, minimum)
-    "RATE": ("rate", float, 0.0), "BATCH": ("batch", int, 1), "LANES": ("lanes", int, 1),
-    "CONCURRENCY": ("concurrency", int, 1), "LEASE_SECONDS": ("lease_seconds", float, 1.0),
-    "MAX_ATTEMPTS": ("max_attempts", int, 1), "RETRY_BASE": ("retry_base", float, 0.0),
-    "RETRY_MAX": ("retry_max", float, 0.0), "CS_RESERVE": ("cs_reserve", int, 0),
-    "EXPAND_BATCH": ("expand_batch", int, 1), "POLL": ("poll", float, 0.01),
-}
-
-
-def parse(extra: Mapping[str, str]) -> DeliveryConfig:
-    """Build the config from raw values; raise SettingsError naming every bad variable (in Chinese)."""
-    problems: list[str] = []
-    kwargs: dict[str, object] = {}
-    for suffix, (attr, kind, minimum) in _NUMBERS.items():
-        raw = (extra.get(f"LINLI_DELIVERY_{suffix}") or "").strip()
-        if not raw:
-            continue
-        try:
-            value = kind(raw)
-            if value < minimum:
-                raise ValueError
-            kwargs[attr] = value
-        except ValueError:
-            problems.append(f"LINLI_DELIVERY_{suffix}={raw}：应为不小于 {minimum} 的{'整数' if kind is int else '数'}")
-    in_web = (extra.get("LINLI_DELIVERY_IN_WEB") or "0").strip().lower()
-    if in_web not in ("0", "1", "true", "false", "yes", "no"):
-        problems.append(f"LINLI_DELIVERY_IN_WEB={in_web}：应为 0 或 1")
-    kwargs["in_web"] = in_web in ("1", "true", "yes")
-    kwargs["channels"] = {cat: _channels(extra, cat, problems) for cat in CATEGORIES}
-    if problems:
-        raise SettingsError(problems)
-    return DeliveryConfig(**kwargs)  # type: ignore[arg-type]
-
-
-def _channels(extra: Mapping[str, str], category: str, problems: list[str]) -> CategoryChannels:
+def _channels(settings: Settings, category: str) -> CategoryChannels:
     key = category.upper()
-    subscribe = (extra.get(f"LINLI_DELIVERY_SUBSCRIBE_{key}") or "").strip() or None
-    template = (extra.get(f"LINLI_DELIVERY_TEMPLATE_{key}") or "").strip() or None
-    raw = (extra.get(f"LINLI_DELIVERY_FIELDS_{key}") or "").strip()
-    fields = dict(DEFAULT_FIELDS)
-    if raw:
-        fields = {}
-        for part in raw.split(","):
-            name, _, source = part.partition("=")
-            name, source = name.strip(), source.strip()
-            if not name or source not in CONTENT_FIELDS:
-                problems.append(f"LINLI_DELIVERY_FIELDS_{key}={raw}：每项应为「模板字段=内容字段」，内容字段取 "
-                                + " / ".join(CONTENT_FIELDS))
-                break
-            fields[name] = source
-    return CategoryChannels(subscribe, template, fields)
+    raw = settings.delivery_fields.get(key)  # "name=source,…", its shape checked by bot.settings
+    fields = dict(part.split("=", 1) for part in raw.split(",")) if raw else dict(DEFAULT_FIELDS)
+    return CategoryChannels(settings.delivery_subscribe.get(key), settings.delivery_template.get(key), fields)

@@ -18,9 +18,10 @@ import yaml
 from aiohttp import web
 
 from bot.context import Services
+from bot.errors import DomainError
 from bot.features import CONSOLE_PLUGINS, Feature
 from handlers.console import api, api_admin, dashboard, pages_audit, pages_auth, pages_org, pages_residents
-from handlers.console import pages_staff
+from handlers.console import pages_staff, validation
 from handlers.console.guard import authenticate_bearer, authenticate_cookie, guarded_middleware, is_guarded
 from handlers.console.audit import ACTION_LABELS
 from handlers.console.registry import ConsoleRegistry, Route
@@ -57,14 +58,14 @@ def setup(app: web.Application, services: Services, *, plugins: Iterable[Plugin]
     state = ConsoleState(
         services=services, registry=registry, templates=build_environment(registry.template_dirs),
         secure_cookies=settings.base_url.startswith("https://"),
-        trust_proxy=settings.extra.get("LINLI_CONSOLE_TRUST_PROXY", "").lower() in ("1", "true", "yes"),
+        trust_proxy=settings.console_trust_proxy,
         openapi=_openapi(registry),
     )
     console = web.Application(middlewares=[guarded_middleware(authenticate_cookie, _page_error, html=True)])
     _mount(console, registry.pages)
     console.router.add_static("/static", STATIC, append_version=True)
     rest = web.Application(middlewares=[guarded_middleware(authenticate_bearer, api.api_error, html=False)])
-    _mount(rest, registry.api_routes)
+    _mount(rest, validation.bind(registry.api_routes, state.openapi))
     for sub in (console, rest):
         sub[CONSOLE] = state
     app[CONSOLE] = state
@@ -106,7 +107,9 @@ MESSAGES = {400: "请求有误，请检查后重试。", 401: "请先登录。",
             404: "页面不存在，或不在您的辖区内。", 405: "不支持该操作。", 413: "上传的内容过大。"}
 
 
-async def _page_error(request: web.Request, exc: web.HTTPException) -> web.StreamResponse:
+async def _page_error(request: web.Request, exc: web.HTTPException | DomainError) -> web.StreamResponse:
+    if isinstance(exc, DomainError):
+        return render(request, "error.html", title="无法办理", status=exc.status, message=exc.message)
     if exc.status == 401:
         raise web.HTTPSeeOther("/console/login")
     message = MESSAGES.get(exc.status, "服务器出了点问题，请稍后再试。")

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.errors import DomainError
 from handlers.console import dashboard, queries
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, public, require_staff
@@ -20,8 +21,8 @@ from storage.models import Resident, Staff
 
 ERRORS = {400: ("bad_request", "请求参数有误"), 401: ("unauthorized", "缺少或无效的 API 令牌"),
           403: ("forbidden", "无权访问该辖区或该操作"), 404: ("not_found", "不存在或无权查看"),
-          405: ("method_not_allowed", "不支持该请求方法"), 413: ("too_large", "请求内容过大"),
-          422: ("invalid", "提交的数据有误")}
+          405: ("method_not_allowed", "不支持该请求方法"), 409: ("conflict", "当前状态不允许该操作"),
+          413: ("too_large", "请求内容过大"), 422: ("invalid", "提交的数据有误")}
 
 
 def _default(value: Any) -> Any:
@@ -42,7 +43,9 @@ def json_error(status: int, message: str | None = None, **extra: Any) -> web.Res
     return json_response({"error": code, "message": message or default, **extra}, status)
 
 
-async def api_error(request: web.Request, exc: web.HTTPException) -> web.StreamResponse:
+async def api_error(request: web.Request, exc: web.HTTPException | DomainError) -> web.StreamResponse:
+    if isinstance(exc, DomainError):
+        return json_error(exc.status, exc.message, **exc.details)
     response = json_error(exc.status)
     for name in ("WWW-Authenticate", "Allow"):
         if name in exc.headers:

@@ -18,6 +18,7 @@ from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import DomainError
 from handlers.console import security
 from handlers.console.authz import Scope, at_least, can_see_community, load_scope
 from handlers.console.state import SCOPE_SECONDS, ConsoleState, TTLCache, state_of
@@ -209,7 +210,8 @@ def _headers(response: web.StreamResponse, html: bool) -> None:
 
 def guarded_middleware(authenticate, on_error, *, html: bool):
     """Build a middleware: public routes pass; others are authenticated by `authenticate(request, session,
-    state)` (which raises when it refuses) and run in one transaction; errors are rendered by `on_error`."""
+    state)` (which raises when it refuses) and run in one transaction; errors (an `HTTPException` or a
+    `bot.errors.DomainError` a service raised) are rendered by `on_error`."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -228,6 +230,10 @@ def guarded_middleware(authenticate, on_error, *, html: bool):
             if exc.status < 400:
                 _headers(exc, html)
                 raise
+            response = await on_error(request, exc)
+        except DomainError as exc:  # a rule refused: the transaction was rolled back; say why, in one place
+            if exc.status == 403:
+                await _audit_denied(request, state)
             response = await on_error(request, exc)
         if not isinstance(request.match_info.route.resource, web.StaticResource):
             _headers(response, html)

@@ -1,6 +1,7 @@
 """Staff-account operations shared by the console pages, the API and the command line: validation, creation,
 deactivation, password reset, API tokens. Each takes the caller's session and never commits."""
 from __future__ import annotations
+from bot.errors import DomainError
 
 import asyncio
 from datetime import datetime
@@ -14,12 +15,12 @@ from storage.passwords import hash_password
 from storage.repositories import staff as staff_repo
 
 
-class StaffError(ValueError):
-    """Invalid input; `errors` maps a field name to a Chinese message."""
+class StaffError(DomainError):
+    """Invalid input; `errors` maps a field name to a Chinese message (also in the API's JSON)."""
 
     def __init__(self, errors: dict[str, str]):
+        super().__init__("；".join(errors.values()), errors=errors)
         self.errors = errors
-        super().__init__("；".join(errors.values()))
 
 
 def password_problem(password: str) -> str | None:

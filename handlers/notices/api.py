@@ -10,9 +10,10 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.delivery import outbox, progress
-from handlers.console.api import json_error, json_response, read_json
+from handlers.console.api import json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, max_body, require_staff
+from handlers.console.toolkit import paging, path_id
 from handlers.notices import rules, service
 from handlers.notices.console import _base, _four, actor_of, communities
 from handlers.notices.service import NoticeError
@@ -53,25 +54,9 @@ async def detail_json(session, notice, base_url: str, now: datetime) -> dict:
     return {**notice_json(notice, service.current(notice), base_url), "versions": versions}
 
 
-def _fail(exc: NoticeError) -> web.Response:
-    return json_error(exc.status, str(exc))
-
-
 async def _notice(request: web.Request):
-    raw = request.match_info["notice_id"]
-    if not raw.isdigit():
-        raise web.HTTPNotFound()
-    try:
-        return await service.load(db(request), int(raw), actor_of(request))
-    except NoticeError:
-        raise web.HTTPNotFound() from None
-
-
-def _paging(request: web.Request) -> tuple[int, int]:
-    try:
-        return min(200, max(1, int(request.query.get("limit", 50)))), max(0, int(request.query.get("offset", 0)))
-    except ValueError:
-        raise web.HTTPBadRequest() from None
+    """The notice in the path; 404 when absent or outside the jurisdiction (service.NotFound)."""
+    return await service.load(db(request), path_id(request, "notice_id"), actor_of(request))
 
 
 def _when(raw) -> datetime | None:
@@ -113,23 +98,19 @@ def _fields(body: dict) -> dict:
 
 @require_staff()
 async def list_notices(request: web.Request) -> web.Response:
-    limit, offset = _paging(request)
-    state = request.query.get("state") or None
-    category = request.query.get("category") or None
-    rows, total = await repo.staff_list(db(request), communities(request), state=state, category=category,
-                                        limit=limit, offset=offset)
+    page = paging(request)
+    rows, total = await repo.staff_list(db(request), communities(request), state=request.query.get("state"),
+                                        category=request.query.get("category"), limit=page.limit,
+                                        offset=page.offset)
     return json_response({"items": [notice_json(n, v, _base(request)) for n, v in rows], "total": total})
 
 
 @require_staff()
 async def create_notice(request: web.Request) -> web.Response:
     body, session, user = await read_json(request), db(request), current(request)
-    try:
-        level, ids = await _scope(session, body)
-        notice = await service.create_draft(session, actor_of(request), category=str(body.get("category") or ""),
-                                            scope_level=level, scope_ids=ids, now=user.now, **_fields(body))
-    except NoticeError as exc:
-        return _fail(exc)
+    level, ids = await _scope(session, body)
+    notice = await service.create_draft(session, actor_of(request), category=str(body.get("category") or ""),
+                                        scope_level=level, scope_ids=ids, now=user.now, **_fields(body))
     await audit(session, user, "notice.create", f"公示 {notice.id}", request)
     return json_response(await detail_json(session, notice, _base(request), user.now), 201)
 
@@ -143,12 +124,9 @@ async def get_notice(request: web.Request) -> web.Response:
 @require_staff()
 async def edit_notice(request: web.Request) -> web.Response:
     notice, body, session, user = await _notice(request), await read_json(request), db(request), current(request)
-    try:
-        level, ids = await _scope(session, body)
-        await service.edit_draft(session, actor_of(request), notice, scope_level=level, scope_ids=ids, now=user.now,
-                                 **_fields(body))
-    except NoticeError as exc:
-        return _fail(exc)
+    level, ids = await _scope(session, body)
+    await service.edit_draft(session, actor_of(request), notice, scope_level=level, scope_ids=ids, now=user.now,
+                             **_fields(body))
     await audit(session, user, "notice.edit", f"公示 {notice.id}", request)
     return json_response(await detail_json(session, notice, _base(request), user.now))
 
@@ -156,10 +134,7 @@ async def edit_notice(request: web.Request) -> web.Response:
 async def _action(request: web.Request, action: str, work) -> web.Response:
     notice, session, user = await _notice(request), db(request), current(request)
     body = await read_json(request) if request.can_read_body else {}
-    try:
-        await work(notice, body, session, user)
-    except NoticeError as exc:
-        return _fail(exc)
+    await work(notice, body, session, user)
     await audit(session, user, action, f"公示 {notice.id}", request)
     return json_response(await detail_json(session, notice, _base(request), user.now))
 
@@ -193,17 +168,12 @@ async def withdraw_notice(request: web.Request) -> web.Response:
 @require_staff()
 async def import_table(request: web.Request) -> web.Response:
     notice, session, user = await _notice(request), db(request), current(request)
-    try:
-        table = rules.table_from_csv(rules.decode_upload(await request.read()), request.query.get("title", ""))
-        version = service.current(notice)
-        await service.edit_draft(session, actor_of(request), notice, title=version.title, body=version.body,
-                                 tables=list(version.tables) + [table.as_json()], scope_level=notice.scope_level,
-                                 scope_ids=list(notice.scope_ids), roles=list(notice.roles),
-                                 publish_at=notice.publish_at, now=user.now)
-    except rules.TableError as exc:
-        return json_error(422, "导入失败", problems=exc.problems)
-    except NoticeError as exc:
-        return _fail(exc)
+    table = rules.table_from_csv(rules.decode_upload(await request.read()), request.query.get("title", ""))
+    version = service.current(notice)
+    await service.edit_draft(session, actor_of(request), notice, title=version.title, body=version.body,
+                             tables=list(version.tables) + [table.as_json()], scope_level=notice.scope_level,
+                             scope_ids=list(notice.scope_ids), roles=list(notice.roles),
+                             publish_at=notice.publish_at, now=user.now)
     await audit(session, user, "notice.import", f"公示 {notice.id}", request)
     return json_response(await detail_json(session, notice, _base(request), user.now))
 

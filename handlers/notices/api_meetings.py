@@ -6,9 +6,10 @@ from aiohttp import web
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
+from handlers.console.toolkit import path_id
 from handlers.notices import meetings
 from handlers.notices.console import _base, actor_of, communities
-from handlers.notices.service import NoticeError, NotFound
+from handlers.notices.service import NoticeError
 from storage.models import Community
 from storage.repositories import meetings as repo
 
@@ -49,13 +50,8 @@ def _month(request: web.Request):
 
 
 async def _meeting(request: web.Request):
-    raw = request.match_info["meeting_id"]
-    if not raw.isdigit():
-        raise web.HTTPNotFound()
-    try:
-        return await meetings.load(db(request), int(raw), actor_of(request))
-    except NoticeError:
-        raise web.HTTPNotFound() from None
+    """The meeting in the path; 404 when absent or outside the jurisdiction."""
+    return await meetings.load(db(request), path_id(request, "meeting_id"), actor_of(request))
 
 
 async def _full(request: web.Request, meeting, status: int = 200) -> web.Response:
@@ -66,10 +62,7 @@ async def _full(request: web.Request, meeting, status: int = 200) -> web.Respons
 
 @require_staff()
 async def list_meetings(request: web.Request) -> web.Response:
-    try:
-        month, start, end = _month(request)
-    except NoticeError as exc:
-        return json_error(422, str(exc))
+    month, start, end = _month(request)
     rows, total = await repo.list_meetings(db(request), communities(request), start=start, end=end, limit=500)
     return json_response({"month": month, "items": [meeting_json(m, name, False) for m, name in rows],
                           "total": total})
@@ -77,10 +70,7 @@ async def list_meetings(request: web.Request) -> web.Response:
 
 @require_staff()
 async def missing(request: web.Request) -> web.Response:
-    try:
-        month, start, end = _month(request)
-    except NoticeError as exc:
-        return json_error(422, str(exc))
+    month, start, end = _month(request)
     rows = await repo.missing(db(request), start, end, communities(request))
     return json_response({"month": month, "communities": [
         {"id": c.id, "code": c.code, "name": c.name, "street": street} for c, street in rows]})
@@ -124,10 +114,7 @@ async def get_one(request: web.Request) -> web.Response:
 async def _action(request: web.Request, action: str, work) -> web.Response:
     meeting, user = await _meeting(request), current(request)
     body = await read_json(request) if request.can_read_body else {}
-    try:
-        await work(meeting, body)
-    except NoticeError as exc:
-        return json_error(exc.status, str(exc))
+    await work(meeting, body)
     await audit(db(request), user, action, f"联席会议 {meeting.id}", request, community_id=meeting.community_id)
     return await _full(request, meeting)
 
@@ -165,15 +152,9 @@ async def publish(request: web.Request) -> web.Response:
 
 @require_staff()
 async def followup_done(request: web.Request) -> web.Response:
-    raw = request.match_info["item_id"]
     body = await read_json(request) if request.can_read_body else {}
-    try:
-        if not raw.isdigit():
-            raise NotFound("事项不存在")
-        item = await meetings.complete_followup(db(request), actor_of(request), int(raw),
-                                                note=body.get("note"), now=current(request).now)
-    except NoticeError as exc:
-        return json_error(exc.status, str(exc))
+    item = await meetings.complete_followup(db(request), actor_of(request), path_id(request, "item_id"),
+                                            note=body.get("note"), now=current(request).now)
     await audit(db(request), current(request), "meeting.followup", f"会议事项 {item.id}", request)
     return json_response(item_json(item))
 

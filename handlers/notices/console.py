@@ -17,6 +17,7 @@ from handlers.console.authz import visible_communities
 from handlers.console.guard import current, db, max_body, require_staff
 from handlers.console.render import Page, flash, page_number, render, see_other
 from handlers.console.state import state_of
+from handlers.console.toolkit import path_id
 from handlers.notices import rules, service, webforms
 from handlers.notices.public import CSP, render_page
 from handlers.notices.service import Actor, Forbidden, NoticeError
@@ -40,18 +41,9 @@ def communities(request: web.Request):
     return None if scope.is_admin else visible_communities(scope)
 
 
-def notice_id(request: web.Request) -> int:
-    raw = request.match_info["notice_id"]
-    if not raw.isdigit():
-        raise web.HTTPNotFound()
-    return int(raw)
-
-
 async def load(request: web.Request):
-    try:
-        return await service.load(db(request), notice_id(request), actor_of(request))
-    except NoticeError:
-        raise web.HTTPNotFound() from None
+    """The notice in the path; 404 when absent or outside the jurisdiction (service.NotFound)."""
+    return await service.load(db(request), path_id(request, "notice_id"), actor_of(request))
 
 
 def _refuse(exc: NoticeError):
@@ -166,7 +158,7 @@ def _settings(request: web.Request):
 
 
 def _four(request: web.Request) -> bool:
-    return service.four_eyes(_settings(request))
+    return _settings(request).notice_four_eyes
 
 
 def _base(request: web.Request) -> str:

@@ -13,6 +13,7 @@ from handlers.console.authz import restrict, visible_communities
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
 from handlers.console.render import flash, render, see_other
+from handlers.console.toolkit import path_id
 from handlers.notices import meetings
 from handlers.notices.console import _base, actor_of, communities
 from handlers.notices.service import Forbidden, NoticeError, NotFound
@@ -33,18 +34,9 @@ def parse_attendees(text: str) -> list[dict]:
     return rows
 
 
-def _id(request: web.Request, name: str) -> int:
-    raw = request.match_info[name]
-    if not raw.isdigit():
-        raise web.HTTPNotFound()
-    return int(raw)
-
-
 async def _load(request: web.Request):
-    try:
-        return await meetings.load(db(request), _id(request, "meeting_id"), actor_of(request))
-    except NoticeError:
-        raise web.HTTPNotFound() from None
+    """The meeting in the path; 404 when absent or outside the jurisdiction."""
+    return await meetings.load(db(request), path_id(request, "meeting_id"), actor_of(request))
 
 
 async def _choices(request: web.Request) -> list[tuple[int, str]]:
@@ -159,7 +151,7 @@ async def publish(request: web.Request) -> web.Response:
 async def followup_done(request: web.Request) -> web.Response:
     data = await request.post()
     try:
-        item = await meetings.complete_followup(db(request), actor_of(request), _id(request, "item_id"),
+        item = await meetings.complete_followup(db(request), actor_of(request), path_id(request, "item_id"),
                                                 note=str(data.get("note", "")), now=current(request).now)
     except NotFound:
         raise web.HTTPNotFound() from None

@@ -24,16 +24,6 @@ from storage.notice_models import Meeting
 from storage.repositories import meetings as repo
 
 SUMMARY_AFTER = (timedelta(days=3), timedelta(days=7))
-DEFAULT_DAY = 20
-
-
-def reminder_day(settings) -> int:
-    raw = settings.extra.get("LINLI_MEETING_REMINDER_DAY", "").strip()
-    if not raw:
-        return DEFAULT_DAY
-    if not raw.isdigit() or not 1 <= int(raw) <= 28:
-        raise ValueError("LINLI_MEETING_REMINDER_DAY 应为 1–28 之间的整数（每月几号提醒）")
-    return int(raw)
 
 
 async def push_to_staff(session: AsyncSession, staff: list[Staff], *, title: str, text: str, link: str,
@@ -89,7 +79,7 @@ async def _remind_summary(session: AsyncSession, services: Services, meeting: Me
 async def missing_meetings(services: Services, now: datetime) -> int:
     """From the reminder day on, remind each community with no meeting this month (once per month)."""
     today = local_today(now)
-    if today.day < reminder_day(services.settings):
+    if today.day < services.settings.meeting_reminder_day:
         return 0
     month = f"{today.year}-{today.month:02d}"
     start, end = month_range(month)

@@ -33,7 +33,6 @@ from storage.repositories import notices as repo
 
 PUBLIC_SERVICES = web.AppKey("notices.public.services", Services)
 PUBLIC_CACHE = web.AppKey("notices.public.cache", object)
-DEFAULT_TTL = 10.0
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 CSS = (
     "body{margin:0;background:#f6f7f9;color:#1f2328;font:16px/1.7 -apple-system,'PingFang SC','Microsoft YaHei',"
@@ -176,22 +175,8 @@ async def notice_page(request: web.Request) -> web.Response:
                         charset="utf-8", headers=headers)
 
 
-def page_ttl(settings) -> float:
-    raw = settings.extra.get("LINLI_NOTICE_PAGE_TTL", "").strip()
-    try:
-        ttl = float(raw) if raw else DEFAULT_TTL
-    except ValueError:
-        ttl = -1
-    if not 0 <= ttl <= 300:
-        raise ValueError("LINLI_NOTICE_PAGE_TTL 应为 0–300 之间的秒数（公示页面信息在每个进程中缓存的时间）")
-    return ttl
-
-
 def setup_routes(app: web.Application, services: Services) -> None:
-    """Mount `/n/{public_id}` on the linli app (and check this feature's settings, so a bad value stops start-up)."""
-    from handlers.notices.jobs import reminder_day
-
-    reminder_day(services.settings)
+    """Mount `/n/{public_id}` on the linli app."""
     app[PUBLIC_SERVICES] = services
-    app[PUBLIC_CACHE] = PageCache(page_ttl(services.settings))
+    app[PUBLIC_CACHE] = PageCache(services.settings.notice_page_ttl)
     app.router.add_get("/n/{public_id}", notice_page)

@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from bot import errors
 from handlers.notices.markdown import plain_lines
 from handlers.notices.markdown import render as render_markdown
 from storage.models import StaffLevel
@@ -105,10 +106,12 @@ _MONEY_HINT = re.compile(r"元|金额|收入|支出|费|余额|补贴|款|合计
 _AMOUNT = re.compile(r"^[-+]?\d+(\.\d{1,2})?$")
 
 
-class TableError(ValueError):
+class TableError(errors.Invalid):
+    """A table that cannot be read; `problems` names each bad cell or line (also in the API's JSON)."""
+
     def __init__(self, problems: list[str]):
+        super().__init__("；".join(problems), problems=problems)
         self.problems = problems
-        super().__init__("；".join(problems))
 
 
 def parse_amount(raw: str) -> Decimal:

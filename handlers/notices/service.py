@@ -9,6 +9,7 @@ reached. A correction adds a version and tells the residents who were sent an ea
 `publish_system_notice` is for other features (survey results): create and publish at once.
 """
 from __future__ import annotations
+from bot import errors
 
 import secrets
 from dataclasses import dataclass
@@ -25,16 +26,18 @@ from storage.models import Community, District, Estate, StaffLevel, Street
 from storage.notice_models import Notice, NoticeVersion
 from storage.repositories import notices as repo
 
-class NoticeError(ValueError):
-    status = 422
+class NoticeError(errors.Invalid):
+    """A notice or meeting request the rules refuse (422 unless a subclass says otherwise)."""
 
 
-class Forbidden(NoticeError):
+class Forbidden(NoticeError, errors.Forbidden):
     status = 403
+    code = "forbidden"
 
 
-class NotFound(NoticeError):
+class NotFound(NoticeError, errors.NotFound):
     status = 404
+    code = "not_found"
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,6 @@ class Actor:
 
 def system_actor(name: str) -> Actor:
     return Actor(name[:64], StaffLevel.admin, system=True)
-
-
-def four_eyes(settings: Settings) -> bool:
-    return settings.extra.get("LINLI_NOTICE_FOUR_EYES", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def link(base_url: str, notice: Notice) -> str:

@@ -300,7 +300,7 @@ def next_local_id(existing: set[str]) -> str:
 
 
 def deployment_dir(settings) -> Path:
-    raw = (settings.extra.get("LINLI_KB_DIR") or "").strip() if settings is not None else ""
+    raw = (settings.kb_dir or "") if settings is not None else ""
     return Path(raw or DEFAULT_DIR).expanduser().resolve()
 
 

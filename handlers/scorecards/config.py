@@ -136,16 +136,15 @@ def from_mapping(values: dict) -> ScorecardConfig:
         categories=categories)
 
 
-ENV = {"LINLI_SCORECARD_MIN_RESPONSES": "min_responses", "LINLI_SCORECARD_MIN_TICKETS": "min_tickets",
-       "LINLI_SCORECARD_VOLUME_CEILING": "volume_ceiling", "LINLI_SCORECARD_LATE_CREDIT": "late_credit",
-       "LINLI_SCORECARD_SURVEY_MONTHS": "survey_months", "LINLI_SCORECARD_TREND_PERIODS": "trend_periods"}
+SETTINGS = {"scorecard_min_responses": "min_responses", "scorecard_min_tickets": "min_tickets",
+            "scorecard_volume_ceiling": "volume_ceiling", "scorecard_late_credit": "late_credit",
+            "scorecard_survey_months": "survey_months", "scorecard_trend_periods": "trend_periods"}
 
 
 def from_settings(settings) -> ScorecardConfig:
     """The deployment's configuration: the YAML file (if any), then LINLI_SCORECARD_* settings on top."""
-    extra = settings.extra if settings is not None else {}
     values: dict = {}
-    path = extra.get("LINLI_SCORECARD_FILE")
+    path = settings.scorecard_file if settings is not None else None
     if path:
         try:
             values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -153,15 +152,17 @@ def from_settings(settings) -> ScorecardConfig:
             raise ScorecardConfigError(f"LINLI_SCORECARD_FILE={path}：无法读取：{exc}") from None
         if not isinstance(values, dict):
             raise ScorecardConfigError(f"LINLI_SCORECARD_FILE={path}：应为键值对")
-    for env, key in ENV.items():
-        if extra.get(env):
-            values[key] = extra[env]
+    if settings is None:
+        return from_mapping(values)
+    for attr, key in SETTINGS.items():
+        if getattr(settings, attr) is not None:
+            values[key] = getattr(settings, attr)
     for kind in KINDS:
-        env = f"LINLI_SCORECARD_WEIGHTS_{kind.upper()}"
-        if extra.get(env):
+        raw = settings.scorecard_weights.get(kind.upper())
+        if raw:
             base = from_mapping({"weights": values.get("weights") or {}}).weights[kind]
-            values.setdefault("weights", {})
-            values["weights"] = {**values["weights"], kind: _weights(env, kind, extra[env], base)}
+            values["weights"] = {**(values.get("weights") or {}),
+                                 kind: _weights(f"LINLI_SCORECARD_WEIGHTS_{kind.upper()}", kind, raw, base)}
     return from_mapping(values)
 
 

@@ -66,10 +66,7 @@ async def api_create(request: web.Request) -> web.Response:
     body.setdefault("scope_codes", [])
     if isinstance(body["scope_codes"], str):
         body["scope_codes"] = body["scope_codes"].replace("，", ",").split(",")
-    try:
-        survey = await access.create_from(request, body, f"staff:{user.staff.username}")
-    except service.SurveyError as exc:
-        return json_error(422, str(exc))
+    survey = await access.create_from(request, body, f"staff:{user.staff.username}")
     await audit(db(request), user, "survey.create", f"调查 {survey.id} {survey.title}", request)
     return await _one(request, survey, 201)
 
@@ -99,10 +96,7 @@ async def api_questions(request: web.Request) -> web.Response:
     survey = await access.visible_survey(request)
     await access.require_manage(request, survey)
     body = await read_json(request)
-    try:
-        await service.replace_questions(db(request), survey, body.get("questions"), current(request).now)
-    except service.SurveyError as exc:
-        return json_error(409 if "不能再修改" in str(exc) else 422, str(exc))
+    await service.replace_questions(db(request), survey, body.get("questions"), current(request).now)
     await audit(db(request), current(request), "survey.questions", f"调查 {survey.id}", request)
     return await _one(request, survey)
 
@@ -113,15 +107,12 @@ def _action(name: str, label: str):
         survey = await access.visible_survey(request)
         await access.require_manage(request, survey)
         user = current(request)
-        try:
-            if name == "schedule":
-                await service.schedule(db(request), survey, user.now)
-            elif name == "close":
-                await service.close_now(db(request), survey, user.now)
-            else:
-                await service.publish(db(request), survey, f"staff:{user.staff.username}", user.now)
-        except service.SurveyError as exc:
-            return json_error(409, str(exc))
+        if name == "schedule":
+            await service.schedule(db(request), survey, user.now)
+        elif name == "close":
+            await service.close_now(db(request), survey, user.now)
+        else:
+            await service.publish(db(request), survey, f"staff:{user.staff.username}", user.now)
         await audit(db(request), user, f"survey.{name}", f"调查 {survey.id} {label}", request)
         return await _one(request, survey)
 

@@ -11,6 +11,7 @@ twice, late, or on two workers does each thing once.
 Invitations and reminders live in `invites.py`, votes in `voting.py`.
 """
 from __future__ import annotations
+from bot.errors import DomainError
 
 import logging
 from datetime import datetime
@@ -31,8 +32,8 @@ SUBJECT_MODELS = {"property_company": (PropertyCompany, Estate.property_company_
                   "developer": (Developer, Estate.developer_id)}
 
 
-class SurveyError(ValueError):
-    """A request the campaign cannot take; the message is Chinese and meant for staff."""
+class SurveyError(DomainError):
+    """A request the campaign cannot take (422, or the status given where it is raised); Chinese, for staff."""
 
 
 async def resolve_subject(session: AsyncSession, subject_type: str, raw: str | int | None) -> tuple[int | None, str]:
@@ -111,9 +112,9 @@ async def create(session: AsyncSession, *, template: str, subject: str | int | N
 
 async def schedule(session: AsyncSession, survey: Survey, now: datetime) -> None:
     if survey.closes_at <= now:
-        raise SurveyError("截止时间已经过去，无法排期")
+        raise SurveyError("截止时间已经过去，无法排期", status=409)
     if not await repo.set_status(session, survey.id, ("draft",), "scheduled"):
-        raise SurveyError(f"只有草稿可以排期（当前：{STATUS_LABELS[survey.status]}）")
+        raise SurveyError(f"只有草稿可以排期（当前：{STATUS_LABELS[survey.status]}）", status=409)
     await repo.log(session, survey.id, "scheduled", now, f"{messages.local(survey.opens_at)} 开始")
     await session.refresh(survey)
 
@@ -123,7 +124,7 @@ async def replace_questions(session: AsyncSession, survey: Survey, questions: li
     if problems:
         raise SurveyError("；".join(problems))
     if not await repo.replace_questions(session, survey.id, survey.questions_version, questions):
-        raise SurveyError("已有居民作答（或调查已结束），题目不能再修改")
+        raise SurveyError("已有居民作答（或调查已结束），题目不能再修改", status=409)
     await repo.log(session, survey.id, "questions", now, f"第 {survey.questions_version + 1} 版题目")
     await session.refresh(survey)
 
@@ -160,14 +161,14 @@ async def close_due(session: AsyncSession, now: datetime) -> list[int]:
 async def close_now(session: AsyncSession, survey: Survey, now: datetime) -> None:
     """Staff end an open campaign before its closing time."""
     if not await _close(session, survey.id, now, closes_at=now):
-        raise SurveyError(f"只有进行中的调查可以提前结束（当前：{STATUS_LABELS[survey.status]}）")
+        raise SurveyError(f"只有进行中的调查可以提前结束（当前：{STATUS_LABELS[survey.status]}）", status=409)
     await session.refresh(survey)
 
 
 async def publish(session: AsyncSession, survey: Survey, author: str, now: datetime) -> str:
     """Publish the final results as a notice for the residents in scope; returns the notice reference."""
     if survey.status != "closed":
-        raise SurveyError(f"只有已结束的调查可以公布结果（当前：{STATUS_LABELS[survey.status]}）")
+        raise SurveyError(f"只有已结束的调查可以公布结果（当前：{STATUS_LABELS[survey.status]}）", status=409)
     results = await stats.results(session, survey)
     title, body, tables = messages.results_notice(survey, results, results["estate_names"],
                                                   results["community_names"])
@@ -175,10 +176,10 @@ async def publish(session: AsyncSession, survey: Survey, author: str, now: datet
         ref = await invites.announce_results(session, survey, title=title, body=body, tables=tables,
                                              author=author, now=now)
     except ValueError as exc:  # the notices feature refused (its message is Chinese)
-        raise SurveyError(f"结果公告未能发布：{exc}") from None
+        raise SurveyError(f"结果公告未能发布：{exc}", status=409) from None
     if not await repo.set_status(session, survey.id, ("closed",), "published", published_at=now,
                                  published_ref=ref):
-        raise SurveyError("调查状态已变化，请刷新后再试")
+        raise SurveyError("调查状态已变化，请刷新后再试", status=409)
     await repo.log(session, survey.id, "published", now, ref)
     await session.refresh(survey)
     return ref

@@ -138,5 +138,4 @@ def _cached(extra: str | None) -> WorkCalendar:
 
 def calendar_for(settings=None) -> WorkCalendar:
     """The calendar of this deployment: the bundled years plus `LINLI_TICKET_HOLIDAYS_DIR`."""
-    extra = settings.extra.get("LINLI_TICKET_HOLIDAYS_DIR") if settings is not None else None
-    return _cached(extra or None)
+    return _cached(settings.ticket_holidays_dir if settings is not None else None)

@@ -23,6 +23,6 @@ def _load(path: str) -> dict[str, list[str]]:
 
 def replies(category: str, settings=None) -> list[str]:
     """The category's canned replies first, then the general ones."""
-    path = (settings.extra.get("LINLI_TICKET_CANNED_FILE") if settings is not None else None) or str(BUNDLED)
+    path = (settings.ticket_canned_file if settings is not None else None) or str(BUNDLED)
     table = _load(path)
     return table.get(category, []) + table.get("all", [])

@@ -49,12 +49,9 @@ async def api_action(request: web.Request) -> web.Response:
     if action not in service.STAFF_ACTIONS:
         return json_error(404, "未知的操作")
     body = await read_json(request)
-    try:
-        params = await params_for(session, action, body)
-        said = await service.perform(session, state_of(request).services, ticket, action, actor_of(request),
-                                     user.now, **params)
-    except service.TicketError as exc:
-        return json_error(exc.status, exc.message)
+    params = await params_for(session, action, body)
+    said = await service.perform(session, state_of(request).services, ticket, action, actor_of(request),
+                                 user.now, **params)
     await audit(session, user, f"ticket.{action}", ticket.number, request, community_id=ticket.community_id)
     settings = state_of(request).services.settings
     return json_response({"message": said,

@@ -67,7 +67,7 @@ def as_request(t: Ticket, community: str, street: str, district: str, estate: st
 
 
 def _authorised(request: web.Request) -> bool:
-    key = request.app[SERVICES].settings.extra.get("LINLI_OPEN311_KEY")
+    key = request.app[SERVICES].settings.open311_key
     return not key or hmac.compare_digest(request.query.get("api_key", "").encode(), key.encode())
 
 

@@ -2,6 +2,7 @@
 and push public changes. Only `service.perform` calls them, after the rules allowed the action.
 """
 from __future__ import annotations
+from bot.errors import DomainError
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,10 +20,8 @@ RATING_LABELS = {1: "非常不满意", 2: "不满意", 3: "一般", 4: "满意",
 LOW_RATING = 2
 
 
-class TicketError(Exception):
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.message, self.status = message, status
+class TicketError(DomainError):
+    """A ticket operation the rules refuse (422, or the status given where it is raised)."""
 
 
 @dataclass

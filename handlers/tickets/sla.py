@@ -2,7 +2,7 @@
 
 Defaults: sign for (签收) a ticket within 1 working day at every level; resolve within 7 working days at the
 community, 15 at the street office, 30 at the district; chase (催办) when 1 working day is left; close a resolved
-ticket nobody rated after 7 working days. Change them with settings (environment, via `settings.extra`):
+ticket nobody rated after 7 working days. Change them with settings (environment; declared in bot/settings.py):
 
     LINLI_TICKET_SIGN_DAYS=1
     LINLI_TICKET_RESOLVE_DAYS=community:7,street:15,district:30
@@ -93,24 +93,20 @@ def from_mapping(values: dict, calendar: WorkCalendar) -> Sla:
 
 def from_settings(settings) -> Sla:
     """The deployment's SLA: the YAML file (if any), then LINLI_TICKET_* settings on top. Raises SlaError."""
-    extra = settings.extra if settings is not None else {}
     values: dict = {}
-    path = extra.get("LINLI_TICKET_SLA_FILE")
+    path = settings.ticket_sla_file if settings is not None else None
     if path:
         try:
             values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise SlaError(f"LINLI_TICKET_SLA_FILE={path}：无法读取：{exc}") from None
-    simple = {"LINLI_TICKET_SIGN_DAYS": "sign_days", "LINLI_TICKET_CHASE_DAYS": "chase_days",
-              "LINLI_TICKET_RATING_DAYS": "rating_days", "LINLI_TICKET_DUPLICATE_HOURS": "duplicate_hours",
-              "LINLI_TICKET_RESOLVE_DAYS": "resolve_days"}
-    for env, key in simple.items():
-        if extra.get(env):
-            values[key] = extra[env]
-    for env, raw in extra.items():
-        if env.startswith("LINLI_TICKET_RESOLVE_DAYS_") and raw:
-            code = env.removeprefix("LINLI_TICKET_RESOLVE_DAYS_").lower()
-            values.setdefault("categories", {})[code] = raw
+    if settings is not None:
+        simple = {"sign_days": settings.ticket_sign_days, "chase_days": settings.ticket_chase_days,
+                  "rating_days": settings.ticket_rating_days, "duplicate_hours": settings.ticket_duplicate_hours,
+                  "resolve_days": settings.ticket_resolve_days}
+        values.update({key: value for key, value in simple.items() if value is not None})
+        for code, raw in settings.ticket_resolve_days_by_category.items():
+            values.setdefault("categories", {})[code.lower()] = raw
     return from_mapping(values, calendar_for(settings))
 
 

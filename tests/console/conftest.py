@@ -95,9 +95,9 @@ def csrf_in(html: str) -> str:
     return match.group(1)
 
 
-async def build_world(aiohttp_client, db_url: str, plugins=None, **settings_changes) -> World:
+async def build_world(aiohttp_client, db_url: str, plugins=None, env=None, **settings_changes) -> World:
     clock = fixed_clock(NOW)
-    settings = BASE.with_(database_url=db_url, **settings_changes)
+    settings = BASE.with_(database_url=db_url, **settings_changes).with_env(env or {})
     services = build_services(settings, clock=clock, load_knowledge=False)
     async with services.db.transaction() as session:
         await load_demo(session)

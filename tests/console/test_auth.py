@@ -69,7 +69,7 @@ async def test_login_form_needs_its_csrf_nonce(world):
 
 
 async def test_limiter_locks_username_and_address_then_releases(aiohttp_client, sqlite_url):
-    world = await build_world(aiohttp_client, sqlite_url, extra={"LINLI_CONSOLE_TRUST_PROXY": "1"})
+    world = await build_world(aiohttp_client, sqlite_url, env={"LINLI_CONSOLE_TRUST_PROXY": "1"})
 
     async def attempt(password: str, ip: str, username: str = "hexi") -> int:
         page = await world.client.get("/console/login")

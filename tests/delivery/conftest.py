@@ -83,7 +83,7 @@ class World:
     def sender(self, **extra) -> Sender:
         settings = self.services.settings
         if extra:
-            settings = settings.with_(extra={**settings.extra, **extra})
+            settings = settings.with_env(extra)
         return Sender(Services(settings=settings, db=self.db, clock=self.services.clock),
                       DeliveryConfig.from_settings(settings))
 
@@ -109,7 +109,7 @@ class World:
 
 @pytest.fixture
 def dsettings(settings):
-    return settings.with_(extra={**settings.extra, **EXTRA})
+    return settings.with_env(EXTRA)
 
 
 @pytest.fixture

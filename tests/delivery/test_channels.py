@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.delivery import channels as ch
-from bot.delivery.config import CategoryChannels, parse
+from bot.delivery.config import CategoryChannels, DeliveryConfig
 from bot.settings import SettingsError
+from bot.settings import parse as parse_settings
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -39,12 +40,14 @@ def test_payloads():
 
 
 def test_configuration():
-    config = parse({"LINLI_DELIVERY_RATE": "80", "LINLI_DELIVERY_TEMPLATE_NOTICE": "T1",
-                    "LINLI_DELIVERY_SUBSCRIBE_SURVEY": "S1", "LINLI_DELIVERY_FIELDS_NOTICE": "thing1=title,time2=date"})
+    config = DeliveryConfig.from_settings(parse_settings({
+        "LINLI_DELIVERY_RATE": "80", "LINLI_DELIVERY_TEMPLATE_NOTICE": "T1", "LINLI_DELIVERY_SUBSCRIBE_SURVEY": "S1",
+        "LINLI_DELIVERY_FIELDS_NOTICE": "thing1=title,time2=date"}))
     assert config.rate == 80 and config.for_category("notice").template == "T1"
     assert config.for_category("notice").fields == {"thing1": "title", "time2": "date"}
     assert config.for_category("survey").subscribe == "S1" and config.for_category("meeting").template is None
     assert config.retry_delay(1) == 2 and config.retry_delay(20) == 300
     with pytest.raises(SettingsError) as err:
-        parse({"LINLI_DELIVERY_RATE": "fast", "LINLI_DELIVERY_BATCH": "0", "LINLI_DELIVERY_FIELDS_MEETING": "a=b"})
+        parse_settings({"LINLI_DELIVERY_RATE": "fast", "LINLI_DELIVERY_BATCH": "0",
+                        "LINLI_DELIVERY_FIELDS_MEETING": "a=b"})
     assert len(err.value.problems) == 3 and "LINLI_DELIVERY_RATE=fast" in str(err.value)

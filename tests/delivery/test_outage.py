@@ -33,8 +33,7 @@ class DatabaseThatGoesAway(Database):
 
 
 def _sender(world, db: Database, **extra) -> Sender:
-    settings = world.services.settings.with_(extra={**world.services.settings.extra, "LINLI_DELIVERY_LANES": "1",
-                                                    **extra})
+    settings = world.services.settings.with_env({"LINLI_DELIVERY_LANES": "1", **extra})
     return Sender(Services(settings=settings, db=db, clock=world.services.clock), DeliveryConfig.from_settings(settings))
 
 

@@ -12,7 +12,7 @@ from storage.db import Database
 async def test_rate_limit_is_shared_and_accurate(world):
     await world.seed(400)
     await world.broadcast()
-    settings = world.services.settings.with_(extra={**world.services.settings.extra, "LINLI_DELIVERY_RATE": "200"})
+    settings = world.services.settings.with_env({"LINLI_DELIVERY_RATE": "200"})
     senders = [Sender(Services(settings=settings, db=Database(settings.database_url)),
                       DeliveryConfig.from_settings(settings)) for _ in range(2)]
     try:

@@ -51,7 +51,7 @@ async def test_muted_residents_are_skipped_but_ticket_updates_still_arrive(start
                                         content=Content("停水通知"), created_by="test")
         ticket = await create_broadcast(session, category="ticket", scope=Scope.of_residents(ids[:1]),
                                         content=Content("您的投诉已受理"), created_by="test")
-    s = settings.with_(extra={**settings.extra, **EXTRA})
+    s = settings.with_env(EXTRA)
     sender = Sender(Services(settings=s, db=db), DeliveryConfig.from_settings(s))
     await sender.run(until_idle=True)
     await sender.close()
@@ -77,7 +77,7 @@ async def test_templatesendjobfinish_updates_the_delivery(start_bot, settings, s
         ids = [(await residents.with_conversation(session, o, now))[0].id for o in ("o_tpl1", "o_tpl2")]
         b = await create_broadcast(session, category="notice", scope=Scope.of_residents(ids),
                                    content=Content("公示"), created_by="test")
-    s = settings.with_(extra={**settings.extra, **EXTRA})
+    s = settings.with_env(EXTRA)
     sender = Sender(Services(settings=s, db=db), DeliveryConfig.from_settings(s))
     await sender.run(until_idle=True)
     await sender.close()

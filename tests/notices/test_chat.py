@@ -108,7 +108,7 @@ async def test_push_end_to_end_respects_scope_and_mutes(start_bot, settings, san
     await bot.dialog("o_mute", [("退订 公示", "已退订「公示」")])
     notice = await publish(bot, "yijing", "youyilu", category="finance", title="10月收支公示", level="community",
                            code="HX-YYL-YJ")
-    s = settings.with_(extra={**settings.extra, **EXTRA})
+    s = settings.with_env(EXTRA)
     sender = Sender(Services(settings=s, db=bot.services.db), DeliveryConfig.from_settings(s))
     await sender.run(until_idle=True)
     await sender.close()

@@ -9,6 +9,8 @@ import io
 from datetime import date, timedelta
 
 import pytest
+
+from bot.settings import SettingsError
 from sqlalchemy import select, update
 
 from handlers.notices import meetings, service
@@ -174,10 +176,8 @@ async def test_monthly_missing_meeting_reminder(nworld):
     async with nworld.db.transaction() as session:
         open_ids = {r.community_id for r, _ in await repo.reminders(session, None)}
     assert nworld.community["HX-YYL-YJ"] not in open_ids and nworld.community["HX-MJ-LS"] in open_ids
-    settings = services.settings
-    services.settings = settings.with_(extra={**settings.extra, "LINLI_MEETING_REMINDER_DAY": "31"})
-    with pytest.raises(ValueError, match="1–28"):
-        await missing_meetings(services, day20)
+    with pytest.raises(SettingsError, match="1–28"):
+        services.settings.with_env({"LINLI_MEETING_REMINDER_DAY": "31"})
 
 
 async def test_cli_meeting_missing(nworld, monkeypatch):

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import create_app
 from handlers.notices import service, setup_routes
-from handlers.notices.public import PUBLIC_CACHE, page_ttl
+from handlers.notices.public import PUBLIC_CACHE
 from tests.notices.conftest import BASE_URL, NOW
 from tests.notices.test_service import FINANCE, approve, draft
 
@@ -36,7 +36,7 @@ class Page(HTMLParser):
 
 async def _client(nworld, aiohttp_client, ttl: str):
     settings = nworld.services.settings
-    nworld.services.settings = settings.with_(extra={**settings.extra, "LINLI_NOTICE_PAGE_TTL": ttl})
+    nworld.services.settings = settings.with_env({"LINLI_NOTICE_PAGE_TTL": ttl})
     app = create_app(nworld.services.settings, services=nworld.services, routers=[], plugins=[])
     setup_routes(app, nworld.services)
     return await aiohttp_client(app)
@@ -174,9 +174,9 @@ async def test_heads_are_cached_for_the_configured_seconds(nworld, aiohttp_clien
 
 
 def test_page_ttl_setting_is_checked():
-    from bot.settings import Settings
+    from bot.settings import Settings, SettingsError
 
-    assert page_ttl(Settings()) == 10.0 and page_ttl(Settings(extra={"LINLI_NOTICE_PAGE_TTL": "0"})) == 0
-    for bad in ("-1", "abc", "301"):
-        with pytest.raises(ValueError, match="LINLI_NOTICE_PAGE_TTL"):
-            page_ttl(Settings(extra={"LINLI_NOTICE_PAGE_TTL": bad}))
+    assert Settings().notice_page_ttl == 10.0 and Settings().with_env({"LINLI_NOTICE_PAGE_TTL": "0"}).notice_page_ttl == 0
+    for bad in ("-1", "abc", "301", "nan"):
+        with pytest.raises(SettingsError, match="LINLI_NOTICE_PAGE_TTL"):
+            Settings().with_env({"LINLI_NOTICE_PAGE_TTL": bad})

@@ -182,8 +182,8 @@ async def _rows(url: str) -> dict[str, list[dict]]:
 
 async def test_migrate_sqlite_to_postgresql_copies_everything(sqlite_url, pg_target, sandbox, tmp_path):
     settings = BASE.with_(database_url=sqlite_url, wechat_api_base=str(sandbox.make_url("")).rstrip("/"),
-                          http_timeout=2.0, extra={"LINLI_DELIVERY_RATE": "0", "LINLI_DELIVERY_POLL": "0.05",
-                                                   "LINLI_DELIVERY_TEMPLATE_NOTICE": "TPL_NOTICE"})
+                          http_timeout=2.0).with_env({"LINLI_DELIVERY_RATE": "0", "LINLI_DELIVERY_POLL": "0.05",
+                                                      "LINLI_DELIVERY_TEMPLATE_NOTICE": "TPL_NOTICE"})
     await _through_the_webhook(settings, sandbox)
     generated = await _fill_empty_tables(sqlite_url)
     db = Database(sqlite_url)

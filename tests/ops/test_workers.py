@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.settings import Settings, SettingsError
 from bot.simulator import WeChatSimulator
-from bot.workers import parse_workers, workers_from
+from bot.workers import workers_from
 from storage.db import Database
 from storage.models import ProcessedMessage
 from tests.ops.conftest import (alive, children, clean_env, free_port, fresh_connections, pids_answering,
@@ -24,13 +24,16 @@ BASE = Settings()
 
 
 def test_worker_count_is_validated_with_a_clear_message():
-    assert workers_from(None, {}) == 1
-    assert workers_from(None, {"LINLI_WORKERS": "4"}) == 4
-    assert workers_from("2", {"LINLI_WORKERS": "4"}) == 2  # the command line wins
+    assert workers_from(None, BASE) == 1
+    assert workers_from(None, BASE.with_env({"LINLI_WORKERS": "4"})) == 4
+    assert workers_from("2", BASE.with_env({"LINLI_WORKERS": "4"})) == 2  # the command line wins
     for bad in ("0", "-1", "abc", "65", "1.5"):
         with pytest.raises(SettingsError) as err:
-            parse_workers(bad)
+            BASE.with_env({"LINLI_WORKERS": bad})
         assert "LINLI_WORKERS" in str(err.value) and "1–64" in str(err.value)
+        with pytest.raises(SettingsError) as err:
+            workers_from(bad, BASE)
+        assert "--workers" in str(err.value)
 
 
 @pytest.mark.parametrize("args,env,expected", [
@@ -55,12 +58,12 @@ def test_serve_refuses_a_port_in_use(tmp_path, sqlite_url):
 
 
 def test_workers_crashing_at_start_make_the_supervisor_give_up(tmp_path, sqlite_url):
-    # a bad ticket SLA value passes the common settings but stops every worker's app at start
-    env = clean_env(sqlite_url, LINLI_TICKET_SIGN_DAYS="soon")
+    # a bad ticket SLA map passes the settings' own checks (it is text there) but stops every worker's app at start
+    env = clean_env(sqlite_url, LINLI_TICKET_RESOLVE_DAYS="community:soon")
     done = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--workers", "2", "--port", str(free_port())],
                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1
-    assert "连续 3 次启动后立即退出" in done.stderr and "sign_days" in done.stderr  # the worker's own reason
+    assert "连续 3 次启动后立即退出" in done.stderr and "resolve_days" in done.stderr  # the worker's own reason
 
 
 async def _say_many(port: int, n: int, prefix: str) -> list[str]:

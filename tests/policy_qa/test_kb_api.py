@@ -94,7 +94,7 @@ def test_a_dry_run_validates_without_writing(tmp_path):
 
 
 async def _kb_world(aiohttp_client, db_url, tmp_path):
-    world = await build_world(aiohttp_client, db_url, extra={"LINLI_KB_DIR": str(tmp_path / "kb")})
+    world = await build_world(aiohttp_client, db_url, env={"LINLI_KB_DIR": str(tmp_path / "kb")})
     world.services.knowledge = KnowledgeHolder()
     async with world.services.db.transaction() as session:
         await repo.record_gap(session, PIGEONS, PIGEONS, "none", world.community["YJ"], NOW)
@@ -377,7 +377,7 @@ async def test_admin_deletes_an_entry_from_its_page(aiohttp_client, sqlite_url, 
 
 
 async def test_the_chat_answers_from_an_entry_added_through_the_api(start_bot, settings, tmp_path):
-    bot = await start_bot(settings.with_(extra={**settings.extra, "LINLI_KB_DIR": str(tmp_path / "kb")}))
+    bot = await start_bot(settings.with_env({"LINLI_KB_DIR": str(tmp_path / "kb")}))
     before = await bot.say("o_kbapi", PIGEONS)
     assert NEW_ENTRY["answer"] not in before
     async with bot.services.db.transaction() as session:

@@ -42,8 +42,7 @@ async def world(aiohttp_client, db_url):
     from tests.console.conftest import CODES, EXTRA_ORG, World
 
     clock = fixed_clock(NOW)
-    settings = BASE.with_(database_url=db_url, extra={"LINLI_SCORECARD_MIN_RESPONSES": "3",
-                                                      "LINLI_SCORECARD_MIN_TICKETS": "3"})
+    settings = BASE.with_(database_url=db_url, scorecard_min_responses=3, scorecard_min_tickets=3)
     services = build_services(settings, clock=clock, load_knowledge=False)
     async with services.db.transaction() as session:
         await load_demo(session)

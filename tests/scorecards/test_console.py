@@ -287,7 +287,7 @@ async def test_bad_input_gets_a_clear_answer(world):
 
 
 async def test_bad_configuration_is_named(world):
-    world.services.settings = world.services.settings.with_(extra={"LINLI_SCORECARD_WEIGHTS_PROPERTY": "speed:5"})
+    world.services.settings = world.services.settings.with_env({"LINLI_SCORECARD_WEIGHTS_PROPERTY": "speed:5"})
     world.services.extras.pop("scorecards.config", None)
     status, body = await api(world, "get", f"/scorecards?{OCT}")
     assert status == 503 and "speed" in body["message"]

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
+from bot.settings import SettingsError
+
 from bot.localtime import LOCAL_TZ
 from handlers.scorecards import config, disclosures, periods, publish
 from handlers.scorecards.figures import Component, composite
@@ -41,9 +43,9 @@ def test_configuration_defaults_file_and_environment(tmp_path):
     path = tmp_path / "sc.yaml"
     path.write_text("weights:\n  property: {survey: 60, disclosure: 0}\nmin_tickets: 5\n"
                     "categories:\n  developer: [developer, repair]\n", encoding="utf-8")
-    c = config.from_settings(BASE.with_(extra={"LINLI_SCORECARD_FILE": str(path),
-                                               "LINLI_SCORECARD_WEIGHTS_PROPERTY": "volume:7",
-                                               "LINLI_SCORECARD_MIN_TICKETS": "8"}))
+    c = config.from_settings(BASE.with_env({"LINLI_SCORECARD_FILE": str(path),
+                                            "LINLI_SCORECARD_WEIGHTS_PROPERTY": "volume:7",
+                                            "LINLI_SCORECARD_MIN_TICKETS": "8"}))
     assert c.weights["property"]["survey"] == 60 and c.weights["property"]["volume"] == 7
     assert c.weights["property"]["disclosure"] == 0 and c.min_tickets == 8
     assert c.categories["developer"] == ["developer", "repair"]
@@ -54,14 +56,14 @@ def test_configuration_defaults_file_and_environment(tmp_path):
     ({"LINLI_SCORECARD_WEIGHTS_DEVELOPER": "disclosure:5"}, "disclosure"),
     ({"LINLI_SCORECARD_WEIGHTS_PROPERTY": "survey"}, "survey:40"),
     ({"LINLI_SCORECARD_WEIGHTS_PROPERTY": "survey:-1"}, "survey"),
-    ({"LINLI_SCORECARD_MIN_RESPONSES": "0"}, "min_responses"),
-    ({"LINLI_SCORECARD_LATE_CREDIT": "2"}, "late_credit"),
-    ({"LINLI_SCORECARD_TREND_PERIODS": "3.5"}, "trend_periods"),
+    ({"LINLI_SCORECARD_MIN_RESPONSES": "0"}, "LINLI_SCORECARD_MIN_RESPONSES"),
+    ({"LINLI_SCORECARD_LATE_CREDIT": "2"}, "LINLI_SCORECARD_LATE_CREDIT"),
+    ({"LINLI_SCORECARD_TREND_PERIODS": "3.5"}, "LINLI_SCORECARD_TREND_PERIODS"),
     ({"LINLI_SCORECARD_FILE": "/nonexistent/sc.yaml"}, "LINLI_SCORECARD_FILE"),
 ])
 def test_configuration_mistakes_are_named(extra, named):
-    with pytest.raises(config.ScorecardConfigError, match=named):
-        config.from_settings(BASE.with_(extra=extra))
+    with pytest.raises((config.ScorecardConfigError, SettingsError), match=named):
+        config.from_settings(BASE.with_env(extra))
 
 
 def test_all_weights_zero_is_refused():

@@ -55,7 +55,7 @@ async def test_bad_dates_and_key(aiohttp_client, services):
         "start_date": (NOW - timedelta(days=200)).isoformat(), "end_date": NOW.isoformat()}))
     assert span.status == 400 and "90" in (await span.json())[0]["description"]
     assert (await client.get("/open311/v2/requests.json?start_date=yesterday")).status == 400
-    services.settings = services.settings.with_(extra={"LINLI_OPEN311_KEY": "k-123"})
+    services.settings = services.settings.with_env({"LINLI_OPEN311_KEY": "k-123"})
     assert (await client.get("/open311/v2/requests.json")).status == 403
     assert (await client.get("/open311/v2/requests.json?api_key=k-123")).status == 200
     services_list = await (await client.get("/open311/v2/services.json?api_key=k-123")).json()
