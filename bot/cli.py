@@ -1,6 +1,10 @@
 """The `linli` command line: one program, one subcommand per operator task, `--help` on each.
 
-Each command is a thin shell over the library; user-facing output is Chinese.
+The kernel's own commands live here; each feature adds its own through its `Feature.cli` hook. Every command is a
+thin shell over the library and uses the plumbing below: `settings_or_exit()` (bad settings: every problem, exit
+2), `in_transaction(work)` / `run_command(work)` (settings → database → one transaction → dispose), and
+`CliError` for a refusal (its Chinese message is printed, exit 1; a `bot.errors.DomainError` is treated alike).
+User-facing output is Chinese.
 """
 from __future__ import annotations
 
@@ -8,12 +12,72 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Awaitable, Callable, TypeVar
 
-from bot.commandline import in_transaction
-from bot.commandline import settings_or_exit as _settings
+from bot.errors import DomainError
+from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.context import Services
 
 SANDBOX_PORT = 8081
+T = TypeVar("T")
 
+
+class CliError(Exception):
+    """A command that cannot do what was asked; its message (Chinese) is printed and the exit status is 1."""
+
+
+def settings_or_exit() -> Settings:
+    """Settings from the environment; on bad values print every problem (Chinese) and exit with status 2."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+_settings = settings_or_exit
+
+
+async def in_transaction(work: Callable[["AsyncSession"], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Run `work(session)` in one transaction on the configured database, then release the engine."""
+    from storage.db import Database
+
+    db = Database((settings or settings_or_exit()).database_url)
+    try:
+        async with db.transaction() as session:
+            return await work(session)
+    finally:
+        await db.dispose()
+
+
+def run_command(work: Callable[["AsyncSession", "Services"], Awaitable[object]]) -> int:
+    """`work(session, services)` in one transaction; prints what it returns (unless None); 0, or 1 after
+    printing a `CliError`'s or `DomainError`'s message."""
+    from bot.context import Services
+    from storage.db import Database
+
+    settings = settings_or_exit()
+    services = Services(settings=settings, db=Database(settings.database_url))
+
+    async def go():
+        try:
+            async with services.db.transaction() as session:
+                return await work(session, services)
+        finally:
+            await services.db.dispose()
+
+    try:
+        result = asyncio.run(go())
+    except (CliError, DomainError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if result is not None:
+        print(result)
+    return 0
 
 
 
@@ -287,7 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (CliError, DomainError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

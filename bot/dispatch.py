@@ -30,6 +30,7 @@ from bot.router import Router, route
 from bot.types import UNHANDLED, InboundMessage, Reply
 from storage.db import UNAVAILABLE
 from storage.repositories import conversations, processed, residents
+from storage.backoff import Backoff
 
 log = logging.getLogger("linli.dispatch")
 
@@ -37,6 +38,7 @@ ERROR_REPLY = Reply("抱歉，系统处理您的消息时出了问题，工作�
 BUSY_REPLY = Reply("系统繁忙，请稍后再发一次。您刚才的消息未被处理，不会重复记录。")
 DB_ATTEMPTS = 12  # bounds the loop; the time below is what ends it
 DB_RETRY_SECONDS = 2.5  # a busy or restarting database is waited for this long before the resident is told
+BUSY_BACKOFF = Backoff(0.05, 0.5)
 MAX_BATCH = 32  # messages per group commit: bounds how long other writers (console, jobs) wait for the lock
 
 
@@ -103,7 +105,7 @@ class Dispatcher:
         delivery = delivery or Delivery()
         check_first = False
         loop = asyncio.get_running_loop()
-        give_up, delay = loop.time() + DB_RETRY_SECONDS, 0.05
+        give_up, delays = loop.time() + DB_RETRY_SECONDS, BUSY_BACKOFF.delays()
         async with self.locks.hold(message.openid):
             for attempt in range(DB_ATTEMPTS):
                 try:
@@ -120,10 +122,10 @@ class Dispatcher:
                     log.warning("database busy (attempt %d): %s", attempt + 1, type(exc).__name__)
                     metrics.DB_RETRIES.inc()
                     check_first = True
+                    delay = next(delays)
                     if loop.time() + delay > give_up:  # within WeChat's 5 s: tell the resident honestly
                         break
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, 0.5)
             return Outcome(BUSY_REPLY)
 
     async def _process(self, message: InboundMessage, delivery: Delivery, check_first: bool) -> Outcome:

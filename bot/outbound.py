@@ -27,6 +27,7 @@ import aiohttp
 
 from bot import metrics
 from bot.settings import OFFICIAL_API_BASE, Settings
+from storage.backoff import Backoff
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -116,8 +117,7 @@ class RetryPolicy:
     jitter: float = 0.5
 
     def delay(self, retry: int, rng: random.Random | None = None) -> float:
-        capped = min(self.max_delay, self.base_delay * 2 ** (retry - 1))
-        return capped * (1 - self.jitter * (rng or random).random()) if self.jitter else capped
+        return Backoff(self.base_delay, self.max_delay, jitter=self.jitter).delay(retry, rng)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RetryPolicy":

@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.workers", description="linli serve 的一个工作进程")
     parser.add_argument("--child", action="store_true", required=True, help=argparse.SUPPRESS)
     parser.parse_args(argv)
-    from bot.commandline import settings_or_exit
+    from bot.cli import settings_or_exit
 
     return run_worker(settings_or_exit())
 

@@ -18,10 +18,12 @@ from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
+from storage.backoff import Backoff
 
 from storage import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+LOCK_WAIT = Backoff(0.001, 0.05)  # between tries for SQLite's write lock held by another process
 SQLITE_ANALYSIS_LIMIT = 1000  # rows sampled per index by `Database.analyze`
 
 
@@ -91,8 +93,8 @@ def _begin_immediate(conn) -> None:
     It goes straight to the sqlite3 connection (it runs for every write transaction; SQLAlchemy's execution
     path cost more than SQLite's BEGIN itself)."""
     raw = conn.connection.driver_connection._conn  # storage.sqlite_inline.InlineConnection → sqlite3
-    delay, waited = 0.001, 0.0
-    while True:
+    waited = 0.0
+    for delay in LOCK_WAIT.delays():
         try:
             raw.execute("BEGIN IMMEDIATE")
             return
@@ -101,7 +103,6 @@ def _begin_immediate(conn) -> None:
                 raise OperationalError("BEGIN IMMEDIATE", (), error) from error
         await_only(asyncio.sleep(delay))
         waited += delay
-        delay = min(delay * 2, 0.05)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -2,7 +2,7 @@
 `add_subcommands`). Output is Chinese; `status` shows a live progress bar until the broadcast finishes."""
 from __future__ import annotations
 
-from bot.commandline import in_transaction
+from bot.cli import in_transaction
 
 import argparse
 import asyncio

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from bot.settings import Settings
+from storage.backoff import Backoff
 
 CATEGORIES = ("notice", "meeting", "survey", "ticket")
 CONTENT_FIELDS = ("title", "summary", "text", "link", "date", "category")
@@ -60,7 +61,7 @@ class DeliveryConfig:
         return self.channels.get(category) or CategoryChannels()
 
     def retry_delay(self, attempts: int) -> float:
-        return min(self.retry_max, self.retry_base * 2 ** max(0, attempts - 1))
+        return Backoff(self.retry_base, self.retry_max).delay(attempts)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "DeliveryConfig":

@@ -1,9 +1,10 @@
 """WeChat's daily quotas (45009) reset at midnight Beijing time; a paused broadcast resumes a little after that."""
 from __future__ import annotations
 
+from bot.localtime import LOCAL_TZ
 from datetime import datetime, timedelta, timezone
 
-BEIJING = timezone(timedelta(hours=8))
+BEIJING = LOCAL_TZ  # Tianjin time (Asia/Shanghai, no daylight saving)
 RESUME_MARGIN = timedelta(minutes=1)
 
 

@@ -43,9 +43,10 @@ from storage.delivery_models import Broadcast
 from storage.db import UNAVAILABLE
 from storage.repositories import deliveries as repo
 from storage.repositories.deliveries import Claimed
+from storage.backoff import Backoff
 
 log = logging.getLogger("linli.delivery")
-RECORD_RETRY_FIRST, RECORD_RETRY_MAX = 0.1, 2.0  # seconds between tries to record a sent batch's outcomes
+RECORD_RETRY = Backoff(0.1, 2.0)  # seconds between tries to record a sent batch's outcomes
 
 
 def worker_id() -> str:
@@ -180,8 +181,7 @@ class Sender:
                 return await self._deliver(broadcast, content, item)
 
         results = await asyncio.gather(*(one(item) for item in batch))
-        delay = RECORD_RETRY_FIRST
-        while True:
+        for delay in RECORD_RETRY.delays():
             try:
                 await self._record(broadcast, batch, results)
                 break
@@ -194,7 +194,6 @@ class Sender:
                             type(exc).__name__, delay)
                 metrics.DB_RETRIES.inc()
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, RECORD_RETRY_MAX)
         self._count(results)
 
     async def _record(self, broadcast: Broadcast, batch: list[Claimed], results: list[Result]) -> None:

@@ -21,6 +21,8 @@ from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
 from handlers.console.render import render
+from handlers.console.toolkit import paging
+from handlers.console.toolkit import path_id
 from storage.delivery_models import Broadcast
 
 HERE = Path(__file__).parent
@@ -52,10 +54,7 @@ async def _visible(request: web.Request, limit: int, offset: int = 0, statuses=N
 
 
 async def _one(request: web.Request) -> Broadcast:
-    try:
-        broadcast = await db(request).get(Broadcast, int(request.match_info["broadcast_id"]))
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    broadcast = await db(request).get(Broadcast, path_id(request, "broadcast_id"))
     if broadcast is None or not may_reach(current(request).scope, await communities_of(db(request), broadcast.scope)):
         raise web.HTTPNotFound()  # outside the jurisdiction looks the same as absent
     return broadcast
@@ -63,12 +62,8 @@ async def _one(request: web.Request) -> Broadcast:
 
 @require_staff()
 async def api_list(request: web.Request) -> web.Response:
-    try:
-        limit = min(200, max(1, int(request.query.get("limit", 50))))
-        offset = max(0, int(request.query.get("offset", 0)))
-    except ValueError:
-        return json_error(400, "limit 和 offset 应为整数")
-    return json_response({"broadcasts": [progress.describe(b) for b in await _visible(request, limit, offset)]})
+    page = paging(request)
+    return json_response({"broadcasts": [progress.describe(b) for b in await _visible(request, page.limit, page.offset)]})
 
 
 @require_staff()

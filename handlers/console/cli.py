@@ -16,21 +16,8 @@ import sys
 from storage.models import StaffLevel
 
 
-def _settings():
-    from bot.commandline import settings_or_exit
-
-    return settings_or_exit()
-
-
-async def _in_transaction(work):
-    from storage.db import Database
-
-    db = Database(_settings().database_url)
-    try:
-        async with db.transaction() as session:
-            return await work(session)
-    finally:
-        await db.dispose()
+from bot.cli import in_transaction as _in_transaction
+from bot.cli import settings_or_exit as _settings
 
 
 def _operator() -> str:

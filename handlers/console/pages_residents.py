@@ -8,6 +8,7 @@ from handlers.console import queries
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_community, require_staff
 from handlers.console.render import Page, flash, page_number, render, see_other
+from handlers.console.toolkit import path_id
 
 PAGE_SIZE = 50
 
@@ -51,11 +52,7 @@ async def residents_page(request: web.Request) -> web.Response:
 
 
 async def _resident(request: web.Request):
-    try:
-        resident_id = int(request.match_info["resident_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-    found = await queries.resident_in_scope(db(request), current(request).scope, resident_id)
+    found = await queries.resident_in_scope(db(request), current(request).scope, path_id(request, "resident_id"))
     if found is None:  # missing and outside the jurisdiction look the same
         raise web.HTTPNotFound()
     return found

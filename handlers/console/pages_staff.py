@@ -10,6 +10,7 @@ from handlers.console import staff_service as svc
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
 from handlers.console.render import Form, flash, render, see_other
+from handlers.console.toolkit import path_id
 from storage.models import Staff, StaffLevel
 from storage.repositories import staff as staff_repo
 
@@ -48,10 +49,7 @@ async def staff_create(request: web.Request) -> web.Response:
 
 
 async def _account(request: web.Request) -> Staff:
-    try:
-        staff = await staff_repo.get_staff(db(request), int(request.match_info["staff_id"]))
-    except ValueError:
-        staff = None
+    staff = await staff_repo.get_staff(db(request), path_id(request, "staff_id"))
     if staff is None:
         raise web.HTTPNotFound()
     return staff
@@ -125,10 +123,7 @@ async def staff_token(request: web.Request) -> web.Response:
 @require_staff(ADMIN)
 async def staff_token_revoke(request: web.Request) -> web.Response:
     staff, user = await _account(request), current(request)
-    try:
-        token_id = int(request.match_info["token_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    token_id = path_id(request, "token_id")
     if not await staff_repo.revoke_api_token(db(request), staff.id, token_id, user.now):
         raise web.HTTPNotFound()
     await audit(db(request), user, "token.revoke", f"{staff.username}：#{token_id}", request)

@@ -4,9 +4,9 @@ approves a draft (or publishes a scheduled notice) at once, with the rules' leve
 """
 from __future__ import annotations
 
-from bot.localtime import LOCAL_TZ
-from bot.commandline import in_transaction
-from bot.commandline import settings_or_exit as _settings
+from bot.localtime import local_text
+from bot.cli import in_transaction
+from bot.cli import settings_or_exit as _settings
 
 import argparse
 import asyncio
@@ -21,8 +21,7 @@ from datetime import datetime, timezone
 
 
 
-def _local(value) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else "—"
+_local = local_text
 
 
 def cmd_list(args: argparse.Namespace) -> int:

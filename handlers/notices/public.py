@@ -25,7 +25,7 @@ from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import select
 
-from bot.localtime import LOCAL_TZ
+from bot.localtime import chinese_text
 from bot.context import Services
 from handlers.notices import rules
 from storage.notice_models import Notice
@@ -55,8 +55,7 @@ MISSING = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta 
            'content="width=device-width, initial-scale=1"><title>{0}</title></head><body><p>{0}</p></body></html>')
 
 
-def _local(value) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%Y年%m月%d日 %H:%M") if value else "—"
+_local = chinese_text
 
 
 def _table_view(raw: dict) -> dict:

@@ -15,11 +15,12 @@ from pathlib import Path
 from aiohttp import web
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.audit import audit
-from handlers.console.authz import can_see_community, restrict
+from handlers.console.authz import restrict
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
 from handlers.console.render import flash, render, see_other
 from handlers.console.state import state_of
+from handlers.console.toolkit import visible
 from handlers.policy_qa import api_kb, console_kb, kb_store, service
 from knowledge import KnowledgeBaseError
 from storage.models import StaffLevel
@@ -30,13 +31,8 @@ HERE = Path(__file__).parent
 
 
 async def _inquiry(request: web.Request) -> Inquiry:
-    try:
-        inquiry = await db(request).get(Inquiry, int(request.match_info["inquiry_id"]))
-    except ValueError:
-        raise web.HTTPNotFound() from None
-    if inquiry is None or not can_see_community(current(request).scope, inquiry.community_id):
-        raise web.HTTPNotFound()
-    return inquiry
+    return await visible(request, "inquiry_id", lambda session, i: session.get(Inquiry, i),
+                         community=lambda inquiry: inquiry.community_id)
 
 
 def _inquiry_json(i: Inquiry) -> dict:

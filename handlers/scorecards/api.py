@@ -14,13 +14,13 @@ Errors: {"error", "message"} — 400 bad parameter, 403 outside the jurisdiction
 """
 from __future__ import annotations
 
-import functools
 
 from aiohttp import web
 
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.authz import visible_communities
 from handlers.console.guard import current, db, require_staff
+from handlers.console.toolkit import path_id
 from handlers.scorecards import export, obligations, publish
 from handlers.scorecards.console import (csv_response, delete_rule, publish_subject, save_rules,
                                          withdraw_publication)
@@ -29,21 +29,7 @@ from handlers.scorecards.views import (Problem, audit_read, board_of, card_json,
                                        subject_page, view_json, view_of)
 
 
-def answers(handler):
-    """Our Problems as JSON errors with their Chinese message."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except Problem as exc:
-            return json_error(exc.status, exc.message)
-
-    return wrapped
-
-
 @require_staff()
-@answers
 async def api_board(request: web.Request) -> web.StreamResponse:
     view = await view_of(request)
     board = await board_of(request, view, detail=request.query.get("format") == "csv" or
@@ -64,7 +50,6 @@ def _kind(request: web.Request) -> str:
 
 
 @require_staff()
-@answers
 async def api_subject(request: web.Request) -> web.Response:
     view = await view_of(request, kind=_kind(request))
     data = await subject_page(request, view, subject_id_of(request))
@@ -92,7 +77,6 @@ async def api_subject(request: web.Request) -> web.Response:
 
 
 @require_staff()
-@answers
 async def api_publish(request: web.Request) -> web.Response:
     body = await read_json(request)
     groups = body.get("groups")
@@ -110,7 +94,6 @@ async def api_publications(request: web.Request) -> web.Response:
 
 
 @require_staff()
-@answers
 async def api_withdraw(request: web.Request) -> web.Response:
     return json_response(publication_json(await withdraw_publication(request)))
 
@@ -127,7 +110,6 @@ async def api_rules(request: web.Request) -> web.Response:
 
 
 @require_staff()
-@answers
 async def api_rules_save(request: web.Request) -> web.Response:
     body = await read_json(request)
     refs = body.get("estates")
@@ -139,10 +121,9 @@ async def api_rules_save(request: web.Request) -> web.Response:
 
 
 @require_staff()
-@answers
 async def api_rule_delete(request: web.Request) -> web.Response:
     await delete_rule(request)
-    return json_response({"deleted": int(request.match_info["rule_id"])})
+    return json_response({"deleted": path_id(request, "rule_id")})
 
 
 ROUTES = [("GET", "/scorecards", api_board), ("GET", "/scorecards/publications", api_publications),

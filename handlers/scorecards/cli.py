@@ -8,14 +8,11 @@ developer's) card with its components and the sources of every figure; `--csv` p
 """
 from __future__ import annotations
 
-import asyncio
-import sys
 
 from sqlalchemy import select
 
 
-class CliError(Exception):
-    pass
+from bot.cli import CliError, run_command
 
 
 def add_subcommands(sub) -> None:
@@ -30,25 +27,8 @@ def add_subcommands(sub) -> None:
 
 
 def cmd_scorecard(args) -> int:
-    from bot.commandline import settings_or_exit
-    from storage.db import Database
-
-    settings = settings_or_exit()
-
-    async def go() -> str:
-        db = Database(settings.database_url)
-        try:
-            async with db.transaction() as session:  # may store settled campaigns' totals
-                return await report(session, settings, args)
-        finally:
-            await db.dispose()
-
-    try:
-        print(asyncio.run(go()))
-        return 0
-    except CliError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    # a write transaction: the report may store settled campaigns' totals
+    return run_command(lambda session, services: report(session, services.settings, args))
 
 
 async def _scope(session, code: str | None) -> tuple[list[int] | None, str]:

@@ -5,7 +5,6 @@ The JSON API is in api.py; both read through views.py.
 """
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from aiohttp import web
@@ -16,6 +15,7 @@ from handlers.console.charts import bar_chart, line_chart
 from handlers.console.guard import current, db, public, require_staff
 from handlers.console.registry import SLOTS
 from handlers.console.render import flash, render, see_other
+from handlers.console.toolkit import path_id
 from handlers.scorecards import access, export, obligations, publish, service
 from handlers.scorecards import periods
 from handlers.scorecards.config import COMPONENTS, ScorecardConfigError, from_settings
@@ -33,28 +33,12 @@ LABELS = {"scorecard.publish": "公布企业评分", "scorecard.withdraw": "撤�
 PANEL_ORDER = SLOTS["surveys"] + 5
 
 
-def page(handler):
-    """Render our Problems as a page with their Chinese message (403 goes through the console's refusal)."""
-
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except Problem as exc:
-            if exc.status == 403:
-                raise web.HTTPForbidden() from None
-            return render(request, "error.html", title="出错了", status=exc.status, message=exc.message)
-
-    return wrapped
-
-
 def common(view: View) -> dict:
     return {"view": view, "kinds": list(service.KIND_LABELS.items()), "kind_label": service.KIND_LABELS[view.kind],
             "flag_labels": FLAG_LABELS, "components": COMPONENTS}
 
 
 @require_staff()
-@page
 async def list_page(request: web.Request) -> web.Response:
     view = await view_of(request)
     board = await board_of(request, view)
@@ -64,7 +48,6 @@ async def list_page(request: web.Request) -> web.Response:
 
 
 @require_staff()
-@page
 async def export_page(request: web.Request) -> web.Response:
     view = await view_of(request)
     board = await board_of(request, view, detail=True)
@@ -73,7 +56,6 @@ async def export_page(request: web.Request) -> web.Response:
 
 
 @require_staff()
-@page
 async def print_page(request: web.Request) -> web.Response:
     view = await view_of(request)
     board = await board_of(request, view)
@@ -94,7 +76,6 @@ def _kind_in_path(request: web.Request) -> str:
 
 
 @require_staff()
-@page
 async def subject_detail(request: web.Request) -> web.Response:
     kind = _kind_in_path(request)
     view = await view_of(request, kind=kind)
@@ -111,7 +92,6 @@ async def subject_detail(request: web.Request) -> web.Response:
 
 
 @require_staff()
-@page
 async def sources_csv(request: web.Request) -> web.Response:
     kind = _kind_in_path(request)
     view = await view_of(request, kind=kind)
@@ -129,14 +109,6 @@ def _publisher(request: web.Request):
     if not access.may_publish(user.level):
         raise web.HTTPForbidden()
     return user
-
-
-def _path_id(request: web.Request, key: str, missing: str) -> int:
-    """The integer `key` of the path; Problem(404, missing) when it is not a number."""
-    try:
-        return int(request.match_info[key])
-    except ValueError:
-        raise Problem(404, missing) from None
 
 
 async def publish_subject(request: web.Request, fields: dict, groups: list[str]):
@@ -183,7 +155,7 @@ async def publish_post(request: web.Request) -> web.Response:
 async def withdraw_publication(request: web.Request):
     """Withdraw a publication whose estates all lie inside the jurisdiction (shared with the API)."""
     user = _publisher(request)
-    pub_id = _path_id(request, "publication_id", "没有找到该公布记录")
+    pub_id = path_id(request, "publication_id")
     from storage.scorecard_models import ScorecardPublication
 
     pub = await db(request).get(ScorecardPublication, pub_id)
@@ -265,7 +237,7 @@ async def rules_post(request: web.Request) -> web.Response:
 
 async def delete_rule(request: web.Request) -> None:
     user = _publisher(request)
-    rule_id = _path_id(request, "rule_id", "没有找到该要求")
+    rule_id = path_id(request, "rule_id")
     community = await obligations.community_of(db(request), rule_id)
     if community is None or not can_see_community(user.scope, community):
         raise Problem(404, "没有找到该要求")

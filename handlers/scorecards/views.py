@@ -8,10 +8,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.errors import DomainError
+
 from handlers.console.audit import audit
 from handlers.console.guard import current, db
 from handlers.console.security import SAFE_METHODS
 from handlers.console.state import state_of
+from handlers.console.toolkit import path_id
 from handlers.scorecards import access, publish, queries, service
 from handlers.scorecards.access import Area, BadRequest
 from handlers.scorecards.config import ScorecardConfig, ScorecardConfigError, config_of
@@ -19,13 +22,12 @@ from handlers.scorecards.figures import FLAG_LABELS, Card, EstateCard, component
 from handlers.scorecards.periods import Period
 
 
-class Problem(Exception):
+class Problem(DomainError):
     """An answer other than success, with a Chinese message: 400 bad parameter, 403 outside the jurisdiction,
-    404 nothing in view, 422 refused input, 503 bad configuration."""
+    404 nothing in view, 422 refused input, 503 bad configuration (the console's middleware renders it)."""
 
     def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
+        super().__init__(message, status)
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,7 @@ async def board_of(request: web.Request, view: View, *, with_previous: bool = Tr
 
 
 def subject_id_of(request: web.Request) -> int:
-    try:
-        return int(request.match_info["subject_id"])
-    except (KeyError, ValueError):
-        raise Problem(404, "没有找到该单位") from None
+    return path_id(request, "subject_id")
 
 
 async def subject_page(request: web.Request, view: View, subject_id: int, *, ticket_limit: int | None = 300

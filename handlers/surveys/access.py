@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.localtime import LOCAL_TZ as LOCAL
 from handlers.console.authz import at_least, can_see_community, visible_communities
 from handlers.console.guard import current, db
+from handlers.console.toolkit import visible
 from handlers.surveys import service
 from storage.repositories import surveys as repo
 from storage.models import StaffLevel
@@ -30,17 +31,8 @@ def community_filter(request: web.Request):
 
 
 async def visible_survey(request: web.Request) -> Survey:
-    try:
-        survey_id = int(request.match_info["survey_id"])
-    except (KeyError, ValueError):
-        raise web.HTTPNotFound() from None
-    survey = await repo.get(db(request), survey_id)
-    if survey is None:
-        raise web.HTTPNotFound()
-    communities = await repo.area_communities(db(request), survey.id)
-    if not any(can_see_community(current(request).scope, c) for c in communities):
-        raise web.HTTPNotFound()
-    return survey
+    return await visible(request, "survey_id", repo.get,
+                         community=lambda survey: repo.area_communities(db(request), survey.id))
 
 
 async def manageable(request: web.Request, survey: Survey) -> bool:

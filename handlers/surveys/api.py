@@ -18,6 +18,7 @@ from aiohttp import web
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
+from handlers.console.toolkit import paging
 from handlers.surveys import access, export, service, stats
 from handlers.surveys.templates_builtin import TEMPLATE_LABELS, TEMPLATES, build
 from storage.models import StaffLevel
@@ -48,14 +49,10 @@ async def _one(request: web.Request, s: Survey, status: int = 200) -> web.Respon
 
 @require_staff()
 async def api_list(request: web.Request) -> web.Response:
-    try:
-        limit = min(200, max(1, int(request.query.get("limit", 50))))
-        offset = max(0, int(request.query.get("offset", 0)))
-    except ValueError:
-        return json_error(400, "limit 和 offset 应为整数")
+    page = paging(request)
     status = request.query.get("status") or None
-    found = await service.list_campaigns(db(request), statuses=[status] if status else None, limit=limit,
-                                         offset=offset, community_ids=access.community_filter(request))
+    found = await service.list_campaigns(db(request), statuses=[status] if status else None, limit=page.limit,
+                                         offset=page.offset, community_ids=access.community_filter(request))
     parts = await stats.participation(db(request), found)
     return json_response({"surveys": [survey_json(s, p) for s, p in zip(found, parts)]})
 

@@ -11,7 +11,7 @@ the level is found from the codes. `create` schedules the campaign unless `--dra
 """
 from __future__ import annotations
 
-from bot.commandline import in_transaction
+from bot.cli import in_transaction
 
 import argparse
 import asyncio

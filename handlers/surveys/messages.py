@@ -2,17 +2,13 @@
 (text and tables for the notice). Times are shown in Beijing time."""
 from __future__ import annotations
 
-from datetime import datetime
 
-from bot.localtime import LOCAL_TZ as LOCAL
+from bot.localtime import chinese_text
 from handlers.surveys.templates_builtin import SUBJECT_LABELS
 
 
 
-def local(moment: datetime | None, with_time: bool = True) -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(LOCAL).strftime("%Y年%m月%d日 %H:%M" if with_time else "%Y年%m月%d日")
+local = chinese_text  # the survey messages' time format
 
 
 def pct(value: float | None) -> str:

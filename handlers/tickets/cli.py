@@ -11,43 +11,13 @@ Actions run as the named staff account, under the same rules as the console, and
 """
 from __future__ import annotations
 
-import asyncio
-import sys
 from datetime import date, datetime, timezone
 
 from sqlalchemy import or_, select
 
 
-def _settings():
-    from bot.commandline import settings_or_exit
-
-    return settings_or_exit()
-
-
-def _run(work) -> int:
-    from bot.context import Services
-    from storage.db import Database
-
-    settings = _settings()
-    services = Services(settings=settings, db=Database(settings.database_url))
-
-    async def go():
-        try:
-            async with services.db.transaction() as session:
-                return await work(session, services)
-        finally:
-            await services.db.dispose()
-
-    try:
-        print(asyncio.run(go()))
-        return 0
-    except CliError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-
-
-class CliError(Exception):
-    pass
+from bot.cli import CliError
+from bot.cli import run_command as _run
 
 
 async def _communities(session, code: str | None) -> list[int] | None:

@@ -14,6 +14,7 @@ from handlers.console.api import json_error, json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
 from handlers.console.state import state_of
+from handlers.console.toolkit import paging
 from handlers.tickets import service, stats
 from handlers.tickets.console_common import actor_of, detail, names, params_for, summary, ticket_of
 from handlers.tickets.console_pages import csv_response, filters, listing_stmt, report_for
@@ -22,15 +23,11 @@ from storage.repositories import tickets as repo
 
 @require_staff()
 async def api_list(request: web.Request) -> web.Response:
-    try:
-        limit = min(200, max(1, int(request.query.get("limit", 50))))
-        offset = max(0, int(request.query.get("offset", 0)))
-    except ValueError:
-        return json_error(400, "limit 和 offset 应为整数")
+    page = paging(request)
     session, user = db(request), current(request)
     stmt = listing_stmt(request, filters(request))
     total = (await session.execute(repo.count_of(stmt))).scalar_one()
-    rows = list((await session.execute(stmt.limit(limit).offset(offset))).scalars())
+    rows = list((await session.execute(stmt.limit(page.limit).offset(page.offset))).scalars())
     named = await names(session, rows)
     return json_response({"total": total, "tickets": [summary(t, user.now, named) for t in rows]})
 

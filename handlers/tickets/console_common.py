@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.console.authz import can_see_community
 from handlers.console.guard import current, db
+from handlers.console.toolkit import path_id
 from handlers.tickets import canned, rules, service
 from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS, STATUS_LABELS
 from storage.models import Community, Estate, Staff, StaffLevel, Street
@@ -25,11 +26,7 @@ def actor_of(request: web.Request) -> rules.Actor:
 
 async def ticket_of(request: web.Request) -> Ticket:
     """The ticket named in the path; 404 when absent or outside the jurisdiction (ids tell nothing)."""
-    try:
-        ticket_id = int(request.match_info["ticket_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-    ticket = await repo.get(db(request), ticket_id, lock=request.method == "POST")
+    ticket = await repo.get(db(request), path_id(request, "ticket_id"), lock=request.method == "POST")
     if ticket is None or not can_see_community(current(request).scope, ticket.community_id):
         raise web.HTTPNotFound()
     return ticket

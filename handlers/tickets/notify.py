@@ -7,22 +7,19 @@ resident row with that openid) is alerted there. Everyone else sees the ticket i
 from __future__ import annotations
 
 import time
+from bot.localtime import local_text
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Content, Scope, create_broadcast
-from handlers.tickets.calendar import LOCAL_TZ
 from handlers.tickets.rules import LEVEL_LABELS, STATUS_LABELS
 from storage.models import Community, District, Resident, Staff, StaffLevel, Street
 from storage.ticket_models import Ticket
 
 
-def local(moment: datetime | None, with_time: bool = True) -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+local = local_text  # the ticket messages' time format
 
 
 _NAMES: dict[int, tuple[float, dict[str, str]]] = {}
