@@ -28,6 +28,9 @@ class Broadcast(Base):
     category: Mapped[str] = mapped_column(String(16))  # notice / meeting / survey / ticket
     source: Mapped[str | None] = mapped_column(String(64))  # the feature's reference, e.g. "notice:12"
     scope: Mapped[dict] = mapped_column(JSON)  # {"level": ..., "ids": [...], "roles": [...], "residents": [...]}
+    # the community ids the broadcast was created for (null: the whole city); staff see and retry it only when
+    # every one of them is in their jurisdiction, whatever becomes of the residents it addressed
+    reach: Mapped[list | None] = mapped_column(JSON)
     title: Mapped[str | None] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(String(256))

@@ -59,7 +59,9 @@ class NoticeVersion(Base):
     note: Mapped[str | None] = mapped_column(String(256))  # why this version (corrections)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    published_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]  # None on a correction waiting for its second person
+    approved_by: Mapped[str | None] = mapped_column(String(64))  # who approved this version's text (four eyes)
+    approved_at: Mapped[datetime | None]
     broadcast_id: Mapped[int | None] = mapped_column(Integer)  # broadcasts.id (another migration branch: no FK)
     recipients: Mapped[int | None] = mapped_column(Integer)  # corrections: residents told
     notice: Mapped[Notice] = relationship(back_populates="versions")

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery.channels import Content
 from bot.delivery.config import CATEGORIES
 from storage.delivery_models import Broadcast, Delivery
+from storage.models import Community, Estate, Resident, Street
 from storage.repositories import deliveries
 
 LEVELS = ("all", "district", "street", "community", "estate")
@@ -72,13 +73,31 @@ async def create_broadcast(session: AsyncSession, *, category: str, scope: Scope
     now = now or datetime.now(timezone.utc)
     due = send_at is None or send_at <= now
     broadcast = Broadcast(
-        category=category, source=source, scope=scope.as_json(), title=content.title, text=content.text,
+        category=category, source=source, scope=scope.as_json(), reach=await reach_of(session, scope),
+        title=content.title, text=content.text,
         summary=content.summary, link=content.link, created_by=created_by, created_at=now,
         status="sending" if due else "scheduled", send_at=send_at or now, started_at=now if due else None,
         expand_cursor=0, expanded=False)
     session.add(broadcast)
     await session.flush()
     return broadcast
+
+
+async def reach_of(session: AsyncSession, scope: Scope) -> list[int] | None:
+    """The community ids a scope covers now (sorted); None for the whole city. Residents who are not bound to a
+    community reach none (such a broadcast is an admin's)."""
+    if scope.residents:
+        rows = await session.scalars(select(Resident.community_id).where(
+            Resident.id.in_(scope.residents), Resident.community_id.is_not(None)).distinct())
+        return sorted(rows)
+    query = {
+        "district": select(Community.id).join(Street, Street.id == Community.street_id).where(
+            Street.district_id.in_(scope.ids)),
+        "street": select(Community.id).where(Community.street_id.in_(scope.ids)),
+        "community": select(Community.id).where(Community.id.in_(scope.ids)),
+        "estate": select(Estate.community_id).where(Estate.id.in_(scope.ids)),
+    }.get(scope.level)
+    return None if query is None else sorted(set(await session.scalars(query)))
 
 
 def content_of(broadcast: Broadcast) -> Content:

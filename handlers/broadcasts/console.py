@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from bot.delivery import outbox, progress
 from bot.delivery.channels import Content
-from handlers.broadcasts.reach import communities_of, may_reach
+from bot.errors import DomainError
+from handlers.broadcasts.reach import check_residents, may_reach, may_see
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
@@ -46,16 +47,14 @@ async def _visible(request: web.Request, limit: int, offset: int = 0, statuses=N
         batch = list(await session.scalars(query))
         if not batch:
             break
-        for b in batch:
-            if may_reach(staff, await communities_of(session, b.scope)):
-                found.append(b)
+        found += [b for b in batch if may_see(staff, b)]
         cursor = batch[-1].id
     return found[offset:offset + limit]
 
 
 async def _one(request: web.Request) -> Broadcast:
     broadcast = await db(request).get(Broadcast, path_id(request, "broadcast_id"))
-    if broadcast is None or not may_reach(current(request).scope, await communities_of(db(request), broadcast.scope)):
+    if broadcast is None or not may_see(current(request).scope, broadcast):
         raise web.HTTPNotFound()  # outside the jurisdiction looks the same as absent
     return broadcast
 
@@ -77,8 +76,8 @@ async def api_create(request: web.Request) -> web.Response:
     body, user, session = await read_json(request), current(request), db(request)
     try:
         scope = await _scope(session, body.get("scope") or {})
-        communities = await communities_of(session, scope.as_json())
-        if not may_reach(user.scope, communities):
+        await check_residents(session, user.scope, scope.residents)
+        if not may_reach(user.scope, await outbox.reach_of(session, scope)):
             return json_error(403, "只能向本辖区的居民群发")
         c = body.get("content") or {}
         send_at = datetime.fromisoformat(body["send_at"]) if body.get("send_at") else None
@@ -86,6 +85,8 @@ async def api_create(request: web.Request) -> web.Response:
             session, category=str(body.get("category") or ""), scope=scope,
             content=Content(str(c.get("text") or ""), c.get("title"), c.get("summary"), c.get("link")),
             created_by=f"staff:{user.staff.username}"[:64], send_at=send_at, now=user.now)
+    except DomainError:
+        raise
     except (ValueError, TypeError, KeyError) as exc:
         return json_error(422, f"群发内容有误：{exc}")
     await audit(session, user, "broadcast.create", f"群发 {broadcast.id}", request)
@@ -139,7 +140,7 @@ def console(registry) -> None:
         rows = []
         query = select(Broadcast).where(Broadcast.status.in_(RUNNING)).order_by(Broadcast.id.desc()).limit(50)
         for b in await session.scalars(query):
-            if may_reach(user.scope, await communities_of(session, b.scope)):
+            if may_see(user.scope, b):
                 rows.append(await progress.report(session, b.id, user.now))
         return user.fragment("broadcasts/panel.html", rows=rows[:10], categories=CATEGORY_LABELS,
                              statuses=STATUS_LABELS) if rows else None

@@ -1,37 +1,41 @@
-"""Which communities a broadcast reaches, and whether a staff member may see or send it (jurisdiction rules)."""
+"""Whether a staff member may see, retry or send a broadcast: the jurisdiction rules of the outbox.
+
+A broadcast keeps the communities it was created for (`Broadcast.reach`, fixed at creation by
+`bot.delivery.outbox.reach_of`). Staff see and retry it only when every one of those communities is theirs; the
+whole city, and a broadcast that reached no community (its residents unbound or erased), are an admin's. Sending
+to named residents requires each to exist, be bound, and live inside the sender's jurisdiction.
+"""
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import Forbidden
 from handlers.console.authz import Scope as StaffScope
 from handlers.console.authz import can_see_community
-from storage.models import Community, Estate, Resident, Street
+from storage.delivery_models import Broadcast
+from storage.models import Resident
 
 
-async def communities_of(session: AsyncSession, scope: dict) -> set[int] | None:
-    """The community ids a broadcast scope covers; None for the whole city (level `all` without residents)."""
-    level, ids, residents = scope.get("level", "all"), list(scope.get("ids") or []), list(scope.get("residents") or [])
-    if residents:
-        rows = await session.scalars(select(Resident.community_id).where(Resident.id.in_(residents)).distinct())
-        return {cid for cid in rows if cid is not None}
-    query = {
-        "district": select(Community.id).join(Street, Street.id == Community.street_id).where(
-            Street.district_id.in_(ids)),
-        "street": select(Community.id).where(Community.street_id.in_(ids)),
-        "community": select(Community.id).where(Community.id.in_(ids)),
-        "estate": select(Estate.community_id).where(Estate.id.in_(ids)),
-    }.get(level)
-    if query is None:
-        return None
-    return set(await session.scalars(query))
-
-
-def may_reach(staff: StaffScope, communities: set[int] | None) -> bool:
-    """A staff member may see or send a broadcast only when every community it reaches is theirs; the whole
-    city is for admins."""
+def may_reach(staff: StaffScope, communities: list[int] | set[int] | None) -> bool:
+    """Every community is the staff member's; None (the whole city) and an empty reach are for admins."""
     if staff.is_admin:
         return True
-    if communities is None:
+    if not communities:
         return False
     return all(can_see_community(staff, cid) for cid in communities)
+
+
+def may_see(staff: StaffScope, broadcast: Broadcast) -> bool:
+    return may_reach(staff, broadcast.reach)
+
+
+async def check_residents(session: AsyncSession, staff: StaffScope, resident_ids: list[int]) -> None:
+    """Forbidden unless every named resident exists, is bound, and lies inside the staff member's jurisdiction."""
+    if not resident_ids:
+        return
+    rows = dict((await session.execute(select(Resident.id, Resident.community_id)
+                                       .where(Resident.id.in_(resident_ids)))).all())
+    refused = [i for i in resident_ids if rows.get(i) is None or not can_see_community(staff, rows[i])]
+    if refused:
+        raise Forbidden(f"以下居民不存在、未绑定或不在您的辖区内，不能向其发送：{'、'.join(map(str, refused[:20]))}")

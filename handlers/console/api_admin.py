@@ -60,7 +60,7 @@ async def staff_password(request: web.Request) -> web.Response:
 @require_staff(ADMIN)
 async def staff_token(request: web.Request) -> web.Response:
     staff, user = await _account(request), current(request)
-    data = await read_json(request) if request.can_read_body else {}
+    data = await read_json(request) if request.body_exists else {}
     label = str(data.get("label") or "API")
     try:
         raw = await svc.new_token(db(request), staff, label, user.now)

@@ -83,7 +83,7 @@ class Operation:
             raw = source[p.name] if p.where == "path" else request.query.getone(p.name)
             value = _coerce(p.name, raw, p.schema)
             _raise_first(p.validator, value, f"参数 {p.name}")
-        if self.body is not None and (request.can_read_body or self.body_required):
+        if self.body is not None and (request.body_exists or self.body_required):
             _raise_first(self.body, await _json_body(request), "请求体")
 
 

@@ -49,6 +49,8 @@ async def detail_json(session, notice, base_url: str, now: datetime) -> dict:
                          "tables": [table_json(t) for t in v.tables or []], "note": v.note,
                          "created_by": v.created_by, "created_at": _iso(v.created_at),
                          "published_at": _iso(v.published_at), "recipients": v.recipients,
+                         "approved_by": v.approved_by, "approved_at": _iso(v.approved_at),
+                         "pending": v.published_at is None and v.version > notice.version,
                          "delivery": None if rep is None else {"broadcast_id": rep["id"], "status": rep["status"],
                                                                "total": rep["total"], **rep["counts"]}})
     return {**notice_json(notice, service.current(notice), base_url), "versions": versions}
@@ -133,7 +135,7 @@ async def edit_notice(request: web.Request) -> web.Response:
 
 async def _action(request: web.Request, action: str, work) -> web.Response:
     notice, session, user = await _notice(request), db(request), current(request)
-    body = await read_json(request) if request.can_read_body else {}
+    body = await read_json(request) if request.body_exists else {}
     await work(notice, body, session, user)
     await audit(session, user, action, f"公示 {notice.id}", request)
     return json_response(await detail_json(session, notice, _base(request), user.now))
@@ -153,8 +155,23 @@ async def correct_notice(request: web.Request) -> web.Response:
         f = _fields(body)
         await service.correct(session, actor_of(request), notice, title=f["title"], body=f["body"],
                               tables=f["tables"], note=str(body.get("note") or ""), now=user.now,
-                              base_url=_base(request))
+                              base_url=_base(request), four=_four(request))
     return await _action(request, "notice.correct", work)
+
+
+@require_staff()
+async def approve_correction(request: web.Request) -> web.Response:
+    async def work(notice, body, session, user):
+        await service.approve_correction(session, actor_of(request), notice, now=user.now, base_url=_base(request),
+                                         four=_four(request))
+    return await _action(request, "notice.correction_approve", work)
+
+
+@require_staff()
+async def discard_correction(request: web.Request) -> web.Response:
+    async def work(notice, body, session, user):
+        await service.discard_correction(session, actor_of(request), notice, now=user.now)
+    return await _action(request, "notice.correction_discard", work)
 
 
 @require_staff()
@@ -187,6 +204,8 @@ def register(registry) -> None:
     registry.api("PUT", "/notices/{notice_id}", edit_notice)
     registry.api("POST", "/notices/{notice_id}/approve", approve_notice)
     registry.api("POST", "/notices/{notice_id}/correct", correct_notice)
+    registry.api("POST", "/notices/{notice_id}/correction/approve", approve_correction)
+    registry.api("POST", "/notices/{notice_id}/correction/discard", discard_correction)
     registry.api("POST", "/notices/{notice_id}/withdraw", withdraw_notice)
     registry.api("POST", "/notices/{notice_id}/tables", import_table)
     api_meetings.register(registry)

@@ -113,7 +113,7 @@ async def get_one(request: web.Request) -> web.Response:
 
 async def _action(request: web.Request, action: str, work) -> web.Response:
     meeting, user = await _meeting(request), current(request)
-    body = await read_json(request) if request.can_read_body else {}
+    body = await read_json(request) if request.body_exists else {}
     await work(meeting, body)
     await audit(db(request), user, action, f"联席会议 {meeting.id}", request, community_id=meeting.community_id)
     return await _full(request, meeting)
@@ -152,7 +152,7 @@ async def publish(request: web.Request) -> web.Response:
 
 @require_staff()
 async def followup_done(request: web.Request) -> web.Response:
-    body = await read_json(request) if request.can_read_body else {}
+    body = await read_json(request) if request.body_exists else {}
     item = await meetings.complete_followup(db(request), actor_of(request), path_id(request, "item_id"),
                                             note=body.get("note"), now=current(request).now)
     await audit(db(request), current(request), "meeting.followup", f"会议事项 {item.id}", request)

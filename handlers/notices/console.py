@@ -7,9 +7,13 @@ with a scope outside it answers 403. Rule refusals (four-eyes, level) are shown 
 """
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 from aiohttp import web
+
+from bot.errors import DomainError
 
 from bot.delivery import progress
 from handlers.console.audit import audit
@@ -27,6 +31,7 @@ HERE = Path(__file__).parent
 PER_PAGE = 30
 LABELS = {"notice.create": "起草公示", "notice.edit": "修改公示草稿", "notice.approve": "审核发布公示",
           "notice.schedule": "定时发布公示", "notice.correct": "更正公示", "notice.withdraw": "撤回公示",
+          "notice.correction_approve": "审核发布更正", "notice.correction_discard": "放弃更正",
           "notice.import": "导入公示表格", "meeting.create": "记录联席会议", "meeting.item": "添加会议议题",
           "meeting.close": "结束联席会议", "meeting.publish": "公开会议纪要", "meeting.followup": "完成会议待办"}
 
@@ -140,13 +145,20 @@ async def detail_page(request: web.Request) -> web.Response:
     problem = rules.approval_problem(
         level=actor.level, is_author=actor.name == notice.author, category=notice.category,
         scope_level=notice.scope_level, in_jurisdiction=actor.covers(covered, notice.scope_level),
-        four_eyes=_four(request))
+        four_eyes=_four(request), exempt=rules.four_eyes_exempt(notice.category, notice.source))
     manage = rules.approval_problem(level=actor.level, is_author=False, category=notice.category,
                                     scope_level=notice.scope_level,
                                     in_jurisdiction=actor.covers(covered, notice.scope_level))
     version = service.current(notice)
+    pending = service.pending_correction(notice)
+    pending_problem = rules.approval_problem(
+        level=actor.level, is_author=pending is not None and actor.name == pending.created_by,
+        category=notice.category, scope_level=notice.scope_level,
+        in_jurisdiction=actor.covers(covered, notice.scope_level), four_eyes=_four(request),
+        exempt=rules.four_eyes_exempt(notice.category, notice.source))
     scope = "、".join(await repo.scope_names(session, notice.scope_level, list(notice.scope_ids))) or "全市"
     return render(request, "notices/detail.html", title=version.title, notice=notice, version=version,
+                  pending=pending, pending_problem=pending_problem,
                   reports=reports, approve_problem=problem, manage_problem=manage, scope=scope,
                   link=service.link(_base(request), notice), rules=rules,
                   body=rules.render_markdown(version.body), local=webforms.local_input,
@@ -168,7 +180,8 @@ def _base(request: web.Request) -> str:
 @require_staff()
 async def preview(request: web.Request) -> web.Response:
     notice, session = await load(request), db(request)
-    number = int(request.query["v"]) if request.query.get("v", "").isdigit() else notice.version
+    raw = request.query.get("v", "")
+    number = int(raw) if re.fullmatch(r"[0-9]{1,6}", raw) else notice.version
     if not any(v.version == number for v in notice.versions):
         raise web.HTTPNotFound()
     scope = "、".join(await repo.scope_names(session, notice.scope_level, list(notice.scope_ids))) or "全市"
@@ -180,13 +193,14 @@ async def _act(request: web.Request, work, action: str, done: str) -> web.Respon
     notice, user = await load(request), current(request)
     data = await request.post()
     try:
-        await work(notice, data)
-    except NoticeError as exc:
-        _refuse(exc)
+        said = await work(notice, data)
+    except DomainError as exc:
+        if exc.status == 403:
+            raise web.HTTPForbidden() from None
         await flash(request, str(exc), "error")
         raise see_other(f"/console/notices/{notice.id}") from None
     await audit(db(request), user, action, f"公示 {notice.id}：{service.current(notice).title[:40]}", request)
-    await flash(request, done)
+    await flash(request, said or done)
     raise see_other(f"/console/notices/{notice.id}")
 
 
@@ -214,9 +228,29 @@ async def correct(request: web.Request) -> web.Response:
     async def work(notice, data):
         await service.correct(db(request), actor_of(request), notice, title=str(data.get("title", "")),
                               body=str(data.get("body", "")), tables=webforms.tables_from_form(data),
-                              note=str(data.get("note", "")), now=current(request).now, base_url=_base(request))
+                              note=str(data.get("note", "")), now=current(request).now, base_url=_base(request),
+                              four=_four(request))
+        return ("已提交更正，等待另一位工作人员审核后发布（发布后会通知收到过原公示的居民）。"
+                if service.pending_correction(notice) else "已发布更正版本，并通知了收到过原公示的居民。")
 
-    return await _act(request, work, "notice.correct", "已发布更正版本，并通知了收到过原公示的居民。")
+    return await _act(request, work, "notice.correct", "")
+
+
+@require_staff()
+async def approve_correction(request: web.Request) -> web.Response:
+    async def work(notice, data):
+        await service.approve_correction(db(request), actor_of(request), notice, now=current(request).now,
+                                         base_url=_base(request), four=_four(request))
+
+    return await _act(request, work, "notice.correction_approve", "已审核并发布更正，并通知了收到过原公示的居民。")
+
+
+@require_staff()
+async def discard_correction(request: web.Request) -> web.Response:
+    async def work(notice, data):
+        await service.discard_correction(db(request), actor_of(request), notice, now=current(request).now)
+
+    return await _act(request, work, "notice.correction_discard", "已放弃这份更正。")
 
 
 @require_staff()
@@ -267,6 +301,8 @@ def console(registry) -> None:
     registry.page("POST", "/notices/{notice_id}/approve", approve)
     registry.page("GET", "/notices/{notice_id}/correct", correct_page)
     registry.page("POST", "/notices/{notice_id}/correct", correct)
+    registry.page("POST", "/notices/{notice_id}/correction/approve", approve_correction)
+    registry.page("POST", "/notices/{notice_id}/correction/discard", discard_correction)
     registry.page("POST", "/notices/{notice_id}/withdraw", withdraw)
     registry.page("POST", "/notices/{notice_id}/tables", import_table)
     console_meetings.register(registry)

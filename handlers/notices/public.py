@@ -34,6 +34,7 @@ from storage.repositories import notices as repo
 PUBLIC_SERVICES = web.AppKey("notices.public.services", Services)
 PUBLIC_CACHE = web.AppKey("notices.public.cache", object)
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
+_VERSION = re.compile(r"[0-9]{1,6}")
 CSS = (
     "body{margin:0;background:#f6f7f9;color:#1f2328;font:16px/1.7 -apple-system,'PingFang SC','Microsoft YaHei',"
     "sans-serif}main{max-width:720px;margin:0 auto;padding:16px;background:#fff;min-height:100vh}"
@@ -148,7 +149,7 @@ async def notice_page(request: web.Request) -> web.Response:
     if not _ID.match(public_id):
         return _missing(404, "公示不存在或尚未发布。")
     raw_v = request.query.get("v", "")
-    if raw_v and not raw_v.isdigit():
+    if raw_v and not _VERSION.fullmatch(raw_v):  # ASCII digits only ("²".isdigit() is true, int("²") fails)
         return _missing(404, "没有这个版本。")
     services, cache = request.app[PUBLIC_SERVICES], request.app[PUBLIC_CACHE]
     now = asyncio.get_running_loop().time()

@@ -51,7 +51,7 @@ ROLES = {"owner": "业主", "tenant": "租户"}
 RANK = {StaffLevel.community: 1, StaffLevel.street: 2, StaffLevel.district: 3, StaffLevel.admin: 4}
 _LEVEL_FOR_SCOPE = {"estate": StaffLevel.community, "community": StaffLevel.community, "street": StaffLevel.street,
                     "district": StaffLevel.district, "all": StaffLevel.admin}
-FOUR_EYES_EXEMPT = ("meeting",)  # minutes are confirmed by the meeting's attendees themselves
+FOUR_EYES_EXEMPT = ("meeting",)  # minutes of a recorded meeting are confirmed by its attendees themselves
 
 
 def category_of(word: str) -> str | None:
@@ -86,16 +86,24 @@ def required_level(category: str, scope_level: str) -> StaffLevel:
     return level
 
 
+def four_eyes_exempt(category: str, source: str | None) -> bool:
+    """Only the minutes a recorded meeting produced skip the second person; a hand-written notice in the
+    meeting category does not (choosing the category must not be a way around the rule)."""
+    return category in FOUR_EYES_EXEMPT and (source or "").startswith("meeting:")
+
+
 def approval_problem(*, level: StaffLevel, is_author: bool, category: str, scope_level: str,
-                     in_jurisdiction: bool, four_eyes: bool = True, system: bool = False) -> str | None:
-    """Why this staff member may not approve (publish, correct, withdraw) the notice; None when they may."""
+                     in_jurisdiction: bool, four_eyes: bool = True, system: bool = False,
+                     exempt: bool = False) -> str | None:
+    """Why this staff member may not approve (publish, correct, withdraw) the notice; None when they may.
+    `is_author`: they wrote the text to be approved (the draft, or the correction waiting for approval)."""
     if not in_jurisdiction:
         return "该公示的范围超出了您的辖区"
     needed = required_level(category, scope_level)
     if RANK[level] < RANK[needed]:
         return f"{CATEGORIES.get(category, category)}（{SCOPE_LABELS[scope_level]}范围）须由{needed.label}级及以上审核"
-    if four_eyes and is_author and not system and category not in FOUR_EYES_EXEMPT:
-        return "不能审核自己起草的公示，请由同级或上级的另一位工作人员审核"
+    if four_eyes and is_author and not system and not exempt:
+        return "不能审核自己撰写的内容，请由同级或上级的另一位工作人员审核"
     return None
 
 

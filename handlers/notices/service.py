@@ -172,12 +172,14 @@ async def may_see(session: AsyncSession, actor: Actor, notice: Notice) -> bool:
     return actor.covers(covered, notice.scope_level)
 
 
-async def _may_approve(session: AsyncSession, actor: Actor, notice: Notice, *, four: bool) -> None:
+async def _may_approve(session: AsyncSession, actor: Actor, notice: Notice, *, four: bool,
+                       written_by: str | None = None) -> None:
+    """Forbidden unless `actor` may approve the text `written_by` wrote (default: the notice's author)."""
     covered = await repo.covered_communities(session, notice.id)
     problem = rules.approval_problem(
-        level=actor.level, is_author=actor.name == notice.author, category=notice.category,
+        level=actor.level, is_author=actor.name == (written_by or notice.author), category=notice.category,
         scope_level=notice.scope_level, in_jurisdiction=actor.covers(covered, notice.scope_level),
-        four_eyes=four, system=actor.system)
+        four_eyes=four, system=actor.system, exempt=rules.four_eyes_exempt(notice.category, notice.source))
     if problem:
         raise Forbidden(problem)
 
@@ -219,6 +221,8 @@ async def approve(session: AsyncSession, actor: Actor, notice: Notice, *, now: d
     _check_time(publish_at)
     when = publish_at or notice.publish_at
     notice.approver, notice.updated_at = actor.name, now
+    draft = current(notice)
+    draft.approved_by, draft.approved_at = actor.name, now
     if when is not None and when > now:
         notice.state, notice.publish_at = "scheduled", when
         return notice
@@ -263,21 +267,64 @@ async def publish_due(session: AsyncSession, now: datetime, base_url: str) -> li
     return published
 
 
+def pending_correction(notice: Notice) -> NoticeVersion | None:
+    """The correction waiting for its second person, if any (a version after the current one, not published)."""
+    return next((v for v in notice.versions if v.version > notice.version and v.published_at is None), None)
+
+
 async def correct(session: AsyncSession, actor: Actor, notice: Notice, *, title: str, body: str,
-                  tables: list | None, note: str, now: datetime, base_url: str) -> NoticeVersion:
-    """Publish a corrected version; residents who were sent an earlier one are told (if the earlier one is still
-    being sent, it is stopped and the corrected version goes to the whole scope instead)."""
+                  tables: list | None, note: str, now: datetime, base_url: str, four: bool = True) -> NoticeVersion:
+    """Write a corrected version. Where the category needs a second person, it waits (unpublished) until another
+    staff member approves it (`approve_correction`); otherwise it is published at once. The record names who
+    wrote and who approved each version, so no one's name stands under a text they never saw."""
     _require("correct", notice)
     await _may_approve(session, actor, notice, four=False)
+    if pending_correction(notice) is not None:
+        raise errors.Conflict("已有一份更正在等待审核，请先审核或撤回它")
     title, body = _text(title, body)
     note = (note or "").strip()
     if not note:
         raise NoticeError("请说明更正的内容和原因")
-    parsed = _tables(tables)
-    version = _version(notice.version + 1, title, body, parsed, actor, now, note[:256])
-    version.published_at = now
+    version = _version(notice.version + 1, title, body, _tables(tables), actor, now, note[:256])
     notice.versions.append(version)
+    notice.updated_at = now
+    await session.flush()
+    needs_second = four and not actor.system and not rules.four_eyes_exempt(notice.category, notice.source)
+    if not needs_second:
+        await _publish_correction(session, actor, notice, version, now, base_url)
+    return version
+
+
+async def approve_correction(session: AsyncSession, actor: Actor, notice: Notice, *, now: datetime, base_url: str,
+                             four: bool = True) -> NoticeVersion:
+    """A second staff member approves the waiting correction: it is published and those told before are told."""
+    _require("correct", notice)
+    version = pending_correction(notice)
+    if version is None:
+        raise errors.Conflict("没有等待审核的更正")
+    await _may_approve(session, actor, notice, four=four, written_by=version.created_by)
+    await _publish_correction(session, actor, notice, version, now, base_url)
+    return version
+
+
+async def discard_correction(session: AsyncSession, actor: Actor, notice: Notice, *, now: datetime) -> None:
+    """Drop the waiting correction (its writer or anyone who may approve it)."""
+    version = pending_correction(notice)
+    if version is None:
+        raise errors.Conflict("没有等待审核的更正")
+    await _may_approve(session, actor, notice, four=False)
+    notice.versions.remove(version)
+    notice.updated_at = now
+    await session.flush()
+
+
+async def _publish_correction(session: AsyncSession, actor: Actor, notice: Notice, version: NoticeVersion,
+                              now: datetime, base_url: str) -> None:
+    """Publish a corrected version; residents who were sent an earlier one are told (if the earlier one is still
+    being sent, it is stopped and the corrected version goes to the whole scope instead)."""
+    version.published_at, version.approved_by, version.approved_at = now, actor.name, now
     notice.version, notice.state, notice.updated_at = version.version, "corrected", now
+    notice.approver = actor.name
     await session.flush()
     unfinished = [b for b in await repo.broadcasts_of(session, notice.id) if b.status in ("scheduled", "sending",
                                                                                            "paused")]
@@ -292,7 +339,6 @@ async def correct(session: AsyncSession, actor: Actor, notice: Notice, *, title:
     if scope is not None:  # an empty resident list would mean "everyone": never send it
         version.broadcast_id = (await _broadcast(session, notice, version, now, base_url, actor.name, scope,
                                                  correction=True)).id
-    return version
 
 
 async def withdraw(session: AsyncSession, actor: Actor, notice: Notice, *, reason: str, now: datetime) -> Notice:

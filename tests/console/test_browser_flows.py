@@ -205,7 +205,7 @@ async def test_notice_is_composed_previewed_published_and_readable(aiohttp_clien
         community.shot("compose")
         draft = community.submit("form.card button[type=submit]")
         assert re.search(r"/console/notices/\d+$", community.driver.current_url)
-        assert TITLE in draft and "草稿" in draft and "不能审核自己起草的公示" in draft  # four eyes
+        assert TITLE in draft and "草稿" in draft and "不能审核自己撰写的内容" in draft  # four eyes
         assert "审核并发布" not in draft
         community.shot("draft")
         notice_url = community.driver.current_url

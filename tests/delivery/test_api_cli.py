@@ -58,7 +58,7 @@ async def test_api_create_show_list_retry(world, aiohttp_client):
     assert (await client.get("/api/v1/broadcasts/999")).status == 404
     bad = await client.post("/api/v1/broadcasts", json={"category": "party", "scope": {"level": "community",
                             "codes": ["HX-YYL-YJ"]}, "content": {"text": "x"}})
-    assert bad.status == 422 and "类别" in (await bad.json())["message"]
+    assert bad.status == 400 and "category" in (await bad.json())["message"]  # refused by the schema
     bad = await client.post("/api/v1/broadcasts", json={"category": "notice", "scope": {"level": "estate",
                             "codes": ["NOPE"]}, "content": {"text": "x"}})
     assert "NOPE" in (await bad.json())["message"]
@@ -112,3 +112,58 @@ async def test_cli_send_status_list_retry(world, monkeypatch, capsys):
     assert _linli("broadcast", "send", "--category", "notice", "--level", "community", "--codes", "XX",
                   "--text", "x") == 1
     assert "找不到这些辖区编码：XX" in capsys.readouterr().err
+
+
+async def test_a_broadcast_keeps_its_jurisdiction_after_its_residents_leave(world, aiohttp_client):
+    """Security issue 15.1: a broadcast to named residents stays with the jurisdiction it was created in; once its
+    residents were erased or unbound it is an admin's, not everyone's."""
+    from bot.delivery import Content, outbox
+    from storage.models import Resident
+
+    [pj_resident] = await world.seed(1, estate="HX-YYL-PJ-01", prefix="o_pj")
+    async with world.services.db.transaction() as session:  # a ticket reply to a resident of 平江
+        b = await outbox.create_broadcast(session, category="ticket", scope=outbox.Scope.of_residents([pj_resident]),
+                                          content=Content("您的投诉已办结：电话 138…"), created_by="system")
+        bid = b.id
+        resident = await session.get(Resident, pj_resident)
+        resident.community_id, resident.estate_id = None, None  # the resident unbinds (or is erased)
+    app = create_app(world.services.settings, services=world.services, routers=[], plugins=[broadcasts.console])
+    tokens = {}
+    async with world.services.db.transaction() as session:
+        for staff in await session.scalars(select(Staff)):
+            _, tokens[staff.username] = await staff_repo.create_api_token(session, staff.id, "t", world.services.clock())
+    raw = await aiohttp_client(app)
+    yijing, youyilu = _Authorized(raw, tokens["yijing"]), _Authorized(raw, tokens["youyilu"])
+    assert (await yijing.get(f"/api/v1/broadcasts/{bid}")).status == 404  # 谊景 never could
+    assert bid not in [x["id"] for x in (await (await yijing.get("/api/v1/broadcasts")).json())["broadcasts"]]
+    assert (await youyilu.get(f"/api/v1/broadcasts/{bid}")).status == 200  # 平江's street still sees it
+
+
+async def test_sending_to_residents_outside_the_jurisdiction_unbound_or_unknown_is_refused(world, aiohttp_client):
+    [yj] = await world.seed(1, prefix="o_yj")
+    [pj] = await world.seed(1, estate="HX-YYL-PJ-01", prefix="o_pj")
+    app = create_app(world.services.settings, services=world.services, routers=[], plugins=[broadcasts.console])
+    async with world.services.db.transaction() as session:
+        staff = (await session.scalars(select(Staff).where(Staff.username == "yijing"))).one()
+        _, token = await staff_repo.create_api_token(session, staff.id, "t", world.services.clock())
+        from storage.models import Resident
+
+        unbound = Resident(openid="o_unbound_1", subscribed=True)
+        session.add(unbound)
+        await session.flush()
+        unbound_id = unbound.id
+    client = _Authorized(await aiohttp_client(app), token)
+
+    def send(ids):
+        return client.post("/api/v1/broadcasts", json={"category": "notice", "scope": {"level": "all",
+                           "residents": ids}, "content": {"text": "点此领取补贴 http://phish.example"}})
+
+    for ids in ([pj], [unbound_id], [987654], [yj, pj]):
+        resp = await send(ids)
+        assert resp.status == 403, (ids, await resp.text())
+    assert (await send([yj])).status == 201
+    async with world.services.db.transaction() as session:
+        from storage.delivery_models import Broadcast
+
+        sent = list(await session.scalars(select(Broadcast)))
+    assert len(sent) == 1 and sent[0].reach == [world.org["estates"]["HX-YYL-YJ-01"].community_id]

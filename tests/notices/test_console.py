@@ -38,7 +38,7 @@ async def test_compose_approve_correct_withdraw_through_pages(cworld):
     assert resp.status == 303
     nid = await _notice_id(cworld)
     detail = await (await client.get(f"/console/notices/{nid}")).text()
-    assert "不能审核自己起草的公示" in detail and "9,200.50" not in detail  # no approve button for the author
+    assert "不能审核自己撰写的内容" in detail and "9,200.50" not in detail  # no approve button for the author
     preview = await client.get(f"/console/notices/{nid}/preview")
     assert preview.status == 200 and "12,000.00" in await preview.text() and "合计" in await preview.text()
     await cworld.logout(csrf)
@@ -58,7 +58,13 @@ async def test_compose_approve_correct_withdraw_through_pages(cworld):
         "table_title_0": "收支明细", "table_csv_0": CSV.replace("8000.5", "800.5")}, allow_redirects=False)
     assert resp.status == 303
     detail = await (await client.get(f"/console/notices/{nid}")).text()
-    assert "第2版" in detail and "电梯维修支出应为 800.50 元" in detail
+    assert "待审核的更正" in detail and "等待另一位工作人员审核" in detail and "审核发布更正</button>" not in detail
+    await cworld.logout(csrf)
+    csrf = await cworld.login("hexi")  # the second person approves the correction
+    resp = await client.post(f"/console/notices/{nid}/correction/approve", data={"_csrf": csrf}, allow_redirects=False)
+    assert resp.status == 303
+    detail = await (await client.get(f"/console/notices/{nid}")).text()
+    assert "第2版" in detail and "电梯维修支出应为 800.50 元" in detail and "staff:youyilu / staff:hexi" in detail
     resp = await client.post(f"/console/notices/{nid}/withdraw", data={"_csrf": csrf, "reason": ""},
                              allow_redirects=False)
     assert resp.status == 303 and "请填写撤回原因" in await (await client.get(f"/console/notices/{nid}")).text()
@@ -165,11 +171,18 @@ async def test_api_matches_the_openapi_fragment(cworld):
     await call("POST", "/notices/{notice_id}/tables", "yijing", data=CSV.encode(), notice_id=n["id"])
     await call("POST", "/notices", "yijing", {**draft, "scope": {"level": "community", "codes": ["HX-YYL-PJ"]}}, 403)
     refused = await call("POST", "/notices/{notice_id}/approve", "yijing", {}, 403, notice_id=n["id"])
-    assert "自己起草" in refused["message"]
+    assert "自己撰写" in refused["message"]
     approved = await call("POST", "/notices/{notice_id}/approve", "youyilu", {}, notice_id=n["id"])
     assert approved["state"] == "published" and approved["versions"][0]["delivery"]["total"] >= 0
-    await call("POST", "/notices/{notice_id}/correct", "youyilu", {"title": "更正", "body": "b", "note": "n"},
+    waiting = await call("POST", "/notices/{notice_id}/correct", "youyilu", {"title": "更正", "body": "b", "note": "n"},
+                         notice_id=n["id"])
+    assert waiting["versions"][-1]["pending"] and waiting["version"] == 1
+    await call("POST", "/notices/{notice_id}/correction/approve", "youyilu", {}, 403, notice_id=n["id"])
+    fixed = await call("POST", "/notices/{notice_id}/correction/approve", "hexi", {}, notice_id=n["id"])
+    assert fixed["version"] == 2 and fixed["versions"][-1]["approved_by"] == "staff:hexi"
+    await call("POST", "/notices/{notice_id}/correct", "hexi", {"title": "再更正", "body": "c", "note": "m"},
                notice_id=n["id"])
+    await call("POST", "/notices/{notice_id}/correction/discard", "hexi", {}, notice_id=n["id"])
     await call("GET", "/notices/{notice_id}", "yijing", notice_id=n["id"])
     await call("GET", "/notices/{notice_id}", "pingjiang", expect=404, notice_id=n["id"])
     listing = await call("GET", "/notices", "hexi")

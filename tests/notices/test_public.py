@@ -106,6 +106,13 @@ async def test_versions_stay_readable_and_etag_revalidates(nworld, client):
         await service.correct(session, actor, n, title="10月物业费收支公示", body="更正后的说明。",
                               tables=[dict(FINANCE, rows=[["物业费", "12000", ""], ["电梯维修", "", "800"]])],
                               note="电梯维修支出更正为 800 元", now=NOW + timedelta(hours=2), base_url=BASE_URL)
+    waiting = Page(await (await client.get(f"/n/{pid}")).text()).plain
+    assert "8,000.50" in waiting and "第2版" not in waiting  # a correction nobody approved yet is not public
+    assert (await client.get(f"/n/{pid}?v=2")).status == 404
+    second = await nworld.actor("hexi")
+    async with nworld.db.transaction() as session:
+        await service.approve_correction(session, second, await service.load(session, notice, second),
+                                         now=NOW + timedelta(hours=3), base_url=BASE_URL)
     changed = await client.get(f"/n/{pid}", headers={"If-None-Match": etag})
     text = Page(await changed.text()).plain
     assert changed.status == 200 and "800.00" in text and "第2版" in text and "版本记录" in text
@@ -114,6 +121,7 @@ async def test_versions_stay_readable_and_etag_revalidates(nworld, client):
     assert "8,000.50" in old and "已被更正" in old and "查看最新版" in old
     assert (await client.get(f"/n/{pid}?v=3")).status == 404
     assert (await client.get(f"/n/{pid}?v=abc")).status == 404
+    assert (await client.get(f"/n/{pid}?v=²")).status == 404  # "²".isdigit() is true; int("²") is not
 
 
 async def test_withdrawn_page_says_why_and_hides_the_content(nworld, client):

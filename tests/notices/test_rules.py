@@ -42,9 +42,13 @@ def test_approval_problems():
     assert rules.approval_problem(**ok) is None
     assert "辖区" in rules.approval_problem(**{**ok, "in_jurisdiction": False})
     assert "街道" in rules.approval_problem(**{**ok, "category": "subsidy"})
-    assert "自己起草" in rules.approval_problem(**{**ok, "is_author": True})
+    assert "自己撰写" in rules.approval_problem(**{**ok, "is_author": True})
     assert rules.approval_problem(**{**ok, "is_author": True, "four_eyes": False}) is None
-    assert rules.approval_problem(**{**ok, "is_author": True, "category": "meeting"}) is None  # confirmed by meeting
+    # only the minutes of a recorded meeting are exempt, not whatever is filed under the meeting category
+    assert "自己撰写" in rules.approval_problem(**{**ok, "is_author": True, "category": "meeting"})
+    assert rules.approval_problem(**{**ok, "is_author": True, "category": "meeting", "exempt": True}) is None
+    assert rules.four_eyes_exempt("meeting", "meeting:3") and not rules.four_eyes_exempt("meeting", None)
+    assert not rules.four_eyes_exempt("finance", "meeting:3")
     assert rules.approval_problem(**{**ok, "level": StaffLevel.street, "scope_level": "all"}) is not None
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from handlers.notices import service
 from handlers.notices.jobs import publish_scheduled
+from bot.errors import Conflict
 from handlers.notices.service import Forbidden, NoticeError
 from storage.delivery_models import Broadcast, Delivery
 from storage.repositories import deliveries
@@ -105,7 +106,7 @@ async def test_jurisdiction_is_enforced(nworld):
 
 async def test_four_eyes_and_levels(nworld):
     notice = await draft(nworld)
-    with pytest.raises(Forbidden, match="自己起草"):
+    with pytest.raises(Forbidden, match="自己撰写"):
         await approve(nworld, notice, "yijing")
     subsidy = await draft(nworld, category="subsidy")
     with pytest.raises(Forbidden, match="街道"):
@@ -159,6 +160,10 @@ async def test_correction_keeps_versions_and_tells_those_who_received_it(nworld)
         version = await service.correct(session, actor, n, title="10月物业费收支公示（更正）", body="详见下表。",
                                         tables=[fixed], note="电梯维修支出应为 800.50 元",
                                         now=NOW + timedelta(hours=1), base_url=BASE_URL)
+        assert version.published_at is None and n.version == 1  # waits for a second person
+    await approve_correction(nworld, notice, "hexi")
+    async with nworld.db.transaction() as session:
+        version = (await repo.get(session, notice)).versions[1]
         assert version.version == 2 and version.recipients == 1
     async with nworld.db.transaction() as session:
         n = await repo.get(session, notice)
@@ -177,10 +182,69 @@ async def test_correction_while_the_first_push_is_still_sending_replaces_it(nwor
     actor = await nworld.actor("youyilu")
     async with nworld.db.transaction() as session:
         version = await service.correct(session, actor, await service.load(session, notice, actor), title="更正",
-                                        body="正文", tables=None, note="日期有误", now=NOW, base_url=BASE_URL)
+                                        body="正文", tables=None, note="日期有误", now=NOW, base_url=BASE_URL,
+                                        four=False)  # a deployment without four eyes publishes at once
     async with nworld.db.transaction() as session:
         assert (await session.get(Broadcast, first)).status == "cancelled"
     assert await nworld.queued(version.broadcast_id) == residents  # the whole scope gets the corrected version
+
+
+async def approve_correction(world, notice_id, approver):
+    actor = await world.actor(approver)
+    async with world.db.transaction() as session:
+        notice = await service.load(session, notice_id, actor)
+        return await service.approve_correction(session, actor, notice, now=NOW + timedelta(hours=2),
+                                                base_url=BASE_URL)
+
+
+async def test_four_eyes_the_meeting_category_is_no_way_around_it(nworld):
+    """Security issue 15.9: choosing the exempt category does not let an author publish their own text; only minutes
+    a recorded meeting produced skip the second person."""
+    notice = await draft(nworld, category="meeting", title="关于停车费上调的说明")
+    with pytest.raises(Forbidden, match="另一位工作人员"):
+        await approve(nworld, notice, "yijing")
+    state, _ = await approve(nworld, notice, "youyilu")
+    assert state == "published"
+
+
+async def test_four_eyes_every_correction_needs_a_second_person_and_the_record_names_who_approved_which_version(
+        nworld):
+    await nworld.resident("HX-YYL-YJ-01")
+    notice = await draft(nworld)
+    await approve(nworld, notice, "youyilu")
+    writer = await nworld.actor("youyilu")
+    async with nworld.db.transaction() as session:
+        n = await service.load(session, notice, writer)
+        await service.correct(session, writer, n, title="10月物业费收支公示", body="金额改为 9000 元。", tables=None,
+                              note="改金额", now=NOW, base_url=BASE_URL)
+        with pytest.raises(Conflict):  # one waiting correction at a time
+            await service.correct(session, writer, n, title="x", body="y", tables=None, note="z", now=NOW,
+                                  base_url=BASE_URL)
+    with pytest.raises(Forbidden, match="另一位工作人员"):
+        await approve_correction(nworld, notice, "youyilu")  # the writer cannot approve their own correction
+    async with nworld.db.transaction() as session:  # residents still see version 1 only
+        n = await repo.get(session, notice)
+        assert n.version == 1 and n.state == "published" and n.approver == "staff:youyilu"
+    await approve_correction(nworld, notice, "hexi")
+    async with nworld.db.transaction() as session:
+        n = await repo.get(session, notice)
+        first, second = n.versions
+        assert (first.created_by, first.approved_by) == ("staff:yijing", "staff:youyilu")
+        assert (second.created_by, second.approved_by) == ("staff:youyilu", "staff:hexi")
+        assert n.version == 2 and n.state == "corrected" and n.approver == "staff:hexi"
+
+
+async def test_a_waiting_correction_can_be_discarded(nworld):
+    notice = await draft(nworld)
+    await approve(nworld, notice, "youyilu")
+    actor = await nworld.actor("youyilu")
+    async with nworld.db.transaction() as session:
+        n = await service.load(session, notice, actor)
+        await service.correct(session, actor, n, title="t", body="b", tables=None, note="n", now=NOW,
+                              base_url=BASE_URL)
+        await service.discard_correction(session, actor, n, now=NOW)
+    async with nworld.db.transaction() as session:
+        assert [v.version for v in (await repo.get(session, notice)).versions] == [1]
 
 
 async def test_withdrawal_stops_pushes_and_hides_it(nworld):
