@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -44,11 +45,30 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     conversation_ttl: int = 30 * 60
     http_timeout: float = 5.0
+    env: str = ""  # LINLI_ENV: "production" forces the production checks; see `production`
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    console_trust_proxy: bool = False  # deprecated LINLI_CONSOLE_TRUST_PROXY: trust loopback proxies only
+    api_token_days: int = 90
+    kb_root: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def safe_mode(self) -> bool:
         return bool(self.wechat_aes_key)
+
+    @property
+    def production(self) -> bool:
+        """True unless WeChat's API is a sandbox on this machine (a loopback address) and LINLI_ENV is not
+        `production`: then no published default secret may be used and demo accounts may not log in."""
+        return self.env == "production" or not is_loopback_url(self.wechat_api_base)
+
+    @property
+    def proxy_networks(self) -> tuple:
+        """The proxies whose X-Forwarded-For is believed: LINLI_TRUSTED_PROXIES, else loopback when the
+        deprecated LINLI_CONSOLE_TRUST_PROXY is on, else none."""
+        if self.trusted_proxies:
+            return self.trusted_proxies
+        return LOOPBACK_NETWORKS if self.console_trust_proxy else ()
 
     @property
     def base_url(self) -> str:
@@ -81,6 +101,11 @@ _ENV = {
     "LINLI_MAX_BODY_BYTES": "max_body_bytes",
     "LINLI_CONVERSATION_TTL": "conversation_ttl",
     "LINLI_HTTP_TIMEOUT": "http_timeout",
+    "LINLI_ENV": "env",
+    "LINLI_TRUSTED_PROXIES": "trusted_proxies",
+    "LINLI_CONSOLE_TRUST_PROXY": "console_trust_proxy",
+    "LINLI_API_TOKEN_DAYS": "api_token_days",
+    "LINLI_KB_ROOT": "kb_root",
 }
 ENV_NAMES = tuple(_ENV)
 
@@ -105,7 +130,32 @@ def parse(values: Mapping[str, str]) -> Settings:
 
 
 def _redact(name: str, raw: str) -> str:
-    return "***" if name in ("WECHAT_SECRET", "WECHAT_AES_KEY", "WECHAT_AES_KEY_PREVIOUS") else raw
+    """A bad value as it may be shown: secrets never (a typo'd secret is still mostly the secret), and a
+    database address without its password."""
+    if re.search(r"(TOKEN|SECRET|KEY|PASSWORD)(_PREVIOUS)?$", name):
+        return "***"
+    if name == "LINLI_DATABASE_URL":
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", raw)
+    return raw
+
+
+LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when `url` names this machine (localhost, 127.0.0.0/8, ::1): the local WeChat sandbox."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _convert(attr: str, raw: str) -> object:
@@ -176,6 +226,40 @@ def _seconds(raw: str) -> float:
     return value
 
 
+def _env(raw: str) -> str:
+    if raw.lower() not in ("production", "development"):
+        raise ValueError("应为 production 或 development（production 时即使接口地址是本机沙箱也按生产环境检查）")
+    return raw.lower()
+
+
+def _networks(raw: str) -> tuple:
+    networks = []
+    for part in re.split(r"[\s,]+", raw):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"“{part}”不是 IP 地址或网段；应为逗号分隔的地址或 CIDR 网段，"
+                             "例如 127.0.0.1,172.31.250.10/32") from None
+    return tuple(networks)
+
+
+def _flag(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("应为 1 或 0")
+
+
+def _token_days(raw: str) -> int:
+    days = _int(raw)
+    if days > 3650:
+        raise ValueError("API 令牌有效期应在 1–3650 天之间")
+    return days
+
+
 def _log_level(raw: str) -> str:
     if raw.upper() not in LOG_LEVELS:
         raise ValueError("应为 " + " / ".join(LOG_LEVELS) + " 之一")
@@ -197,6 +281,10 @@ _CHECKS = {
     "timestamp_window": _int,
     "max_body_bytes": _int,
     "conversation_ttl": _int,
+    "env": _env,
+    "trusted_proxies": _networks,
+    "console_trust_proxy": _flag,
+    "api_token_days": _token_days,
 }
 
 
