@@ -2,26 +2,21 @@
 in several communities, and helpers to log in (cookie + CSRF) and to call the API with a token."""
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import update
 
 from bot.app import SERVICES, build_services, create_app
 from storage.models import Community, Estate, Resident, Staff
 from storage.orgimport import apply_org_plan, parse_org_bytes
-from storage.passwords import hash_password
 from storage.repositories import staff as staff_repo
 from storage.repositories.org import load_demo
-from tests.support import BASE, fixed_clock
+from tests.support import BASE, TEST_PASSWORD, fixed_clock, ready_staff
 
-# Every account of the test world has this password (set by build_world): the demo password itself is published,
-# so demo accounts must change it at first login (tests/console/test_credentials.py covers that).
-PASSWORD = "test-world-Passw0rd"
+PASSWORD = TEST_PASSWORD  # every account's (tests.support.ready_staff)
 LOCAL_WECHAT = "http://127.0.0.1:9"  # a loopback API address: tests are never production
 _SEQ = itertools.count(1)
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
@@ -101,11 +96,6 @@ def csrf_in(html: str) -> str:
     return match.group(1)
 
 
-@functools.lru_cache(maxsize=1)
-def password_hash() -> str:
-    return hash_password(PASSWORD)
-
-
 async def build_world(aiohttp_client, db_url: str, plugins=None, **settings_changes) -> World:
     clock = fixed_clock(NOW)
     settings = BASE.with_(**{"database_url": db_url, "wechat_api_base": LOCAL_WECHAT, **settings_changes})
@@ -113,7 +103,7 @@ async def build_world(aiohttp_client, db_url: str, plugins=None, **settings_chan
     async with services.db.transaction() as session:
         await load_demo(session)
         await apply_org_plan(session, parse_org_bytes(EXTRA_ORG.encode(), "yaml", "extra.yaml"))
-        await session.execute(update(Staff).values(password_hash=password_hash(), must_change_password=False))
+        await ready_staff(session)
     app = create_app(settings, services=services, routers=[], plugins=plugins)
     client = await aiohttp_client(app)
     world = World(client, services, clock=clock)
