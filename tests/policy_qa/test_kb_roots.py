@@ -12,7 +12,7 @@ from handlers.policy_qa import kb_roots
 from handlers.policy_qa.console import console as policy_qa_console
 from knowledge.loader import BUNDLED_DIR
 from storage.policy_qa_models import KbGeneration
-from tests.console.conftest import build_world, csrf_in
+from tests.console.conftest import build_world
 
 
 def _kb_copy(directory: Path) -> Path:
