@@ -133,7 +133,7 @@ def _pruning(services: Services):
 
 
 async def _prune_loop(services: Services) -> None:
-    """Forget expired sessions and old login attempts every few minutes."""
+    """Forget expired sessions, settled login-limiter rows and long-unused browsers every few minutes."""
     while True:
         await asyncio.sleep(PRUNE_EVERY)
         try:

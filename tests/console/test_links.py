@@ -59,9 +59,8 @@ def test_every_dynamic_link_in_every_template_goes_through_the_filter():
     assert not problems, "a link target that is neither |http_url nor one of our own paths:\n" + "\n".join(problems)
 
 
-async def test_a_javascript_photo_url_is_not_a_link(aiohttp_client, db_url, monkeypatch):
-    monkeypatch.setattr("bot.app.console_plugins", lambda: [tickets.console])
-    world = await build_world(aiohttp_client, db_url)
+async def test_a_javascript_photo_url_is_not_a_link(aiohttp_client, db_url):
+    world = await build_world(aiohttp_client, db_url, plugins=[tickets.console])
     photos = [{"media_id": "m1", "pic_url": "javascript:alert(document.cookie)"},
               {"media_id": "m2", "pic_url": "data:text/html,<script>alert(1)</script>"},
               {"media_id": "m3", "pic_url": "https://mmbiz.qpic.cn/ok.jpg"}]

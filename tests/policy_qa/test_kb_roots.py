@@ -25,13 +25,12 @@ async def _generations(world) -> list:
         return list((await session.execute(select(KbGeneration))).scalars())
 
 
-async def test_reload_outside_the_root_is_refused(aiohttp_client, db_url, tmp_path, monkeypatch):
-    monkeypatch.setattr("bot.app.console_plugins", lambda: [policy_qa_console])
+async def test_reload_outside_the_root_is_refused(aiohttp_client, db_url, tmp_path):
     root = tmp_path / "kbroot"
     inside = _kb_copy(root / "v2")
     outside = _kb_copy(tmp_path / "elsewhere")
     (root / "escape").symlink_to(outside, target_is_directory=True)
-    world = await build_world(aiohttp_client, db_url, kb_root=str(root))
+    world = await build_world(aiohttp_client, db_url, plugins=[policy_qa_console], kb_root=str(root))
     headers = world.bearer("admin")
     for directory in (str(outside), "/etc", str(root / "escape"), str(root / ".." / "elsewhere"), "kb\x00"):
         resp = await world.client.post("/api/v1/qa/kb/reload", headers=headers, json={"directory": directory})
