@@ -200,10 +200,15 @@ def cmd_org_import(args: argparse.Namespace) -> int:
 
 
 def cmd_org_demo(args: argparse.Namespace) -> int:
+    from bot.production import demo_refusal
     from storage.repositories.org import load_demo
 
-    summary = asyncio.run(in_transaction(load_demo))
-    print(f"演示数据已就绪。\n{summary.describe()}")
+    refused = demo_refusal(settings := _settings())
+    if refused:
+        print(refused, file=sys.stderr)
+        return 1
+    summary = asyncio.run(in_transaction(load_demo, settings))
+    print(f"演示数据已就绪。\n{summary.describe()}\n演示账号的密码 linli-demo 是公开的：每个演示账号首次登录时须先修改密码。")
     return 0
 
 

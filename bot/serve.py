@@ -11,16 +11,24 @@ from bot.settings import Settings
 
 
 def banner(settings: Settings) -> str:
+    """What the operator sees at start. Never a secret (token, AppSecret, keys, passwords in addresses)."""
     mode = "安全模式（AES）" if settings.safe_mode else "明文模式"
-    sandbox = "（本地沙箱）" if settings.wechat_api_base.startswith("http://127.") else ""
+    sandbox = "（生产环境）" if settings.production else "（本地沙箱）"
     return "\n".join([
         "邻里服务已启动。",
-        f"  微信消息地址：{settings.base_url}/wechat （{mode}，Token：{settings.wechat_token}）",
+        f"  微信消息地址：{settings.base_url}/wechat （{mode}）",
         f"  健康检查：    {settings.base_url}/healthz   就绪检查：{settings.base_url}/readyz",
-        f"  微信接口：    {settings.wechat_api_base}{sandbox}",
+        f"  微信接口：    {_without_credentials(settings.wechat_api_base)}{sandbox}",
         "  和机器人聊天：另开一个终端运行 `.venv/bin/linli chat --community HX-YYL-YJ`",
         "  按 Ctrl+C 停止。",
     ])
+
+
+def _without_credentials(url: str) -> str:
+    """`url` without a user:password part (an API address through an authenticating proxy)."""
+    import re
+
+    return re.sub(r"(://)[^/@]*@", r"\1", url)
 
 
 def app_or_report(settings: Settings) -> "web.Application | None":

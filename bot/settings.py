@@ -67,8 +67,11 @@ class Settings:
     conversation_ttl: int = 30 * 60
     workers: int = 1
     worker_index: int | None = None  # set by `linli serve --workers` for each child, not by operators
+    env: str = ""  # LINLI_ENV: "production" forces the production checks (bot/production.py)
     # the staff console
-    console_trust_proxy: bool = False
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    console_trust_proxy: bool = False  # deprecated LINLI_CONSOLE_TRUST_PROXY: trust loopback proxies only
+    api_token_days: int = 90
     # delivery (docs/delivery.md)
     delivery_rate: float = 50.0
     delivery_batch: int = 200
@@ -111,10 +114,25 @@ class Settings:
     scorecard_weights: Mapping[str, str] = field(default_factory=dict)  # PROPERTY / DEVELOPER → "survey:40,…"
     # policy Q&A
     kb_dir: str | None = None
+    kb_root: str = ""
 
     @property
     def safe_mode(self) -> bool:
         return bool(self.wechat_aes_key)
+
+    @property
+    def production(self) -> bool:
+        """True unless WeChat's API is a sandbox on this machine (a loopback address) and LINLI_ENV is not
+        `production`: then no published default secret may be used and demo accounts may not log in."""
+        return self.env == "production" or not is_loopback_url(self.wechat_api_base)
+
+    @property
+    def proxy_networks(self) -> tuple:
+        """The proxies whose X-Forwarded-For is believed: LINLI_TRUSTED_PROXIES, else loopback when the
+        deprecated LINLI_CONSOLE_TRUST_PROXY is on, else none."""
+        if self.trusted_proxies:
+            return self.trusted_proxies
+        return LOOPBACK_NETWORKS if self.console_trust_proxy else ()
 
     @property
     def base_url(self) -> str:
@@ -239,6 +257,55 @@ def _read_text(raw: str) -> str:
     return raw
 
 
+def _read_env(raw: str) -> str:
+    if raw.lower() not in ("production", "development"):
+        raise ValueError("应为 production 或 development（production 时即使接口地址是本机沙箱也按生产环境检查）")
+    return raw.lower()
+
+
+def _read_networks(raw: str) -> tuple:
+    networks = []
+    for part in re.split(r"[\s,]+", raw):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"“{part}”不是 IP 地址或网段；应为逗号分隔的地址或 CIDR 网段，"
+                             "例如 127.0.0.1,172.31.250.10/32") from None
+    return tuple(networks)
+
+
+LOOPBACK_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when `url` names this machine (localhost, 127.0.0.0/8, ::1): the local WeChat sandbox."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redact(name: str, raw: str) -> str:
+    """A value as it may be shown: secrets never (a typo'd secret is still mostly the secret), and a database
+    address without its password."""
+    var = BY_ENV.get(name)
+    if (var is not None and var.secret) or re.search(r"(TOKEN|SECRET|KEY|PASSWORD)(_PREVIOUS)?$", name):
+        return "***"
+    if name == "LINLI_DATABASE_URL":
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", raw)
+    return raw
+
+
 INT_POSITIVE = _int_between(1)
 SECONDS = _number_between(0, 60, unit=" 秒")
 BOOL = Kind(_read_bool, "1 或 0")
@@ -302,8 +369,19 @@ VARIABLES: tuple[Var, ...] = (
         f"`linli serve` 在同一端口上运行的工作进程数（1–{MAX_WORKERS}，`--workers` 优先）", WEB),
     Var("LINLI_WORKER_INDEX", "worker_index", _int_between(0, MAX_WORKERS),
         "（内部）`linli serve --workers` 为每个子进程设置的编号，无需手动设置", WEB, shown_default="空"),
+    Var("LINLI_ENV", "env", Kind(_read_env, "production / development"),
+        "`production`：即使微信接口是本机沙箱也按生产环境检查；`development`：按接口地址判断。"
+        "`LINLI_WECHAT_API_BASE` 不是本机（127.0.0.1/localhost）地址时总是生产环境：`linli serve`/`linli worker` "
+        "拒绝使用公开的默认令牌、AppID、密钥，演示数据不能载入、演示密码不能登录",
+        WEB, shown_default="空"),
+    Var("LINLI_TRUSTED_PROXIES", "trusted_proxies", Kind(_read_networks, "IP 或网段列表"),
+        "反向代理的地址或网段（逗号分隔，如 `172.31.250.10` 或 `10.0.0.0/24`）；只有来自这些地址的请求，其 "
+        "`X-Forwarded-For` 才被采信为客户端地址（登录限速、审计日志）", CONSOLE,
+        shown_default="空（不采信）"),
     Var("LINLI_CONSOLE_TRUST_PROXY", "console_trust_proxy", BOOL,
-        "工作台在反向代理之后时设为 1，按 `X-Forwarded-For` 识别访问者地址", CONSOLE),
+        "已弃用：`1` 等同于 `LINLI_TRUSTED_PROXIES=127.0.0.1/8,::1`（只采信本机代理），启动时提示改用 "
+        "`LINLI_TRUSTED_PROXIES`", CONSOLE),
+    Var("LINLI_API_TOKEN_DAYS", "api_token_days", _int_between(1, 3650), "API 令牌的有效天数", CONSOLE),
     Var("LINLI_DELIVERY_RATE", "delivery_rate", _number_between(0), "所有投递进程合计每秒发送条数；0 表示不限", DELIVERY),
     Var("LINLI_DELIVERY_BATCH", "delivery_batch", INT_POSITIVE, "每批领取的投递条数", DELIVERY),
     Var("LINLI_DELIVERY_LANES", "delivery_lanes", INT_POSITIVE, "每个投递进程的并行发送通道数", DELIVERY),
@@ -372,6 +450,8 @@ VARIABLES: tuple[Var, ...] = (
         "`survey:40,response:10`；只替换写出的项", SCORECARDS, suffixes=("PROPERTY", "DEVELOPER"),
         shown_default="见 docs/scorecards.md"),
     Var("LINLI_KB_DIR", "kb_dir", PATH, "工作台编辑的知识库保存目录", KB, shown_default="`data/kb`"),
+    Var("LINLI_KB_ROOT", "kb_root", PATH, "允许重新加载的知识库目录的根目录（其下的目录才可加载）", KB,
+        shown_default="`data/kb`"),
 )
 BY_ENV = {name: var for var in VARIABLES for name in var.names if not var.suffixes or "<" not in name}
 OPEN_FAMILIES = [var for var in VARIABLES if any("<" in s for s in var.suffixes)]  # any suffix accepted
@@ -404,7 +484,7 @@ def _parsed(values: Mapping[str, str]) -> dict[str, Any]:
         try:
             value = var.kind.read(raw.strip())
         except ValueError as exc:
-            problems.append(f"{name}={'***' if var.secret else raw.strip()}：{exc}")
+            problems.append(f"{name}={redact(name, raw.strip())}：{exc}")
             continue
         if suffix is None:
             kwargs[var.attr] = value

@@ -219,7 +219,10 @@ def describe_exit(code: int) -> str:
 def supervise(settings: Settings, count: int) -> int:
     """`linli serve` with `count` workers: one process serving directly, or the supervisor."""
     from bot import logs
+    from bot.production import refuse_unsafe_start
 
+    if refuse_unsafe_start(settings, "linli serve"):
+        return 2
     if count == 1:
         from bot.serve import serve
 

@@ -1,4 +1,4 @@
-"""Tables of the staff console: login sessions, API tokens, login attempts (for the limiter) and the audit log.
+"""Tables of the staff console: login sessions, API tokens, the login limiter and known browsers, the audit log.
 
 Secrets are never stored: a session id or API token is 256 random bits handed to the client once; the database
 keeps only its SHA-256 (a fast hash is right for high-entropy secrets: nothing to brute-force).
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, utcnow
@@ -40,22 +40,35 @@ class ApiToken(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]  # LINLI_API_TOKEN_DAYS after creation
     last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]  # revoked by hand, by a password change or reset, or deactivation
 
 
-class LoginAttempt(Base):
-    """One password check; failures inside the window lock out the username+address pair (and, past a higher
-    bar, the address)."""
+class LoginThrottle(Base):
+    """The login limiter's state for one key: `account:<username>`, `client:<address>` or `device:<hash>`.
+    `failures` counts password checks that failed (an attempt is counted before its check and refunded when
+    it succeeds); past the key's free failures the key is blocked until `blocked_until`, the wait doubling with
+    each further failure up to a cap (handlers/console/throttle.py). Rows are locked while a decision is taken,
+    so parallel guesses cannot all pass."""
 
-    __tablename__ = "staff_login_attempts"
-    __table_args__ = (Index("ix_staff_login_attempts_user_ip_at", "username", "ip", "at"),
-                      Index("ix_staff_login_attempts_ip_at", "ip", "at"))
-    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    __tablename__ = "staff_login_throttle"
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(index=True)
+    blocked_until: Mapped[datetime | None]
+
+
+class LoginDevice(Base):
+    """A browser that has logged in to an account before (its `linli_device` cookie, stored hashed): its
+    failures are counted on its own key, so an attacker's failures on the account never lock the owner's own
+    browser out."""
+
+    __tablename__ = "staff_login_devices"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class AuditEntry(Base):

@@ -26,12 +26,14 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Community, Developer, District, Estate, PropertyCompany, Staff, StaffLevel, Street
+from storage import password_policy
+from storage.models import (Community, Developer, District, Estate, PropertyCompany, Staff, StaffLevel, Street,
+                            utcnow)
 from storage.passwords import hash_password, verify_password
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = password_policy.MIN_LENGTH
 MAX_HOUSEHOLDS = 1_000_000
 IN_CHUNK = 500  # codes per IN (...) query, well under SQLite's parameter limit
 
@@ -129,6 +131,7 @@ class OrgPlan:
     developers: dict[str, NodeSpec] = field(default_factory=dict)
     staff: dict[str, StaffSpec] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    demo: bool = False  # the demo file: its published passwords are allowed, and must be changed at first login
 
     def table(self, kind: str) -> dict:
         return getattr(self, kind)
@@ -171,15 +174,15 @@ class ImportSummary:
 # --------------------------------------------------------------------------------------------- reading
 
 
-def parse_org_file(path: str | Path) -> OrgPlan:
+def parse_org_file(path: str | Path, *, demo: bool = False) -> OrgPlan:
     """Read `path` (.csv, .yaml or .yml); raise `OrgImportError` listing every problem found in the file."""
-    plan = read_org_file(path)
+    plan = read_org_file(path, demo=demo)
     if plan.problems:
         raise OrgImportError(plan.problems, plan.source)
     return plan
 
 
-def read_org_file(path: str | Path) -> OrgPlan:
+def read_org_file(path: str | Path, *, demo: bool = False) -> OrgPlan:
     """Read `path` into a plan; problems are collected in `plan.problems` instead of raised."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -189,12 +192,13 @@ def read_org_file(path: str | Path) -> OrgPlan:
         data = path.read_bytes()
     except OSError as exc:
         return OrgPlan(source=path.name, problems=[f"无法读取文件：{exc.strerror or exc}"])
-    return parse_org_bytes(data, "csv" if suffix == ".csv" else "yaml", source=path.name)
+    return parse_org_bytes(data, "csv" if suffix == ".csv" else "yaml", source=path.name, demo=demo)
 
 
-def parse_org_bytes(data: bytes, kind: str, source: str = "") -> OrgPlan:
-    """Parse file contents of `kind` "csv" or "yaml"; problems are collected in `plan.problems`."""
-    builder = _PlanBuilder(OrgPlan(source=source))
+def parse_org_bytes(data: bytes, kind: str, source: str = "", *, demo: bool = False) -> OrgPlan:
+    """Parse file contents of `kind` "csv" or "yaml"; problems are collected in `plan.problems`. `demo`: the
+    demo organisation, whose staff passwords are published (not checked; marked to be changed at first login)."""
+    builder = _PlanBuilder(OrgPlan(source=source, demo=demo))
     text = decode_text(data)
     if text is None:
         builder.problem(0, "文件编码无法识别，请另存为 UTF-8（或 Excel 默认的 GBK）编码")
@@ -595,7 +599,7 @@ def _yaml_staff(item: yaml.Node, builder: _PlanBuilder) -> None:
     name = builder.name("staff", values["name"][0], where["name"])
     level = _staff_level(values["level"][0], where["level"], builder)
     node = _staff_node(level, values["node"][0], where["node"], builder)
-    password = _staff_password(entries, where["password"], builder)
+    password = _staff_password(entries, where["password"], builder, username or values["username"][0])
     if username and name and level and (node or level is StaffLevel.admin):
         # Kept even with a bad password (already reported) so the node is still checked against the database.
         builder.staff(StaffSpec(username, name, level, node, where, password))
@@ -629,15 +633,16 @@ def _staff_node(level: StaffLevel | None, raw: str, where: Where, builder: _Plan
     return builder.code(LEVEL_KIND[level.value], raw, where)
 
 
-def _staff_password(entries: dict, where: Where, builder: _PlanBuilder) -> str | None:
+def _staff_password(entries: dict, where: Where, builder: _PlanBuilder, username: str) -> str | None:
     """The plain password; None when absent or invalid (an invalid one is reported)."""
     entry = entries.get("password")
     if entry is None:
         return None
     node = entry[1]
     raw = node.value if isinstance(node, yaml.ScalarNode) else ""
-    if len(raw) < MIN_PASSWORD_LENGTH:
-        builder.at(where, f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+    problem = "密码不能为空" if not raw else None if builder.plan.demo else password_policy.problem(raw, username)
+    if problem:
+        builder.at(where, problem)
         return None
     return raw
 
@@ -751,14 +756,14 @@ async def apply_org_plan(session: AsyncSession, plan: OrgPlan) -> ImportSummary:
             _upsert(session, kind, spec, _values(kind, spec, existing), existing, summary.count(kind))
         await session.flush()  # ids for the next level
     for spec in plan.staff.values():
-        await _upsert_staff(session, spec, existing, summary.staff)
+        await _upsert_staff(session, spec, existing, summary.staff, demo=plan.demo)
     await session.flush()
     return summary
 
 
-async def import_org_file(session: AsyncSession, path: str | Path) -> ImportSummary:
+async def import_org_file(session: AsyncSession, path: str | Path, *, demo: bool = False) -> ImportSummary:
     """Read and apply `path`; raises `OrgImportError` listing every problem, with nothing written."""
-    return await apply_org_plan(session, read_org_file(path))
+    return await apply_org_plan(session, read_org_file(path, demo=demo))
 
 
 def _values(kind: str, spec: NodeSpec, existing: _Existing) -> dict[str, object]:
@@ -801,12 +806,16 @@ def _assign(row: object, values: dict[str, object]) -> bool:
     return changed
 
 
-async def _upsert_staff(session: AsyncSession, spec: StaffSpec, existing: _Existing, count: KindCount) -> None:
+async def _upsert_staff(session: AsyncSession, spec: StaffSpec, existing: _Existing, count: KindCount, *,
+                        demo: bool = False) -> None:
+    """Create or update one account. A password the file sets on an existing account is an admin's reset: the
+    account's sessions end and its API tokens are revoked. Demo accounts (published password) are marked to
+    change it at first login."""
     values: dict[str, object] = {"display_name": spec.name, "level": spec.level,
                                  **await _staff_scope(session, spec, existing)}
     row = existing.staff.get(spec.username)
     if row is None:
-        row = Staff(username=spec.username, **values)
+        row = Staff(username=spec.username, must_change_password=demo and bool(spec.password), **values)
         if spec.password:
             row.password_hash = hash_password(spec.password)
         session.add(row)
@@ -815,7 +824,12 @@ async def _upsert_staff(session: AsyncSession, spec: StaffSpec, existing: _Exist
         return
     changed = _assign(row, values)
     if spec.password and not verify_password(spec.password, row.password_hash):
-        row.password_hash = hash_password(spec.password)
+        from storage.repositories import staff as staff_repo
+
+        await staff_repo.set_password(session, row, hash_password(spec.password), utcnow())
+        changed = True
+    if demo and spec.password and not row.must_change_password:
+        row.must_change_password = True  # still (or again) the published password
         changed = True
     if changed:
         count.updated += 1

@@ -2,21 +2,38 @@
 loopback, and a `Bot` that talks to linli as WeChat does."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
+from sqlalchemy import update
 
 from bot.app import build_services, create_app
 from bot.context import Services
 from bot.sandbox.server import create_sandbox_app
 from bot.settings import Settings
 from bot.simulator import Response, WeChatSimulator
+from storage.models import Staff
+from storage.passwords import hash_password
 from storage.repositories.org import load_demo
 
+# Every staff account of a test world gets this password (`ready_staff`): the demo accounts' own password is
+# published, so they must change it at first login (tests/console/test_credentials.py covers that).
+TEST_PASSWORD = "test-world-Passw0rd"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 OLD_AES_KEY = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg"
 BASE = Settings()
+
+
+@functools.lru_cache(maxsize=1)
+def test_password_hash() -> str:
+    return hash_password(TEST_PASSWORD)
+
+
+async def ready_staff(session) -> None:
+    """Make every staff account an ordinary one for tests: TEST_PASSWORD, no forced password change."""
+    await session.execute(update(Staff).values(password_hash=test_password_hash(), must_change_password=False))
 
 
 @pytest.fixture
@@ -60,6 +77,7 @@ async def start_bot(aiohttp_server, sandbox):
         if demo:
             async with services.db.transaction() as session:
                 await load_demo(session)
+                await ready_staff(session)
         app = create_app(settings, services=services, **kw)
         server = await aiohttp_server(app)
         sim = WeChatSimulator(

@@ -90,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
     DeliveryConfig.from_settings(settings)  # fail at start on bad values
+    from bot.production import refuse_unsafe_start
+
+    if refuse_unsafe_start(settings, "linli worker"):
+        return 2
     stats = asyncio.run(main_async(settings, args.until_idle))
     stats["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if args.json:

@@ -21,7 +21,7 @@ from bot.context import Services
 from bot.errors import DomainError
 from bot.features import CONSOLE_PLUGINS, Feature
 from handlers.console import api, api_admin, dashboard, pages_audit, pages_auth, pages_org, pages_residents
-from handlers.console import pages_staff, validation
+from handlers.console import api_account, pages_account, pages_staff, validation
 from handlers.console.guard import authenticate_bearer, authenticate_cookie, guarded_middleware, is_guarded
 from handlers.console.audit import ACTION_LABELS
 from handlers.console.registry import ConsoleRegistry, Route
@@ -42,7 +42,8 @@ def build_registry(plugins: Iterable[Plugin] = ()) -> ConsoleRegistry:
     registry = ConsoleRegistry()
     dashboard.register_builtin(registry)
     registry.page("GET", "/", dashboard.dashboard_page)
-    for module in (pages_auth, pages_residents, pages_org, pages_staff, pages_audit, api, api_admin):
+    for module in (pages_auth, pages_account, pages_residents, pages_org, pages_staff, pages_audit, api, api_admin,
+                   api_account):
         module.register(registry)
     for plugin in plugins:
         plugin(registry)
@@ -55,10 +56,13 @@ def setup(app: web.Application, services: Services, *, plugins: Iterable[Plugin]
     for action, label in registry.action_labels.items():
         ACTION_LABELS.setdefault(action, label)
     settings = services.settings
+    if settings.console_trust_proxy and not settings.trusted_proxies:
+        log.warning("LINLI_CONSOLE_TRUST_PROXY is deprecated: X-Forwarded-For is now believed from loopback proxies "
+                    "only; list your proxies' addresses in LINLI_TRUSTED_PROXIES instead")
     state = ConsoleState(
         services=services, registry=registry, templates=build_environment(registry.template_dirs),
         secure_cookies=settings.base_url.startswith("https://"),
-        trust_proxy=settings.console_trust_proxy,
+        trusted_proxies=settings.proxy_networks,
         openapi=_openapi(registry),
     )
     console = web.Application(middlewares=[guarded_middleware(authenticate_cookie, _page_error, html=True)])
@@ -103,6 +107,7 @@ async def _to_console(request: web.Request) -> web.Response:
     raise web.HTTPMovedPermanently("/console/")
 
 
+PASSWORD_CHANGE_FIRST = "该账号须先修改初始密码（演示账号的密码是公开的），请在「我的账号 → 修改密码」完成后再操作。"
 MESSAGES = {400: "请求有误，请检查后重试。", 401: "请先登录。", 403: "您无权访问该页面或该辖区的数据。",
             404: "页面不存在，或不在您的辖区内。", 405: "不支持该操作。", 413: "上传的内容过大。"}
 
@@ -115,6 +120,8 @@ async def _page_error(request: web.Request, exc: web.HTTPException | DomainError
     message = MESSAGES.get(exc.status, "服务器出了点问题，请稍后再试。")
     if exc.status == 403 and exc.reason in ("csrf", "session"):
         message = "页面已过期或登录已失效，请刷新页面（必要时重新登录）后再试。"
+    if exc.status == 403 and exc.reason == "password_change":
+        message = PASSWORD_CHANGE_FIRST
     return render(request, "error.html", title="出错了", status=exc.status, message=message)
 
 
@@ -129,7 +136,7 @@ def _pruning(services: Services):
 
 
 async def _prune_loop(services: Services) -> None:
-    """Forget expired sessions and old login attempts every few minutes."""
+    """Forget expired sessions, settled login-limiter rows and long-unused browsers every few minutes."""
     while True:
         await asyncio.sleep(PRUNE_EVERY)
         try:

@@ -46,7 +46,10 @@ def json_error(status: int, message: str | None = None, **extra: Any) -> web.Res
 async def api_error(request: web.Request, exc: web.HTTPException | DomainError) -> web.StreamResponse:
     if isinstance(exc, DomainError):
         return json_error(exc.status, exc.message, **exc.details)
-    response = json_error(exc.status)
+    if exc.status == 403 and exc.reason == "password_change":
+        response = json_error(403, "该账号须先登录工作台修改初始密码（演示账号的密码是公开的），之后令牌才能使用")
+    else:
+        response = json_error(exc.status)
     for name in ("WWW-Authenticate", "Allow"):
         if name in exc.headers:
             response.headers[name] = exc.headers[name]

@@ -10,6 +10,7 @@ from handlers.console.guard import current, db, max_body, require_staff
 from handlers.console.pages_audit import audit_page_data
 from handlers.console.pages_org import MAX_IMPORT_BYTES, run_import
 from handlers.console.pages_staff import _account
+from handlers.console.state import state_of
 from storage.models import StaffLevel
 from storage.repositories import staff as staff_repo
 
@@ -49,7 +50,7 @@ async def staff_password(request: web.Request) -> web.Response:
     staff = await _account(request)
     data = await read_json(request)
     try:
-        await svc.reset_password(db(request), staff, str(data.get("password") or ""))
+        await svc.reset_password(db(request), staff, str(data.get("password") or ""), current(request).now)
     except svc.StaffError as exc:
         return json_error(422, str(exc), errors=exc.errors)
     await audit(db(request), current(request), "staff.password", staff.username, request,
@@ -63,11 +64,13 @@ async def staff_token(request: web.Request) -> web.Response:
     data = await read_json(request) if request.body_exists else {}
     label = str(data.get("label") or "API")
     try:
-        raw = await svc.new_token(db(request), staff, label, user.now)
+        token, raw = await svc.new_token(db(request), staff, label, user.now,
+                                  state_of(request).services.settings.api_token_days)
     except svc.StaffError as exc:
         return json_error(422, str(exc), errors=exc.errors)
     await audit(db(request), user, "token.create", f"{staff.username}：{label}", request)
-    return json_response({"token": raw, "prefix": raw[:12], "label": label[:64], "staff_id": staff.id}, 201)
+    return json_response({"token": raw, "prefix": token.prefix, "label": token.label, "staff_id": staff.id,
+                          "expires_at": token.expires_at}, 201)
 
 
 @require_staff(ADMIN)

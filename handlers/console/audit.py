@@ -19,7 +19,9 @@ from storage.models import Staff
 from storage.repositories import audit as audit_repo
 
 ACTION_LABELS = {
-    "login": "登录", "login.failed": "登录失败", "login.locked": "登录被锁定", "logout": "退出登录",
+    "login": "登录", "login.failed": "登录失败", "login.locked": "登录被限速", "logout": "退出登录",
+    "login.demo": "生产环境拒绝演示密码登录", "account.password": "修改自己的密码",
+    "account.sessions": "退出其他设备", "account.token.revoke": "吊销自己的 API 令牌",
     "denied": "越权访问被拒绝", "staff.create": "创建账号", "staff.deactivate": "停用账号",
     "staff.reactivate": "启用账号", "staff.password": "重置密码", "token.create": "创建 API 令牌",
     "token.revoke": "吊销 API 令牌", "org.import": "导入组织架构", "org.import.failed": "导入组织架构失败",
@@ -35,7 +37,7 @@ async def audit(session: AsyncSession, staff: ConsoleUser | Staff, action: str, 
     ip, now = None, None
     if request is not None:
         state = state_of(request)
-        ip, now = client_ip(request, state.trust_proxy), state.services.clock()
+        ip, now = client_ip(request, state.trusted_proxies), state.services.clock()
     await audit_repo.record(session, username=account.username, staff_id=account.id, action=action, target=target,
                             community_id=community_id, ip=ip, via=user.via if user else "web", detail=detail,
                             at=now)

@@ -1,7 +1,9 @@
-"""`linli staff create|token`: the first admin account (and any other) from the command line, and API tokens.
+"""`linli staff create|password|token`: the first admin account (and any other) from the command line, an
+admin's password reset, and API tokens.
 
     linli staff create --username admin --name 系统管理员 --level admin          # prompts for the password
     echo "$PW" | linli staff create --username hexi --name 河西区 --level district --node HX --password-stdin
+    linli staff password USERNAME [--password-stdin]                           # reset: sessions end, tokens revoked
     linli staff token USERNAME [--label 用途]                                   # prints a new token once
 
 Each action is written to the audit log as done by `cli:<operating-system user>`, via `cli`.
@@ -30,7 +32,9 @@ def _operator() -> str:
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("密码（至少 8 位）：")
+    from storage.password_policy import MIN_LENGTH
+
+    first = getpass.getpass(f"密码（至少 {MIN_LENGTH} 位，不能是常见密码）：")
     if getpass.getpass("再次输入密码：") != first:
         raise ValueError("两次输入的密码不一致")
     return first
@@ -75,30 +79,65 @@ def cmd_token(args: argparse.Namespace) -> int:
             raise LookupError(args.username)
         from storage.models import utcnow
 
-        raw = await new_token(session, staff, args.label, utcnow())
+        token, raw = await new_token(session, staff, args.label, utcnow(), _settings().api_token_days)
         await audit.record(session, username=_operator(), action="token.create", via="cli",
                            target=f"{staff.username}：{args.label}")
-        return raw
+        return raw, token.expires_at
 
     try:
-        raw = asyncio.run(_in_transaction(work))
+        raw, expires_at = asyncio.run(_in_transaction(work))
     except LookupError:
         print(f"没有用户名为 {args.username} 的账号。", file=sys.stderr)
         return 1
     except StaffError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    from bot.localtime import local_text
+
     print(raw)
-    print("请立即保存该令牌：它只显示这一次（数据库只保存其摘要）。调用 API 时使用请求头 "
-          "Authorization: Bearer <令牌>。", file=sys.stderr)
+    print(f"请立即保存该令牌：它只显示这一次（数据库只保存其摘要），有效期至 {local_text(expires_at)}。"
+          "调用 API 时使用请求头 Authorization: Bearer <令牌>。", file=sys.stderr)
+    return 0
+
+
+def cmd_password(args: argparse.Namespace) -> int:
+    """An admin's reset from the command line (e.g. a demo account still on its published password)."""
+    from handlers.console.staff_service import StaffError, reset_password
+    from storage.models import utcnow
+    from storage.repositories import audit
+    from storage.repositories import staff as staff_repo
+
+    try:
+        password = _read_password(args)
+    except (ValueError, EOFError) as exc:
+        print(f"未修改：{exc}", file=sys.stderr)
+        return 1
+
+    async def work(session):
+        staff = await staff_repo.staff_by_username(session, args.username)
+        if staff is None:
+            raise LookupError(args.username)
+        await reset_password(session, staff, password, utcnow())
+        await audit.record(session, username=_operator(), action="staff.password", via="cli", target=staff.username,
+                           community_id=staff.community_id)
+
+    try:
+        asyncio.run(_in_transaction(work))
+    except LookupError:
+        print(f"没有用户名为 {args.username} 的账号。", file=sys.stderr)
+        return 1
+    except StaffError as exc:
+        print(f"未修改：{exc}", file=sys.stderr)
+        return 1
+    print(f"已重置 {args.username} 的密码：其已登录的会话均已退出，API 令牌均已吊销。")
     return 0
 
 
 def add_subcommands(subparsers) -> None:
     """Add `staff create` and `staff token` to an argparse subparsers object."""
-    staff = subparsers.add_parser("staff", help="工作人员账号：创建账号、生成 API 令牌",
-                                  description="工作人员账号：创建账号、生成 API 令牌")
-    sub = staff.add_subparsers(dest="staff_command", metavar="{create,token}")
+    staff = subparsers.add_parser("staff", help="工作人员账号：创建账号、重置密码、生成 API 令牌",
+                                  description="工作人员账号：创建账号、重置密码、生成 API 令牌")
+    sub = staff.add_subparsers(dest="staff_command", metavar="{create,password,token}")
     sub.required = True
     create = sub.add_parser("create", help="创建账号（例如第一个管理员）")
     create.add_argument("--username", required=True, help="登录用户名（字母、数字、. _ -）")
@@ -108,7 +147,11 @@ def add_subcommands(subparsers) -> None:
     create.add_argument("--node", help="所属区县/街道/社区的编码（管理员不需要），例如 HX-YYL-YJ")
     create.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行），不交互提示")
     create.set_defaults(func=cmd_create)
-    token = sub.add_parser("token", help="为账号生成新的 API 令牌（只显示一次）")
+    password = sub.add_parser("password", help="重置账号的密码（其会话全部退出、API 令牌全部吊销）")
+    password.add_argument("username", help="账号用户名")
+    password.add_argument("--password-stdin", action="store_true", help="从标准输入读取新密码（一行），不交互提示")
+    password.set_defaults(func=cmd_password)
+    token = sub.add_parser("token", help="为账号生成新的 API 令牌（只显示一次，LINLI_API_TOKEN_DAYS 天后过期）")
     token.add_argument("username", help="账号用户名")
     token.add_argument("--label", default="命令行创建", help="令牌用途说明")
     token.set_defaults(func=cmd_token)

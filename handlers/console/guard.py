@@ -43,6 +43,7 @@ class ConsoleUser:
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     templates: jinja2.Environment | None = field(default=None, repr=False)
     cache: TTLCache | None = field(default=None, repr=False)
+    token_id: int | None = None  # the API token of this request (API calls)
 
     @property
     def level(self) -> StaffLevel:
@@ -109,6 +110,24 @@ def require_community(request: web.Request, community_id: int | None) -> None:
     """Refuse (403) unless the caller's jurisdiction includes `community_id`."""
     if not can_see_community(current(request).scope, community_id):
         raise web.HTTPForbidden()
+
+
+def before_password_change(handler: Handler) -> Handler:
+    """Let an account that must change its password (a demo account) reach this page: only the password change
+    and logout are marked so; every other page redirects to the password change until it is done."""
+    handler.console_before_password_change = True  # type: ignore[attr-defined]
+    return handler
+
+
+PASSWORD_PAGE = "/console/account/password"
+
+
+def _password_change_pending(request: web.Request, staff: Staff) -> None:
+    if staff.must_change_password and not getattr(request.match_info.handler, "console_before_password_change",
+                                                  False):
+        if request.method in security.SAFE_METHODS:
+            raise web.HTTPSeeOther(PASSWORD_PAGE)
+        raise web.HTTPForbidden(reason="password_change")
 
 
 def max_body(size: int) -> Callable[[Handler], Handler]:
@@ -191,7 +210,7 @@ async def _audit_denied(request: web.Request, state: ConsoleState) -> None:
         async with state.services.db.transaction() as session:
             await audit_repo.record(session, username=user.staff.username, staff_id=user.staff.id, action="denied",
                                     target=f"{request.method} {request.path_qs}"[:256], via=user.via,
-                                    ip=security.client_ip(request, state.trust_proxy), at=state.services.clock())
+                                    ip=security.client_ip(request, state.trusted_proxies), at=state.services.clock())
     except Exception:  # the refusal stands even if it cannot be recorded
         log.exception("could not record a refused request")
 
@@ -252,6 +271,7 @@ async def authenticate_cookie(request: web.Request, session: AsyncSession, state
         raise web.HTTPForbidden(reason="session")
     live, staff = found
     session.expunge(staff)  # a plain snapshot: still readable after a rollback (error pages)
+    _password_change_pending(request, staff)
     user = ConsoleUser(staff, await _scope(state, session, staff), "web", live.id, security.csrf_token(raw),
                        now=state.services.clock(), templates=state.templates, cache=state.panels)
     if request.method in security.SAFE_METHODS:
@@ -267,14 +287,17 @@ async def authenticate_cookie(request: web.Request, session: AsyncSession, state
 
 async def authenticate_bearer(request: web.Request, session: AsyncSession, state: ConsoleState) -> ConsoleUser:
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    staff = None
+    found = None
     if scheme.lower() == "bearer" and raw.strip():
-        staff = await staff_repo.staff_for_api_token(session, raw.strip(), state.services.clock())
-    if staff is None:
+        found = await staff_repo.token_with_staff(session, raw.strip(), state.services.clock())
+    if found is None:
         raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Bearer realm="linli"'})
+    token, staff = found
     session.expunge(staff)
-    return ConsoleUser(staff, await _scope(state, session, staff), "api", now=state.services.clock(),
-                       templates=state.templates, cache=state.panels)
+    if staff.must_change_password:  # a demo account's token works only once its published password is changed
+        raise web.HTTPForbidden(reason="password_change")
+    return ConsoleUser(staff, await _scope(state, session, staff), "api", token_id=token.id,
+                       now=state.services.clock(), templates=state.templates, cache=state.panels)
 
 
 def _login_url(request: web.Request) -> str:

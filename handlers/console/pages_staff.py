@@ -11,6 +11,7 @@ from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
 from handlers.console.render import Form, flash, render, see_other
 from handlers.console.toolkit import path_id
+from handlers.console.state import state_of
 from storage.models import Staff, StaffLevel
 from storage.repositories import staff as staff_repo
 
@@ -62,7 +63,7 @@ async def _detail(request: web.Request, staff: Staff, *, new_token: str | None =
     form = form or Form()
     return render(request, "staff_detail.html", title=f"账号 {staff.username}", account=staff,
                   node=svc.node_label(staff, names), tokens=tokens, new_token=new_token, form=form,
-                  errors=form.errors, status=status)
+                  errors=form.errors, status=status, token_status=staff_repo.token_status)
 
 
 @require_staff(ADMIN)
@@ -97,13 +98,13 @@ async def staff_password(request: web.Request) -> web.Response:
     staff = await _account(request)
     form = await Form.read(request, "password")
     try:
-        await svc.reset_password(db(request), staff, form.values["password"])
+        await svc.reset_password(db(request), staff, form.values["password"], current(request).now)
     except svc.StaffError as exc:
         form.errors.update(exc.errors)
         return await _detail(request, staff, form=form, status=400)
     await audit(db(request), current(request), "staff.password", staff.username, request,
                 community_id=staff.community_id)
-    await flash(request, f"已重置 {staff.username} 的密码，其已登录的会话均已退出。")
+    await flash(request, f"已重置 {staff.username} 的密码，其已登录的会话均已退出，API 令牌均已吊销。")
     raise see_other(f"/console/staff/{staff.id}")
 
 
@@ -112,7 +113,8 @@ async def staff_token(request: web.Request) -> web.Response:
     staff, user = await _account(request), current(request)
     form = await Form.read(request, "label")
     try:
-        raw = await svc.new_token(db(request), staff, form.values["label"], user.now)
+        _, raw = await svc.new_token(db(request), staff, form.values["label"], user.now,
+                                  state_of(request).services.settings.api_token_days)
     except svc.StaffError as exc:
         await flash(request, "；".join(exc.errors.values()), "error")
         raise see_other(f"/console/staff/{staff.id}") from None

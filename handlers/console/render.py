@@ -19,6 +19,7 @@ from bot.localtime import LOCAL_TZ, local_text  # noqa: F401  (LOCAL_TZ re-expor
 from aiohttp import web
 from sqlalchemy import update
 
+from handlers.common import links
 from handlers.console import charts
 from handlers.console.guard import USER, ConsoleUser, current, db
 from handlers.console.state import state_of
@@ -35,6 +36,7 @@ def build_environment(extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.globals.update(bar_chart=charts.bar_chart, line_chart=charts.line_chart, fmt_time=fmt_time,
                        percent=percent)
+    links.register(env)  # `|http_url` for every address from a resident or outside (handlers/common/links.py)
     return env
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 from bot.errors import DomainError
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.console_models import ApiToken
 from storage.models import Community, District, Staff, StaffLevel, Street
-from storage.orgimport import MIN_PASSWORD_LENGTH, USERNAME_RE
+from storage import password_policy
+from storage.orgimport import USERNAME_RE
 from storage.passwords import hash_password
 from storage.repositories import staff as staff_repo
 
@@ -23,12 +25,9 @@ class StaffError(DomainError):
         self.errors = errors
 
 
-def password_problem(password: str) -> str | None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"密码至少 {MIN_PASSWORD_LENGTH} 位"
-    if len(password) > 128:
-        return "密码过长（最多 128 位）"
-    return None
+def password_problem(password: str, username: str | None = None) -> str | None:
+    """Why `password` may not be used for the account `username` (storage/password_policy.py), or None."""
+    return password_policy.problem(password, username)
 
 
 async def create_account(session: AsyncSession, *, username: str, display_name: str, level: str, node: str | None,
@@ -52,7 +51,7 @@ async def create_account(session: AsyncSession, *, username: str, display_name: 
         node_ids = await staff_repo.resolve_node(session, staff_level, node)
         if node_ids is None:
             errors["node"] = f"请选择所属{staff_level.label}"
-    problem = password_problem(password)
+    problem = password_problem(password, username)
     if problem:
         errors["password"] = problem
     if errors:
@@ -62,11 +61,13 @@ async def create_account(session: AsyncSession, *, username: str, display_name: 
                                          node_ids=node_ids, password_hash=password_hash)
 
 
-async def reset_password(session: AsyncSession, staff: Staff, password: str) -> None:
-    problem = password_problem(password)
+async def reset_password(session: AsyncSession, staff: Staff, password: str, now: datetime) -> None:
+    """An admin's reset: the new password must pass the policy; every session of the account ends and every API
+    token is revoked."""
+    problem = password_problem(password, staff.username)
     if problem:
         raise StaffError({"password": problem})
-    await staff_repo.set_password(session, staff, await asyncio.to_thread(hash_password, password))
+    await staff_repo.set_password(session, staff, await asyncio.to_thread(hash_password, password), now)
 
 
 async def node_choices(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:
@@ -94,8 +95,11 @@ def node_label(staff: Staff, names: dict[tuple[str, int], str]) -> str:
     return names.get((staff.level.value, node_id or 0), "（未指定）")
 
 
-async def new_token(session: AsyncSession, staff: Staff, label: str, now: datetime) -> str:
+async def new_token(session: AsyncSession, staff: Staff, label: str, now: datetime,
+                    days: int) -> tuple[ApiToken, str]:
+    """A new API token for `staff`, valid for `days` (LINLI_API_TOKEN_DAYS): its row and the raw token (shown
+    once, stored hashed)."""
     if not staff.active:
         raise StaffError({"token": "账号已停用，不能创建令牌"})
-    _, raw = await staff_repo.create_api_token(session, staff.id, label.strip()[:64] or "API", now)
-    return raw
+    return await staff_repo.create_api_token(session, staff.id, label.strip()[:64] or "API", now,
+                                             timedelta(days=days))

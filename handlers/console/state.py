@@ -113,7 +113,7 @@ class ConsoleState:
     registry: ConsoleRegistry
     templates: jinja2.Environment
     secure_cookies: bool
-    trust_proxy: bool
+    trusted_proxies: tuple = ()  # networks whose X-Forwarded-For is believed (bot/forwarded.py)
     panels: TTLCache = field(default_factory=TTLCache)
     scopes: TTLCache = field(default_factory=TTLCache)
     openapi: dict = field(default_factory=dict)

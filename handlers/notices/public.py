@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from bot.localtime import chinese_text
 from bot.context import Services
+from handlers.common import links
 from handlers.notices import rules
 from storage.notice_models import Notice
 from storage.repositories import notices as repo
@@ -52,6 +53,7 @@ CSP = ("default-src 'none'; style-src 'sha256-" + base64.b64encode(hashlib.sha25
        + "'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True,
                           undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+links.register(_ENV)
 MISSING = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" '
            'content="width=device-width, initial-scale=1"><title>{0}</title></head><body><p>{0}</p></body></html>')
 

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.guard import require_staff
-from handlers.policy_qa import kb_store
+from handlers.policy_qa import kb_roots, kb_store
 from handlers.policy_qa.console_kb import (Published, gap_of, live_entries, matches, publish,
                                            reload_everywhere, requested_entry, source_label, store_of)
 from handlers.policy_qa.kb_store import Conflict, Draft, KbStore, KbStoreError, Missing, Saved
@@ -227,6 +227,8 @@ async def reload(request: web.Request) -> web.Response:
     directory = (directory or "").strip() or None
     try:
         generation = await reload_everywhere(request, directory)
+    except kb_roots.OutsideRoot as exc:
+        return json_error(400, str(exc))
     except KnowledgeBaseError as exc:
         return json_error(422, "知识库有问题，未重新加载", problems=exc.problems)
     except OSError as exc:

@@ -10,14 +10,20 @@ from knowledge import KnowledgeBaseError
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from bot.settings import Settings
+    from bot.commandline import settings_or_exit
+    from handlers.policy_qa.kb_roots import OutsideRoot, checked
     from handlers.policy_qa.service import request_reload
     from storage.db import Database
 
-    directory = str(args.kb.resolve()) if args.kb else None
+    settings = settings_or_exit()
+    try:
+        directory = checked(str(args.kb) if args.kb else None, settings)
+    except OutsideRoot as exc:
+        print(f"未重新加载：{exc}", file=sys.stderr)
+        return 1
 
     async def run() -> int:
-        db = Database(Settings.from_env().database_url)
+        db = Database(settings.database_url)
         try:
             async with db.transaction() as session:
                 return await request_reload(session, directory, "cli", datetime.now(timezone.utc))
@@ -41,5 +47,6 @@ def add_subcommands(kb_group) -> None:
 
     p = kb_group.add_parser("reload", help="校验后让所有运行中的服务换用新知识库",
                             description="校验知识库，然后通知所有运行中的服务在约 10 秒内换用它。")
-    p.add_argument("--kb", type=Path, default=None, metavar="DIR", help="知识库目录（默认内置知识库）")
+    p.add_argument("--kb", type=Path, default=None, metavar="DIR",
+                   help="知识库目录（默认内置知识库）；须在 LINLI_KB_ROOT（默认 data/kb）或 LINLI_KB_DIR 之内")
     p.set_defaults(func=cmd_reload)

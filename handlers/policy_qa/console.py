@@ -21,7 +21,7 @@ from handlers.console.registry import SLOTS
 from handlers.console.render import flash, render, see_other
 from handlers.console.state import state_of
 from handlers.console.toolkit import visible
-from handlers.policy_qa import api_kb, console_kb, kb_store, service
+from handlers.policy_qa import api_kb, console_kb, kb_roots, kb_store, service
 from knowledge import KnowledgeBaseError
 from storage.models import StaffLevel
 from storage.policy_qa_models import Inquiry, KbGap
@@ -81,6 +81,8 @@ async def reload_page(request: web.Request) -> web.Response:
     directory = str((await request.post()).get("directory", "")).strip() or None
     try:
         generation = await console_kb.reload_everywhere(request, directory)
+    except kb_roots.OutsideRoot as exc:
+        return render(request, "error.html", title="不能加载该目录", status=400, message=str(exc))
     except KnowledgeBaseError as exc:
         await flash(request, "知识库有问题，未重新加载：" + "；".join(exc.problems[:5]), "error")
     except OSError as exc:

@@ -27,7 +27,7 @@ from handlers.console.authz import can_see_community
 from handlers.console.guard import current, db, require_staff
 from handlers.console.render import flash, render, see_other
 from handlers.console.state import state_of
-from handlers.policy_qa import kb_store, service
+from handlers.policy_qa import kb_roots, kb_store, service
 from handlers.policy_qa.kb_store import KbStore, KbStoreError, Saved
 from knowledge import Answer, Entry, KnowledgeBaseError
 from knowledge.loader import BUNDLED_DIR
@@ -289,9 +289,9 @@ async def delete(request: web.Request) -> web.Response:
 
 async def reload_everywhere(request: web.Request, directory: str | None) -> int:
     """What the reload page and the reload API do: validate the knowledge base at `directory` (None: the
-    bundled one), bump the generation every server watches, audit it. Raises KnowledgeBaseError or OSError."""
-    if directory is not None and "\x00" in directory:
-        raise OSError("目录名含有非法字符")
+    bundled one), bump the generation every server watches, audit it. Raises kb_roots.OutsideRoot (not under
+    an allowed root), KnowledgeBaseError or OSError."""
+    directory = kb_roots.checked(directory, state_of(request).services.settings)
     user = current(request)
     generation = await service.request_reload(db(request), directory, f"staff:{user.staff.username}", user.now)
     await audit(db(request), user, "qa.reload", f"知识库第 {generation} 版", request)

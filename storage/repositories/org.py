@@ -66,5 +66,6 @@ async def get_estate(session: AsyncSession, estate_id: int) -> Estate | None:
 
 
 async def load_demo(session: AsyncSession) -> ImportSummary:
-    """Apply storage/demo/demo.yaml in the caller's transaction; loading it again changes nothing."""
-    return await import_org_file(session, DEMO_FILE)
+    """Apply storage/demo/demo.yaml in the caller's transaction; loading it again changes nothing. Its accounts'
+    password is published: each is marked to be changed at first login (and refused in production)."""
+    return await import_org_file(session, DEMO_FILE, demo=True)

@@ -1,5 +1,5 @@
-"""Staff accounts, their browser sessions, API tokens and login attempts. Never commits; the caller's unit of
-work does.
+"""Staff accounts, their browser sessions, API tokens and known browsers. Never commits; the caller's unit of
+work does. (The login limiter's rows: storage/repositories/login_throttle.py.)
 
 Session ids and API tokens are 256-bit random strings returned to the caller once; only their SHA-256 is stored,
 so a database leak gives no working credential. Passwords are hashed by the caller (`storage.passwords`, slow
@@ -11,14 +11,16 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.console_models import ApiToken, LoginAttempt, StaffSession
+from storage.console_models import ApiToken, LoginDevice, LoginThrottle, StaffSession
 from storage.models import Community, District, Staff, StaffLevel, Street
 
 TOKEN_PREFIX = "linli_"
 TOUCH_EVERY = timedelta(minutes=5)  # how stale last_seen_at / last_used_at may get, to keep reads read-only
+MAX_SESSIONS = 10  # browser sessions kept per account; a new login ends the oldest beyond this
+DEVICE_KEEP = timedelta(days=180)  # a browser not used to log in for this long is forgotten
 
 
 def hash_secret(raw: str) -> str:
@@ -79,18 +81,22 @@ async def create_staff(session: AsyncSession, *, username: str, display_name: st
     return staff
 
 
-async def set_password(session: AsyncSession, staff: Staff, password_hash: str) -> None:
-    """Replace the password and end every browser session of the account."""
+async def set_password(session: AsyncSession, staff: Staff, password_hash: str, now: datetime, *,
+                       keep_session_id: int | None = None, must_change: bool = False) -> None:
+    """Replace the password: every browser session of the account ends (except `keep_session_id`, the one that
+    changed it) and every API token is revoked. `must_change`: the new password is to be changed at the next
+    login (the console shows nothing else until then)."""
     staff.password_hash = password_hash
-    await delete_sessions_of(session, staff.id)
+    staff.must_change_password = must_change
+    await delete_sessions_of(session, staff.id, keep=keep_session_id)
+    await revoke_api_tokens_of(session, staff.id, now)
 
 
 async def deactivate(session: AsyncSession, staff: Staff, now: datetime) -> None:
     """Disable the account: no login, its sessions ended, its API tokens revoked."""
     staff.active = False
     await delete_sessions_of(session, staff.id)
-    await session.execute(update(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
-                          .values(revoked_at=now))
+    await revoke_api_tokens_of(session, staff.id, now)
 
 
 async def reactivate(session: AsyncSession, staff: Staff) -> None:
@@ -107,6 +113,10 @@ async def create_session(session: AsyncSession, staff_id: int, now: datetime, tt
     session.add(StaffSession(token_hash=hash_secret(raw), staff_id=staff_id, created_at=now, last_seen_at=now,
                              expires_at=now + ttl, ip=(ip or "")[:64], user_agent=(user_agent or "")[:256]))
     await session.flush()
+    newest = (select(StaffSession.id).where(StaffSession.staff_id == staff_id)
+              .order_by(StaffSession.created_at.desc(), StaffSession.id.desc()).limit(MAX_SESSIONS))
+    await session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id,
+                                                     StaffSession.id.not_in(newest.scalar_subquery())))
     return raw
 
 
@@ -134,8 +144,20 @@ async def delete_session(session: AsyncSession, raw: str) -> None:
     await session.execute(delete(StaffSession).where(StaffSession.token_hash == hash_secret(raw)))
 
 
-async def delete_sessions_of(session: AsyncSession, staff_id: int) -> None:
-    await session.execute(delete(StaffSession).where(StaffSession.staff_id == staff_id))
+async def delete_sessions_of(session: AsyncSession, staff_id: int, *, keep: int | None = None) -> int:
+    """End the account's browser sessions (all but `keep`); returns how many ended."""
+    stmt = delete(StaffSession).where(StaffSession.staff_id == staff_id)
+    if keep is not None:
+        stmt = stmt.where(StaffSession.id != keep)
+    return (await session.execute(stmt)).rowcount or 0
+
+
+async def live_sessions(session: AsyncSession, staff_id: int, now: datetime, idle: timedelta) -> list[StaffSession]:
+    """The account's sessions still valid (neither expired nor idle too long), most recently used first."""
+    stmt = (select(StaffSession).where(StaffSession.staff_id == staff_id, StaffSession.expires_at > now,
+                                       StaffSession.last_seen_at > now - idle)
+            .order_by(StaffSession.last_seen_at.desc(), StaffSession.id.desc()))
+    return list((await session.execute(stmt)).scalars())
 
 
 def set_flash(live: StaffSession, kind: str, text: str) -> None:
@@ -152,29 +174,50 @@ def pop_flash(live: StaffSession) -> dict | None:
 # ------------------------------------------------------------------------------------------------ API tokens
 
 
-async def create_api_token(session: AsyncSession, staff_id: int, label: str, now: datetime) -> tuple[ApiToken, str]:
-    """A new token; returns the row and the raw token (shown once, stored hashed)."""
+async def create_api_token(session: AsyncSession, staff_id: int, label: str, now: datetime,
+                           lifetime: timedelta = timedelta(days=90)) -> tuple[ApiToken, str]:
+    """A new token valid for `lifetime`; returns the row and the raw token (shown once, stored hashed)."""
     raw = TOKEN_PREFIX + new_secret()
     token = ApiToken(token_hash=hash_secret(raw), prefix=raw[:12], staff_id=staff_id, label=label[:64],
-                     created_at=now)
+                     created_at=now, expires_at=now + lifetime)
     session.add(token)
     await session.flush()
     return token, raw
 
 
-async def staff_for_api_token(session: AsyncSession, raw: str, now: datetime) -> Staff | None:
-    """The active account a live token belongs to, or None."""
+async def token_with_staff(session: AsyncSession, raw: str, now: datetime) -> tuple[ApiToken, Staff] | None:
+    """A live token (not revoked, not expired) and its active account, or None."""
     stmt = (select(ApiToken, Staff).join(Staff, Staff.id == ApiToken.staff_id)
             .where(ApiToken.token_hash == hash_secret(raw)))
     row = (await session.execute(stmt)).first()
     if row is None:
         return None
     token, staff = row
-    if token.revoked_at is not None or not staff.active:
+    if token.revoked_at is not None or token.expires_at <= now or not staff.active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         token.last_used_at = now
-    return staff
+    return token, staff
+
+
+async def staff_for_api_token(session: AsyncSession, raw: str, now: datetime) -> Staff | None:
+    """The active account a live token belongs to, or None."""
+    found = await token_with_staff(session, raw, now)
+    return found[1] if found else None
+
+
+def token_status(token: ApiToken, now: datetime) -> str:
+    """"revoked", "expired" or "active"."""
+    if token.revoked_at is not None:
+        return "revoked"
+    return "expired" if token.expires_at <= now else "active"
+
+
+async def revoke_api_tokens_of(session: AsyncSession, staff_id: int, now: datetime) -> int:
+    """Revoke every live token of the account; returns how many."""
+    result = await session.execute(update(ApiToken).where(ApiToken.staff_id == staff_id,
+                                                          ApiToken.revoked_at.is_(None)).values(revoked_at=now))
+    return result.rowcount or 0
 
 
 async def list_api_tokens(session: AsyncSession, staff_id: int) -> list[ApiToken]:
@@ -188,29 +231,29 @@ async def revoke_api_token(session: AsyncSession, staff_id: int, token_id: int, 
     return bool(result.rowcount)
 
 
-# ------------------------------------------------------------------------------------------------ login attempts
+# ------------------------------------------------------------------------------------------------ known browsers
 
 
-async def record_attempt(session: AsyncSession, username: str, ip: str, success: bool, now: datetime) -> None:
-    session.add(LoginAttempt(username=username[:64], ip=ip[:64], success=success, at=now))
+async def register_device(session: AsyncSession, staff_id: int, now: datetime) -> str:
+    """Remember a browser that logged in to the account; returns the raw `linli_device` cookie value."""
+    raw = new_secret()
+    session.add(LoginDevice(token_hash=hash_secret(raw), staff_id=staff_id, created_at=now, last_used_at=now))
+    await session.flush()
+    return raw
 
 
-async def failures_since(session: AsyncSession, since: datetime, *, ip: str, username: str | None = None) -> int:
-    """Failed attempts from `ip` (for `username` when given) since `since`."""
-    stmt = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.ip == ip, LoginAttempt.at > since, LoginAttempt.success.is_(False))
-    if username is not None:
-        stmt = stmt.where(LoginAttempt.username == username)
-    return int((await session.execute(stmt)).scalar() or 0)
+async def device_of(session: AsyncSession, raw: str) -> LoginDevice | None:
+    return await session.get(LoginDevice, hash_secret(raw)) if raw else None
 
 
-async def clear_failures(session: AsyncSession, username: str, ip: str) -> None:
-    """After a successful login the pair starts afresh."""
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.ip == ip,
-                                                     LoginAttempt.success.is_(False)))
+# ------------------------------------------------------------------------------------------------ housekeeping
 
 
-async def prune(session: AsyncSession, now: datetime, keep_attempts: timedelta = timedelta(days=1)) -> None:
-    """Forget expired sessions and old login attempts."""
+async def prune(session: AsyncSession, now: datetime, keep_throttle: timedelta = timedelta(days=2)) -> None:
+    """Forget expired sessions, limiter rows with nothing left to remember and browsers unused for long."""
     await session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - keep_attempts))
+    await session.execute(delete(LoginThrottle).where(
+        LoginThrottle.last_failure_at <= now - keep_throttle,
+        (LoginThrottle.blocked_until.is_(None)) | (LoginThrottle.blocked_until <= now)))
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at.is_(None)))
+    await session.execute(delete(LoginDevice).where(LoginDevice.last_used_at <= now - DEVICE_KEEP))

@@ -14,9 +14,10 @@ from storage.models import Community, Estate, Resident, Staff
 from storage.orgimport import apply_org_plan, parse_org_bytes
 from storage.repositories import staff as staff_repo
 from storage.repositories.org import load_demo
-from tests.support import BASE, fixed_clock
+from tests.support import BASE, TEST_PASSWORD, fixed_clock, ready_staff
 
-PASSWORD = "linli-demo"
+PASSWORD = TEST_PASSWORD  # every account's (tests.support.ready_staff)
+LOCAL_WECHAT = "http://127.0.0.1:9"  # a loopback API address: tests are never production
 _SEQ = itertools.count(1)
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 EXTRA_ORG = """
@@ -32,8 +33,8 @@ districts:
             estates:
               - {code: NK-XF-XY-01, name: 学苑里, households: 300}
 staff:
-  - {username: nankai, name: 南开区演示账号, level: district, node: NK, password: linli-demo}
-  - {username: pingjiang, name: 平江社区账号, level: community, node: HX-YYL-PJ, password: linli-demo}
+  - {username: nankai, name: 南开区演示账号, level: district, node: NK}
+  - {username: pingjiang, name: 平江社区账号, level: community, node: HX-YYL-PJ}
 """
 COMMUNITY_NAMES = {"YJ": "谊景社区", "PJ": "平江社区", "LS": "蓝水社区", "FS": "芳水社区", "XY": "学苑社区"}
 CODES = {"YJ": "HX-YYL-YJ", "PJ": "HX-YYL-PJ", "LS": "HX-MJ-LS", "FS": "HX-MJ-FS", "XY": "NK-XF-XY"}
@@ -95,13 +96,15 @@ def csrf_in(html: str) -> str:
     return match.group(1)
 
 
-async def build_world(aiohttp_client, db_url: str, plugins=None, env=None, **settings_changes) -> World:
+async def build_world(aiohttp_client, db_url: str, plugins=None, environ=None, **settings_changes) -> World:
     clock = fixed_clock(NOW)
-    settings = BASE.with_(database_url=db_url, **settings_changes).with_env(env or {})
+    settings = BASE.with_(**{"database_url": db_url, "wechat_api_base": LOCAL_WECHAT, **settings_changes}).with_env(
+        environ or {})
     services = build_services(settings, clock=clock, load_knowledge=False)
     async with services.db.transaction() as session:
         await load_demo(session)
         await apply_org_plan(session, parse_org_bytes(EXTRA_ORG.encode(), "yaml", "extra.yaml"))
+        await ready_staff(session)
     app = create_app(settings, services=services, routers=[], plugins=plugins)
     client = await aiohttp_client(app)
     world = World(client, services, clock=clock)

@@ -5,6 +5,8 @@ import hashlib
 from urllib.parse import unquote
 from datetime import timedelta
 
+from ipaddress import ip_network
+
 from sqlalchemy import select
 
 from storage.console_models import AuditEntry, StaffSession
@@ -68,8 +70,9 @@ async def test_login_form_needs_its_csrf_nonce(world):
     assert resp.status == 403 and "linli_session" not in resp.cookies
 
 
-async def test_limiter_locks_username_and_address_then_releases(aiohttp_client, sqlite_url):
-    world = await build_world(aiohttp_client, sqlite_url, env={"LINLI_CONSOLE_TRUST_PROXY": "1"})
+async def test_limiter_slows_the_account_then_lets_the_owner_in(aiohttp_client, sqlite_url):
+    # the limiter itself: tests/console/test_limiter.py
+    world = await build_world(aiohttp_client, sqlite_url, trusted_proxies=(ip_network("127.0.0.1/32"),))
 
     async def attempt(password: str, ip: str, username: str = "hexi") -> int:
         page = await world.client.get("/console/login")
@@ -81,14 +84,14 @@ async def test_limiter_locks_username_and_address_then_releases(aiohttp_client, 
 
     for _ in range(5):
         assert await attempt("bad-password", "10.0.0.1") == 401
-    assert await attempt(PASSWORD, "10.0.0.1") == 429  # locked, even with the right password
-    assert await attempt(PASSWORD, "10.0.0.2") == 303  # another address is not locked out
-    assert await attempt(PASSWORD, "10.0.0.1", "youyilu") == 303  # nor another account
-    world.clock.state["now"] += timedelta(minutes=16)
-    assert await attempt(PASSWORD, "10.0.0.1") == 303
+    assert await attempt(PASSWORD, "10.0.0.1") == 429  # must wait, even with the right password
+    assert await attempt(PASSWORD, "10.0.0.2") == 429  # the account waits, from anywhere (no device cookie)
+    assert await attempt(PASSWORD, "10.0.0.1", "youyilu") == 303  # other accounts from that client do not
+    world.clock.state["now"] += timedelta(minutes=1)
+    assert await attempt(PASSWORD, "10.0.0.2") == 303
     async with world.services.db.transaction() as session:
         actions = [e.action for e in (await session.execute(select(AuditEntry))).scalars()]
-    assert actions.count("login.failed") == 5 and "login.locked" in actions and actions.count("login") == 3
+    assert actions.count("login.failed") == 5 and actions.count("login.locked") == 2 and actions.count("login") == 2
 
 
 async def test_unsafe_requests_need_the_session_csrf_token(world):
@@ -129,19 +132,23 @@ async def test_idle_and_absolute_expiry(world):
     assert (await world.client.get("/console/", allow_redirects=False)).status == 303
 
 
-async def test_change_own_password_ends_sessions(world):
+async def test_change_own_password_keeps_this_session_only(world, aiohttp_client):
+    other = await aiohttp_client(world.client.server)
+    await world.login("youyilu", client=other)
     csrf = await world.login("youyilu")
     resp = await world.client.post("/console/account/password", data={
         "_csrf": csrf, "password_current": "nope-nope", "password_new": "short", "password_repeat": "x"})
     text = await resp.text()
-    assert resp.status == 400 and "当前密码不正确" in text and "至少 8 位" in text
+    assert resp.status == 400 and "当前密码不正确" in text and "至少 12 位" in text
     resp = await world.client.post("/console/account/password", allow_redirects=False, data={
-        "_csrf": csrf, "password_current": PASSWORD, "password_new": "new-secret-1", "password_repeat":
-        "new-secret-1"})
-    assert resp.status == 303
-    assert (await world.client.get("/console/", allow_redirects=False)).status == 303
+        "_csrf": csrf, "password_current": PASSWORD, "password_new": "new-secret-for-youyilu",
+        "password_repeat": "new-secret-for-youyilu"})
+    assert resp.status == 303 and resp.headers["Location"] == "/console/account"
+    page = await world.client.get("/console/account", allow_redirects=False)
+    assert page.status == 200 and "密码已修改" in await page.text()  # this browser stays logged in
+    assert (await other.get("/console/", allow_redirects=False)).status == 303  # the other one is out
     world.client.session.cookie_jar.clear()
-    await world.login("youyilu", "new-secret-1")
+    await world.login("youyilu", "new-secret-for-youyilu")
 
 
 async def test_security_headers_on_pages(world):

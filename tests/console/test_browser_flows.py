@@ -367,7 +367,7 @@ async def test_admin_adds_a_knowledge_base_entry_from_an_unanswered_question(aio
     from knowledge import KnowledgeHolder
     from storage.repositories import policy_qa as qa_repo
 
-    world = await build_world(aiohttp_client, sqlite_url, env={"LINLI_KB_DIR": str(tmp_path / "kb")})
+    world = await build_world(aiohttp_client, sqlite_url, environ={"LINLI_KB_DIR": str(tmp_path / "kb")})
     world.services.knowledge = KnowledgeHolder()
     base = str(world.client.make_url("")).rstrip("/")
     async with world.services.db.transaction() as session:

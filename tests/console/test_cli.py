@@ -64,5 +64,5 @@ def test_create_reports_every_problem(sqlite_url, monkeypatch, capsys):
     assert run(["staff", "create", "--username", "admin", "--name", "重复", "--level", "street", "--node", "XX",
                 "--password-stdin"]) == 1
     err = capsys.readouterr().err
-    assert "该用户名已被使用" in err and "请选择所属街道" in err and "至少 8 位" in err
+    assert "该用户名已被使用" in err and "请选择所属街道" in err and "至少 12 位" in err
     assert run(["staff", "token", "ghost"]) == 1

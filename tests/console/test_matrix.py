@@ -35,7 +35,9 @@ ROUTES = [
     R("GET", "/console/", "scoped"), R("GET", "/console/residents", "scoped"),
     R("GET", "/console/residents/{resident_id}", "scoped"), R("POST", "/console/residents/{resident_id}/unbind", "scoped"),
     R("GET", "/console/org", "staff"), R("GET", "/console/account", "staff"), R("POST", "/console/logout", "staff"),
-    R("POST", "/console/account/password", "staff"),
+    R("POST", "/console/account/password", "staff"), R("GET", "/console/account/password", "staff"),
+    R("POST", "/console/account/sessions/logout-others", "staff"),
+    R("POST", "/console/account/tokens/{token_id}/revoke", "staff"),
     R("GET", "/console/staff", "admin"), R("POST", "/console/staff", "admin",
                                            {"username": "x1", "display_name": "X", "level": "admin",
                                             "password": "longenough"}),
@@ -46,6 +48,7 @@ ROUTES = [
     R("POST", "/console/staff/{staff_id}/tokens/{token_id}/revoke", "admin"),
     R("GET", "/console/audit", "admin"), R("POST", "/console/org/import", "admin"),
     R("GET", "/api/v1/openapi.json", "public"), R("GET", "/api/v1/me", "staff"),
+    R("GET", "/api/v1/me/tokens", "staff"), R("POST", "/api/v1/me/tokens/{token_id}/revoke", "staff"),
     R("GET", "/api/v1/dashboard", "scoped"), R("GET", "/api/v1/communities", "staff"),
     R("GET", "/api/v1/residents", "scoped"), R("GET", "/api/v1/residents/{resident_id}", "scoped"),
     R("POST", "/api/v1/residents/{resident_id}/unbind", "scoped"), R("GET", "/api/v1/org", "staff"),
@@ -201,3 +204,37 @@ async def test_community_staff_have_no_community_switcher(world):
     await world.login("yijing")
     body = await (await world.client.get("/console/")).text()
     assert 'name="community"' not in body and PASSWORD not in body
+
+
+async def test_own_account_routes_touch_only_the_callers_account(world, aiohttp_client):
+    """我的账号 and /api/v1/me/tokens: every level sees and revokes only its own tokens and ends only its own
+    sessions; another account's token id is 404 and stays live."""
+    from storage.console_models import ApiToken, StaffSession
+
+    async with world.services.db.transaction() as session:
+        owners = dict((await session.execute(select(ApiToken.id, ApiToken.staff_id))).all())
+    bystander = await aiohttp_client(world.client.server)
+    await world.login("nankai", client=bystander)
+    problems = []
+    for username in LEVELS:
+        mine = {t for t, s in owners.items() if s == world.staff[username]}
+        listed = await (await world.client.get("/api/v1/me/tokens", headers=world.bearer(username))).json()
+        if {t["id"] for t in listed["items"]} != mine:
+            problems.append((username, "listed", listed))
+        world.client.session.cookie_jar.clear()
+        csrf = await world.login(username)
+        for token_id, owner in owners.items():
+            if owner == world.staff[username]:
+                continue
+            api = await world.client.post(f"/api/v1/me/tokens/{token_id}/revoke", headers=world.bearer(username))
+            page = await world.client.post(f"/console/account/tokens/{token_id}/revoke", data={"_csrf": csrf},
+                                           allow_redirects=False)
+            if (api.status, page.status) != (404, 404):
+                problems.append((username, token_id, api.status, page.status))
+        await world.client.post("/console/account/sessions/logout-others", data={"_csrf": csrf})
+    assert not problems
+    async with world.services.db.transaction() as session:
+        assert (await session.execute(select(ApiToken).where(ApiToken.revoked_at.is_not(None)))).first() is None
+        assert (await session.execute(select(StaffSession).where(StaffSession.staff_id == world.staff["nankai"]))
+                ).first() is not None
+    assert (await bystander.get("/console/", allow_redirects=False)).status == 200

@@ -16,7 +16,7 @@ async def test_admin_creates_an_account_that_can_log_in(world):
     csrf = await world.login("admin")
     resp = await world.client.post("/console/staff", data={
         "_csrf": csrf, "username": "fangshui", "display_name": "<b>芳水</b>社区", "level": "community",
-        "node": "HX-MJ-FS", "password": "fangshui-1"}, allow_redirects=False)
+        "node": "HX-MJ-FS", "password": "Fangshui-Shequ-7"}, allow_redirects=False)
     assert resp.status == 303
     page = await (await world.client.get(resp.headers["Location"])).text()
     assert "已创建账号 fangshui" in page and "&lt;b&gt;芳水&lt;/b&gt;社区" in page and "<b>芳水</b>" not in page
@@ -25,7 +25,7 @@ async def test_admin_creates_an_account_that_can_log_in(world):
         assert (made.community_id, made.street_id, made.district_id) != (None, None, None)
         assert made.password_hash.startswith("scrypt$")
     world.client.session.cookie_jar.clear()
-    await world.login("fangshui", "fangshui-1")
+    await world.login("fangshui", "Fangshui-Shequ-7")
     body = await (await world.client.get("/console/")).text()
     assert "芳水社区" in body and "谊景社区" not in body
 
@@ -35,7 +35,7 @@ async def test_account_form_shows_errors_next_to_fields(world):
     resp = await world.client.post("/console/staff", data={
         "_csrf": csrf, "username": "bad name", "display_name": "", "level": "street", "node": "", "password": "x"})
     body = await resp.text()
-    assert resp.status == 400 and "field-error" in body and "请选择所属街道" in body and "密码至少 8 位" in body
+    assert resp.status == 400 and "field-error" in body and "请选择所属街道" in body and "密码至少 12 位" in body
 
 
 async def test_token_is_shown_once_and_works(world):
@@ -56,9 +56,9 @@ async def test_deactivate_and_reset_password_end_sessions(world, aiohttp_client)
     assert (await other.get("/console/", allow_redirects=False)).status == 200
     csrf = await world.login("admin")
     await world.client.post(f"/console/staff/{world.staff['hexi']}/password", data={"_csrf": csrf,
-                                                                                     "password": "new-pass-99"})
+                                                                                     "password": "Hexi-new-pass-99"})
     assert (await other.get("/console/", allow_redirects=False)).status == 303
-    await world.login("hexi", "new-pass-99", client=other)
+    await world.login("hexi", "Hexi-new-pass-99", client=other)
     await world.client.post(f"/console/staff/{world.staff['hexi']}/deactivate", data={"_csrf": csrf})
     assert (await other.get("/console/", allow_redirects=False)).status == 303
     own = await world.client.post(f"/console/staff/{world.staff['admin']}/deactivate", data={"_csrf": csrf})

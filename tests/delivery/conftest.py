@@ -17,6 +17,7 @@ from storage.db import Database
 from storage.delivery_models import CsWindow, Delivery
 from storage.models import Community, Estate, Resident, ResidentRole, Street
 from storage.repositories.org import load_demo
+from tests.support import ready_staff
 
 EXTRA = {
     "LINLI_DELIVERY_RATE": "0",
@@ -117,6 +118,7 @@ async def world(dsettings, sandbox):
     services = Services(settings=dsettings, db=Database(dsettings.database_url))
     async with services.db.transaction() as session:
         await load_demo(session)
+        await ready_staff(session)
     async with services.db.transaction() as session:
         org = {
             "estates": {e.code: e for e in await session.scalars(select(Estate))},

@@ -19,7 +19,7 @@ from storage.orgimport import apply_org_plan, parse_org_bytes
 from storage.repositories import deliveries
 from storage.repositories.org import load_demo
 from tests.console.conftest import EXTRA_ORG
-from tests.support import fixed_clock
+from tests.support import fixed_clock, ready_staff
 
 NOW = datetime(2026, 11, 10, 2, 0, tzinfo=timezone.utc)  # 10:00 in Tianjin
 BASE_URL = "https://linli.example.cn"
@@ -110,6 +110,7 @@ async def cworld(aiohttp_client, db_url):
     async with services.db.transaction() as session:
         await load_demo(session)
         await apply_org_plan(session, parse_org_bytes(EXTRA_ORG.encode(), "yaml", "extra.yaml"))
+        await ready_staff(session)
     app = create_app(settings, services=services, routers=[], plugins=[notices.console])
     notices.setup_routes(app, services)
     world = World(await aiohttp_client(app), services, clock=clock)

@@ -23,6 +23,7 @@ from bot.delivery.config import DeliveryConfig
 from bot.delivery.scheduler import SchedulerLease
 from bot.delivery.sender import Sender
 from bot.simulator import WeChatSimulator
+from storage.console_models import LoginThrottle
 from storage.db import Database
 from storage.models import Resident, new_ref
 from storage.repositories import policy_qa, staff as staff_repo
@@ -101,7 +102,8 @@ async def _through_the_webhook(settings, sandbox) -> None:
             staff = await staff_repo.staff_by_username(session, "yijing")
             await staff_repo.create_api_token(session, staff.id, "migrate", NOW)
             await staff_repo.create_session(session, staff.id, NOW, timedelta(hours=1))
-            await staff_repo.record_attempt(session, "yijing", "127.0.0.1", False, NOW)
+            session.add(LoginThrottle(key="account:yijing", failures=1, last_failure_at=NOW))
+            await staff_repo.register_device(session, staff.id, NOW)
             await policy_qa.request_reload(session, None, "test", NOW)
         sender = Sender(Services(settings=settings, db=services.db), DeliveryConfig.from_settings(settings))
         try:

@@ -142,8 +142,11 @@ async def test_a_broken_knowledge_base_is_refused_and_the_old_one_stays(bot, tmp
 
 async def test_kb_reload_command(bot, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LINLI_DATABASE_URL", bot.services.settings.database_url)
+    monkeypatch.setenv("LINLI_KB_ROOT", str(tmp_path))  # only knowledge bases under the root may be loaded
     parser = argparse.ArgumentParser()
     kb_reload(kb_commands(parser.add_subparsers(dest="command")))
+    outside = parser.parse_args(["kb", "reload", "--kb", str(tmp_path.parent)])
+    assert in_thread(outside.func, outside) == 1 and "只能加载以下目录之内的知识库" in capsys.readouterr().err
     good = parser.parse_args(["kb", "reload", "--kb", str(_kb_dir(tmp_path, "每周六。"))])
     assert in_thread(good.func, good) == 0 and "第 1 版" in capsys.readouterr().out
     (tmp_path / "kb" / "bad.yaml").write_text("- id: x\n  title: t\n", encoding="utf-8")

@@ -114,7 +114,7 @@ def test_an_entry_that_cannot_be_found_by_its_lines_is_rewritten_with_its_file(t
 
 
 async def _kb_world(aiohttp_client, db_url, tmp_path):
-    world = await build_world(aiohttp_client, db_url, env={"LINLI_KB_DIR": str(tmp_path / "kb")})
+    world = await build_world(aiohttp_client, db_url, environ={"LINLI_KB_DIR": str(tmp_path / "kb")})
     world.services.knowledge = KnowledgeHolder()
     async with world.services.db.transaction() as session:
         await repo.record_gap(session, PIGEONS, PIGEONS, "none", world.community["YJ"], NOW)

@@ -94,7 +94,7 @@ def test_a_dry_run_validates_without_writing(tmp_path):
 
 
 async def _kb_world(aiohttp_client, db_url, tmp_path):
-    world = await build_world(aiohttp_client, db_url, env={"LINLI_KB_DIR": str(tmp_path / "kb")})
+    world = await build_world(aiohttp_client, db_url, environ={"LINLI_KB_DIR": str(tmp_path / "kb")})
     world.services.knowledge = KnowledgeHolder()
     async with world.services.db.transaction() as session:
         await repo.record_gap(session, PIGEONS, PIGEONS, "none", world.community["YJ"], NOW)
@@ -215,7 +215,7 @@ async def test_validate_reload_and_errors(aiohttp_client, sqlite_url, tmp_path):
         assert set(odd["errors"]) == {"gap"}
     listed = await world.client.put(f"/api/v1/qa/kb/entries/{FEE}", json=[NEW_ENTRY], headers=world.bearer("admin"))
     assert listed.status == 400
-    assert (await api("POST", "/qa/kb/reload", "admin", {"directory": "kb\x00"}, 422))["message"].startswith("无法")
+    assert "只能加载" in (await api("POST", "/qa/kb/reload", "admin", {"directory": "kb\x00"}, 400))["message"]
 
     # a broken file in the deployment directory: reported by validate, every edit refused with the reason
     await api("POST", "/qa/kb/entries", "admin", NEW_ENTRY, 201)
@@ -228,7 +228,9 @@ async def test_validate_reload_and_errors(aiohttp_client, sqlite_url, tmp_path):
 
     reloaded = await api("POST", "/qa/kb/reload", "admin", {"directory": str(tmp_path / "kb")})
     assert reloaded["generation"] == 2
-    nowhere = await api("POST", "/qa/kb/reload", "admin", {"directory": str(tmp_path / "missing")}, 422)
+    outside = await api("POST", "/qa/kb/reload", "admin", {"directory": str(tmp_path / "missing")}, 400)
+    assert "LINLI_KB_ROOT" in outside["message"]
+    nowhere = await api("POST", "/qa/kb/reload", "admin", {"directory": str(tmp_path / "kb" / "missing")}, 422)
     assert "目录不存在" in nowhere["problems"][0]
     async with world.services.db.transaction() as session:
         generation = await session.get(KbGeneration, 1)

@@ -12,7 +12,7 @@ from storage.orgimport import apply_org_plan, parse_org_bytes
 from storage.repositories import staff as staff_repo
 from storage.repositories.org import load_demo
 from tests.scorecards import dataset
-from tests.support import BASE, fixed_clock
+from tests.support import BASE, fixed_clock, ready_staff
 
 NOW = dataset.NOW
 
@@ -47,6 +47,7 @@ async def world(aiohttp_client, db_url):
     async with services.db.transaction() as session:
         await load_demo(session)
         await apply_org_plan(session, parse_org_bytes(EXTRA_ORG.encode(), "yaml", "extra.yaml"))
+        await ready_staff(session)
         data = await dataset.load(session)
     app = create_app(settings, services=services,
                      routers=[common.build_router(), scorecards.build_router(), common.fallback_router()],

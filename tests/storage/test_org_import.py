@@ -61,10 +61,10 @@ districts:
         communities:
           - {code: HX-MJ-LS, name: 蓝水社区, estates: [{code: LS-01, name: 蓝水园}]}
 staff:
-  - {username: admin, name: 管理员, level: admin, password: linli-demo}
+  - {username: admin, name: 管理员, level: admin, password: Admin-Org-Import-1}
   - {username: hexi, name: 区县账号, level: district, node: HX}
-  - {username: youyilu, name: 街道账号, level: street, node: HX-YYL, password: street-pass}
-  - {username: yijing, name: 社区账号, level: community, node: HX-YYL-YJ, password: linli-demo}
+  - {username: youyilu, name: 街道账号, level: street, node: HX-YYL, password: street-pass-youyilu}
+  - {username: yijing, name: 社区账号, level: community, node: HX-YYL-YJ, password: Yijing-Org-Import-1}
 """
 
 MODELS = (District, Street, Community, Estate, PropertyCompany, Developer, Staff)
@@ -174,8 +174,9 @@ async def test_yaml_import_builds_tree_and_staff(sessions, tmp_path):
     assert (staff["hexi"].street_id, staff["hexi"].district_id) == (None, districts[0].id)
     assert (staff["admin"].level, staff["admin"].district_id) == (StaffLevel.admin, None)
     assert staff["hexi"].password_hash is None
-    assert passwords.verify_password("linli-demo", staff["admin"].password_hash)
-    assert passwords.verify_password("street-pass", staff["youyilu"].password_hash)
+    assert passwords.verify_password("Admin-Org-Import-1", staff["admin"].password_hash)
+    assert not any(s.must_change_password for s in staff.values())  # only the demo file's accounts must
+    assert passwords.verify_password("street-pass-youyilu", staff["youyilu"].password_hash)
 
 
 @pytest.mark.parametrize("name,content", [("org.csv", GOOD_CSV), ("org.yml", GOOD_YAML)])
@@ -230,17 +231,17 @@ async def test_partner_declared_only_in_database_can_be_referenced(sessions, tmp
 
 async def test_staff_password_changes_only_when_file_changes_it(sessions, tmp_path):
     await import_file(sessions, write(tmp_path, "org.yaml", GOOD_YAML))
-    changed = GOOD_YAML.replace("password: street-pass", "password: new-street-pass")
+    changed = GOOD_YAML.replace("password: street-pass-youyilu", "password: new-street-pass-youyilu")
 
     summary = await import_file(sessions, write(tmp_path, "changed.yaml", changed))
     assert (summary.staff.updated, summary.staff.unchanged) == (1, 3)
 
-    no_password = GOOD_YAML.replace(", password: street-pass", "")
+    no_password = GOOD_YAML.replace(", password: street-pass-youyilu", "")
     summary = await import_file(sessions, write(tmp_path, "nopw.yaml", no_password))
     assert summary.staff.updated == 0
     async with sessions() as session:
         street = (await session.execute(select(Staff).where(Staff.username == "youyilu"))).scalar_one()
-    assert passwords.verify_password("new-street-pass", street.password_hash)
+    assert passwords.verify_password("new-street-pass-youyilu", street.password_hash)
 
 
 async def test_lowercase_codes_are_stored_uppercase(sessions, tmp_path):
@@ -483,7 +484,10 @@ YAML_CASES = {
                            "第28行 node：社区编码 HX-YYL-XX 未在文件中定义，数据库中也没有"),
     "staff missing node": (", node: HX-YYL,", ",", "第27行 node：缺少街道编码"),
     "admin with node": ("level: admin,", "level: admin, node: HX,", "第25行 node：管理员账号不属于任何节点"),
-    "short password": ("password: street-pass", "password: 1234567", "第27行 password：密码至少 8 位"),
+    "short password": ("password: street-pass-youyilu", "password: 1234567", "第27行 password：密码至少 12 位"),
+    "common password": ("password: street-pass-youyilu", "password: 1qaz2wsx3edc",
+                        "第27行 password：这个密码太常见"),
+    "demo password": ("password: street-pass-youyilu", "password: linli-demo", "第27行 password：密码至少 12 位"),
     "duplicate username": ("username: hexi", "username: admin", "第26行 username：账号 admin 重复（第25行已定义）"),
     "bad username": ("username: hexi", "username: 河西", "第26行 username：用户名“河西”格式不正确"),
 }
@@ -572,6 +576,7 @@ async def test_demo_load(sessions):
         staff = list((await session.execute(select(Staff).order_by(Staff.id))).scalars())
     assert {s.level for s in staff} == set(StaffLevel)
     assert all(passwords.verify_password("linli-demo", s.password_hash) for s in staff)
+    assert all(s.must_change_password for s in staff)  # published password: changed at first login
     assert "admin" in {s.username for s in staff}
 
     async with unit_of_work(sessions) as session:
@@ -579,8 +584,11 @@ async def test_demo_load(sessions):
 
 
 def test_demo_file_parses_cleanly():
-    plan = parse_org_file(org.DEMO_FILE)
+    plan = parse_org_file(org.DEMO_FILE, demo=True)
     assert len(plan.communities) == 4 and all(code.startswith("HX-") for code in plan.communities)
+    with pytest.raises(OrgImportError) as refused:  # as an ordinary import its published password is refused
+        parse_org_file(org.DEMO_FILE)
+    assert all("password" in problem for problem in refused.value.problems)
 
 
 # ------------------------------------------------------------------------------------------- passwords

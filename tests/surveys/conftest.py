@@ -14,7 +14,7 @@ from handlers.surveys import service
 from handlers.surveys.jobs import sweep
 from storage.models import Community, Estate, Resident, ResidentRole
 from storage.repositories.org import load_demo
-from tests.support import fixed_clock
+from tests.support import fixed_clock, ready_staff
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # 10:00 in Tianjin
 _SEQ = itertools.count(1)
@@ -97,6 +97,7 @@ async def console_world(aiohttp_client, db_url):
     async with services.db.transaction() as session:
         await load_demo(session)
         await apply_org_plan(session, parse_org_bytes(EXTRA_ORG.encode(), "yaml", "extra.yaml"))
+        await ready_staff(session)
     app = create_app(settings, services=services, routers=routers(), plugins=[surveys.console])
     world = World(await aiohttp_client(app), services, clock=clock)
     async with services.db.transaction() as session:

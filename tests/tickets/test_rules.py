@@ -52,20 +52,20 @@ def test_holiday_files_are_validated():
 
 
 def test_sla_defaults_and_settings():
-    class S:
-        extra = {}
-    default = sla.from_settings(S())
+    from bot.settings import Settings, SettingsError
+
+    default = sla.from_settings(Settings())
     assert (default.sign_days, default.resolve_days) == (1, {"community": 7, "street": 15, "district": 30})
-    S.extra = {"LINLI_TICKET_RESOLVE_DAYS": "community:5,street:10", "LINLI_TICKET_RESOLVE_DAYS_REPAIR": "community:3",
-               "LINLI_TICKET_SIGN_DAYS": "0.5"}
-    custom = sla.from_settings(S())
+    custom = sla.from_settings(Settings().with_env({
+        "LINLI_TICKET_RESOLVE_DAYS": "community:5,street:10", "LINLI_TICKET_RESOLVE_DAYS_REPAIR": "community:3",
+        "LINLI_TICKET_SIGN_DAYS": "0.5"}))
     assert custom.resolve_limit("community", "repair") == 3 and custom.resolve_limit("community", "fees") == 5
     assert custom.resolve_limit("district", "fees") == 30 and custom.sign_days == 0.5
-    for bad in ({"LINLI_TICKET_SIGN_DAYS": "soon"}, {"LINLI_TICKET_RESOLVE_DAYS": "city:3"},
-                {"LINLI_TICKET_RESOLVE_DAYS_NOPE": "community:3"}):
-        S.extra = bad
-        with pytest.raises(sla.SlaError):
-            sla.from_settings(S())
+    with pytest.raises(SettingsError):  # a number the settings themselves check
+        Settings().with_env({"LINLI_TICKET_SIGN_DAYS": "soon"})
+    for bad in ({"LINLI_TICKET_RESOLVE_DAYS": "city:3"}, {"LINLI_TICKET_RESOLVE_DAYS_NOPE": "community:3"}):
+        with pytest.raises(sla.SlaError):  # the maps, checked by the SLA against the levels and categories
+            sla.from_settings(Settings().with_env(bad))
 
 
 def staff(level):
