@@ -16,6 +16,7 @@ from handlers.console.charts import bar_chart, line_chart
 from handlers.console.guard import current, db, public, require_staff
 from handlers.console.registry import SLOTS
 from handlers.console.render import flash, render, see_other
+from handlers.csv_export import csv_response
 from handlers.scorecards import access, export, obligations, publish, service
 from handlers.scorecards import periods
 from handlers.scorecards.config import COMPONENTS, ScorecardConfigError, from_settings
@@ -281,11 +282,6 @@ async def rule_delete_post(request: web.Request) -> web.Response:
         raise web.HTTPNotFound() from None
     await flash(request, "已删除该公示要求。")
     raise see_other("/console/scorecards/disclosures")
-
-
-def csv_response(text: str, filename: str) -> web.Response:
-    return web.Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # ----- dashboard panel ---------------------------------------------------------------------------------------

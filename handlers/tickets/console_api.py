@@ -16,7 +16,7 @@ from handlers.console.guard import current, db, require_staff
 from handlers.console.state import state_of
 from handlers.tickets import service, stats
 from handlers.tickets.console_common import actor_of, detail, names, params_for, summary, ticket_of
-from handlers.tickets.console_pages import csv_response, filters, listing_stmt, report_for
+from handlers.tickets.console_pages import filters, listing_stmt, report_for, stats_csv
 from storage.repositories import tickets as repo
 
 
@@ -70,6 +70,6 @@ async def api_stats(request: web.Request) -> web.StreamResponse:
     except web.HTTPForbidden:
         return json_error(403, "该社区不在您的辖区内")
     if request.query.get("format") == "csv":
-        return csv_response(stats.report_csv(rep), since, until)
+        return stats_csv(stats.report_csv(rep), since, until)
     return json_response({"since": since.isoformat(), "until": until.isoformat(), "community_id": community,
                           **stats.report_json(rep)})

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.console.authz import can_see_community
 from handlers.console.guard import current, db
+from handlers.privacy.redact import mask
 from handlers.tickets import canned, rules, service
 from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS, STATUS_LABELS
 from storage.models import Community, Estate, Staff, StaffLevel, Street
@@ -58,7 +59,7 @@ def summary(t: Ticket, now: datetime, named: dict[str, dict[int, str]]) -> dict:
         "status": t.status, "status_label": STATUS_LABELS[t.status], "level": t.level,
         "level_label": LEVEL_LABELS[t.level], "community_id": t.community_id,
         "community": named["community"].get(t.community_id), "estate": named["estate"].get(t.estate_id),
-        "description": rules.redact(t.description), "phone_masked": t.phone_masked, "created_at": t.created_at,
+        "description": mask(t.description), "phone_masked": t.phone_masked, "created_at": t.created_at,
         "sign_due_at": t.sign_due_at, "resolve_due_at": t.resolve_due_at, "waiting": t.waiting_since is not None,
         "overdue": is_overdue(t, now), "assignee": t.assignee_label, "rating": t.rating,
         "reopened": t.reopened, "escalations": t.escalations,
@@ -82,7 +83,7 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
                         "committee": m.committee, "created_by": m.created_by}
                        for m in await repo.mediations(session, t.id)],
         "linked": [o.number for o in linked],
-        "similar": [{"id": o.id, "number": o.number, "status": o.status, "description": rules.redact(o.description),
+        "similar": [{"id": o.id, "number": o.number, "status": o.status, "description": mask(o.description),
                      "similarity": round(score, 2)} for score, o in similar],
         "allowed_actions": [a for a in service.STAFF_ACTIONS if service.allowed(t, a, actor)],
         "canned_replies": canned.replies(t.category, settings),

@@ -15,6 +15,7 @@ from handlers.console.guard import current, db, require_staff
 from handlers.console.render import Page, flash, page_number, render, see_other
 from handlers.console.state import state_of
 from handlers.console.charts import multi_line_chart
+from handlers.csv_export import csv_response
 from handlers.tickets import console_trends, rules, service, stats
 from handlers.tickets.calendar import LOCAL_TZ
 from handlers.tickets.console_common import (actor_of, assignable_staff, detail, names, params_for, summary,
@@ -155,7 +156,7 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
     facts, since, until, community = await facts_for(request)
     rep = stats.report(facts, current(request).now)
     if request.query.get("format") == "csv":
-        return csv_response(stats.report_csv(rep), since, until)
+        return stats_csv(stats.report_csv(rep), since, until)
     trend = console_trends.trend(facts, since, until)
     trend_chart = multi_line_chart(trend.series, title=f"每{trend.unit}受理与办结")
     return render(request, "tickets/stats.html", title="投诉统计", rep=rep, since=since, until=until,
@@ -173,7 +174,5 @@ def charts(rep: dict) -> dict[str, tuple[list[tuple[str, float]], str]]:
             "by_community": (rows("by_community", "resolution_rate"), "各社区解决率")}
 
 
-def csv_response(text: str, since: date, until: date) -> web.Response:
-    name = f"tickets-{since.isoformat()}-{until.isoformat()}.csv"
-    return web.Response(body=("\ufeff" + text).encode("utf-8"), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+def stats_csv(text: str, since: date, until: date) -> web.Response:
+    return csv_response(text, f"tickets-{since.isoformat()}-{until.isoformat()}.csv")

@@ -1,5 +1,6 @@
 """The rules of a ticket's life, as pure functions: categories, levels, statuses, which action moves a ticket
-from which status to which, who may take it at which level, phone masking and text similarity.
+from which status to which, who may take it at which level, phone masking and text similarity (free text is
+redacted by `handlers.privacy.redact`).
 
 `check(action, actor, ticket)` is the one permission rule; `service.py` calls it for staff, residents and the
 scheduler alike, so the console, the API, the command line and the chat cannot disagree.
@@ -158,7 +159,6 @@ def status_after(action: str, status: str) -> str:
 # ---- phone numbers -------------------------------------------------------------------------------------
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[ -]?(\d{7,8})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 
 
 def find_phone(text: str) -> str | None:
@@ -179,13 +179,6 @@ def mask_phone(phone: str | None) -> str | None:
         area, number = phone.split("-", 1)
         return f"{area}-{'*' * (len(number) - 4)}{number[-4:]}"
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
-
-
-def redact(text: str) -> str:
-    """Text with phone numbers masked and ID-card numbers removed (for logs and public exports)."""
-    text = _ID_NUMBER.sub("[证件号已隐藏]", unicodedata.normalize("NFKC", text))
-    text = _MOBILE.sub(lambda m: mask_phone("".join(m.groups())) or "", text)
-    return _LANDLINE.sub(lambda m: mask_phone(f"{m.group(1)}-{m.group(2)}") or "", text)
 
 
 # ---- similarity (duplicates) ---------------------------------------------------------------------------
