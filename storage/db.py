@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import await_only
 
 from storage import sqlite_inline
+from storage.private_files import create_private, private_folder
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_ANALYSIS_LIMIT = 1000  # rows sampled per index by `Database.analyze`
@@ -35,7 +36,7 @@ UNAVAILABLE = (OperationalError, DBAPIError, OSError, CannotConnectNowError, Pos
 
 
 def create_engine(url: str, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:
-    """Create an engine for `url`; makes the SQLite file's folder when needed. A read-only SQLite engine
+    """Create an engine for `url`; makes the SQLite file (mode 0600) and its folder when needed. A read-only SQLite engine
     opens deferred transactions, which in WAL mode run beside the writer and each other."""
     if is_sqlite(url):
         return _sqlite_engine(url, echo, read_only)
@@ -44,8 +45,9 @@ def create_engine(url: str, *, echo: bool = False, read_only: bool = False) -> A
 
 def _sqlite_engine(url: str, echo: bool, read_only: bool = False) -> AsyncEngine:
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_folder(Path(database).parent)
+        create_private(database)  # 0600: SQLite gives its -wal and -shm files the same mode
     engine = create_async_engine(
         url,
         echo=echo,
