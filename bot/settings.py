@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -44,7 +45,18 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     conversation_ttl: int = 30 * 60
     http_timeout: float = 5.0
+    household_key: str | None = None
+    open311_key: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def household_secret(self) -> bytes:
+        """The key of the households' one-voice hash (`LINLI_HOUSEHOLD_KEY`). Unset: derived from the AppSecret,
+        which suits the sandbox; a deployment sets its own and never changes it (votes already cast keep their
+        keys)."""
+        if self.household_key:
+            return self.household_key.encode("utf-8")
+        return hashlib.sha256(f"linli-household:{self.wechat_appid}:{self.wechat_secret}".encode()).digest()
 
     @property
     def safe_mode(self) -> bool:
@@ -81,6 +93,8 @@ _ENV = {
     "LINLI_MAX_BODY_BYTES": "max_body_bytes",
     "LINLI_CONVERSATION_TTL": "conversation_ttl",
     "LINLI_HTTP_TIMEOUT": "http_timeout",
+    "LINLI_HOUSEHOLD_KEY": "household_key",
+    "LINLI_OPEN311_KEY": "open311_key",
 }
 ENV_NAMES = tuple(_ENV)
 
@@ -105,7 +119,8 @@ def parse(values: Mapping[str, str]) -> Settings:
 
 
 def _redact(name: str, raw: str) -> str:
-    return "***" if name in ("WECHAT_SECRET", "WECHAT_AES_KEY", "WECHAT_AES_KEY_PREVIOUS") else raw
+    return "***" if name in ("WECHAT_SECRET", "WECHAT_AES_KEY", "WECHAT_AES_KEY_PREVIOUS", "LINLI_HOUSEHOLD_KEY",
+                             "LINLI_OPEN311_KEY") else raw
 
 
 def _convert(attr: str, raw: str) -> object:
@@ -176,6 +191,14 @@ def _seconds(raw: str) -> float:
     return value
 
 
+def _secret(raw: str) -> str:
+    if len(raw) < 16:
+        raise ValueError("密钥至少 16 个字符（建议用 `openssl rand -hex 32` 生成）")
+    if any(c.isspace() for c in raw):
+        raise ValueError("密钥不能含空白字符")
+    return raw
+
+
 def _log_level(raw: str) -> str:
     if raw.upper() not in LOG_LEVELS:
         raise ValueError("应为 " + " / ".join(LOG_LEVELS) + " 之一")
@@ -197,6 +220,8 @@ _CHECKS = {
     "timestamp_window": _int,
     "max_body_bytes": _int,
     "conversation_ttl": _int,
+    "household_key": _secret,
+    "open311_key": _secret,
 }
 
 

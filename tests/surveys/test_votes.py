@@ -66,7 +66,8 @@ async def test_concurrent_submissions_through_the_service_on_separate_engines(de
         try:
             async with db.transaction() as session:
                 survey = await repo.get(session, sid)
-                cast = await voting.submit(session, survey, person, {**ANSWERS, "q1": q1}, 1, NOW)
+                cast = await voting.submit(session, survey, person, {**ANSWERS, "q1": q1}, 1, NOW,
+                                           household_key=services.settings.household_secret)
                 return cast.outcome
         except voting.VoteRefused:
             return "refused"
