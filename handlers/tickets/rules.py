@@ -47,7 +47,8 @@ ACTION_LABELS = {
     "created": "受理", "sign": "签收", "assign": "交办", "reply": "答复", "note": "内部备注", "ask": "请居民补充",
     "supplement": "居民补充", "resolve": "办结", "escalate": "升级", "return": "退单", "reject": "不予受理",
     "close": "关闭", "rate": "评价", "reopen": "重新办理", "link": "合并重复件", "mediation": "调解记录",
-    "chase": "催办", "overdue": "超期", "linked": "关联重复件", "phone": "查看电话",
+    "chase": "催办", "overdue": "超期", "linked": "关联重复件", "phone": "查看电话", "erased": "居民删除个人信息",
+    "public_summary": "公开摘要",
 }
 AT_OWN_LEVEL = frozenset({"sign", "assign", "reply", "ask", "resolve", "return", "reject", "close", "link",
                           "mediation"})
@@ -87,6 +88,7 @@ class TicketView:
     reopened: int = 0
     escalation_offered: bool = False
     in_scope: bool = True  # the staff member's jurisdiction contains the ticket's community
+    resident_gone: bool = False  # the resident erased their data: nobody to ask or to hear from
 
 
 def next_level(level: str) -> str | None:
@@ -143,6 +145,8 @@ def _state_rule(action: str, actor: Actor, t: TicketView) -> str | None:
         return "已办结的工单只能由居民在不满意时申请升级"
     if action == "escalate" and actor.kind == "resident" and not t.escalation_offered:
         return "重新办理后仍不满意时才能申请升级"
+    if action == "ask" and t.resident_gone:
+        return "居民已删除个人信息，无法再请其补充"
     if action == "ask" and t.waiting:
         return "已在等待居民补充"
     if action == "supplement" and not t.waiting:

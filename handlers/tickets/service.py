@@ -40,7 +40,8 @@ class Filing:
 def view(ticket: Ticket, actor: Actor) -> TicketView:
     return TicketView(level=ticket.level, status=ticket.status, resident_ref=ticket.resident_ref,
                       waiting=ticket.waiting_since is not None, reopened=ticket.reopened,
-                      escalation_offered=ticket.escalation_offered, in_scope=actor.sees(ticket.community_id))
+                      escalation_offered=ticket.escalation_offered, in_scope=actor.sees(ticket.community_id),
+                      resident_gone=ticket.resident_erased_at is not None)
 
 
 def staff_actor(staff: Staff, communities: frozenset[int] | None) -> Actor:
