@@ -16,7 +16,7 @@ from handlers.console.render import Page, flash, page_number, render, see_other
 from handlers.console.state import state_of
 from handlers.console.charts import multi_line_chart
 from handlers.csv_export import csv_response
-from handlers.tickets import console_trends, rules, service, stats
+from handlers.tickets import console_trends, publication, rules, service, stats
 from handlers.tickets.calendar import LOCAL_TZ
 from handlers.tickets.console_common import (actor_of, assignable_staff, detail, names, params_for, summary,
                                              ticket_of)
@@ -92,6 +92,24 @@ async def phone_page(request: web.Request) -> web.Response:
         raise web.HTTPForbidden()
     await audit(db(request), user, "ticket.phone", ticket.number, request, community_id=ticket.community_id)
     return await _detail_page(request, ticket, phone=ticket.phone or "（未留电话或已清除）")
+
+
+@require_staff()
+async def public_summary_post(request: web.Request) -> web.Response:
+    """Approve (or withdraw, when empty) the ticket's public summary; audited."""
+    ticket, user, session = await ticket_of(request), current(request), db(request)
+    fields = await request.post()
+    try:
+        said = await publication.set_summary(session, ticket, str(fields.get("summary") or ""), actor_of(request),
+                                             user.now)
+    except service.TicketError as exc:
+        if exc.status == 403:
+            raise web.HTTPForbidden() from None
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/tickets/{ticket.id}") from None
+    await audit(session, user, "ticket.public_summary", ticket.number, request, community_id=ticket.community_id)
+    await flash(request, said)
+    raise see_other(f"/console/tickets/{ticket.id}")
 
 
 @require_staff()
