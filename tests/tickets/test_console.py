@@ -154,6 +154,20 @@ async def test_public_summary_needs_staff_of_the_level_or_above_and_is_audited(w
     assert above.status == 403  # now at the street: the community no longer decides what is published
 
 
+@pytest.mark.parametrize("who, expected", [("yijing", 200), ("youyilu", 200), ("hexi", 200), ("admin", 200),
+                                           ("pingjiang", 404), ("nankai", 404), (None, 401)])
+async def test_public_summary_authorization_matrix(world, who, expected):
+    """Every level inside the jurisdiction may approve a community ticket's summary; outside (another community,
+    another district) the ticket does not exist; without a token nothing happens. A refusal changes nothing."""
+    t = await file(world)
+    resp = await world.client.post(f"/api/v1/tickets/{t.id}/public-summary", json={"summary": "电梯故障，已报修"},
+                                   headers=world.bearer(who) if who else {})
+    assert resp.status == expected
+    async with world.services.db.transaction() as session:
+        summary = (await repo.get(session, t.id)).public_summary
+    assert summary == ("电梯故障，已报修" if expected == 200 else None)
+
+
 async def test_a_ticket_whose_resident_erased_their_data_says_so(world):
     from handlers.privacy.erasure import erase_resident
 
