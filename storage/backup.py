@@ -2,7 +2,8 @@
 `pg_instructions`).
 
 Backup uses SQLite's online backup API in one step: one read transaction, so the copy is a consistent snapshot
-while the server keeps writing (WAL: readers never block writers). Every copy is created 0600 (owner only). The copy is written to a temporary file next to
+while the server keeps writing (WAL: readers never block writers). Every copy is created 0600
+(owner only). The copy is written to a temporary file next to
 the destination, checked (`PRAGMA quick_check`, a linli schema at a known migration), switched to a
 self-contained rollback journal, fsynced and renamed into place: a destination is either the old file or a whole
 backup, never half of one.

@@ -12,9 +12,9 @@ import sqlite3
 from pathlib import Path
 from typing import AsyncIterator
 
+from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
@@ -36,8 +36,8 @@ UNAVAILABLE = (OperationalError, DBAPIError, OSError, CannotConnectNowError, Pos
 
 
 def create_engine(url: str, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:
-    """Create an engine for `url`; makes the SQLite file (mode 0600) and its folder when needed. A read-only SQLite engine
-    opens deferred transactions, which in WAL mode run beside the writer and each other."""
+    """Create an engine for `url`; makes the SQLite file (mode 0600) and its folder when needed. A read-only
+    SQLite engine opens deferred transactions, which in WAL mode run beside the writer and each other."""
     if is_sqlite(url):
         return _sqlite_engine(url, echo, read_only)
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -75,11 +75,13 @@ _HONORIFICS = ("先生|女士|小姐|太太|夫人|阿姨|大爷|大妈|大娘|�
 _SURNAME = rf"(?:{_COMPOUND}|[{_SURNAMES}])"
 _HONORIFIC_NAME = re.compile(rf"{_SURNAME}[\u4e00-\u9fff]{{0,2}}?(?={_HONORIFICS})")
 _SURNAME_GIVEN = re.compile(rf"(?<=姓)\s*{_SURNAME}")
-_NAMED = re.compile(rf"(?:(?<=我叫|名叫|叫做)|(?<=名字是|名字叫)|(?<=联系人)|(?<=姓名))\s*[:：]?\s*"
-                    rf"([\u4e00-\u9fff]{{2,3}})")
+_NAMED = re.compile(r"(?:(?<=我叫|名叫|叫做)|(?<=名字是|名字叫)|(?<=联系人)|(?<=姓名))\s*[:：]?\s*"
+                    r"([\u4e00-\u9fff]{2,3})")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-_ACCOUNT = re.compile(r"(?:(?<=微信号)|(?<=微信)|(?<=QQ号)|(?<=QQ)|(?<=qq))\s*[:：]?\s*(?:是|为)?\s*[A-Za-z0-9][\w\-]{4,19}")
-_PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][·•\s]?[A-Z0-9]{5,6}(?![A-Za-z0-9])")
+_ACCOUNT = re.compile(r"(?:(?<=微信号)|(?<=微信)|(?<=QQ号)|(?<=QQ)|(?<=qq))\s*[:：]?\s*(?:是|为)?\s*"
+                      r"[A-Za-z0-9][\w\-]{4,19}")
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE = re.compile(rf"[{_PROVINCES}][A-Z][·•\s]?[A-Z0-9]{{5,6}}(?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True)

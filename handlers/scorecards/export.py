@@ -1,6 +1,6 @@
-"""CSV exports for the authorities (`handlers.csv_export`: UTF-8 with BOM, formula-like cells neutralised): the scorecards of a
-jurisdiction (one row per company, then one per estate), and one company's source tickets with what each counts
-for. Pure: they format what `service` computed.
+"""CSV exports for the authorities (`handlers.csv_export`: UTF-8 with BOM, formula-like cells neutralised): the
+scorecards of a jurisdiction (one row per company, then one per estate), and one company's source tickets with
+what each counts for. Pure: they format what `service` computed.
 """
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from handlers.surveys import rules
 from storage.repositories import surveys as repo
 from storage.survey_models import Survey
 
+
 def _cell(q: dict, value) -> str:
     if value is None:
         return ""

@@ -23,7 +23,8 @@ AUDIT_LABELS = {
     "ticket.sign": "签收工单", "ticket.assign": "交办工单", "ticket.reply": "答复居民", "ticket.note": "工单备注",
     "ticket.ask": "请居民补充", "ticket.resolve": "办结工单", "ticket.escalate": "升级工单", "ticket.return": "退单",
     "ticket.reject": "不予受理", "ticket.close": "关闭工单", "ticket.link": "合并重复件", "ticket.mediation": "登记调解",
-    "ticket.chase": "催办", "ticket.phone": "查看投诉人电话", "ticket.public_summary": "设置公开摘要",
+    "ticket.chase": "催办", "ticket.phone": "查看投诉人电话",
+    "ticket.public_summary": "设置公开摘要",
 }
 
 

@@ -11,15 +11,14 @@ from sqlalchemy import select
 
 from handlers.console.audit import audit
 from handlers.console.authz import restrict, visible_communities
+from handlers.console.charts import multi_line_chart
 from handlers.console.guard import current, db, require_staff
 from handlers.console.render import Page, flash, page_number, render, see_other
 from handlers.console.state import state_of
-from handlers.console.charts import multi_line_chart
 from handlers.csv_export import csv_response
 from handlers.tickets import console_trends, publication, rules, service, stats
 from handlers.tickets.calendar import LOCAL_TZ
-from handlers.tickets.console_common import (actor_of, assignable_staff, detail, names, params_for, summary,
-                                             ticket_of)
+from handlers.tickets.console_common import actor_of, assignable_staff, detail, names, params_for, summary, ticket_of
 from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS, STATUS_LABELS
 from storage.models import Community
 from storage.repositories import tickets as repo

@@ -128,9 +128,8 @@ async def _seed(session, tables: dict[str, Table], resident: dict, marker: str, 
 async def _shared_parents(session) -> dict:
     """Rows of the tables resident-linked rows point at but that are not themselves personal (org, staff, a
     survey), made once."""
-    from storage.models import Community, District, Estate, Staff, Street
+    from storage.models import Community, Developer, District, Estate, PropertyCompany, Staff, Street
     from storage.survey_models import Survey
-    from storage.models import Developer, PropertyCompany
 
     found = {}
     for model in (District, Street, Community, Estate, Staff):

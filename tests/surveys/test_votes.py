@@ -7,17 +7,16 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from handlers.surveys import voting
+from bot.simulator import text_xml
+from handlers.privacy.erasure import erase_resident
+from handlers.registration.rules import parse_room
+from handlers.surveys import stats, voting
 from storage.db import Database
 from storage.models import Resident
 from storage.repositories import surveys as repo
-from handlers.privacy.erasure import erase_resident
-from handlers.registration.rules import parse_room
-from handlers.surveys import stats
 from storage.survey_models import SurveyResponse, SurveyResponseEvent
-from bot.simulator import text_xml
-from tests.surveys.conftest import NOW, add_resident, new_campaign, routers
 from tests.support import fixed_clock
+from tests.surveys.conftest import NOW, add_resident, new_campaign, routers
 
 ANSWER_ALL = [("调查", "第 1/9"), *[("4", "题")] * 6, ("1", "第 8/9"), ("跳过", "第 9/9"), ("跳过", "请核对")]
 ANSWERS = {"q1": 4, "q2": 4, "q3": 4, "q4": 4, "q5": 4, "q6": 4, "q7": 1, "q8": None, "q9": None}

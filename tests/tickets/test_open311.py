@@ -57,8 +57,8 @@ async def test_requests_json(aiohttp_client, services):
 async def test_only_an_approved_summary_is_published(aiohttp_client, services):
     from handlers.tickets import publication
     from handlers.tickets.operations import TicketError
-    from tests.tickets.conftest import staff_actor
     from storage.repositories import tickets as repo
+    from tests.tickets.conftest import staff_actor
 
     tid = await new_ticket(services, "o_311c", text="我是3号楼2单元501的王先生，电话13812345678，楼道灯坏了")
     client = await client_for(aiohttp_client, services)
