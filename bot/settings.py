@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import ipaddress
 import logging
 import os
@@ -103,6 +104,8 @@ class Settings:
     ticket_holidays_dir: str | None = None
     ticket_canned_file: str | None = None
     open311_key: str | None = None
+    # surveys: the key of the households' one-voice hash
+    household_key: str | None = None
     # scorecards (docs/scorecards.md); weights are checked by handlers.scorecards.config at start
     scorecard_file: str | None = None
     scorecard_min_responses: int | None = None
@@ -119,6 +122,15 @@ class Settings:
     @property
     def safe_mode(self) -> bool:
         return bool(self.wechat_aes_key)
+
+    @property
+    def household_secret(self) -> bytes:
+        """The key of the households' one-voice hash (`LINLI_HOUSEHOLD_KEY`). Unset: derived from the AppSecret,
+        which suits the sandbox; a deployment sets its own and never changes it (votes already cast keep their
+        keys)."""
+        if self.household_key:
+            return self.household_key.encode("utf-8")
+        return hashlib.sha256(f"linli-household:{self.wechat_appid}:{self.wechat_secret}".encode()).digest()
 
     @property
     def production(self) -> bool:
@@ -254,6 +266,14 @@ def _read_host(raw: str) -> str:
 
 
 def _read_text(raw: str) -> str:
+    return raw
+
+
+def _read_secret(raw: str) -> str:
+    if len(raw) < 16:
+        raise ValueError("密钥至少 16 个字符（建议用 `openssl rand -hex 32` 生成）")
+    if any(c.isspace() for c in raw):
+        raise ValueError("密钥不能含空白字符")
     return raw
 
 
@@ -430,8 +450,12 @@ VARIABLES: tuple[Var, ...] = (
     Var("LINLI_TICKET_HOLIDAYS_DIR", "ticket_holidays_dir", PATH, "补充的节假日文件目录（工作日计算）", TICKETS,
         shown_default="空"),
     Var("LINLI_TICKET_CANNED_FILE", "ticket_canned_file", PATH, "答复模板文件", TICKETS, shown_default="内置模板"),
-    Var("LINLI_OPEN311_KEY", "open311_key", TEXT, "设置后 Open311 公开数据接口须带 `api_key` 访问", TICKETS,
+    Var("LINLI_OPEN311_KEY", "open311_key", Kind(_read_secret, "≥16 个字符的随机密钥"),
+        "设置后 Open311 导出须带 `api_key` 参数或 `X-Api-Key` 头（至少 16 个字符）", TICKETS,
         secret=True, shown_default="空（公开）"),
+    Var("LINLI_HOUSEHOLD_KEY", "household_key", Kind(_read_secret, "≥16 个字符的随机密钥"),
+        "每户一票散列的密钥（至少 16 个字符）；生产环境必须设置，设置后不要更改（见 docs/security.md）", "满意度调查",
+        secret=True, shown_default="由 AppSecret 派生（仅适合沙箱）"),
     Var("LINLI_SCORECARD_FILE", "scorecard_file", PATH, "评议参数的 YAML 文件（见 docs/scorecards.md）", SCORECARDS,
         shown_default="空"),
     Var("LINLI_SCORECARD_MIN_RESPONSES", "scorecard_min_responses", _int_between(1, 100000),

@@ -2,7 +2,8 @@
 `pg_instructions`).
 
 Backup uses SQLite's online backup API in one step: one read transaction, so the copy is a consistent snapshot
-while the server keeps writing (WAL: readers never block writers). The copy is written to a temporary file next to
+while the server keeps writing (WAL: readers never block writers). Every copy is created 0600
+(owner only). The copy is written to a temporary file next to
 the destination, checked (`PRAGMA quick_check`, a linli schema at a known migration), switched to a
 self-contained rollback journal, fsynced and renamed into place: a destination is either the old file or a whole
 backup, never half of one.
@@ -22,6 +23,8 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+
+from storage.private_files import create_private, private_folder
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 CORE_TABLES = ("residents", "communities", "processed_messages")
@@ -170,6 +173,7 @@ def _copy(source: Path, dest: Path) -> None:
     """Online-backup `source` into a new temporary file, then rename it to `dest` (atomic, fsynced)."""
     tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
     tmp.unlink(missing_ok=True)
+    create_private(tmp)  # 0600 before a byte is written: the copy holds residents' data
     src = sqlite3.connect(source, timeout=30)
     try:
         dst = sqlite3.connect(tmp)
@@ -200,7 +204,7 @@ def backup(url: str, dest: Path, *, overwrite: bool = False) -> Copied:
         raise BackupError("备份文件不能是数据库文件本身")
     if dest.exists() and not overwrite:
         raise BackupError(f"{dest} 已存在；换一个文件名，或加 --force 覆盖")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(dest.parent)
     began = time.monotonic()
     _copy(source, dest)
     return Copied(dest, dest.stat().st_size, time.monotonic() - began, inspect(dest))
@@ -215,7 +219,7 @@ def restore(src: Path, url: str) -> Copied:
     busy = "数据库正在被使用（linli serve、linli worker 或其他进程打开着它），请先停止它们再恢复"
     if in_use(target):
         raise BackupError(busy)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
     began = time.monotonic()
     previous = None
     if target.exists():

@@ -12,15 +12,16 @@ import sqlite3
 from pathlib import Path
 from typing import AsyncIterator
 
+from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 from storage.backoff import Backoff
 
 from storage import sqlite_inline
+from storage.private_files import create_private, private_folder
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 LOCK_WAIT = Backoff(0.001, 0.05)  # between tries for SQLite's write lock held by another process
@@ -37,8 +38,8 @@ UNAVAILABLE = (OperationalError, DBAPIError, OSError, CannotConnectNowError, Pos
 
 
 def create_engine(url: str, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:
-    """Create an engine for `url`; makes the SQLite file's folder when needed. A read-only SQLite engine
-    opens deferred transactions, which in WAL mode run beside the writer and each other."""
+    """Create an engine for `url`; makes the SQLite file (mode 0600) and its folder when needed. A read-only
+    SQLite engine opens deferred transactions, which in WAL mode run beside the writer and each other."""
     if is_sqlite(url):
         return _sqlite_engine(url, echo, read_only)
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
@@ -46,8 +47,9 @@ def create_engine(url: str, *, echo: bool = False, read_only: bool = False) -> A
 
 def _sqlite_engine(url: str, echo: bool, read_only: bool = False) -> AsyncEngine:
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_folder(Path(database).parent)
+        create_private(database)  # 0600: SQLite gives its -wal and -shm files the same mode
     engine = create_async_engine(
         url,
         echo=echo,

@@ -5,6 +5,8 @@
 - `deliveries`: one row per recipient and broadcast: status (queued, sending, sent, failed, skipped), channel,
   WeChat errcode and msgid, attempts, the sender's lease, and whether it was re-sent after a crash.
   `resident_id` is set to NULL when a resident is erased (unfollow): counts survive, the person does not.
+  A broadcast addressed to particular residents names them by their immutable `residents.ref` (`scope.refs`),
+  never only by id, so a message scheduled for someone who left can never reach anyone else.
 - `delivery_mutes`: categories a resident muted with 「退订 <类别>」.
 - `cs_windows`: each resident's customer-service window (opened by their last message) and how much was used.
 - `delivery_receipts`: TEMPLATESENDJOBFINISH results that arrived before the sender stored the msgid.
@@ -17,13 +19,14 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, utcnow
+from storage.models import NEVER_REUSE_IDS, Base, utcnow
 
 BIGID = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Broadcast(Base):
     __tablename__ = "broadcasts"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[str] = mapped_column(String(16))  # notice / meeting / survey / ticket
     source: Mapped[str | None] = mapped_column(String(64))  # the feature's reference, e.g. "notice:12"
@@ -53,6 +56,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("broadcast_id", "resident_id"),
         Index("ix_deliveries_claim", "broadcast_id", "status", "id"),
+        NEVER_REUSE_IDS,
     )
     id: Mapped[int] = mapped_column(BIGID, primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))

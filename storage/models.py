@@ -136,10 +136,18 @@ class ResidentRole(str, enum.Enum):
         return {"owner": "业主", "tenant": "租户"}[self.value]
 
 
+# Tables whose ids address residents or their records: on SQLite their ids come from AUTOINCREMENT, so the id of
+# a deleted (erased) row is never handed out again (PostgreSQL's sequences never reuse ids anyway).
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class Resident(Base):
-    """A follower of the account. `ref` is the anonymous reference that tickets and votes keep after erasure."""
+    """A follower of the account. `ref` is the immutable random reference that outside records (tickets, votes,
+    broadcasts addressed to them) use; erasure deletes the row, and records that outlive it get a fresh random
+    ref of their own, so nothing links them back to the person or to each other."""
 
     __tablename__ = "residents"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     openid: Mapped[str] = mapped_column(String(64), unique=True)
     ref: Mapped[str] = mapped_column(String(32), unique=True, default=new_ref)

@@ -7,17 +7,20 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, utcnow
+from storage.models import NEVER_REUSE_IDS, Base, utcnow
 
 
 class KbGap(Base):
-    """A normalised question the knowledge base answered with low confidence or not at all, with its count."""
+    """A normalised question the knowledge base answered with low confidence or not at all, with its count.
+    The question and its example are stored redacted (no phones, rooms, names); `example_ref` is the ref of the
+    resident whose words the example is, so their erasure removes it."""
 
     __tablename__ = "kb_gaps"
     __table_args__ = (UniqueConstraint("question_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     question_key: Mapped[str] = mapped_column(String(200))
     example: Mapped[str] = mapped_column(String(500))
+    example_ref: Mapped[str | None] = mapped_column(String(32), index=True)
     outcome: Mapped[str] = mapped_column(String(16))  # none / ambiguous
     count: Mapped[int] = mapped_column(Integer, default=1)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
@@ -37,15 +40,17 @@ class KbRating(Base):
 
 
 class Inquiry(Base):
-    """A question a resident handed to staff (转人工). Keeps the anonymous ref, never the openid."""
+    """A question a resident handed to staff (转人工). Keeps the anonymous ref, never the openid; erasure clears
+    the question and the answer (status `withdrawn` when it was still open)."""
 
     __tablename__ = "inquiries"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     resident_ref: Mapped[str] = mapped_column(String(32), index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
     question: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open / answered
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open / answered / withdrawn
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

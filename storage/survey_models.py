@@ -2,10 +2,11 @@
 unfinished answers, and per-estate quota counters.
 
 One voice per campaign is enforced by the database, not by code: `survey_responses` is unique on
-(survey_id, voter_key) — the voter key is the resident's anonymous ref, or estate+building+room when the campaign
-counts households — and on (survey_id, resident_ref), so a person who re-binds to another room still has one voice.
-Votes keep the resident's anonymous `ref`; `resident_id` is ON DELETE SET NULL, so erasing a resident keeps their
-vote counted. Drafts are personal and cascade with the resident.
+(survey_id, voter_key) — the voter key is the resident's anonymous ref, or, when the campaign counts households, a
+keyed hash (HMAC, `LINLI_HOUSEHOLD_KEY`) of community+estate+building+room, never the room in clear — and on
+(survey_id, resident_ref), so a person who re-binds to another room still has one voice. Erasing a resident keeps
+their vote counted with a fresh random ref and the household's hash, so the household cannot vote again by
+erasing and re-binding (handlers/surveys/erasure.py). Drafts are personal and go with the resident.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models import Base, utcnow
+from storage.models import NEVER_REUSE_IDS, Base, utcnow
 
 BIGINT = BigInteger().with_variant(Integer, "sqlite")
 
@@ -100,6 +101,7 @@ class SurveyResponse(Base):
     __table_args__ = (
         UniqueConstraint("survey_id", "voter_key", name="uq_survey_responses_voter"),
         UniqueConstraint("survey_id", "resident_ref", name="uq_survey_responses_person"),
+        NEVER_REUSE_IDS,
     )
 
 

@@ -1,7 +1,10 @@
 """Tables of the dispute tickets (issue 5): complaints worked up the chain 社区 → 街道 → 区县.
 
-- `tickets`: one complaint. It keeps the resident's anonymous `resident_ref` for good; `resident_id` is only there
-  to push progress while the resident exists (ON DELETE SET NULL: erasing a resident never deletes a ticket).
+- `tickets`: one complaint. `resident_ref` and `resident_id` find the resident's own tickets while they exist; when
+  the resident erases their data the ticket stays (figures) but loses everything personal (see
+  `handlers/tickets/erasure.py`): a fresh random ref, no id, no text, phone, photos or location, and
+  `resident_erased_at` tells staff the resident can no longer be reached. `public_summary` is the only text of a
+  ticket ever published (Open311), set by a staff member (`public_summary_by`, audited).
   It sits at a `level` inside the resident's community (jurisdiction), carries its deadlines (working days),
   the clock pause while waiting for the resident, the assignee (staff or partner), the rating, and links.
 - `ticket_events`: the timeline; who, when, what, at which level, and whether the resident sees it.
@@ -15,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.models import Base, utcnow
+from storage.models import NEVER_REUSE_IDS, Base, utcnow
 
 BIGID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -64,6 +67,10 @@ class Ticket(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_words: Mapped[str | None] = mapped_column(String(500))
     rated_at: Mapped[datetime | None]
+    public_summary: Mapped[str | None] = mapped_column(Text)  # approved by staff for public output; else none
+    public_summary_by: Mapped[str | None] = mapped_column(String(80))
+    public_summary_at: Mapped[datetime | None]
+    resident_erased_at: Mapped[datetime | None]  # the resident erased their data: nobody to reach any more
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"),
                                                         index=True)
     events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id",
@@ -72,6 +79,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_open_due", "status", "resolve_due_at"),
         Index("ix_tickets_community_created", "community_id", "created_at"),
+        NEVER_REUSE_IDS,
     )
 
 

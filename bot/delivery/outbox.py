@@ -6,7 +6,7 @@ Public API for features (call it inside your own unit of work, so the broadcast 
 
     broadcast = await create_broadcast(
         session, category="notice",                      # notice / meeting / survey / ticket
-        scope=Scope("community", [community.id], roles=["owner"]),   # or Scope.residents([resident.id])
+        scope=Scope("community", [community.id], roles=["owner"]),   # or Scope.of_residents([resident.id])
         content=Content(text="…全文…", title="维修资金使用公示", summary="3号楼电梯更换", link="https://…"),
         created_by="staff:wang", source=f"notice:{notice.id}", send_at=None)   # None = now; or an aware datetime
 
@@ -14,6 +14,10 @@ Nothing is sent in the caller's transaction: a worker (`linli worker`) expands t
 resident in batches, chooses each resident's channel, and sends at the configured pace. Statuses of a broadcast:
 `scheduled` (waiting for send_at) → `sending` → `done`; `paused` while WeChat's daily quota is used up (it resumes
 by itself after the reset); `cancelled`.
+
+Residents named in a scope are stored by their immutable `residents.ref` as well as their id (`scope.refs`), and
+expansion addresses them by ref only: a message scheduled for a resident who then erased their data reaches
+nobody, never a newer resident (ids are never reused either, see storage/models.py `NEVER_REUSE_IDS`).
 """
 from __future__ import annotations
 
@@ -41,10 +45,15 @@ class Scope:
     ids: list[int] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
     residents: list[int] = field(default_factory=list)
+    addressed: bool = False  # to the residents named (none named: nobody), not to a jurisdiction
 
     @classmethod
     def of_residents(cls, resident_ids: list[int]) -> "Scope":
-        return cls("all", residents=list(resident_ids))
+        return cls("all", residents=list(resident_ids), addressed=True)
+
+    @property
+    def explicit(self) -> bool:
+        return self.addressed or bool(self.residents)
 
     def check(self) -> None:
         if self.level not in LEVELS:
@@ -72,8 +81,11 @@ async def create_broadcast(session: AsyncSession, *, category: str, scope: Scope
         raise ValueError("send_at 须带时区")
     now = now or datetime.now(timezone.utc)
     due = send_at is None or send_at <= now
+    stored = scope.as_json()
+    if scope.explicit:
+        stored["refs"] = await _refs_of(session, scope.residents)
     broadcast = Broadcast(
-        category=category, source=source, scope=scope.as_json(), reach=await reach_of(session, scope),
+        category=category, source=source, scope=stored, reach=await reach_of(session, scope),
         title=content.title, text=content.text,
         summary=content.summary, link=content.link, created_by=created_by, created_at=now,
         status="sending" if due else "scheduled", send_at=send_at or now, started_at=now if due else None,
@@ -86,7 +98,7 @@ async def create_broadcast(session: AsyncSession, *, category: str, scope: Scope
 async def reach_of(session: AsyncSession, scope: Scope) -> list[int] | None:
     """The community ids a scope covers now (sorted); None for the whole city. Residents who are not bound to a
     community reach none (such a broadcast is an admin's)."""
-    if scope.residents:
+    if scope.explicit:
         rows = await session.scalars(select(Resident.community_id).where(
             Resident.id.in_(scope.residents), Resident.community_id.is_not(None)).distinct())
         return sorted(rows)
@@ -98,6 +110,15 @@ async def reach_of(session: AsyncSession, scope: Scope) -> list[int] | None:
         "estate": select(Estate.community_id).where(Estate.id.in_(scope.ids)),
     }.get(scope.level)
     return None if query is None else sorted(set(await session.scalars(query)))
+
+
+async def _refs_of(session: AsyncSession, resident_ids: list[int]) -> list[str]:
+    """The immutable references of the residents named, in their order (unknown ids are dropped)."""
+    if not resident_ids:
+        return []
+    found = dict((await session.execute(select(Resident.id, Resident.ref)
+                                        .where(Resident.id.in_(list(resident_ids))))).all())
+    return [found[i] for i in dict.fromkeys(resident_ids) if i in found]
 
 
 def content_of(broadcast: Broadcast) -> Content:

@@ -10,15 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.context import Context
 from bot.delivery import Content, Scope, create_broadcast
 from handlers.policy_qa.rules import question_key
+from handlers.privacy.redact import redact
 from knowledge import KnowledgeBase, KnowledgeBaseError
 from storage.policy_qa_models import Inquiry
 from storage.repositories import policy_qa as repo
 
 
 async def record_gap(ctx: Context, outcome: str) -> None:
-    key = question_key(ctx.text)
+    """Count the question, stored redacted (no phone numbers, rooms or names) and tied to the asker's ref, so
+    their erasure removes their words."""
+    said = redact(ctx.text)
+    key = question_key(said)
     if key:
-        await repo.record_gap(ctx.session, key, ctx.text, outcome, ctx.resident.community_id, ctx.now)
+        await repo.record_gap(ctx.session, key, said, outcome, ctx.resident.community_id, ctx.now,
+                              example_ref=ctx.resident.ref)
 
 
 async def rate(ctx: Context, entry_id: str, useful: bool) -> None:

@@ -16,13 +16,13 @@ from handlers.console.guard import current, db, public, require_staff
 from handlers.console.registry import SLOTS
 from handlers.console.render import flash, render, see_other
 from handlers.console.toolkit import path_id
-from handlers.scorecards import access, export, obligations, publish, service
-from handlers.scorecards import periods
+from handlers.csv_export import csv_response
+from handlers.notices.rules import CATEGORIES as NOTICE_CATEGORIES
+from handlers.scorecards import access, export, obligations, periods, publish, service
 from handlers.scorecards.config import COMPONENTS, ScorecardConfigError, from_settings
 from handlers.scorecards.disclosures import FREQUENCIES, STATUS_LABELS
 from handlers.scorecards.figures import FLAG_LABELS
 from handlers.scorecards.views import Problem, View, audit_read, board_of, subject_id_of, subject_page, view_of
-from handlers.notices.rules import CATEGORIES as NOTICE_CATEGORIES
 from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS
 from handlers.tickets.rules import STATUS_LABELS as TICKET_STATUS
 
@@ -253,11 +253,6 @@ async def rule_delete_post(request: web.Request) -> web.Response:
         raise web.HTTPNotFound() from None
     await flash(request, "已删除该公示要求。")
     raise see_other("/console/scorecards/disclosures")
-
-
-def csv_response(text: str, filename: str) -> web.Response:
-    return web.Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # ----- dashboard panel ---------------------------------------------------------------------------------------

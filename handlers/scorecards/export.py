@@ -1,18 +1,15 @@
-"""CSV exports for the authorities (UTF-8 with BOM so Excel opens the Chinese columns): the scorecards of a
-jurisdiction (one row per company, then one per estate), and one company's source tickets with what each counts
-for. Pure: they format what `service` computed.
+"""CSV exports for the authorities (`handlers.csv_export`: UTF-8 with BOM, formula-like cells neutralised): the
+scorecards of a jurisdiction (one row per company, then one per estate), and one company's source tickets with
+what each counts for. Pure: they format what `service` computed.
 """
 from __future__ import annotations
 
-import csv
-import io
-
 from bot.localtime import local_text
+from handlers.csv_export import to_csv
 from handlers.scorecards.figures import FLAG_LABELS, Part
 from handlers.scorecards.service import Board, Sources
 from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS, STATUS_LABELS
 
-BOM = "\ufeff"
 HEADER = ["层级", "名次", "单位编码", "单位", "小区", "社区", "户数", "综合得分", "较上期", "标注", "调查答卷", "应参与户数",
           "参与率%", "满意率%", "平均分", "所用调查", "受理投诉", "有效件", "每千户投诉", "响应率%", "解决率%", "按期办结率%",
           "办结后满意率%", "评价数", "升级出社区%", "办结时长中位数(天)", "应公示", "按时公示", "逾期公示", "未公示"]
@@ -36,12 +33,6 @@ def _figures(part: Part) -> list:
             _num(f.median_resolve_days)] + ([d.due, d.on_time, d.late, d.missing] if d is not None else [""] * 4)
 
 
-def _write(rows: list[list]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(rows)
-    return BOM + out.getvalue()
-
-
 def board_csv(board: Board) -> str:
     rows: list[list] = [HEADER]
     for card in board.cards:
@@ -53,7 +44,7 @@ def board_csv(board: Board) -> str:
             rows.append(["小区", "", card.subject_code, card.subject_name, row.estate, row.community,
                          row.part.households or "", _num(row.score), "", "、".join(FLAG_LABELS[f] for f in row.flags)]
                         + _figures(row.part))
-    return _write(rows)
+    return to_csv(rows)
 
 
 def sources_csv(sources: Sources, estates: dict[int, str]) -> str:
@@ -70,4 +61,4 @@ def sources_csv(sources: Sources, estates: dict[int, str]) -> str:
                      local_text(ticket.responded_at) if ticket.responded_at else "",
                      local_text(ticket.resolved_at) if ticket.resolved_at else "",
                      ticket.rating or ""] + [int(counted[key]) for key, _ in marks])
-    return _write(rows)
+    return to_csv(rows)

@@ -19,6 +19,7 @@ from handlers.console.api import json_error, json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
 from handlers.console.toolkit import paging
+from handlers.csv_export import csv_response
 from handlers.surveys import access, export, service, stats
 from handlers.surveys.templates_builtin import TEMPLATE_LABELS, TEMPLATES, build
 from storage.models import StaffLevel
@@ -144,11 +145,6 @@ async def export_csv(request: web.Request) -> web.Response | None:
 @require_staff()
 async def api_export(request: web.Request) -> web.Response:
     return await export_csv(request) or json_error(400, "kind 应为 responses 或 aggregates")
-
-
-def csv_response(text: str, filename: str) -> web.Response:
-    return web.Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 async def audit_entries(request: web.Request, survey: Survey) -> list[dict]:

@@ -1,6 +1,7 @@
-"""CSV exports of a campaign (UTF-8 with BOM, so Excel opens the Chinese columns correctly).
+"""CSV exports of a campaign (through `handlers.csv_export`: UTF-8 with BOM, formula-like cells neutralised).
 
-- `responses_csv`: anonymised responses — community, estate and the answers (labels, as residents chose them).
+- `responses_csv`: anonymised responses — community, estate and the answers (labels, as residents chose them;
+  comments with phone numbers, rooms and names redacted).
   No resident reference, no openid, no submission time (a time could be matched with the audit listing), and
   the rows are sorted by place and answers rather than by arrival, so a row cannot be traced to a person.
 - `aggregates_csv`: the results per question and option, and participation per estate.
@@ -8,15 +9,13 @@ The audit listing of who voted when is separate (console/API, district level and
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 
+from handlers.csv_export import to_csv
+from handlers.privacy.redact import redact
 from handlers.surveys import rules
 from storage.repositories import surveys as repo
 from storage.survey_models import Survey
-
-BOM = "\ufeff"
 
 
 def _cell(q: dict, value) -> str:
@@ -25,15 +24,8 @@ def _cell(q: dict, value) -> str:
     if q["kind"] == "rating":
         return str(value)
     if q["kind"] == "comment":
-        return str(value)
+        return redact(str(value))
     return rules.answer_label(q, value).replace("、", ";")
-
-
-def _write(rows: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows(rows)
-    return BOM + out.getvalue()
 
 
 async def responses_csv(session, survey: Survey) -> str:
@@ -45,7 +37,7 @@ async def responses_csv(session, survey: Survey) -> str:
                     + [_cell(q, answers.get(q["id"])) for q in survey.questions])
     body.sort(key=lambda row: json.dumps(row, ensure_ascii=False))
     header = ["序号", "社区", "小区"] + [f"{n}. {q['title']}" for n, q in enumerate(survey.questions, 1)]
-    return _write([header] + [[n, *row] for n, row in enumerate(body, 1)])
+    return to_csv([header] + [[n, *row] for n, row in enumerate(body, 1)])
 
 
 def aggregates_csv(survey: Survey, results: dict) -> str:
@@ -69,7 +61,7 @@ def aggregates_csv(survey: Survey, results: dict) -> str:
         rows.append(["社区", c["community"], "参与/应参与", f"{c['respondents']}/{c['eligible']}",
                      _pct(c["participation"])])
         rows.append(["社区", c["community"], "满意率", c["rated"], _pct(c["satisfaction"])])
-    return _write(rows)
+    return to_csv(rows)
 
 
 def _pct(value) -> str:

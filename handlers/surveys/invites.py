@@ -53,7 +53,7 @@ def reminder_due(survey: Survey, now: datetime) -> bool:
     return last + timedelta(hours=survey.reminder_gap_hours) <= now < survey.closes_at
 
 
-async def remind_due(session: AsyncSession, now: datetime) -> list[tuple[int, int]]:
+async def remind_due(session: AsyncSession, now: datetime, *, household_key: bytes) -> list[tuple[int, int]]:
     """Send the due reminder rounds; returns (survey id, recipients) per round sent."""
     sent = []
     for survey_id in await repo.due(session, "open", Survey.opens_at, now):
@@ -66,7 +66,7 @@ async def remind_due(session: AsyncSession, now: datetime) -> list[tuple[int, in
         if not claimed.rowcount:
             continue
         await session.refresh(survey)
-        recipients = await stats.nonrespondents(session, survey)
+        recipients = await stats.nonrespondents(session, survey, household_key=household_key)
         detail = f"第 {survey.reminders_sent} 次提醒，{len(recipients)} 人"
         if recipients:
             title, text = messages.reminder(survey, survey.reminders_sent)

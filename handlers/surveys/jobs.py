@@ -32,7 +32,8 @@ async def sweep(services: Services, now: datetime) -> SweepReport:
     async with services.db.transaction() as session:
         report.closed = await service.close_due(session, now)
     async with services.db.transaction() as session:
-        report.reminded = await invites.remind_due(session, now)
+        report.reminded = await invites.remind_due(session, now,
+                                                   household_key=services.settings.household_secret)
     if report.opened or report.closed or report.reminded:
         log.info("surveys: opened %s, closed %s, reminded %s", report.opened, report.closed, report.reminded)
     return report

@@ -128,7 +128,8 @@ async def start(ctx: Context, survey_id: int | None = None) -> Reply:
 
 async def begin(ctx: Context, survey: Survey) -> Reply:
     try:
-        own = await voting.check(ctx.session, survey, ctx.resident, ctx.now)
+        own = await voting.check(ctx.session, survey, ctx.resident, ctx.now,
+                                 household_key=ctx.settings.household_secret)
     except voting.VoteRefused as refused:
         ctx.conversation.clear()
         return Reply(refused.message)
@@ -199,7 +200,8 @@ async def _show_current(ctx: Context, prefix: str) -> Reply:
 async def _submit(ctx: Context, survey: Survey) -> Reply:
     data = ctx.conversation.data
     try:
-        cast = await voting.submit(ctx.session, survey, ctx.resident, data["answers"], data["v"], ctx.now)
+        cast = await voting.submit(ctx.session, survey, ctx.resident, data["answers"], data["v"], ctx.now,
+                                   household_key=ctx.settings.household_secret)
     except voting.VoteRefused as refused:
         if refused.restart:
             await repo.drop_drafts(ctx.session, survey.id, ctx.resident.id)

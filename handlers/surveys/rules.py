@@ -14,6 +14,8 @@ Reading replies (documented in docs/surveys.md):
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -117,10 +119,56 @@ def clean(value: str | None) -> str:
     return re.sub(r"\s+|号楼|栋|幢|单元|室|号", "", text)
 
 
-def voter_key(rule: Rule, voter: Voter) -> str:
-    """The key of one voice: the household (community+estate+building+room) or the person (anonymous ref)."""
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百]+")
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_DECORATION = re.compile(r"号楼|号院|单元|栋|幢|座|门|梯|层|楼|室|户|号")
+_TOKEN = re.compile(r"[A-Z]+|\d+|[^\W\d_A-Za-z]+")
+
+
+def _cn_number(text: str) -> str:
+    """一二〇三 → 1203 (digit by digit); 十二 → 12, 二十一 → 21, 三百零五 → 305 (place values)."""
+    if not any(c in "十百" for c in text):
+        return "".join(str(_CN_DIGIT[c]) for c in text)
+    total, digit = 0, 0
+    for c in text:
+        if c in "十百":
+            total += (digit or 1) * (10 if c == "十" else 100)
+            digit = 0
+        else:
+            digit = _CN_DIGIT[c]
+    return str(total + digit)
+
+
+def household_parts(building: str | None, room: str | None) -> list[str]:
+    """The flat as a list of parts, the same however it was written: `3-2-501`, `3号楼2单元501室`, `3号楼二单元501`
+    and `三号楼二单元五〇一` are all [3, 2, 501]; `A座1201` and `A-1201` are [A, 1201]; names stay (`东区`)."""
+    parts: list[str] = []
+    for value in (building, room):
+        text = unicodedata.normalize("NFKC", value or "").upper()
+        text = _CN_NUMBER.sub(lambda m: _cn_number(m.group()), text)
+        for token in _TOKEN.findall(_DECORATION.sub(" ", text)):
+            parts.append(token.lstrip("0") or "0" if token.isdigit() else token)
+    return parts
+
+
+def household(voter: Voter) -> str:
+    """The household in clear (community:estate:flat), only ever hashed before it is stored. Spelling the flat
+    another way when binding again does not make a new household."""
+    return f"{voter.community_id}:{voter.estate_id or 0}:{'-'.join(household_parts(voter.building, voter.room))}"
+
+
+def household_hash(secret: bytes, household_text: str) -> str:
+    """`h:` + HMAC-SHA256 of the household under the deployment's secret (`LINLI_HOUSEHOLD_KEY`): equal for every
+    member of a household and for the same household after a member erased their data and bound again, yet a
+    copy of the database alone does not tell which room voted."""
+    return "h:" + hmac.new(secret, household_text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def voter_key(rule: Rule, voter: Voter, secret: bytes) -> str:
+    """The key of one voice: the household (keyed hash of community+estate+building+room) or the person (anonymous
+    ref)."""
     if rule.per_household:
-        return f"h:{voter.community_id}:{voter.estate_id or 0}:{clean(voter.building)}:{clean(voter.room)}"
+        return household_hash(secret, household(voter))
     return f"r:{voter.ref}"
 
 

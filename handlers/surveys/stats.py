@@ -25,9 +25,9 @@ async def _eligible(session: AsyncSession, survey: Survey) -> list[tuple]:
     return [tuple(r) for r in (await session.execute(repo.eligible_residents(survey))).all()]
 
 
-def _key(survey: Survey, row: tuple) -> str:
+def _voter(row: tuple) -> rules.Voter:
     _, ref, community_id, estate_id, building, room = row
-    return rules.voter_key(_rule(survey), rules.Voter(ref, community_id, estate_id, None, building, room))
+    return rules.Voter(ref, community_id, estate_id, None, building, room)
 
 
 async def eligible_counts(session: AsyncSession, survey: Survey) -> dict[int, int]:
@@ -36,18 +36,19 @@ async def eligible_counts(session: AsyncSession, survey: Survey) -> dict[int, in
     for row in await _eligible(session, survey):
         if survey.per_household and not (rules.clean(row[4]) and rules.clean(row[5])):
             continue
-        counts[row[3] or 0].add(_key(survey, row))
+        voter = _voter(row)
+        counts[row[3] or 0].add(rules.household(voter) if survey.per_household else voter.ref)
     return {k: len(v) for k, v in counts.items()}
 
 
-async def nonrespondents(session: AsyncSession, survey: Survey) -> list[int]:
+async def nonrespondents(session: AsyncSession, survey: Survey, *, household_key: bytes) -> list[int]:
     """Ids of eligible residents whose own (or household's) answer is not in."""
     refs, keys = await repo.responded_refs(session, survey.id)
     out = []
     for row in await _eligible(session, survey):
         if survey.per_household and not (rules.clean(row[4]) and rules.clean(row[5])):
             continue
-        if row[1] not in refs and _key(survey, row) not in keys:
+        if row[1] not in refs and rules.voter_key(_rule(survey), _voter(row), household_key) not in keys:
             out.append(row[0])
     return out
 

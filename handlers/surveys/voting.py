@@ -54,13 +54,15 @@ def is_open(survey: Survey, now: datetime) -> bool:
     return survey.status == "open" and survey.opens_at <= now < survey.closes_at
 
 
-async def check(session: AsyncSession, survey: Survey, resident: Resident, now: datetime) -> SurveyResponse | None:
-    """Raise VoteRefused unless `resident` may answer now; returns their own earlier response, if any."""
-    return (await _check(session, survey, resident, now))[0]
+async def check(session: AsyncSession, survey: Survey, resident: Resident, now: datetime, *,
+                household_key: bytes) -> SurveyResponse | None:
+    """Raise VoteRefused unless `resident` may answer now; returns their own earlier response, if any.
+    `household_key`: the deployment's secret of household keys (`Settings.household_secret`)."""
+    return (await _check(session, survey, resident, now, household_key))[0]
 
 
-async def _check(session: AsyncSession, survey: Survey, resident: Resident,
-                 now: datetime) -> tuple[SurveyResponse | None, str]:
+async def _check(session: AsyncSession, survey: Survey, resident: Resident, now: datetime,
+                 household_key: bytes) -> tuple[SurveyResponse | None, str]:
     if not is_open(survey, now):
         raise VoteRefused(f"「{survey.title}」已经结束，感谢关注。" if survey.status in ("closed", "published")
                           or now >= survey.closes_at else f"「{survey.title}」尚未开始。")
@@ -70,14 +72,14 @@ async def _check(session: AsyncSession, survey: Survey, resident: Resident,
         raise VoteRefused(verdict.message)
     own = await repo.response_of(session, survey.id, ref=resident.ref)
     if own is None:
-        taken = await repo.response_of(session, survey.id, key=rules.voter_key(rule, me)) \
+        taken = await repo.response_of(session, survey.id, key=rules.voter_key(rule, me, household_key)) \
             if rule.per_household else None  # per person: the key is the ref, already looked up
         if taken is not None:
             raise VoteRefused(_household_taken(resident))
         if survey.quota_per_estate and await repo.quota_full(session, survey.id, resident.estate_id or 0,
                                                              survey.quota_per_estate):
             raise VoteRefused("本小区本次调查的样本已满额，无需再参与，感谢您的支持！")
-    return own, rules.voter_key(rule, me)
+    return own, rules.voter_key(rule, me, household_key)
 
 
 def _household_taken(resident: Resident) -> str:
@@ -98,9 +100,9 @@ def _check_answers(survey: Survey, answers: dict, version: int) -> dict:
 
 
 async def submit(session: AsyncSession, survey: Survey, resident: Resident, answers: dict, version: int,
-                 now: datetime) -> Cast:
+                 now: datetime, *, household_key: bytes) -> Cast:
     """Cast (or change) the resident's vote in the caller's transaction. Raises VoteRefused."""
-    own, key = await _check(session, survey, resident, now)
+    own, key = await _check(session, survey, resident, now, household_key)
     clean = _check_answers(survey, answers, version)
     if not survey.frozen and not await repo.freeze(session, survey.id, version):
         raise VoteRefused("调查题目刚刚作了调整，请重新作答。", restart=True)

@@ -15,6 +15,9 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import or_, select
 
+from handlers import csv_export
+from handlers.privacy.redact import mask
+
 
 from bot.cli import CliError
 from bot.cli import run_command as _run
@@ -71,7 +74,7 @@ def cmd_show(args) -> int:
 
         t = await _ticket(session, args.number)
         lines = [f"{t.number}  {rules.CATEGORIES[t.category]}  {rules.STATUS_LABELS[t.status]}  "
-                 f"层级：{rules.LEVEL_LABELS[t.level]}", f"内容：{rules.redact(t.description)}",
+                 f"层级：{rules.LEVEL_LABELS[t.level]}", f"内容：{mask(t.description)}",
                  f"回电：{t.phone_masked or '未留'}  承办：{t.assignee_label or '—'}",
                  f"签收期限：{local(t.sign_due_at)}  办结期限：{local(t.resolve_due_at)}", "办理过程："]
         for e in await repo.events(session, t.id):
@@ -142,7 +145,7 @@ def cmd_stats(args) -> int:
         facts = await stats.load_facts(session, await _communities(session, args.scope), *bounds(since, until))
         rep = stats.report(facts, now)
         if args.csv:
-            return stats.report_csv(rep).rstrip("\n")
+            return csv_export.without_bom(stats.report_csv(rep)).rstrip("\r\n")
         return describe(rep["total"], since, until)
 
     return _run(work)

@@ -24,6 +24,7 @@ AUDIT_LABELS = {
     "ticket.ask": "请居民补充", "ticket.resolve": "办结工单", "ticket.escalate": "升级工单", "ticket.return": "退单",
     "ticket.reject": "不予受理", "ticket.close": "关闭工单", "ticket.link": "合并重复件", "ticket.mediation": "登记调解",
     "ticket.chase": "催办", "ticket.phone": "查看投诉人电话",
+    "ticket.public_summary": "设置公开摘要",
 }
 
 
@@ -39,10 +40,12 @@ def console(registry) -> None:
     registry.page("GET", "/tickets/{ticket_id}", console_pages.detail_page)
     registry.page("POST", "/tickets/{ticket_id}/phone", console_pages.phone_page)
     registry.page("POST", "/tickets/{ticket_id}/actions/{action}", console_pages.action_post)
+    registry.page("POST", "/tickets/{ticket_id}/public-summary", console_pages.public_summary_post)
     registry.api("GET", "/tickets", console_api.api_list)
     registry.api("GET", "/tickets/stats", console_api.api_stats)
     registry.api("GET", "/tickets/{ticket_id}", console_api.api_one)
     registry.api("POST", "/tickets/{ticket_id}/actions/{action}", console_api.api_action)
+    registry.api("POST", "/tickets/{ticket_id}/public-summary", console_api.api_public_summary)
     registry.panel("tickets", "在办投诉：按层级和期限", order=SLOTS["tickets"], cache_seconds=30, wide=True)(
         open_by_deadline)
     registry.panel("rates", "本月投诉三率", order=SLOTS["rates"], cache_seconds=60)(month_rates)

@@ -5,6 +5,7 @@
     GET  /api/v1/tickets/{ticket_id}                   detail: timeline, mediation records, similar, allowed actions
     POST /api/v1/tickets/{ticket_id}/actions/{action}  sign, assign, reply, note, ask, resolve, escalate, return,
                                                        reject, close, link, mediation, chase
+    POST /api/v1/tickets/{ticket_id}/public-summary    {"summary": "..."}: the text Open311 publishes ("" withdraws)
 """
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
 from handlers.console.state import state_of
 from handlers.console.toolkit import paging
-from handlers.tickets import service, stats
+from handlers.tickets import publication, service, stats
 from handlers.tickets.console_common import actor_of, detail, names, params_for, summary, ticket_of
-from handlers.tickets.console_pages import csv_response, filters, listing_stmt, report_for
+from handlers.tickets.console_pages import filters, listing_stmt, report_for, stats_csv
 from storage.repositories import tickets as repo
 
 
@@ -56,6 +57,23 @@ async def api_action(request: web.Request) -> web.Response:
 
 
 @require_staff()
+async def api_public_summary(request: web.Request) -> web.Response:
+    ticket, user, session = await ticket_of(request), current(request), db(request)
+    body = await read_json(request)
+    summary = body.get("summary", "") if isinstance(body, dict) else None
+    if not isinstance(summary, str):
+        return json_error(400, "summary 应为字符串（空字符串表示撤回）")
+    try:
+        said = await publication.set_summary(session, ticket, summary, actor_of(request), user.now)
+    except service.TicketError as exc:
+        return json_error(exc.status, exc.message)
+    await audit(session, user, "ticket.public_summary", ticket.number, request, community_id=ticket.community_id)
+    settings = state_of(request).services.settings
+    return json_response({"message": said,
+                          "ticket": await detail(session, ticket, actor_of(request), user.now, settings)})
+
+
+@require_staff()
 async def api_stats(request: web.Request) -> web.StreamResponse:
     try:
         rep, since, until, community = await report_for(request)
@@ -64,6 +82,6 @@ async def api_stats(request: web.Request) -> web.StreamResponse:
     except web.HTTPForbidden:
         return json_error(403, "该社区不在您的辖区内")
     if request.query.get("format") == "csv":
-        return csv_response(stats.report_csv(rep), since, until)
+        return stats_csv(stats.report_csv(rep), since, until)
     return json_response({"since": since.isoformat(), "until": until.isoformat(), "community_id": community,
                           **stats.report_json(rep)})

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.console.authz import can_see_community
 from handlers.console.guard import current, db
 from handlers.console.toolkit import path_id
-from handlers.tickets import canned, rules, service
+from handlers.privacy.redact import mask
+from handlers.tickets import canned, publication, rules, service
 from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS, STATUS_LABELS
 from storage.models import Community, Estate, Staff, StaffLevel, Street
 from storage.repositories import tickets as repo
@@ -55,11 +56,11 @@ def summary(t: Ticket, now: datetime, named: dict[str, dict[int, str]]) -> dict:
         "status": t.status, "status_label": STATUS_LABELS[t.status], "level": t.level,
         "level_label": LEVEL_LABELS[t.level], "community_id": t.community_id,
         "community": named["community"].get(t.community_id), "estate": named["estate"].get(t.estate_id),
-        "description": rules.redact(t.description), "phone_masked": t.phone_masked, "created_at": t.created_at,
+        "description": mask(t.description), "phone_masked": t.phone_masked, "created_at": t.created_at,
         "sign_due_at": t.sign_due_at, "resolve_due_at": t.resolve_due_at, "waiting": t.waiting_since is not None,
         "overdue": is_overdue(t, now), "assignee": t.assignee_label, "rating": t.rating,
         "reopened": t.reopened, "escalations": t.escalations,
-        "duplicate_of_id": t.duplicate_of_id,
+        "duplicate_of_id": t.duplicate_of_id, "resident_reachable": t.resident_erased_at is None,
     }
 
 
@@ -72,6 +73,9 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
         **summary(t, now, named),
         "photos": t.photos or [], "location": t.location, "resolution": t.resolution,
         "reject_reason": t.reject_reason, "rating_words": t.rating_words,
+        "public_summary": t.public_summary, "public_summary_by": t.public_summary_by,
+        "public_summary_at": t.public_summary_at, "resident_erased_at": t.resident_erased_at,
+        "may_publish": publication.refusal(actor, t.level, actor.sees(t.community_id)) is None,
         "events": [{"at": e.at, "kind": e.kind, "label": rules.ACTION_LABELS.get(e.kind, e.kind),
                     "actor": e.actor_label, "level": e.level, "public": e.public, "text": e.text}
                    for e in await repo.events(session, t.id)],
@@ -79,7 +83,7 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
                         "committee": m.committee, "created_by": m.created_by}
                        for m in await repo.mediations(session, t.id)],
         "linked": [o.number for o in linked],
-        "similar": [{"id": o.id, "number": o.number, "status": o.status, "description": rules.redact(o.description),
+        "similar": [{"id": o.id, "number": o.number, "status": o.status, "description": mask(o.description),
                      "similarity": round(score, 2)} for score, o in similar],
         "allowed_actions": [a for a in service.STAFF_ACTIONS if service.allowed(t, a, actor)],
         "canned_replies": canned.replies(t.category, settings),

@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from handlers.console.audit import audit
 from handlers.console.authz import restrict, visible_communities
+from handlers.console.charts import multi_line_chart
 from handlers.console.guard import current, db, require_staff
 from handlers.console.render import Page, flash, page_number, render, see_other
 from handlers.console.state import state_of
-from handlers.console.charts import multi_line_chart
-from handlers.tickets import console_trends, rules, service, stats
+from handlers.csv_export import csv_response
+from handlers.tickets import console_trends, publication, rules, service, stats
 from handlers.tickets.calendar import LOCAL_TZ
-from handlers.tickets.console_common import (actor_of, assignable_staff, detail, names, params_for, summary,
-                                             ticket_of)
+from handlers.tickets.console_common import actor_of, assignable_staff, detail, names, params_for, summary, ticket_of
 from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS, STATUS_LABELS
 from storage.models import Community
 from storage.repositories import tickets as repo
@@ -94,6 +94,24 @@ async def phone_page(request: web.Request) -> web.Response:
 
 
 @require_staff()
+async def public_summary_post(request: web.Request) -> web.Response:
+    """Approve (or withdraw, when empty) the ticket's public summary; audited."""
+    ticket, user, session = await ticket_of(request), current(request), db(request)
+    fields = await request.post()
+    try:
+        said = await publication.set_summary(session, ticket, str(fields.get("summary") or ""), actor_of(request),
+                                             user.now)
+    except service.TicketError as exc:
+        if exc.status == 403:
+            raise web.HTTPForbidden() from None
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/tickets/{ticket.id}") from None
+    await audit(session, user, "ticket.public_summary", ticket.number, request, community_id=ticket.community_id)
+    await flash(request, said)
+    raise see_other(f"/console/tickets/{ticket.id}")
+
+
+@require_staff()
 async def action_post(request: web.Request) -> web.Response:
     ticket, user, session = await ticket_of(request), current(request), db(request)
     action = request.match_info["action"]
@@ -155,7 +173,7 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
     facts, since, until, community = await facts_for(request)
     rep = stats.report(facts, current(request).now)
     if request.query.get("format") == "csv":
-        return csv_response(stats.report_csv(rep), since, until)
+        return stats_csv(stats.report_csv(rep), since, until)
     trend = console_trends.trend(facts, since, until)
     trend_chart = multi_line_chart(trend.series, title=f"每{trend.unit}受理与办结")
     return render(request, "tickets/stats.html", title="投诉统计", rep=rep, since=since, until=until,
@@ -173,7 +191,5 @@ def charts(rep: dict) -> dict[str, tuple[list[tuple[str, float]], str]]:
             "by_community": (rows("by_community", "resolution_rate"), "各社区解决率")}
 
 
-def csv_response(text: str, since: date, until: date) -> web.Response:
-    name = f"tickets-{since.isoformat()}-{until.isoformat()}.csv"
-    return web.Response(body=("\ufeff" + text).encode("utf-8"), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+def stats_csv(text: str, since: date, until: date) -> web.Response:
+    return csv_response(text, f"tickets-{since.isoformat()}-{until.isoformat()}.csv")

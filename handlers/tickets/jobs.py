@@ -5,7 +5,8 @@
   deadline; automatic escalation to the next level when the resolve deadline has passed, and at the district
   (the top) a one-time 超期 mark. Tickets waiting for the resident are skipped (their clock is paused).
 - `close_unrated`: resolved tickets nobody rated within `rating_days` working days are closed.
-- `forget_phones`: call-back numbers of erased residents are cleared.
+- `erase_orphans`: tickets whose resident row disappeared without the erasure running (deleted by hand, an old
+  backup restored) lose their personal data as an erasure would have done (handlers/tickets/erasure.py).
 
 The sweeps read the few columns they decide on (not whole tickets: a city has tens of thousands open) and decide
 in Python; each ticket that needs something is then handled in its own transaction behind a conditional UPDATE on
@@ -20,6 +21,7 @@ from sqlalchemy import update
 
 from bot.jobs import Job
 from handlers.tickets import notify, rules, service
+from handlers.tickets.erasure import erase_ticket
 from handlers.tickets.rules import Actor
 from handlers.tickets.sla import sla_of
 from storage.repositories import tickets as repo
@@ -122,12 +124,15 @@ async def close_unrated(services, now: datetime) -> int:
     return closed
 
 
-async def forget_phones(services, now: datetime) -> int:
+async def erase_orphans(services, now: datetime) -> int:
     async with services.db.transaction() as session:
-        return await repo.forget_orphan_phones(session)
+        found = await repo.orphans(session)
+        for ticket in found:
+            await erase_ticket(session, ticket, now)
+    return len(found)
 
 
 def jobs() -> list[Job]:
     return [Job("tickets.deadlines", deadlines, every=300),
             Job("tickets.close_unrated", close_unrated, every=3600),
-            Job("tickets.forget_phones", forget_phones, every=3600)]
+            Job("tickets.erase_orphans", erase_orphans, every=3600)]

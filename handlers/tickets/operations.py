@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.privacy.redact import mask
 from handlers.tickets import notify, rules
 from handlers.tickets.rules import LEVEL_LABELS, Actor
 from handlers.tickets.sla import sla_of
@@ -148,7 +149,7 @@ async def _supplement(op: Op, text: str = "", photos: list | None = None) -> str
         t.waiting_since = None
     if photos:
         t.photos = (list(t.photos or []) + list(photos))[:9]
-    await op.record("supplement", rules.redact(text), public=True, data={"photos": len(photos or [])})
+    await op.record("supplement", mask(text), public=True, data={"photos": len(photos or [])})
     await notify.to_staff(op.session, t, t.level, f"工单 {t.number} 居民已补充情况，办理时限恢复计算。", now=op.now)
     return f"已收到您的补充，已转给办理人员。预计 {notify.local(t.resolve_due_at)} 前办结。"
 

@@ -1,5 +1,6 @@
 """The rules of a ticket's life, as pure functions: categories, levels, statuses, which action moves a ticket
-from which status to which, who may take it at which level, phone masking and text similarity.
+from which status to which, who may take it at which level, phone masking and text similarity (free text is
+redacted by `handlers.privacy.redact`).
 
 `check(action, actor, ticket)` is the one permission rule; `service.py` calls it for staff, residents and the
 scheduler alike, so the console, the API, the command line and the chat cannot disagree.
@@ -46,7 +47,8 @@ ACTION_LABELS = {
     "created": "受理", "sign": "签收", "assign": "交办", "reply": "答复", "note": "内部备注", "ask": "请居民补充",
     "supplement": "居民补充", "resolve": "办结", "escalate": "升级", "return": "退单", "reject": "不予受理",
     "close": "关闭", "rate": "评价", "reopen": "重新办理", "link": "合并重复件", "mediation": "调解记录",
-    "chase": "催办", "overdue": "超期", "linked": "关联重复件", "phone": "查看电话",
+    "chase": "催办", "overdue": "超期", "linked": "关联重复件", "phone": "查看电话", "erased": "居民删除个人信息",
+    "public_summary": "公开摘要",
 }
 AT_OWN_LEVEL = frozenset({"sign", "assign", "reply", "ask", "resolve", "return", "reject", "close", "link",
                           "mediation"})
@@ -86,6 +88,7 @@ class TicketView:
     reopened: int = 0
     escalation_offered: bool = False
     in_scope: bool = True  # the staff member's jurisdiction contains the ticket's community
+    resident_gone: bool = False  # the resident erased their data: nobody to ask or to hear from
 
 
 def next_level(level: str) -> str | None:
@@ -142,6 +145,8 @@ def _state_rule(action: str, actor: Actor, t: TicketView) -> str | None:
         return "已办结的工单只能由居民在不满意时申请升级"
     if action == "escalate" and actor.kind == "resident" and not t.escalation_offered:
         return "重新办理后仍不满意时才能申请升级"
+    if action == "ask" and t.resident_gone:
+        return "居民已删除个人信息，无法再请其补充"
     if action == "ask" and t.waiting:
         return "已在等待居民补充"
     if action == "supplement" and not t.waiting:
@@ -158,7 +163,6 @@ def status_after(action: str, status: str) -> str:
 # ---- phone numbers -------------------------------------------------------------------------------------
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[ -]?(\d{7,8})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 
 
 def find_phone(text: str) -> str | None:
@@ -179,13 +183,6 @@ def mask_phone(phone: str | None) -> str | None:
         area, number = phone.split("-", 1)
         return f"{area}-{'*' * (len(number) - 4)}{number[-4:]}"
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"
-
-
-def redact(text: str) -> str:
-    """Text with phone numbers masked and ID-card numbers removed (for logs and public exports)."""
-    text = _ID_NUMBER.sub("[证件号已隐藏]", unicodedata.normalize("NFKC", text))
-    text = _MOBILE.sub(lambda m: mask_phone("".join(m.groups())) or "", text)
-    return _LANDLINE.sub(lambda m: mask_phone(f"{m.group(1)}-{m.group(2)}") or "", text)
 
 
 # ---- similarity (duplicates) ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.privacy.redact import mask
 from handlers.tickets import notify, rules
 from handlers.tickets.numbering import next_number
 from handlers.tickets.operations import ACTIONS, RATING_LABELS, STAFF_ACTIONS, Op, TicketError
@@ -39,7 +40,8 @@ class Filing:
 def view(ticket: Ticket, actor: Actor) -> TicketView:
     return TicketView(level=ticket.level, status=ticket.status, resident_ref=ticket.resident_ref,
                       waiting=ticket.waiting_since is not None, reopened=ticket.reopened,
-                      escalation_offered=ticket.escalation_offered, in_scope=actor.sees(ticket.community_id))
+                      escalation_offered=ticket.escalation_offered, in_scope=actor.sees(ticket.community_id),
+                      resident_gone=ticket.resident_erased_at is not None)
 
 
 def staff_actor(staff: Staff, communities: frozenset[int] | None) -> Actor:
@@ -87,7 +89,7 @@ async def file_ticket(session: AsyncSession, services, resident: Resident, filin
     session.add(ticket)
     await session.flush()
     repo.add_event(session, ticket, kind="created", actor="resident", actor_label="居民", public=True,
-                   text=f"{CATEGORIES[ticket.category]}：{rules.redact(ticket.description)[:60]}", at=now)
+                   text=f"{CATEGORIES[ticket.category]}：{mask(ticket.description)[:60]}", at=now)
     await notify.to_staff(session, ticket, "community",
                           f"新投诉 {ticket.number}（{CATEGORIES[ticket.category]}），请于 {notify.local(sign_due)} "
                           f"前签收。", now=now)

@@ -13,8 +13,6 @@ Definitions (docs/tickets.md has the full text):
 """
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -22,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import csv_export
 from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS
 from storage.models import Community, PropertyCompany
 from storage.ticket_models import Ticket
@@ -174,16 +173,14 @@ COLUMNS = [("received", "受理量"), ("accepted", "有效件"), ("rejected", "�
 
 def to_csv(sections: list[tuple[str, list[tuple[str, Figures]]]]) -> str:
     """One table: 维度, 名称, then every figure; sections such as ("合计", [...]), ("类别", [...])."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["维度", "名称"] + [label for _, label in COLUMNS] +
-                    [f"{LEVEL_LABELS[l]}办结" for l in ("community", "street", "district")])
-    for dimension, rows in sections:
-        for name, fig in rows:
+    rows: list[list] = [["维度", "名称"] + [label for _, label in COLUMNS] +
+                        [f"{LEVEL_LABELS[l]}办结" for l in ("community", "street", "district")]]
+    for dimension, named in sections:
+        for name, fig in named:
             values = fig.as_dict()
-            writer.writerow([dimension, name] + ["" if values[k] is None else values[k] for k, _ in COLUMNS] +
-                            [fig.settled[l] for l in ("community", "street", "district")])
-    return out.getvalue()
+            rows.append([dimension, name] + ["" if values[k] is None else values[k] for k, _ in COLUMNS] +
+                        [fig.settled[l] for l in ("community", "street", "district")])
+    return csv_export.to_csv(rows)
 
 
 def report(facts: list[Fact], now: datetime) -> dict:

@@ -47,8 +47,10 @@ def _in_scope(query, scope: dict):
     elif level == "district":
         streets = select(Street.id).where(Street.district_id.in_(ids))
         query = query.where(R.c.community_id.in_(select(Community.id).where(Community.street_id.in_(streets))))
-    if scope.get("residents"):
-        query = query.where(R.c.id.in_(scope["residents"]))
+    if "refs" in scope:  # addressed to residents: by their immutable ref, never by a reusable id
+        query = query.where(R.c.ref.in_(scope["refs"]) if scope["refs"] else false())
+    elif scope.get("residents"):  # not created by `create_broadcast`: refuse rather than guess
+        query = query.where(false())
     if scope.get("roles"):
         query = query.where(R.c.role.in_([ResidentRole(r) for r in scope["roles"]]))
     return query
@@ -73,9 +75,11 @@ async def expand_step(session: AsyncSession, broadcast_id: int, batch: int) -> b
     if b is None or b.expanded:
         return False
     if b.expand_upto is None:
-        explicit = b.scope.get("residents")
-        upto = max(explicit) if explicit else (await session.scalar(select(func.max(Resident.id))) or 0)
-        start = min(explicit) - 1 if explicit else 0
+        if "refs" in b.scope:
+            ids = list(await session.scalars(select(Resident.id).where(Resident.ref.in_(b.scope["refs"] or [""]))))
+            upto, start = (max(ids), min(ids) - 1) if ids else (0, 0)
+        else:
+            upto, start = await session.scalar(select(func.max(Resident.id))) or 0, 0
         await session.execute(update(Broadcast).where(Broadcast.id == b.id, Broadcast.expand_upto.is_(None))
                               .values(expand_upto=upto, expand_cursor=start))
         await session.refresh(b)

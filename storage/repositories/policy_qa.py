@@ -11,20 +11,20 @@ from storage.prepared import Prepared, typed_params
 
 
 _RECORD_GAP = Prepared(lambda dialect: text(
-    "INSERT INTO kb_gaps (question_key, example, outcome, count, community_id, first_asked, last_asked)"
-    " VALUES (:question_key, :example, :outcome, 1, :community_id, :now, :now)"
+    "INSERT INTO kb_gaps (question_key, example, example_ref, outcome, count, community_id, first_asked, last_asked)"
+    " VALUES (:question_key, :example, :example_ref, :outcome, 1, :community_id, :now, :now)"
     " ON CONFLICT (question_key) DO UPDATE SET count = kb_gaps.count + 1, last_asked = excluded.last_asked,"
-    " outcome = excluded.outcome, example = excluded.example"
-).bindparams(*typed_params(KbGap.__table__, "question_key", "example", "outcome", "community_id"),
+    " outcome = excluded.outcome, example = excluded.example, example_ref = excluded.example_ref"
+).bindparams(*typed_params(KbGap.__table__, "question_key", "example", "example_ref", "outcome", "community_id"),
              bindparam("now", type_=KbGap.__table__.c.last_asked.type)))
 
 
 async def record_gap(session: AsyncSession, key: str, example: str, outcome: str, community_id: int | None,
-                     now: datetime) -> None:
+                     now: datetime, example_ref: str | None = None) -> None:
     """Count one more asking of a question the knowledge base could not answer confidently (one upsert: it
-    runs inside the webhook's transaction)."""
-    await _RECORD_GAP.run(session, question_key=key, example=example[:500], outcome=outcome,
-                          community_id=community_id, now=now)
+    runs inside the webhook's transaction). `example_ref`: the resident whose words `example` is."""
+    await _RECORD_GAP.run(session, question_key=key, example=example[:500], example_ref=example_ref,
+                          outcome=outcome, community_id=community_id, now=now)
 
 
 def gaps_query(open_only: bool = True) -> Select:

@@ -101,10 +101,11 @@ def bind(
 
 
 async def erase(session: AsyncSession, openid: str) -> bool:
-    """Delete everything linli keeps about `openid` (WeChat requires this on unfollow).
+    """Delete the spine's rows of `openid`: the resident, their dialog and processed messages.
 
-    Tickets and votes reference residents through `Resident.ref` copies they keep themselves, so figures
-    stay true. The caller records the current message without the openid (`Context.erased`).
+    This is the last step of a resident's erasure; the features' own steps run before it
+    (`handlers.privacy.erasure.erase_resident`, which is what unfollow and 「删除我的信息」 call). The caller records
+    the current message without the openid (`Context.erased`).
     """
     await session.execute(delete(Conversation).where(Conversation.openid == openid))
     await session.execute(delete(ProcessedMessage).where(ProcessedMessage.openid == openid))

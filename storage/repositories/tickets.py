@@ -147,8 +147,8 @@ async def resolved_before(session: AsyncSession, moment: datetime) -> list[Row]:
     return list((await session.execute(stmt)).all())
 
 
-async def forget_orphan_phones(session: AsyncSession) -> int:
-    """Clear call-back numbers of tickets whose resident was erased (their personal data must go too)."""
-    result = await session.execute(update(Ticket).where(Ticket.resident_id.is_(None), Ticket.phone.is_not(None))
-                                   .values(phone=None))
-    return result.rowcount or 0
+async def orphans(session: AsyncSession, limit: int = 500) -> list[Ticket]:
+    """Tickets whose resident row is gone although their erasure never ran (deleted by hand, restored backups)."""
+    stmt = (select(Ticket).where(Ticket.resident_id.is_(None), Ticket.resident_erased_at.is_(None))
+            .order_by(Ticket.id).limit(limit))
+    return list((await session.execute(stmt)).scalars())

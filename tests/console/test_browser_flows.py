@@ -328,7 +328,8 @@ async def test_survey_results_show_the_right_counts(aiohttp_client, sqlite_url):
         voter = await add_resident(world.services, "HX-YYL-YJ-01")
         async with world.services.db.transaction() as session:
             survey = await survey_repo.get(session, sid)
-            await voting.submit(session, survey, voter, {**VOTE, "q1": q1}, survey.questions_version, NOW)
+            await voting.submit(session, survey, voter, {**VOTE, "q1": q1}, survey.questions_version, NOW,
+                                  household_key=world.services.settings.household_secret)
             title = survey.title
 
     def flow(community: Browser, street: Browser):

@@ -104,6 +104,36 @@ async def test_bare_transfer_asks_for_the_question_then_staff_answer_is_pushed(b
     assert answered.status == "answered" and answered.answered_by == "staff:yijing"
 
 
+async def test_gaps_are_stored_redacted_and_erasure_removes_questions_and_answers(bot):
+    asked = "我是3号楼2单元501的王先生，电话13812345678，楼顶的鸽子怎么处理"
+    assert "转人工" in await bot.say("o_qa9", asked)
+    [gap] = await _rows(bot, KbGap)
+    assert "13812345678" not in gap.example and "501" not in gap.example and "王先生" not in gap.example
+    assert "鸽子" in gap.example and "13812345678" not in gap.question_key
+    assert "咨询编号" in await bot.say("o_qa9", "转人工")
+    async with bot.services.db.transaction() as session:
+        inquiry = await session.scalar(select(Inquiry))
+        await service.answer_inquiry(session, inquiry, "请王先生联系物业。", "staff:yijing", bot.services.clock())
+    assert "已全部删除" in (await bot.say("o_qa9", "删除我的信息") and await bot.say("o_qa9", "确认删除"))
+    [gap] = await _rows(bot, KbGap)
+    [inquiry] = await _rows(bot, Inquiry)
+    [broadcast] = await _rows(bot, Broadcast)
+    assert "鸽子" not in gap.example and "鸽子" not in gap.question_key and gap.count == 1 and gap.example_ref is None
+    assert inquiry.question == "" and inquiry.answer is None and inquiry.resident_id is None
+    assert inquiry.status == "answered" and inquiry.answered_by == "staff:yijing"
+    assert "鸽子" not in broadcast.text and "王先生" not in broadcast.text and broadcast.scope["refs"] == []
+
+
+async def test_an_open_question_is_withdrawn_and_the_resident_warned(bot):
+    await bot.say("o_qa10", "转人工")
+    await bot.say("o_qa10", "我家楼上漏水物业不管怎么办")
+    warning = await bot.say("o_qa10", "删除我的信息")
+    assert "转人工咨询尚未答复" in warning
+    await bot.say("o_qa10", "确认删除")
+    [inquiry] = await _rows(bot, Inquiry)
+    assert inquiry.status == "withdrawn" and inquiry.question == ""
+
+
 def _kb_dir(tmp_path, answer: str):
     (tmp_path / "kb").mkdir(exist_ok=True)
     (tmp_path / "kb" / "local.yaml").write_text(textwrap.dedent(f"""\

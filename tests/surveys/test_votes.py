@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
-from handlers.surveys import voting
+from bot.simulator import text_xml
+from handlers.privacy.erasure import erase_resident
+from handlers.registration.rules import parse_room
+from handlers.surveys import stats, voting
 from storage.db import Database
 from storage.models import Resident
 from storage.repositories import surveys as repo
-from storage.repositories.residents import erase
 from storage.survey_models import SurveyResponse, SurveyResponseEvent
-from bot.simulator import text_xml
-from tests.surveys.conftest import NOW, add_resident, new_campaign, routers
 from tests.support import fixed_clock
+from tests.surveys.conftest import NOW, add_resident, new_campaign, routers
 
 ANSWER_ALL = [("调查", "第 1/9"), *[("4", "题")] * 6, ("1", "第 8/9"), ("跳过", "第 9/9"), ("跳过", "请核对")]
 ANSWERS = {"q1": 4, "q2": 4, "q3": 4, "q4": 4, "q5": 4, "q6": 4, "q7": 1, "q8": None, "q9": None}
@@ -66,7 +68,8 @@ async def test_concurrent_submissions_through_the_service_on_separate_engines(de
         try:
             async with db.transaction() as session:
                 survey = await repo.get(session, sid)
-                cast = await voting.submit(session, survey, person, {**ANSWERS, "q1": q1}, 1, NOW)
+                cast = await voting.submit(session, survey, person, {**ANSWERS, "q1": q1}, 1, NOW,
+                                           household_key=services.settings.household_secret)
                 return cast.outcome
         except voting.VoteRefused:
             return "refused"
@@ -90,12 +93,52 @@ async def test_concurrent_submissions_through_the_service_on_separate_engines(de
 async def test_erasing_a_resident_keeps_their_vote_counted(survey_bot):
     services = survey_bot.services
     sid = await new_campaign(services)
-    me = await add_resident(services, "HX-YYL-YJ-01")
-    await survey_bot.dialog(me.openid, [*ANSWER_ALL, ("确认", "提交成功")])
+    me = await add_resident(services, "HX-YYL-YJ-01", building="7", room="702")
+    answer_all = [*ANSWER_ALL[:-2], ("跳过", "第 9/9"), ("楼道灯总坏，我是7号楼702的李阿姨13812345678", "请核对")]
+    await survey_bot.dialog(me.openid, [*answer_all, ("确认", "提交成功")])
     async with services.db.transaction() as session:
-        await erase(session, me.openid)
+        await erase_resident(session, await session.get(Resident, me.id), NOW)
     async with services.db.transaction() as session:
         row = await session.scalar(select(SurveyResponse).where(SurveyResponse.survey_id == sid))
+        [event] = list(await session.scalars(select(SurveyResponseEvent).where(SurveyResponseEvent.survey_id == sid)))
         assert await session.get(Resident, me.id) is None
-    assert row.resident_id is None and row.resident_ref == me.ref and row.answers["q1"] == 4
+    assert row.resident_id is None and row.resident_ref != me.ref and row.answers["q1"] == 4  # still counted
+    assert "q9" not in row.answers and "q9" not in event.answers  # their words are gone
+    assert event.resident_ref == row.resident_ref != me.ref
+    assert "702" not in row.voter_key and row.voter_key.startswith("h:")  # the household, keyed, not in clear
     assert "openid" not in {c.name for c in SurveyResponse.__table__.columns}
+
+
+async def test_erase_then_bind_again_then_vote_again_is_refused(survey_bot):
+    """One voice per household survives the voter's erasure: the household's keyed hash stays with the vote."""
+    services = survey_bot.services
+    sid = await new_campaign(services)
+    first, second = parse_room("5-2-502"), parse_room("5号楼二单元502")  # the same flat, bound twice
+    assert (first.building, first.room) != (second.building, second.room)
+    me = await add_resident(services, "HX-YYL-YJ-01", building=first.building, room=first.room, openid="o_twice")
+    await survey_bot.dialog(me.openid, [*ANSWER_ALL, ("确认", "提交成功")])
+    async with services.db.transaction() as session:
+        await erase_resident(session, await session.get(Resident, me.id), NOW)
+    again = await add_resident(services, "HX-YYL-YJ-01", building=second.building, room=second.room,
+                               openid="o_twice")
+    assert again.ref != me.ref
+    assert "已由其他家庭成员提交" in await survey_bot.say(again.openid, "调查")
+    async with services.db.transaction() as session:
+        survey = await repo.get(session, sid)
+        with pytest.raises(voting.VoteRefused, match="已由其他家庭成员提交"):
+            await voting.submit(session, survey, await session.get(Resident, again.id), ANSWERS, 1, NOW,
+                                household_key=services.settings.household_secret)
+    assert await rows(services, SurveyResponse, sid) == 1
+    async with services.db.transaction() as session:
+        result = await stats.results(session, await repo.get(session, sid))
+    assert result["respondents"] == 1 and result["respondents"] <= result["eligible"]
+
+
+def test_the_household_key_is_a_typed_setting():
+    from bot.settings import SettingsError, parse
+
+    assert parse({"LINLI_HOUSEHOLD_KEY": "a-long-household-secret"}).household_secret == b"a-long-household-secret"
+    assert parse({}).household_secret == parse({}).household_secret != parse(
+        {"WECHAT_SECRET": "another-app-secret"}).household_secret  # derived default, stable per deployment
+    with pytest.raises(SettingsError, match="LINLI_HOUSEHOLD_KEY"):
+        parse({"LINLI_HOUSEHOLD_KEY": "short"})

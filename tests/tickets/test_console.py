@@ -95,7 +95,11 @@ async def test_api_matches_the_openapi_fragment(world):
              ("POST", f"/tickets/{t.id}/actions/assign", {"partner": "property"}, 200),
              ("POST", f"/tickets/{other.id}/actions/link", {"primary": t.number}, 200),
              ("POST", f"/tickets/{t.id}/actions/resolve", {"text": "已修复"}, 200),
-             ("GET", "/tickets/999999", None, 404), ("GET", "/tickets/stats?since=yesterday", None, 400)]
+             ("GET", "/tickets/999999", None, 404), ("GET", "/tickets/stats?since=yesterday", None, 400),
+             ("POST", f"/tickets/{t.id}/public-summary", {"summary": "电梯故障，已报修"}, 200),
+             ("POST", f"/tickets/{t.id}/public-summary", {"summary": "3号楼王先生家电梯"}, 422),
+             ("POST", f"/tickets/{t.id}/public-summary", {"summary": 5}, 400),
+             ("POST", "/tickets/999999/public-summary", {"summary": "x"}, 404)]
     problems = []
     for method, url, body, expected in calls:
         resp = await (world.client.get("/api/v1" + url, headers=h) if method == "GET"
@@ -118,6 +122,66 @@ def _matches(template: str, url: str) -> bool:
     a, b = template.strip("/").split("/"), url.strip("/").split("/")
     return len(a) == len(b) and all(x == y or x.startswith("{") for x, y in zip(a, b)) and \
         not (template.endswith("{ticket_id}") and b[-1] == "stats")
+
+
+async def test_public_summary_needs_staff_of_the_level_or_above_and_is_audited(world):
+    t = await file(world)
+    url = f"/api/v1/tickets/{t.id}/public-summary"
+    assert (await world.client.post(url, json={"summary": "x"}, headers=world.bearer("pingjiang"))).status == 404
+    ok = await world.client.post(url, json={"summary": "电梯故障，已报修"}, headers=world.bearer("yijing"))
+    body = await ok.json()
+    assert ok.status == 200 and body["ticket"]["public_summary"] == "电梯故障，已报修"
+    assert body["ticket"]["public_summary_by"] == "staff:yijing"
+    refused = await world.client.post(url, json={"summary": "联系13812345678"}, headers=world.bearer("yijing"))
+    assert refused.status == 422 and "个人信息" in (await refused.json())["message"]
+    csrf = await world.login("youyilu")  # the street above may approve too (console form), or withdraw
+    no_csrf = await world.client.post(f"/console/tickets/{t.id}/public-summary", data={"summary": ""})
+    assert no_csrf.status == 403
+    resp = await world.client.post(f"/console/tickets/{t.id}/public-summary", data={"_csrf": csrf, "summary": ""},
+                                   allow_redirects=False)
+    assert resp.status == 303
+    page = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert "公开摘要" in page and "已撤回公开摘要" in page
+    async with world.services.db.transaction() as session:
+        ticket = await repo.get(session, t.id)
+        actions = list((await session.execute(select(AuditEntry.action))).scalars())
+        await service.perform(session, world.services, ticket, "escalate", service.staff_actor(
+            await session.get(__import__("storage.models", fromlist=["Staff"]).Staff, world.staff["yijing"]),
+            None), world.clock(), reason="需要街道协调")
+    assert ticket.public_summary is None and actions.count("ticket.public_summary") == 2
+    above = await world.client.post(url, json={"summary": "电梯故障"}, headers=world.bearer("yijing"))
+    assert above.status == 403  # now at the street: the community no longer decides what is published
+
+
+@pytest.mark.parametrize("who, expected", [("yijing", 200), ("youyilu", 200), ("hexi", 200), ("admin", 200),
+                                           ("pingjiang", 404), ("nankai", 404), (None, 401)])
+async def test_public_summary_authorization_matrix(world, who, expected):
+    """Every level inside the jurisdiction may approve a community ticket's summary; outside (another community,
+    another district) the ticket does not exist; without a token nothing happens. A refusal changes nothing."""
+    t = await file(world)
+    resp = await world.client.post(f"/api/v1/tickets/{t.id}/public-summary", json={"summary": "电梯故障，已报修"},
+                                   headers=world.bearer(who) if who else {})
+    assert resp.status == expected
+    async with world.services.db.transaction() as session:
+        summary = (await repo.get(session, t.id)).public_summary
+    assert summary == ("电梯故障，已报修" if expected == 200 else None)
+
+
+async def test_a_ticket_whose_resident_erased_their_data_says_so(world):
+    from handlers.privacy.erasure import erase_resident
+
+    t = await file(world)
+    async with world.services.db.transaction() as session:
+        await erase_resident(session, await session.get(Resident, world.resident["YJ"]), world.clock())
+    body = await (await world.client.get(f"/api/v1/tickets/{t.id}", headers=world.bearer("yijing"))).json()
+    assert body["resident_reachable"] is False and body["resident_erased_at"] and body["phone_masked"] is None
+    assert body["events"][-1]["kind"] == "erased" and "无法再联系居民" in body["events"][-1]["text"]
+    assert "电梯" not in body["description"] and "ask" not in body["allowed_actions"]
+    listing = await (await world.client.get("/api/v1/tickets", headers=world.bearer("yijing"))).json()
+    assert listing["tickets"][0]["resident_reachable"] is False
+    await world.login("yijing")
+    page = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert "居民已删除个人信息，无法联系" in page and "显示完整号码" not in page
 
 
 async def test_stats_csv_and_dashboard_panels(world):

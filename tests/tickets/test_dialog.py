@@ -158,3 +158,28 @@ async def test_good_rating_closes_and_supplement_resumes(tbot):
     assert "5 分" in reply and "已关闭" in reply
     [ticket] = await all_tickets(tbot)
     assert (ticket.status, ticket.rating, ticket.rating_words) == ("closed", 5, "处理很及时")
+
+
+async def test_erasing_with_an_open_complaint_warns_first_and_marks_the_ticket(tbot):
+    await bind(tbot.services, "o_leave")
+    await tbot.say("o_leave", "投诉 楼道灯坏了三天了，电话13900001111")
+    number = NUMBER.search(await tbot.say("o_leave", "确认")).group()
+    warning = await tbot.say("o_leave", "删除我的信息")
+    assert number in warning and "尚未办结" in warning and "无法再联系您" in warning and "确认删除" in warning
+    assert "已全部删除" in await tbot.say("o_leave", "确认删除")
+    [ticket] = await all_tickets(tbot)
+    assert ticket.resident_erased_at is not None and ticket.resident_id is None
+    assert ticket.phone is None and ticket.phone_masked is None and "楼道灯" not in ticket.description
+    async with tbot.services.db.transaction() as session:
+        events = list((await session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                             .order_by(TicketEvent.id))).scalars())
+    assert events[-1].kind == "erased" and not events[-1].public
+    assert not any("楼道灯" in e.text or "13900001111" in e.text for e in events)
+    await bind(tbot.services, "o_leave")  # the same person binds again: a new resident, without the old complaint
+    assert number not in await tbot.say("o_leave", "我的投诉")
+
+
+async def test_no_warning_without_an_open_complaint(tbot):
+    await bind(tbot.services, "o_calm")
+    reply = await tbot.say("o_calm", "删除我的信息")
+    assert "确认删除" in reply and "尚未办结" not in reply

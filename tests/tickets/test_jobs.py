@@ -79,4 +79,4 @@ async def test_unrated_resolved_tickets_close_after_the_rating_window(services):
 
 
 def test_jobs_are_declared():
-    assert {j.name for j in jobs.jobs()} == {"tickets.deadlines", "tickets.close_unrated", "tickets.forget_phones"}
+    assert {j.name for j in jobs.jobs()} == {"tickets.deadlines", "tickets.close_unrated", "tickets.erase_orphans"}

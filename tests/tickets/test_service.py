@@ -199,13 +199,28 @@ async def test_mediation_record(services):
 
 
 async def test_erasing_the_resident_keeps_the_ticket(services):
-    from storage.repositories import residents
+    from handlers.privacy.erasure import erase_resident
+    from storage.models import Resident
     tid = await new_ticket(services, "o_gone", phone="13812345678")
     async with services.db.transaction() as session:
-        await residents.erase(session, "o_gone")
+        await erase_resident(session, await session.scalar(select(Resident).where(Resident.openid == "o_gone")), NOW)
     t = await load(services, tid)
-    assert t is not None and t.resident_id is None and t.resident_ref
-    forget_phones = __import__("importlib").import_module("handlers.tickets.jobs").forget_phones
-    assert await forget_phones(services, NOW) == 1
-    assert (await load(services, tid)).phone is None
+    assert t is not None and t.resident_id is None and t.resident_ref and t.phone is None
+    assert t.resident_erased_at == NOW and t.category == "repair" and t.status == "received"
     await act(services, tid, "sign", "yijing")  # still workable; nobody to push to
+    with pytest.raises(TicketError, match="无法再请其补充"):
+        await act(services, tid, "ask", "yijing", text="请提供照片")
+
+
+async def test_a_ticket_whose_resident_vanished_is_erased_by_the_hourly_job(services):
+    from handlers.tickets.erasure import ERASED_DESCRIPTION
+    from handlers.tickets.jobs import erase_orphans
+    from storage.repositories import residents
+    tid = await new_ticket(services, "o_vanished", phone="13812345678")
+    async with services.db.transaction() as session:
+        await residents.erase(session, "o_vanished")  # the resident row alone, as a DELETE by hand would
+    assert (await load(services, tid)).phone == "13812345678"
+    assert await erase_orphans(services, NOW) == 1
+    t = await load(services, tid)
+    assert t.phone is None and t.description == ERASED_DESCRIPTION and t.resident_erased_at == NOW
+    assert await erase_orphans(services, NOW) == 0

@@ -1,0 +1,138 @@
+"""Erasing a resident (「删除我的信息」, unfollow): every feature's step, run in the caller's transaction.
+
+Each feature erases what it keeps about a resident in its own package (`erase_resident(session, resident, now)`),
+and `erase_steps()` is the one list that runs them all, the spine's step (the resident row, their dialog and
+processed messages) last. `warning_steps()` lists what a feature wants the resident to know before they confirm
+(an open complaint that staff can then no longer follow up).
+
+What an erasure keeps is declared here too: `ANONYMOUS` (columns of resident-linked tables that hold no words or
+identity of the resident: the counts, categories, timestamps, levels and ratings the figures need) and `REDACTED`
+(the staff's own words on a resident's record, kept for accountability with phone numbers, rooms and names cut
+out). Every other column of a table linked to a resident must be emptied, deleted or replaced by the steps;
+`tests/privacy/test_erasure_inventory.py` walks the metadata and proves it, so a new column cannot be forgotten.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Resident
+
+EraseStep = Callable[[AsyncSession, Resident, datetime], Awaitable[None]]
+WarningStep = Callable[[AsyncSession, Resident], Awaitable["str | None"]]
+
+
+def erase_steps() -> list[EraseStep]:
+    """Every feature's erasure step, in order; the spine's (which deletes the resident row) comes last."""
+    from bot.delivery import erasure as delivery
+    from handlers.policy_qa import erasure as policy_qa
+    from handlers.registration import erasure as registration
+    from handlers.surveys import erasure as surveys
+    from handlers.tickets import erasure as tickets
+
+    return [tickets.erase_resident, surveys.erase_resident, policy_qa.erase_resident, delivery.erase_resident,
+            registration.erase_resident]
+
+
+def warning_steps() -> list[WarningStep]:
+    """What features tell a resident who asks to erase their data, before they confirm."""
+    from handlers.policy_qa import erasure as policy_qa
+    from handlers.tickets import erasure as tickets
+
+    return [tickets.erase_warning, policy_qa.erase_warning]
+
+
+async def erase_resident(session: AsyncSession, resident: Resident, now: datetime) -> None:
+    """Erase everything linli keeps about `resident`, in the caller's transaction."""
+    for step in erase_steps():
+        await step(session, resident, now)
+
+
+async def warnings(session: AsyncSession, resident: Resident) -> list[str]:
+    found = [await step(session, resident) for step in warning_steps()]
+    return [text for text in found if text]
+
+
+# ---- what erasure keeps -----------------------------------------------------------------------------------------
+
+# Tables that point at a resident without a foreign key, and by what.
+LINKED_BY_VALUE = {
+    "conversations": "openid: the resident's dialog",
+    "processed_messages": "openid: the resident's messages (retry protection)",
+    "kb_gaps": "example_ref: whose words the example question is",
+    "broadcasts": "scope.refs / scope.residents: a message addressed to particular residents",
+}
+
+# Columns named like a resident reference that are not one.
+NOT_RESIDENT = {
+    "staff.openid": "a staff member's own WeChat account, not a resident",
+    "surveys.published_ref": "notice:<id> / broadcast:<id> of the published results",
+}
+
+_FACT = "an anonymous fact the figures need"
+_ID = "the row's own id or a link between anonymous records"
+_WHEN = "a timestamp of the record's life (figures and deadlines)"
+_ORG = "the jurisdiction or partner the record belongs to (figures per community/estate/company)"
+_STAFF = "who on the staff side acted (accountability), not the resident"
+
+ANONYMOUS: dict[str, str] = {
+    # tickets: the complaint as a figure
+    "tickets.id": _ID, "tickets.number": "the public ticket number (JF…), assigned by linli",
+    "tickets.community_id": _ORG, "tickets.estate_id": _ORG, "tickets.property_company_id": _ORG,
+    "tickets.category": _FACT, "tickets.level": _FACT, "tickets.status": _FACT,
+    "tickets.created_at": _WHEN, "tickets.updated_at": _WHEN, "tickets.level_since": _WHEN,
+    "tickets.sign_due_at": _WHEN, "tickets.resolve_due_at": _WHEN, "tickets.first_sign_due_at": _WHEN,
+    "tickets.responded_at": _WHEN, "tickets.signed_at": _WHEN, "tickets.waiting_since": _WHEN,
+    "tickets.chased_due_at": _WHEN, "tickets.overdue_at": _WHEN, "tickets.resolved_at": _WHEN,
+    "tickets.closed_at": _WHEN, "tickets.rated_at": _WHEN, "tickets.public_summary_at": _WHEN,
+    "tickets.resident_erased_at": "the mark that the resident erased their data (staff must see it)",
+    "tickets.assignee_staff_id": _STAFF, "tickets.assignee_partner": _STAFF, "tickets.assignee_label": _STAFF,
+    "tickets.public_summary_by": _STAFF,
+    "tickets.resolved_level": _FACT, "tickets.closed_reason": _FACT, "tickets.reopened": _FACT,
+    "tickets.escalations": _FACT, "tickets.escalation_offered": _FACT, "tickets.rating": "the rating (1–5): a figure",
+    "tickets.duplicate_of_id": _ID,
+    "ticket_events.id": _ID, "ticket_events.ticket_id": _ID, "ticket_events.at": _WHEN,
+    "ticket_events.kind": _FACT, "ticket_events.level": _FACT, "ticket_events.public": _FACT,
+    "ticket_events.actor": "resident / system / staff:<username>: a role, or the staff member who acted",
+    "ticket_events.actor_label": "居民 / 系统 / the staff member's name: a role, or who on the staff side acted",
+    "ticket_mediations.id": _ID, "ticket_mediations.ticket_id": _ID, "ticket_mediations.mediated_on": _WHEN,
+    "ticket_mediations.committee": "the mediation committee (an organisation)",
+    "ticket_mediations.created_by": _STAFF, "ticket_mediations.created_at": _WHEN,
+    # surveys: the vote as a figure
+    "survey_responses.id": _ID, "survey_responses.survey_id": _ID, "survey_responses.community_id": _ORG,
+    "survey_responses.estate_id": _ORG, "survey_responses.questions_version": _FACT,
+    "survey_responses.revision": _FACT, "survey_responses.created_at": _WHEN, "survey_responses.updated_at": _WHEN,
+    "survey_response_events.id": _ID, "survey_response_events.survey_id": _ID,
+    "survey_response_events.response_id": _ID, "survey_response_events.estate_id": _ORG,
+    "survey_response_events.action": _FACT, "survey_response_events.at": _WHEN,
+    # policy Q&A
+    "inquiries.id": _ID, "inquiries.community_id": _ORG, "inquiries.status": _FACT,
+    "inquiries.answered_by": _STAFF, "inquiries.created_at": _WHEN, "inquiries.answered_at": _WHEN,
+    "kb_gaps.id": _ID, "kb_gaps.outcome": _FACT, "kb_gaps.count": _FACT, "kb_gaps.community_id": _ORG,
+    "kb_gaps.first_asked": _WHEN, "kb_gaps.last_asked": _WHEN,
+    "kb_gaps.resolved_entry": "the knowledge-base entry staff said covers the question",
+    # delivery
+    "deliveries.id": _ID, "deliveries.broadcast_id": _ID, "deliveries.status": _FACT,
+    "deliveries.reason": _FACT, "deliveries.channel": _FACT, "deliveries.errcode": _FACT,
+    "deliveries.attempts": _FACT, "deliveries.next_attempt_at": _WHEN,
+    "deliveries.lease_owner": "the linli worker that sends it", "deliveries.lease_until": _WHEN,
+    "deliveries.resent": _FACT, "deliveries.sent_at": _WHEN, "deliveries.final_status": _FACT,
+    "broadcasts.id": _ID, "broadcasts.category": _FACT,
+    "broadcasts.source": "the record that caused it (ticket:<id>, inquiry:<id>…), an anonymous id",
+    "broadcasts.created_by": _STAFF, "broadcasts.status": _FACT, "broadcasts.send_at": _WHEN,
+    "broadcasts.created_at": _WHEN, "broadcasts.started_at": _WHEN, "broadcasts.finished_at": _WHEN,
+    "broadcasts.paused_until": _WHEN, "broadcasts.pause_reason": _FACT, "broadcasts.expand_cursor": _FACT,
+    "broadcasts.expand_upto": _FACT, "broadcasts.expanded": _FACT,
+}
+# broadcasts.text/title/summary/link: emptied when the message was addressed to the resident alone (a reply to
+# their complaint or question); a message to many residents is nobody's words and stays, without their ref.
+
+REDACTED: dict[str, str] = {
+    "tickets.resolution": "the staff's answer: kept, phone numbers, rooms and names cut out",
+    "tickets.reject_reason": "the staff's reason: kept, phone numbers, rooms and names cut out",
+    "tickets.public_summary": "approved for publication without personal data; redacted again to be sure",
+    "ticket_events.text": "staff entries redacted; the resident's own entries (created, supplement, rating) emptied",
+    "ticket_events.data": "details of an action, redacted (mediation parties dropped)",
+}
