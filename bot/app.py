@@ -72,6 +72,7 @@ def create_app(
     or the console `plugins` (a feature's console part) without changing the features' other parts."""
     services = services or build_services(settings)
     features = installed_features() if features is None else list(features)
+    services.features = features
     if routers is None:
         routers = chat_routers(features)
         check_routes(state_groups(features), dialog_specs(routers))

@@ -29,6 +29,7 @@ class Services:
     knowledge: "KnowledgeHolder | None" = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     extras: dict[str, Any] = field(default_factory=dict)
+    features: list[Any] = field(default_factory=list)  # the app's features (bot.features.Feature), set by bot.app
 
 
 @dataclass

@@ -45,6 +45,7 @@ WebMount = Callable[["web.Application", "Services"], None]
 JobsFactory = Callable[[], Sequence["Job"]]
 CliHook = Callable[["argparse._SubParsersAction"], Any]
 EraseStep = Callable[["AsyncSession", "Resident", datetime], Awaitable[None]]
+WarningStep = Callable[["AsyncSession", "Resident"], Awaitable["str | None"]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Feature:
     jobs: JobsFactory | None = None  # periodic sweeps, run by the deployment's one scheduler
     cli: CliHook | None = None  # adds `linli <command>` subparsers
     erase: EraseStep | None = None  # removes what the feature keeps about a resident who asked to be forgotten
+    erase_warning: WarningStep | None = None  # what the resident should know before confirming (an open complaint)
     states: Sequence[type[StatesGroup]] = ()  # the dialog states its handlers may enter
 
 
@@ -106,6 +108,10 @@ def periodic_jobs(features: Iterable[Feature]) -> list["Job"]:
 
 def erase_steps(features: Iterable[Feature]) -> list[EraseStep]:
     return [f.erase for f in features if f.erase is not None]
+
+
+def erase_warnings(features: Iterable[Feature]) -> list[WarningStep]:
+    return [f.erase_warning for f in features if f.erase_warning is not None]
 
 
 def state_groups(features: Iterable[Feature]) -> list[type[StatesGroup]]:

@@ -3,6 +3,7 @@ from aiohttp import web
 
 from bot.context import Services
 from bot.features import ChatRouter, Feature
+from handlers.policy_qa import erasure
 from handlers.policy_qa.router import build_router
 from handlers.policy_qa.states import QA
 
@@ -30,6 +31,6 @@ def _cli(subparsers) -> None:
 
 # answers any text, so it comes after every feature with words of its own
 feature = Feature("policy_qa", routers=[ChatRouter(900, build_router)], console=_console, web=_web, cli=_cli,
-                  states=[QA])
+                  states=[QA], erase=erasure.erase_resident, erase_warning=erasure.erase_warning)
 
 __all__ = ["feature", "build_router"]

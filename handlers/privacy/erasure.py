@@ -1,9 +1,10 @@
 """Erasing a resident (「删除我的信息」, unfollow): every feature's step, run in the caller's transaction.
 
-Each feature erases what it keeps about a resident in its own package (`erase_resident(session, resident, now)`),
-and `erase_steps()` is the one list that runs them all, the spine's step (the resident row, their dialog and
-processed messages) last. `warning_steps()` lists what a feature wants the resident to know before they confirm
-(an open complaint that staff can then no longer follow up).
+Each feature erases what it keeps about a resident in its own package and declares it in its `Feature`
+(`erase=…`, `erase_warning=…`: the feature contract, bot/features.py); `erase_steps()` runs them all, then the
+kernel's (the outbox, and the spine's: the resident row, their dialog and processed messages) last.
+`warning_steps()` lists what a feature wants the resident to know before they confirm (an open complaint that
+staff can then no longer follow up).
 
 What an erasure keeps is declared here too: `ANONYMOUS` (columns of resident-linked tables that hold no words or
 identity of the resident: the counts, categories, timestamps, levels and ratings the figures need) and `REDACTED`
@@ -14,44 +15,40 @@ out). Every other column of a table linked to a resident must be emptied, delete
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Awaitable, Callable
+from typing import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features import EraseStep, Feature, WarningStep, erase_warnings, installed_features
+from bot.features import erase_steps as features_erase_steps
 from storage.models import Resident
 
-EraseStep = Callable[[AsyncSession, Resident, datetime], Awaitable[None]]
-WarningStep = Callable[[AsyncSession, Resident], Awaitable["str | None"]]
 
-
-def erase_steps() -> list[EraseStep]:
-    """Every feature's erasure step, in order; the spine's (which deletes the resident row) comes last."""
+def erase_steps(features: Sequence[Feature] | None = None) -> list[EraseStep]:
+    """Every feature's erasure step (`Feature.erase`, in feature order), then the kernel's: the outbox (messages
+    addressed to the resident) and the spine's (the resident row, dialog and processed messages) last."""
     from bot.delivery import erasure as delivery
-    from handlers.policy_qa import erasure as policy_qa
     from handlers.registration import erasure as registration
-    from handlers.surveys import erasure as surveys
-    from handlers.tickets import erasure as tickets
 
-    return [tickets.erase_resident, surveys.erase_resident, policy_qa.erase_resident, delivery.erase_resident,
-            registration.erase_resident]
+    found = installed_features() if features is None else features
+    return [*features_erase_steps(found), delivery.erase_resident, registration.erase_resident]
 
 
-def warning_steps() -> list[WarningStep]:
-    """What features tell a resident who asks to erase their data, before they confirm."""
-    from handlers.policy_qa import erasure as policy_qa
-    from handlers.tickets import erasure as tickets
-
-    return [tickets.erase_warning, policy_qa.erase_warning]
+def warning_steps(features: Sequence[Feature] | None = None) -> list[WarningStep]:
+    """What features tell a resident who asks to erase their data, before they confirm (`Feature.erase_warning`)."""
+    return erase_warnings(installed_features() if features is None else features)
 
 
-async def erase_resident(session: AsyncSession, resident: Resident, now: datetime) -> None:
+async def erase_resident(session: AsyncSession, resident: Resident, now: datetime,
+                         features: Sequence[Feature] | None = None) -> None:
     """Erase everything linli keeps about `resident`, in the caller's transaction."""
-    for step in erase_steps():
+    for step in erase_steps(features):
         await step(session, resident, now)
 
 
-async def warnings(session: AsyncSession, resident: Resident) -> list[str]:
-    found = [await step(session, resident) for step in warning_steps()]
+async def warnings(session: AsyncSession, resident: Resident, features: Sequence[Feature] | None = None
+                   ) -> list[str]:
+    found = [await step(session, resident) for step in warning_steps(features)]
     return [text for text in found if text]
 
 
@@ -125,6 +122,7 @@ ANONYMOUS: dict[str, str] = {
     "broadcasts.created_at": _WHEN, "broadcasts.started_at": _WHEN, "broadcasts.finished_at": _WHEN,
     "broadcasts.paused_until": _WHEN, "broadcasts.pause_reason": _FACT, "broadcasts.expand_cursor": _FACT,
     "broadcasts.expand_upto": _FACT, "broadcasts.expanded": _FACT,
+    "broadcasts.reach": _ORG + " (community ids, fixed at creation: who on the staff side may see it)",
 }
 # broadcasts.text/title/summary/link: emptied when the message was addressed to the resident alone (a reply to
 # their complaint or question); a message to many residents is nobody's words and stays, without their ref.

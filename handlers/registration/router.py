@@ -42,7 +42,7 @@ def build_router() -> Router:
 
     @router.event("unsubscribe")
     async def unfollowed(ctx: Context) -> Reply:
-        await erasure.erase_resident(ctx.session, ctx.resident, ctx.now)
+        await erasure.erase_resident(ctx.session, ctx.resident, ctx.now, ctx.services.features or None)
         ctx.erased = True
         return SILENT
 
@@ -126,7 +126,7 @@ def build_router() -> Router:
     @router.words("删除我的信息", "注销", "删除信息", "清除我的信息")
     async def erase_request(ctx: Context) -> Reply:
         ctx.conversation.enter(Erase.confirm)
-        warnings = await erasure.warnings(ctx.session, ctx.resident)
+        warnings = await erasure.warnings(ctx.session, ctx.resident, ctx.services.features or None)
         return Reply(
             "将删除本号保存的您的全部个人信息：社区绑定、房号、对话记录，投诉的内容、照片、位置和电话，"
             "咨询的问题和答复，调查中填写的意见。投诉和投票只保留不含个人信息的匿名记录，统计数据不受影响。\n"
@@ -138,7 +138,7 @@ def build_router() -> Router:
     async def erase_confirmed(ctx: Context) -> Reply:
         if ctx.text != "确认删除":
             return Reply("如确需删除，请回复「确认删除」四个字；回复「取消」放弃。")
-        await erasure.erase_resident(ctx.session, ctx.resident, ctx.now)
+        await erasure.erase_resident(ctx.session, ctx.resident, ctx.now, ctx.services.features or None)
         ctx.erased = True
         ctx.conversation.clear()
         return Reply("您的个人信息已全部删除。如需再次使用，回复「绑定」重新绑定社区即可。")

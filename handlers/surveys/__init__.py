@@ -4,6 +4,7 @@ Its `feature` (bot.features.Feature) wires `build_router()` (chat), `console(reg
 panel), `jobs()` (open/close/remind sweep), `cli.add_subcommands(subparsers)` (`linli survey …`).
 """
 from bot.features import ChatRouter, Feature
+from handlers.surveys import erasure
 from handlers.surveys.cli import add_subcommands
 from handlers.surveys.console import console
 from handlers.surveys.jobs import jobs
@@ -11,6 +12,6 @@ from handlers.surveys.router import build_router
 from handlers.surveys.states import Voting
 
 feature = Feature("surveys", routers=[ChatRouter(60, build_router)], console=console, jobs=jobs,
-                  cli=add_subcommands, states=[Voting])
+                  cli=add_subcommands, states=[Voting], erase=erasure.erase_resident)
 
 __all__ = ["feature", "build_router", "console", "jobs"]
