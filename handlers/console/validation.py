@@ -25,6 +25,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from bot.errors import BadRequest
+from handlers.console.guard import require_staff
 
 INT64 = (-(2**63), 2**63 - 1)
 MAX_DEPTH = 32
@@ -233,14 +234,25 @@ def compile_operations(spec: dict) -> dict[tuple[str, str], Operation]:
 
 
 def checked(handler: Callable, operation: Operation) -> Callable:
-    """`handler` preceded by the operation's checks (attributes such as the guard marks are kept)."""
+    """`handler` with the operation's checks run after its authorization (`@require_staff`) and before its own
+    code: a caller who may not use the route is refused (401/403) before anything about the request is judged."""
+    inner = getattr(handler, "__wrapped__", None)
+    guard = getattr(handler, "console_guard", None)
 
-    @functools.wraps(handler)
-    async def run(request: web.Request) -> web.StreamResponse:
-        await operation.check(request)
-        return await handler(request)
+    def validating(target: Callable) -> Callable:
+        @functools.wraps(target)
+        async def run(request: web.Request) -> web.StreamResponse:
+            await operation.check(request)
+            return await target(request)
 
-    return run
+        return run
+
+    if inner is None or guard in (None, "public"):  # nothing to authorize first
+        return validating(handler)
+    rebuilt = require_staff(None if guard == "staff" else guard)(validating(inner))
+    if hasattr(handler, "console_max_body"):
+        rebuilt.console_max_body = handler.console_max_body  # type: ignore[attr-defined]
+    return rebuilt
 
 
 def bind(routes: list, spec: dict) -> list:

@@ -1,0 +1,107 @@
+"""The authorization matrix over every route every installed feature mounts (tests/console/test_matrix.py covers the
+console's own routes in depth, with jurisdiction inside/outside for each).
+
+Derived from the registry, so a new route is covered the moment it is mounted: every route that is not `@public`
+refuses anonymous callers (401 for the API, a redirect to the login page or 403 for pages), and every route that
+requires a staff level refuses each level below it (403), changing nothing. The feature's own tests check the
+jurisdiction of the objects it serves (inside: allowed; outside: 404 or 403, nothing leaked).
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.features import console_plugins, installed_features
+from handlers.console import build_registry
+from handlers.console.authz import RANK
+from storage.models import StaffLevel
+from storage.schema import Base
+from tests.console.conftest import build_world
+
+BY_LEVEL = {StaffLevel.community: "yijing", StaffLevel.street: "youyilu", StaffLevel.district: "hexi"}
+
+
+def _routes():
+    registry = build_registry(console_plugins(installed_features()))
+    routes = [("/console" + r.path, r) for r in registry.pages] + [("/api/v1" + r.path, r) for r in
+                                                                     registry.api_routes]
+    return [(r.method, pattern, getattr(r.handler, "console_guard", None)) for pattern, r in routes]
+
+
+ROUTES = _routes()
+
+
+def _concrete(pattern: str) -> str:
+    """Any value for each path parameter: a refusal must come before the object is even looked up."""
+    return re.sub(r"\{[^}]+\}", "1", pattern)
+
+
+@pytest.fixture
+async def world(aiohttp_client, sqlite_url):
+    return await build_world(aiohttp_client, sqlite_url, plugins=console_plugins(installed_features()))
+
+
+async def _row_counts(world) -> dict[str, int]:
+    async with world.services.db.transaction() as session:
+        counts = {}
+        for table in Base.metadata.sorted_tables:
+            if table.name in ("staff_sessions", "audit_log", "login_limits", "staff_devices"):
+                continue  # logging in and refusals are recorded by design
+            counts[table.name] = (await session.execute(select(func.count()).select_from(table))).scalar_one()
+        return counts
+
+
+def test_every_route_has_a_guard():
+    assert all(guard is not None for _, _, guard in ROUTES), [r for r in ROUTES if r[2] is None]
+    assert len(ROUTES) > 100  # every feature's routes are here, not only the console's own
+
+
+async def test_anonymous_callers_are_refused_on_every_route(world):
+    before = await _row_counts(world)
+    problems = []
+    for method, pattern, guard in ROUTES:
+        if guard == "public":
+            continue
+        url = _concrete(pattern)
+        resp = await world.client.request(method, url, allow_redirects=False)
+        api = pattern.startswith("/api/")
+        allowed = {401} if api else ({303} if method == "GET" else {403})
+        if resp.status not in allowed:
+            problems.append((method, url, resp.status))
+        elif resp.status == 303 and not resp.headers["Location"].startswith("/console/login"):
+            problems.append((method, url, resp.headers["Location"]))
+    assert not problems
+    assert await _row_counts(world) == before
+
+
+async def test_every_level_below_a_routes_level_is_refused(world):
+    before = await _row_counts(world)
+    problems = []
+    for level, username in BY_LEVEL.items():
+        headers = world.bearer(username)
+        for method, pattern, guard in ROUTES:
+            if not isinstance(guard, StaffLevel) or RANK[level] >= RANK[guard] or not pattern.startswith("/api/"):
+                continue
+            resp = await world.client.request(method, _concrete(pattern), headers=headers, json={},
+                                              allow_redirects=False)
+            if resp.status != 403:
+                problems.append((username, method, pattern, resp.status))
+    assert not problems
+    assert await _row_counts(world) == before
+
+
+async def test_pages_too_refuse_the_levels_below(world):
+    problems = []
+    for level, username in BY_LEVEL.items():
+        world.client.session.cookie_jar.clear()
+        csrf = await world.login(username)
+        for method, pattern, guard in ROUTES:
+            if not isinstance(guard, StaffLevel) or RANK[level] >= RANK[guard] or not pattern.startswith("/console"):
+                continue
+            data = {"_csrf": csrf} if method == "POST" else None
+            resp = await world.client.request(method, _concrete(pattern), data=data, allow_redirects=False)
+            if resp.status != 403:
+                problems.append((username, method, pattern, resp.status))
+    assert not problems
