@@ -109,7 +109,7 @@ def _pusher(services: Services):
             try:
                 await services.wechat.send_text(openid, text)
             except (WeChatError, WeChatUnavailable) as exc:
-                log.warning("could not push a reply: %s", exc, extra={"openid": openid})
+                log.warning("could not push a reply: %s", type(exc).__name__)
                 return
 
     return push

@@ -42,7 +42,7 @@ async def run_job(job: Job, services: Services) -> bool:
     try:
         await job.run(services, services.clock())
     except Exception:
-        log.exception("定时任务 %s 执行失败", job.name)
+        log.exception("job %s failed", job.name, extra={"job": job.name})
         JOBS.labels(job.name, "failed").inc()
         return False
     JOBS.labels(job.name, "ok").inc()

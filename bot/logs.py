@@ -18,6 +18,10 @@ from aiohttp.abc import AbstractAccessLogger
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SECRET = re.compile(r"(access_token|secret|signature|msg_signature|password)=([^&\s\"]+)", re.I)
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# The fields a log line may carry besides ts/level/logger/request_id/msg/exc: operators can rely on this set, and
+# nothing that identifies a resident (openids, message text) can slip in through `extra=`.
+FIELDS = frozenset({"worker", "pid", "exit", "status", "seconds", "remote", "job", "broadcast", "attempt",
+                    "errcode", "path", "msg_key", "count"})
 
 
 def redact(text: str) -> str:
@@ -34,7 +38,7 @@ class JsonFormatter(logging.Formatter):
             "msg": redact(record.getMessage()),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key in FIELDS:
                 entry[key] = value if isinstance(value, (int, float, bool)) or value is None else redact(str(value))
         if record.exc_info:
             entry["exc"] = redact(self.formatException(record.exc_info))

@@ -194,7 +194,7 @@ class WeChatClient:
         except WeChatError as exc:
             if exc.errcode not in TOKEN_ERRORS:
                 raise
-            log.info("微信接口 %s 返回 %s，刷新 access_token 后重试一次", path, exc.errcode)
+            log.info("WeChat API %s answered %s; refreshing the access_token and retrying once", path, exc.errcode)
         access_token = await self.tokens.invalidate(access_token)
         return await self._request(method, path, {**(params or {}), "access_token": access_token}, body)
 
@@ -205,10 +205,10 @@ class WeChatClient:
                 return await self._once(method, path, params, body)
             except _Transient as failure:
                 if attempt == attempts:
-                    log.warning("微信接口 %s 重试 %d 次后仍失败：%s", path, attempts, failure.error)
+                    log.warning("WeChat API %s still failing after %d attempts: %s", path, attempts, failure.error)
                     raise failure.error from None
                 delay = self.retry.delay(attempt, self.rng)
-                log.info("微信接口 %s 第 %d 次失败（%s），%.2f 秒后重试", path, attempt, failure.error, delay)
+                log.info("WeChat API %s attempt %d failed (%s); retrying in %.2f s", path, attempt, failure.error, delay)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 

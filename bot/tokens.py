@@ -174,6 +174,6 @@ class DatabaseTokenStore:
         stored = await self._update({"access_token": token, "expires_at": self._dt(expires_at), "lease_owner": None,
                                      "lease_until": None, "version": WeChatToken.version + 1}, mine)
         if not stored:
-            log.warning("access_token 刷新租约已被其他进程接管；本进程仍使用自己取得的令牌")
-        log.info("access_token 已刷新（%s，%d 秒后过期）", "强制" if force else "普通", expires_in)
+            log.warning("another process took over the access_token refresh lease; keeping the token this process obtained")
+        log.info("access_token refreshed (%s, expires in %d s)", "forced" if force else "normal", expires_in)
         return self._remember(token, expires_at)

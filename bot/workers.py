@@ -110,7 +110,7 @@ class Supervisor:
             if metrics_dir is not None:
                 metrics_dir.cleanup()
         if status == 0:
-            log.info("已停止全部 %d 个工作进程", self.count)
+            log.info("stopped all %d workers", self.count)
         return status
 
     def _on_signal(self, signum, _frame) -> None:
@@ -134,7 +134,7 @@ class Supervisor:
         slot.proc = subprocess.Popen(self.command, env=self._env(slot), start_new_session=True)
         slot.started = time.monotonic()
         slot.pids.append(slot.proc.pid)
-        log.info("工作进程 %d 已启动（pid %d）", slot.index, slot.proc.pid,
+        log.info("worker %d started (pid %d)", slot.index, slot.proc.pid,
                  extra={"worker": slot.index, "pid": slot.proc.pid})
 
     def _supervise(self) -> int:
@@ -157,8 +157,8 @@ class Supervisor:
                 if lived < self.start_seconds:
                     slot.early_crashes += 1
                     if slot.early_crashes >= self.start_failures:
-                        log.error("工作进程 %d 连续 %d 次启动后立即退出（最后一次%s），停止全部进程",
-                                  slot.index, slot.early_crashes, describe_exit(code))
+                        log.error("worker %d exited right after starting %d times in a row (last: %s); "
+                                  "stopping all workers", slot.index, slot.early_crashes, describe_exit(code, True))
                         print(f"启动失败：工作进程连续 {slot.early_crashes} 次启动后立即退出（{describe_exit(code)}），"
                               "请查看上面的错误信息。", file=sys.stderr)
                         return 1
@@ -166,13 +166,13 @@ class Supervisor:
                 else:
                     slot.early_crashes, pause = 0, 0.0
                 slot.restart_at = now + pause
-                log.warning("工作进程 %d（pid %d）%s，运行了 %.1f 秒，%s重启", slot.index, slot.pids[-1],
-                            describe_exit(code), lived, f"{pause:.0f} 秒后" if pause else "立即",
+                log.warning("worker %d (pid %d) %s after %.1f s; restarting %s", slot.index, slot.pids[-1],
+                            describe_exit(code, english=True), lived, f"in {pause:.0f} s" if pause else "now",
                             extra={"worker": slot.index, "pid": slot.pids[-1], "exit": code})
             if not self.announced:
                 self._announce_when_ready()
             time.sleep(POLL_SECONDS)
-        log.info("收到信号 %s，正在停止 %d 个工作进程", signal.Signals(self.stop_signal).name, self.count)
+        log.info("got %s; stopping %d workers", signal.Signals(self.stop_signal).name, self.count)
         return 0
 
     def _announce_when_ready(self) -> None:
@@ -200,20 +200,22 @@ class Supervisor:
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                log.warning("工作进程 pid %d 未在 %.0f 秒内退出，强制结束", proc.pid, self.stop_seconds)
+                log.warning("worker pid %d did not exit within %.0f s; killing it", proc.pid, self.stop_seconds)
                 proc.kill()
                 proc.wait()
         for slot in self.slots:
             slot.proc = None
 
 
-def describe_exit(code: int) -> str:
+def describe_exit(code: int, english: bool = False) -> str:
+    """How a process ended, for the operator's message (Chinese) or the log (English)."""
     if code < 0:
         try:
-            return f"被信号 {signal.Signals(-code).name} 结束"
+            name = signal.Signals(-code).name
         except ValueError:
-            return f"被信号 {-code} 结束"
-    return f"退出码 {code}"
+            name = str(-code)
+        return f"killed by {name}" if english else f"被信号 {name} 结束"
+    return f"exit status {code}" if english else f"退出码 {code}"
 
 
 def supervise(settings: Settings, count: int) -> int:
@@ -236,7 +238,7 @@ async def _watch_parent(parent: int) -> None:
     """Stop gracefully when the supervisor is gone (its workers are re-parented)."""
     while os.getppid() == parent:
         await asyncio.sleep(1.0)
-    log.warning("监督进程已退出，工作进程随之停止")
+    log.warning("the supervisor is gone; this worker stops too")
     os.kill(os.getpid(), signal.SIGTERM)
 
 

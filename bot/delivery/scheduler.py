@@ -100,7 +100,7 @@ class BroadcastScheduler:
         try:
             self.leader = await self.lease.hold()
         except Exception:  # database away: try again next round
-            log.exception("调度锁续期失败")
+            log.exception("renewing the scheduler lease failed")
             self.leader = False
         if not self.leader:
             self._clear_timers()
@@ -123,7 +123,7 @@ class BroadcastScheduler:
         async with self.services.db.transaction() as session:
             started = await outbox.activate_due(session, now)
         if started:
-            log.info("开始发送群发 %s", started)
+            log.info("started broadcasts %s", started)
             if self.on_activate is not None:
                 self.on_activate(started)
         return started

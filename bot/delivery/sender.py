@@ -128,7 +128,7 @@ class Sender:
             try:
                 worked, active = await self.step()
             except (asyncio.TimeoutError, *UNAVAILABLE) as exc:  # database away (storage.db.UNAVAILABLE)
-                log.warning("发送循环暂时失败（%s），稍后重试", type(exc).__name__)
+                log.warning("send loop failed for now (%s); retrying", type(exc).__name__)
                 worked, active = 0, True
             if worked:
                 continue
@@ -156,7 +156,7 @@ class Sender:
             if broadcast.expanded:
                 async with self.db.transaction() as session:
                     if await outbox.finish_if_complete(session, broadcast.id, self.clock()):
-                        log.info("群发 %d 已完成", broadcast.id)
+                        log.info("broadcast %d finished", broadcast.id)
         return 0, bool(active)
 
     async def _claim(self, broadcast: Broadcast) -> list[Claimed]:
@@ -187,10 +187,10 @@ class Sender:
                 break
             except UNAVAILABLE as exc:
                 if time.monotonic() + delay >= leased_until:
-                    log.error("群发 %d 的 %d 条投递结果无法写入数据库（%s），租约到期后将重新投递",
+                    log.error("broadcast %d: %d delivery outcomes could not be recorded (%s); they are resent after the lease",
                               broadcast.id, len(results), type(exc).__name__)
                     raise
-                log.warning("群发 %d 的投递结果暂时无法写入（%s），%.1f 秒后重试", broadcast.id,
+                log.warning("broadcast %d: outcomes not recorded yet (%s); retrying in %.1f s", broadcast.id,
                             type(exc).__name__, delay)
                 metrics.DB_RETRIES.inc()
                 await asyncio.sleep(delay)
@@ -207,7 +207,7 @@ class Sender:
             await repo.apply_pending_receipts(session, [r.msgid for r in results if r.msgid])
             if any(r.quota for r in results):
                 await outbox.pause(session, broadcast.id, next_reset(now), "daily_quota")
-                log.warning("群发 %d 触及微信每日额度（45009），将在 %s 自动恢复", broadcast.id, next_reset(now))
+                log.warning("broadcast %d hit the daily WeChat quota (45009); resuming at %s", broadcast.id, next_reset(now))
 
     def _count(self, results: list[Result]) -> None:
         s = self.stats
@@ -248,7 +248,7 @@ class Sender:
                 continue
             except Exception as exc:  # WeChatError, WeChatUnavailable, or a surprise: retried, never lost
                 if not isinstance(exc, (WeChatError, WeChatUnavailable)):
-                    log.exception("群发 %d 投递 %d 出现意外错误", broadcast.id, item.id)
+                    log.exception("broadcast %d: unexpected error on delivery %d", broadcast.id, item.id)
                 result = self._failure(item, exc, channel, now)
                 result.window_full = window_full
                 return result

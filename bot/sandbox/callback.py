@@ -56,7 +56,7 @@ class CallbackPusher:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             self.results["failed"] += 1
-            log.warning("模板消息回调推送失败：%r", task.exception())
+            log.warning("template-message callback push failed: %r", task.exception())
 
     async def _post(self, openid: str, timestamp: str, body: str) -> None:
         await asyncio.sleep(self.delay)

@@ -33,9 +33,9 @@ class ReloadWatcher:
         try:
             await asyncio.get_running_loop().run_in_executor(None, holder.reload, directory)
         except KnowledgeBaseError as exc:
-            log.error("知识库重新加载失败，继续使用原知识库：%s", "；".join(exc.problems[:5]))
+            log.error("knowledge base reload failed, keeping the current one: %d problems", len(exc.problems))
             return False
-        log.info("知识库已重新加载（第 %d 版，%s，%d 条）", generation, directory or "内置", len(holder.current))
+        log.info("knowledge base reloaded (generation %d, %s, %d entries)", generation, directory or "bundled", len(holder.current))
         return True
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -45,7 +45,7 @@ class ReloadWatcher:
             try:
                 await self.check()
             except Exception:  # database away: try again next round
-                log.exception("检查知识库版本失败")
+                log.exception("checking the knowledge base generation failed")
             try:
                 await asyncio.wait_for(stop.wait(), self.poll)
             except asyncio.TimeoutError:
