@@ -93,7 +93,23 @@ def _openapi(registry: ConsoleRegistry) -> dict:
                 if key in target:
                     raise RuntimeError(f"OpenAPI {section} {key!r} defined twice ({path})")
                 target[key] = value
+    _document_validation_errors(spec)
     return spec
+
+
+def _document_validation_errors(spec: dict) -> None:
+    """Every operation says what request validation may answer: 400 for a path or query value that is not its
+    type (and for a body that is not JSON), 422 for a JSON body that breaks its schema."""
+    error = {"$ref": "#/components/responses/Error"}
+    for item in spec.get("paths", {}).values():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete") or not isinstance(op, dict):
+                continue
+            responses = op.setdefault("responses", {})
+            if op.get("parameters") or item.get("parameters") or op.get("requestBody"):
+                responses.setdefault("400", dict(error))
+            if op.get("requestBody"):
+                responses.setdefault("422", dict(error))
 
 
 def _mount(sub: web.Application, routes: list[Route]) -> None:

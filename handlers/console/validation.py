@@ -3,9 +3,12 @@
 The document (`/api/v1/openapi.json`, merged from each feature's `openapi.yaml`) is the one schema per route:
 at start every API route must have its operation there (and every documented operation a route), and each
 operation's path and query parameters and JSON body are compiled into validators. A request that does not fit
-gets 400 with a Chinese message naming the field and what is expected: `²` or 2^63 as an id, `"scope": "x"`
-where an object is expected, `"content": 1` for a string, a lone surrogate `"\\ud800"`, a date in year 1, a
-body that is not UTF-8 JSON. Handlers then read values that already have their documented types.
+gets a Chinese message naming the field and what is expected. A request that cannot be read as its schema's
+types is malformed (400): `²` or 2^63 as an id, a body that is not UTF-8 JSON, a lone surrogate `"\\ud800"`.
+A JSON body that parses but breaks its schema (`"scope": "x"` where an object is expected, `"content": 1` for a
+string, a missing required field, a date in year 1) is 422, the status the services give a field that breaks a
+rule, so a client sees one status for "this field's value is wrong" whichever layer noticed.
+Handlers then read values that already have their documented types.
 
 OpenAPI 3.0 schemas are JSON Schema with a few differences, converted here: `$ref`s are inlined, `nullable`
 becomes a null type, integers without bounds get the SQL BIGINT range, and `date`/`date-time` formats are
@@ -24,7 +27,7 @@ from aiohttp import web
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from bot.errors import BadRequest
+from bot.errors import BadRequest, DomainError, Invalid
 from handlers.console.guard import require_staff
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -83,9 +86,9 @@ class Operation:
                 continue
             raw = source[p.name] if p.where == "path" else request.query.getone(p.name)
             value = _coerce(p.name, raw, p.schema)
-            _raise_first(p.validator, value, f"参数 {p.name}")
+            _raise_first(p.validator, value, f"参数 {p.name}", BadRequest)
         if self.body is not None and (request.body_exists or self.body_required):
-            _raise_first(self.body, await _json_body(request), "请求体")
+            _raise_first(self.body, await _json_body(request), "请求体", Invalid)
 
 
 def _coerce(name: str, raw: str, schema: dict) -> Any:
@@ -144,10 +147,27 @@ def _check_strings(value: Any, depth: int) -> None:
             _check_strings(item, depth + 1)
 
 
-def _raise_first(validator: Draft7Validator, value: Any, where: str) -> None:
-    error = next(iter(sorted(validator.iter_errors(value), key=lambda e: (len(e.path), str(e.path)))), None)
-    if error is not None:
-        raise BadRequest(_message(error, where))
+def _raise_first(validator: Draft7Validator, value: Any, where: str, error_type: type[DomainError]) -> None:
+    """Raise for the first problem; a body's problems are also listed by field under `errors`, the
+    shape the services use for a field that breaks a rule."""
+    found = sorted(validator.iter_errors(value), key=lambda e: (len(e.path), str(e.path)))
+    if not found:
+        return
+    if error_type is BadRequest:
+        raise BadRequest(_message(found[0], where))
+    by_field: dict[str, str] = {}
+    for error in found:
+        for name in _fields(error):
+            by_field.setdefault(name, _message(error, where))
+    raise error_type(_message(found[0], where), errors=by_field)
+
+
+def _fields(error: ValidationError) -> list[str]:
+    """The body fields an error is about, dotted (`entry.questions`); a missing required field names itself."""
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        return [".".join(filter(None, (path, name))) for name in error.validator_value if name not in error.instance]
+    return [path or "body"]
 
 
 def _message(error: ValidationError, where: str) -> str:

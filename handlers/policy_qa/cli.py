@@ -10,7 +10,7 @@ from knowledge import KnowledgeBaseError
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from bot.commandline import settings_or_exit
+    from bot.cli import settings_or_exit
     from handlers.policy_qa.kb_roots import OutsideRoot, checked
     from handlers.policy_qa.service import request_reload
     from storage.db import Database

@@ -171,7 +171,7 @@ async def test_add_read_edit_delete_through_the_api(aiohttp_client, db_url, tmp_
 
     await api("DELETE", "/qa/kb/entries/{entry_id}", "admin", expect=409, query=f"?version={entry['version']}",
               entry_id="local-1")
-    await api("DELETE", "/qa/kb/entries/{entry_id}", "admin", expect=422, entry_id="local-1")
+    await api("DELETE", "/qa/kb/entries/{entry_id}", "admin", expect=400, entry_id="local-1")  # no ?version=: a malformed request
     deleted = await api("DELETE", "/qa/kb/entries/{entry_id}", "admin", expect=200,
                         query=f"?version={changed['version']}", entry_id="local-1")
     assert deleted["deleted"]["id"] == "local-1" and deleted["generation"] == 3
@@ -193,7 +193,10 @@ async def test_validate_reload_and_errors(aiohttp_client, sqlite_url, tmp_path):
     assert whole["ok"] is True and whole["entries"] > 50 and whole["problems"] == []
     bad = await api("POST", "/qa/kb/validate", "admin", {"entry": {"title": "", "questions": "不是列表",
                                                                     "answer": "答", "source": "依据"}}, 422)
-    assert bad["errors"] == {"title": "请填写标题（标准问法）", "questions": "其他问法应为文字列表"}
+    assert bad["errors"] == {"entry.questions": "请求体 entry.questions：应为列表"}  # the schema, before the service
+    bad = await api("POST", "/qa/kb/validate", "admin", {"entry": {"title": "", "questions": [],
+                                                                    "answer": "答", "source": "依据"}}, 422)
+    assert bad["errors"] == {"title": "请填写标题（标准问法）"}  # the service's own rules
     draft = await api("POST", "/qa/kb/validate", "admin", {"entry": NEW_ENTRY})
     assert draft["ok"] is True and draft["entry"]["id"] == "local-1" and draft["file"] == "local.yaml"
     assert {"question": PIGEONS + "？", "outcome": "answer", "best": "local-1"} in draft["tries"]
@@ -214,8 +217,9 @@ async def test_validate_reload_and_errors(aiohttp_client, sqlite_url, tmp_path):
         odd = await api("POST", "/qa/kb/entries", "admin", {**NEW_ENTRY, "gap": gap}, 422)
         assert set(odd["errors"]) == {"gap"}
     listed = await world.client.put(f"/api/v1/qa/kb/entries/{FEE}", json=[NEW_ENTRY], headers=world.bearer("admin"))
-    assert listed.status == 400
-    assert "只能加载" in (await api("POST", "/qa/kb/reload", "admin", {"directory": "kb\x00"}, 400))["message"]
+    assert listed.status == 422  # JSON, but not the object the schema asks for
+    assert "空字符" in (await api("POST", "/qa/kb/reload", "admin", {"directory": "kb\x00"}, 400))["message"]
+    assert "只能加载" in (await api("POST", "/qa/kb/reload", "admin", {"directory": "/etc"}, 400))["message"]
 
     # a broken file in the deployment directory: reported by validate, every edit refused with the reason
     await api("POST", "/qa/kb/entries", "admin", NEW_ENTRY, 201)
