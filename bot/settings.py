@@ -118,6 +118,11 @@ class Settings:
     # policy Q&A
     kb_dir: str | None = None
     kb_root: str = ""
+    # monthly reports and the 12345 hotline (docs/reports.md, docs/hotline.md)
+    report_chromium: str = "/usr/bin/chromium"
+    report_pdf_timeout: float = 60.0
+    hotline_mapping_file: str | None = None
+    hotline_max_bytes: int = 5 * 1024 * 1024
 
     @property
     def safe_mode(self) -> bool:
@@ -353,8 +358,8 @@ class Var:
         return [self.env + s for s in self.suffixes] if self.suffixes else [self.env]
 
 
-WECHAT, WEB, CONSOLE, DELIVERY, NOTICES, TICKETS, SCORECARDS, KB = (
-    "微信", "服务进程", "工作台", "群发投递", "公示与联席会议", "投诉工单", "评议", "政策问答")
+WECHAT, WEB, CONSOLE, DELIVERY, NOTICES, TICKETS, SCORECARDS, KB, REPORTS = (
+    "微信", "服务进程", "工作台", "群发投递", "公示与联席会议", "投诉工单", "评议", "政策问答", "月度报告与 12345 热线")
 
 VARIABLES: tuple[Var, ...] = (
     Var("WECHAT_TOKEN", "wechat_token", _pattern(r"[A-Za-z0-9_\-]{3,32}",
@@ -476,6 +481,14 @@ VARIABLES: tuple[Var, ...] = (
     Var("LINLI_KB_DIR", "kb_dir", PATH, "工作台编辑的知识库保存目录", KB, shown_default="`data/kb`"),
     Var("LINLI_KB_ROOT", "kb_root", PATH, "允许重新加载的知识库目录的根目录（其下的目录才可加载）", KB,
         shown_default="`data/kb`"),
+    Var("LINLI_REPORT_CHROMIUM", "report_chromium", PATH, "生成月报 PDF 所用的无界面 Chromium（见 docs/reports.md）",
+        REPORTS),
+    Var("LINLI_REPORT_PDF_TIMEOUT", "report_pdf_timeout", _number_between(1, 600, unit=" 秒"),
+        "生成一份月报 PDF 的时限（秒）", REPORTS),
+    Var("LINLI_HOTLINE_MAPPING_FILE", "hotline_mapping_file", PATH,
+        "12345 工单表格的列对应文件（其他城市的热线导出格式，见 docs/hotline.md）", REPORTS, shown_default="天津 12345 格式"),
+    Var("LINLI_HOTLINE_MAX_BYTES", "hotline_max_bytes", _int_between(1024, 100 * 1024 * 1024),
+        "上传的 12345 工单表格大小上限（字节）", REPORTS),
 )
 BY_ENV = {name: var for var in VARIABLES for name in var.names if not var.suffixes or "<" not in name}
 OPEN_FAMILIES = [var for var in VARIABLES if any("<" in s for s in var.suffixes)]  # any suffix accepted

@@ -66,3 +66,18 @@ class KbGeneration(Base):
     directory: Mapped[str | None] = mapped_column(String(500))  # None: the bundled knowledge base
     requested_by: Mapped[str | None] = mapped_column(String(64))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KbMonthlyCount(Base):
+    """How many questions residents asked per local month and community, by outcome: `answer` rows count the
+    answers of one knowledge-base entry (`entry_id`, the topic; `title` as last shown), `ambiguous` / `none` rows
+    (entry "") the questions it could not answer. Feeds the monthly report (questions answered and unanswered,
+    the most asked topics); one upsert per question, in the webhook's transaction. `community_id` 0: unbound."""
+
+    __tablename__ = "kb_monthly_counts"
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2026-11 (local)
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)  # answer / ambiguous / none
+    entry_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -34,6 +34,8 @@ class Ticket(Base):
     property_company_id: Mapped[int | None] = mapped_column(ForeignKey("property_companies.id",
                                                                        ondelete="SET NULL"))
     category: Mapped[str] = mapped_column(String(16), index=True)
+    # how the complaint came in (handlers.tickets.rules.CHANNELS): wechat, phone, visit, hotline (12345), other
+    channel: Mapped[str] = mapped_column(String(16), default="wechat", server_default="wechat")
     description: Mapped[str] = mapped_column(Text)
     photos: Mapped[list] = mapped_column(JSON, default=list)  # [{"media_id": ..., "pic_url": ...}]
     location: Mapped[dict | None] = mapped_column(JSON)  # {"lat": .., "lng": .., "label": ..}

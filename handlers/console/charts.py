@@ -63,9 +63,10 @@ def line_chart(points: Sequence[tuple[str, float]], *, title: str = "", unit: st
     """A line over (label, value) points in order, with the first, middle and last labels on the axis."""
     if not points:
         return Markup('<p class="muted">暂无数据</p>')
-    height, left, right, top_pad, bottom = 150, 34, 8, 10, 24
-    plot_w, plot_h = WIDTH - left - right, height - top_pad - bottom
+    height, right, top_pad, bottom = 150, 8, 10, 24
     peak = max(v for _, v in points) or 1
+    left = max(34, int(_text_width(_fmt(peak, unit))) + 8)  # room for the peak's label (10,031 or 74.7%)
+    plot_w, plot_h = WIDTH - left - right, height - top_pad - bottom
     step = plot_w / max(1, len(points) - 1)
     coords = [(left + i * step, top_pad + plot_h - v / peak * plot_h) for i, (_, v) in enumerate(points)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
@@ -98,9 +99,10 @@ def multi_line_chart(series: Sequence[tuple[str, Sequence[tuple[str, float]]]], 
     if not series or not any(v for _, points in series for _, v in points):
         return Markup('<p class="muted">暂无数据</p>')
     labels = [label for label, _ in series[0][1]]
-    height, left, right, top_pad, bottom, legend = 170, 34, 8, 10, 24, 20
-    plot_w, plot_h = WIDTH - left - right, height - top_pad - bottom - legend
+    height, right, top_pad, bottom, legend = 170, 8, 10, 24, 20
     peak = max(v for _, points in series for _, v in points) or 1
+    left = max(34, int(_text_width(_fmt(peak, unit))) + 8)  # room for the peak's label (10,031 or 74.7%)
+    plot_w, plot_h = WIDTH - left - right, height - top_pad - bottom - legend
     step = plot_w / max(1, len(labels) - 1)
     base_y = legend + top_pad + plot_h
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '

@@ -76,6 +76,7 @@ async def _answer_question(ctx: Context) -> Reply:
     answer = holder.current.answer(ctx.text, top=3)
     if answer.outcome == "answer":
         entry = answer.matches[0].entry
+        await service.record_answer(ctx, entry)
         ctx.conversation.enter(QA.answered, entry=entry.id, question=ctx.text)
         return Reply(f"{_render_entry(entry)}\n\n{RATE_HINT}")
     await service.record_gap(ctx, answer.outcome)
@@ -106,6 +107,7 @@ async def _pick_or_hand_over(ctx: Context):
     entry = ctx.services.knowledge.current.get(data["ids"][index])
     if entry is None:
         return Reply("该条目已更新，请重新提问。")
+    await service.record_answer(ctx, entry)
     ctx.conversation.enter(QA.answered, entry=entry.id, question=data.get("question", ""))
     return Reply(f"{_render_entry(entry)}\n\n{RATE_HINT}")
 

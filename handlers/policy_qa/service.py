@@ -1,5 +1,6 @@
-"""Policy Q&A rules with effects: count gaps, store ratings, open inquiries, answer them (pushing the answer to
-the resident through the delivery engine), and ask every server to reload the knowledge base."""
+"""Policy Q&A rules with effects: count gaps and the month's questions (answered per entry, unanswered), store
+ratings, open inquiries, answer them (pushing the answer to the resident through the delivery engine), and ask
+every server to reload the knowledge base."""
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.delivery import Content, Scope, create_broadcast
+from bot.localtime import LOCAL_TZ
 from handlers.policy_qa.rules import question_key
 from handlers.privacy.redact import redact
 from knowledge import KnowledgeBase, KnowledgeBaseError
@@ -24,6 +26,17 @@ async def record_gap(ctx: Context, outcome: str) -> None:
     if key:
         await repo.record_gap(ctx.session, key, said, outcome, ctx.resident.community_id, ctx.now,
                               example_ref=ctx.resident.ref)
+    await repo.count_question(ctx.session, local_month(ctx.now), ctx.resident.community_id, outcome)
+
+
+async def record_answer(ctx: Context, entry) -> None:
+    """Count a question answered by `entry` this month (the monthly report's most asked topics)."""
+    await repo.count_question(ctx.session, local_month(ctx.now), ctx.resident.community_id, "answer", entry.id,
+                              entry.title)
+
+
+def local_month(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m")
 
 
 async def rate(ctx: Context, entry_id: str, useful: bool) -> None:
@@ -56,4 +69,5 @@ async def request_reload(session: AsyncSession, directory: str | None, by: str, 
     return await repo.request_reload(session, directory, by, now)
 
 
-__all__ = ["KnowledgeBaseError", "answer_inquiry", "open_inquiry", "rate", "record_gap", "request_reload"]
+__all__ = ["KnowledgeBaseError", "answer_inquiry", "open_inquiry", "rate", "record_answer", "record_gap",
+           "request_reload"]

@@ -79,6 +79,7 @@ ANONYMOUS: dict[str, str] = {
     "tickets.id": _ID, "tickets.number": "the public ticket number (JF…), assigned by linli",
     "tickets.community_id": _ORG, "tickets.estate_id": _ORG, "tickets.property_company_id": _ORG,
     "tickets.category": _FACT, "tickets.level": _FACT, "tickets.status": _FACT,
+    "tickets.channel": _FACT + " (how the complaint came in: 微信, 电话, 12345…)",
     "tickets.created_at": _WHEN, "tickets.updated_at": _WHEN, "tickets.level_since": _WHEN,
     "tickets.sign_due_at": _WHEN, "tickets.resolve_due_at": _WHEN, "tickets.first_sign_due_at": _WHEN,
     "tickets.responded_at": _WHEN, "tickets.signed_at": _WHEN, "tickets.waiting_since": _WHEN,
@@ -123,6 +124,13 @@ ANONYMOUS: dict[str, str] = {
     "broadcasts.paused_until": _WHEN, "broadcasts.pause_reason": _FACT, "broadcasts.expand_cursor": _FACT,
     "broadcasts.expand_upto": _FACT, "broadcasts.expanded": _FACT,
     "broadcasts.reach": _ORG + " (community ids, fixed at creation: who on the staff side may see it)",
+    "hotline_orders.id": _ID, "hotline_orders.number": "the hotline platform's own order number (an id)",
+    "hotline_orders.import_id": _ID, "hotline_orders.line": _FACT, "hotline_orders.received_at": _WHEN,
+    "hotline_orders.hotline_category": _FACT, "hotline_orders.category": _FACT, "hotline_orders.deadline_at": _WHEN,
+    "hotline_orders.unit": _ORG, "hotline_orders.status": _FACT, "hotline_orders.candidates": _ORG,
+    "hotline_orders.area_level": _ORG, "hotline_orders.area_id": _ORG, "hotline_orders.ticket_id": _ID,
+    "hotline_orders.community_id": _ORG, "hotline_orders.imported_at": _WHEN, "hotline_orders.placed_at": _WHEN,
+    "hotline_orders.placed_by": _STAFF, "hotline_orders.exported_at": _WHEN,
 }
 # broadcasts.text/title/summary/link: emptied when the message was addressed to the resident alone (a reply to
 # their complaint or question); a message to many residents is nobody's words and stays, without their ref.
@@ -133,4 +141,5 @@ REDACTED: dict[str, str] = {
     "tickets.public_summary": "approved for publication without personal data; redacted again to be sure",
     "ticket_events.text": "staff entries redacted; the resident's own entries (created, supplement, rating) emptied",
     "ticket_events.data": "details of an action, redacted (mediation parties dropped)",
+    "hotline_orders.address": "where the complaint is (street, estate) for the figures; the room cut out",
 }

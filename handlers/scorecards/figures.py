@@ -6,7 +6,8 @@ Reused definitions, so a figure means the same everywhere in linli:
   `tally.Scores`; participation = respondents ÷ eligible at closing (`eligible_snapshot`); thin below
   `tally.THIN` responses unless configured otherwise;
 - ticket counts fill the tickets' own `stats.Figures`, whose properties give the response, resolution, on-time and
-  satisfaction rates (docs/tickets.md); the SQL that counts them mirrors `stats.compute` (a test holds them equal).
+  satisfaction rates (docs/tickets.md); the SQL that counts them is the tickets' own `stats.sql_counts`, the
+  database side of the definitions `stats.compute` applies (a test holds them equal).
 Added here: tickets per 1,000 households, the share escalated beyond the community (tickets now at the street or
 district among accepted ones), disclosure diligence (`disclosures.Tally`), the composite and the ranks.
 """
@@ -19,11 +20,9 @@ from datetime import datetime
 from handlers.scorecards.config import COMPONENTS, ScorecardConfig
 from handlers.scorecards.disclosures import Tally
 from handlers.surveys.tally import Scores, ratio
-from handlers.tickets.stats import Figures
+from handlers.tickets.stats import Figures, add_figures
 
 FLAG_LABELS = {"no_responses": "无调查答卷", "thin": "样本不足", "no_score": "无可评分项"}
-COUNTS = ("received", "accepted", "rejected", "merged", "open", "response_due", "responded_in_time", "resolved",
-          "resolved_in_time", "rated", "satisfied")
 
 
 @dataclass(frozen=True)
@@ -95,15 +94,6 @@ class SurveyPart:
     @property
     def mean(self) -> float | None:
         return self.scores.mean
-
-
-def add_figures(total: Figures, part: Figures) -> None:
-    """Add the counts of `part` to `total` (medians are not additive: the database gives them per group)."""
-    t, p = total.__dict__, part.__dict__
-    for name in COUNTS:
-        t[name] += p[name]
-    for level, n in part.settled.items():
-        total.settled[level] += n
 
 
 @dataclass

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.notices.rules import LIVE
 from handlers.scorecards.disclosures import Rule
 from handlers.surveys.tally import Scores
-from handlers.tickets.stats import Fact, Figures
+from handlers.tickets.stats import COUNTS, Fact, Figures, sql_counts, sql_days
 from storage.models import Community, Developer, Estate, PropertyCompany, Street
 from storage.notice_models import Notice, NoticeTarget
 from storage.scorecard_models import DisclosureRule
@@ -128,14 +128,7 @@ def _not_merged():
     return func.coalesce(Ticket.closed_reason, "") != "merged"
 
 
-def _days_to_resolve(dialect: str, resolved_at, created_at):
-    if dialect == "sqlite":
-        return func.julianday(resolved_at) - func.julianday(created_at)
-    return func.extract("epoch", resolved_at - created_at) / 86400.0
-
-
-COUNTED = ("rejected", "merged", "open", "response_due", "responded_in_time", "resolved", "resolved_in_time",
-           "settled_community", "settled_street", "settled_district", "rated", "satisfied", "escalated")
+COUNTED = (*(c.name for c in COUNTS), "escalated")
 
 
 async def ticket_figures(session: AsyncSession, kind: str, categories: list[str], since: datetime,
@@ -143,8 +136,9 @@ async def ticket_figures(session: AsyncSession, kind: str, categories: list[str]
                          ) -> tuple[dict[tuple[int, int | None], tuple[Figures, int]], dict, dict]:
     """Ticket figures against each subject, in one statement that reads the tickets once:
 
-    - per (subject, estate): the counts of `handlers.tickets.stats.compute`, condition for condition, and the
-      accepted tickets now above the community (escalated or returned upwards);
+    - per (subject, estate): the counts of `handlers.tickets.stats` (its `sql_counts`, the SQL side of the very
+      definitions `stats.compute` applies), and the accepted tickets now above the community (escalated or
+      returned upwards);
     - the median calendar days from filing to resolution of resolved (not merged) tickets, per subject and (when
       `per_estate`) per (subject, estate): ROW_NUMBER and COUNT over the same ordered window pick the middle
       row(s) of each group (two when the count is even: their mean is the median).
@@ -152,21 +146,10 @@ async def ticket_figures(session: AsyncSession, kind: str, categories: list[str]
     A MATERIALIZED CTE holds one narrow row per ticket (0/1 flags and the days to resolve); a UNION ALL returns
     the grouped counts (tag 0) and the median rows (tag 1). Returns (groups, subject medians, estate medians)."""
     subject, where = _ticket_scope(kind, categories, since, until, communities, subject_ids)
-    rejected = Ticket.status == "rejected"
-    resolved = and_(Ticket.resolved_at.is_not(None), _not_merged())
-    level = func.coalesce(Ticket.resolved_level, "community")
-    conditions = {
-        "rejected": rejected, "merged": and_(~rejected, Ticket.closed_reason == "merged"),
-        "open": Ticket.status.in_(OPEN_STATUSES),
-        "response_due": or_(Ticket.responded_at.is_not(None), Ticket.first_sign_due_at <= now),
-        "responded_in_time": and_(Ticket.responded_at.is_not(None), Ticket.responded_at <= Ticket.first_sign_due_at),
-        "resolved": resolved, "resolved_in_time": and_(resolved, Ticket.resolved_at <= Ticket.resolve_due_at),
-        "settled_community": and_(resolved, level == "community"), "settled_street": and_(resolved, level == "street"),
-        "settled_district": and_(resolved, level == "district"),
-        "rated": Ticket.rating.is_not(None), "satisfied": Ticket.rating >= 4,
-        "escalated": and_(~rejected, _not_merged(), Ticket.level != "community"),
-    }
-    days = _days_to_resolve(session.bind.dialect.name, Ticket.resolved_at, Ticket.created_at)
+    conditions = sql_counts(now)
+    resolved = conditions["resolved"]
+    conditions["escalated"] = and_(Ticket.status != "rejected", _not_merged(), Ticket.level != "community")
+    days = sql_days(session.bind.dialect.name, Ticket.resolved_at, Ticket.created_at)
     rows = (_select_tickets(kind, subject.label("s"), Ticket.estate_id.label("e"),
                             *[case((conditions[name], 1), else_=0).label(name) for name in COUNTED],
                             case((resolved, days), else_=None).label("d"))
@@ -200,13 +183,10 @@ async def ticket_figures(session: AsyncSession, kind: str, categories: list[str]
         if tag == 0:
             n = row[3]
             v = dict(zip(COUNTED, row[4:4 + width]))
-            f = Figures(received=n, rejected=v["rejected"], merged=v["merged"], open=v["open"],
-                        response_due=v["response_due"], responded_in_time=v["responded_in_time"],
-                        resolved=v["resolved"], resolved_in_time=v["resolved_in_time"], rated=v["rated"],
-                        satisfied=v["satisfied"], settled={"community": v["settled_community"],
-                                                           "street": v["settled_street"],
-                                                           "district": v["settled_district"]})
-            f.accepted = f.received - f.rejected - f.merged
+            f = Figures(received=n)
+            for name in COUNTED[:-1]:
+                f.count(name, int(v[name]))
+            f.finish()
             groups[(sid, eid)] = (f, v["escalated"])
             continue
         d, rs, ns, re, ne = float(row[4 + width]), *row[5 + width:9 + width]

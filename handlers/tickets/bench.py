@@ -1,6 +1,6 @@
 """Synthetic tickets for benchmarks (`bench/dashboard.py` calls `seed`): a realistic mix of levels, statuses,
-deadlines and ratings over the last 60 days, inserted in bulk, with the day counters moved past them so tickets
-filed afterwards keep unique numbers."""
+deadlines and ratings over the last 60 days (or `days`), inserted in bulk, with the day counters moved past them so
+tickets filed afterwards keep unique numbers."""
 from __future__ import annotations
 
 import random
@@ -21,7 +21,7 @@ TEXTS = ["楼道灯坏了", "电梯故障停运", "水管漏水", "垃圾清运�
 
 
 async def seed(session: AsyncSession, count: int, community_ids: list[int], rng: random.Random,
-               now: datetime | None = None) -> int:
+               now: datetime | None = None, days: int = 60) -> int:
     now = now or datetime.now(timezone.utc)
     cal = calendar_for(None)
     estates: dict[int, list[tuple[int, int | None]]] = {}
@@ -33,7 +33,7 @@ async def seed(session: AsyncSession, count: int, community_ids: list[int], rng:
     for i in range(count):
         cid = rng.choice(community_ids)
         estate, company = rng.choice(estates.get(cid) or [(None, None)])
-        created = now - timedelta(minutes=rng.randrange(60 * 24 * 60))
+        created = now - timedelta(minutes=rng.randrange(60 * 24 * days))
         day = day_of(created)
         per_day[day] += 1
         level = rng.choices(("community", "street", "district"), (80, 15, 5))[0]

@@ -74,7 +74,8 @@ def cmd_show(args) -> int:
 
         t = await _ticket(session, args.number)
         lines = [f"{t.number}  {rules.CATEGORIES[t.category]}  {rules.STATUS_LABELS[t.status]}  "
-                 f"层级：{rules.LEVEL_LABELS[t.level]}", f"内容：{mask(t.description)}",
+                 f"层级：{rules.LEVEL_LABELS[t.level]}  渠道：{rules.CHANNELS.get(t.channel, t.channel)}",
+                 f"内容：{mask(t.description)}",
                  f"回电：{t.phone_masked or '未留'}  承办：{t.assignee_label or '—'}",
                  f"签收期限：{local(t.sign_due_at)}  办结期限：{local(t.resolve_due_at)}", "办理过程："]
         for e in await repo.events(session, t.id):

@@ -182,11 +182,12 @@ async def stats_page(request: web.Request) -> web.StreamResponse:
 
 
 def charts(rep: dict) -> dict[str, tuple[list[tuple[str, float]], str]]:
-    """Bars per dimension: resolution rate by category and community, satisfaction by property company."""
+    """Bars per dimension: resolution rate by category, channel and community, satisfaction by company."""
     def rows(key: str, attr: str) -> list[tuple[str, float]]:
         return [(name, getattr(g, attr)) for name, g in rep[key][:15] if getattr(g, attr) is not None]
 
     return {"by_category": (rows("by_category", "resolution_rate"), "各类别解决率"),
+            "by_channel": (rows("by_channel", "resolution_rate"), "各渠道解决率"),
             "by_company": (rows("by_company", "satisfaction_rate"), "各物业服务企业满意率"),
             "by_community": (rows("by_community", "resolution_rate"), "各社区解决率")}
 

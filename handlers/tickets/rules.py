@@ -15,6 +15,8 @@ CATEGORIES = {
     "property": "物业服务", "repair": "维修", "fees": "收费", "income": "公共收益", "parking": "停车",
     "environment": "噪音/环境", "committee": "业委会", "developer": "开发商质量", "other": "其他",
 }
+# how a complaint reached us (tickets.channel); "wechat" for everything the chat files
+CHANNELS = {"wechat": "微信", "phone": "电话", "visit": "来访", "hotline": "12345", "other": "其他"}
 LEVELS = ("community", "street", "district")
 LEVEL_LABELS = {"community": "社区", "street": "街道", "district": "区县", "admin": "管理员"}
 RANK = {"community": 1, "street": 2, "district": 3, "admin": 4}

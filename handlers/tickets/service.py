@@ -2,8 +2,9 @@
 functions; each checks `rules.refusal`, changes the ticket, appends a timeline event (who, when, public or
 internal) and pushes public changes to the resident through the delivery engine — in the caller's transaction.
 
-Entry points: `file_ticket`, `find_duplicate`, and `perform(session, services, ticket, action, actor, now,
-**params)` for every other action (sign, assign, reply, note, ask, supplement, resolve, escalate, return,
+Entry points: `file_ticket` (a resident in the chat), `file_received` (a complaint that came another way: by
+phone, at the office, from the 12345 hotline), `find_duplicate`, and `perform(session, services, ticket, action,
+actor, now, **params)` for every other action (sign, assign, reply, note, ask, supplement, resolve, escalate, return,
 reject, close, rate, unsatisfied, link, mediation, chase). Bad input raises `TicketError` (Chinese message).
 """
 from __future__ import annotations
@@ -15,16 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.privacy.redact import mask
 from handlers.tickets import notify, rules
+from handlers.tickets.intake import MAX_DESCRIPTION
 from handlers.tickets.numbering import next_number
 from handlers.tickets.operations import ACTIONS, RATING_LABELS, STAFF_ACTIONS, Op, TicketError
-from handlers.tickets.rules import CATEGORIES, Actor, TicketView
+from handlers.tickets.rules import CATEGORIES, CHANNELS, Actor, TicketView
 from handlers.tickets.sla import sla_of
-from storage.models import Estate, Resident, Staff
+from storage.models import Estate, Resident, Staff, new_ref
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
 
-__all__ = ["ACTIONS", "RATING_LABELS", "STAFF_ACTIONS", "TicketError", "Filing", "file_ticket", "find_duplicate",
-           "perform", "allowed", "staff_actor", "resident_actor", "view"]
+__all__ = ["ACTIONS", "RATING_LABELS", "STAFF_ACTIONS", "TicketError", "Filing", "Received", "file_ticket",
+           "file_received", "find_duplicate", "perform", "allowed", "staff_actor", "resident_actor", "view"]
 
 
 
@@ -35,6 +37,23 @@ class Filing:
     photos: list[dict] = field(default_factory=list)
     location: dict | None = None
     phone: str | None = None
+
+
+@dataclass
+class Received:
+    """A complaint that did not come through the chat. `received_at` starts the clock; `due_at`, an outside
+    deadline (the 12345 hotline's), wins over ours when it is earlier."""
+
+    community_id: int
+    category: str
+    description: str
+    channel: str
+    received_at: datetime
+    estate_id: int | None = None
+    phone: str | None = None
+    due_at: datetime | None = None
+    actor: str = "system"
+    actor_label: str = "工作人员登记"
 
 
 def view(ticket: Ticket, actor: Actor) -> TicketView:
@@ -93,6 +112,39 @@ async def file_ticket(session: AsyncSession, services, resident: Resident, filin
     await notify.to_staff(session, ticket, "community",
                           f"新投诉 {ticket.number}（{CATEGORIES[ticket.category]}），请于 {notify.local(sign_due)} "
                           f"前签收。", now=now)
+    return ticket
+
+
+async def file_received(session: AsyncSession, services, received: Received, now: datetime) -> Ticket:
+    """Open a ticket at the community level for a complaint received by phone, at the office or from the
+    hotline. It has no resident (an anonymous ref of its own); its channel says how it came in."""
+    if received.category not in CATEGORIES:
+        raise TicketError("投诉类别有误")
+    if received.channel not in CHANNELS:
+        raise TicketError("受理渠道有误")
+    sla = sla_of(services)
+    sign_due, resolve_due = sla.deadlines(received.received_at, "community", received.category)
+    if received.due_at is not None and received.due_at < resolve_due:
+        resolve_due = received.due_at
+        sign_due = min(sign_due, resolve_due)
+    estate = await session.get(Estate, received.estate_id) if received.estate_id else None
+    at = received.received_at
+    ticket = Ticket(
+        number=await next_number(session, now), resident_ref=new_ref(), resident_id=None,
+        community_id=received.community_id, estate_id=estate.id if estate else None,
+        property_company_id=estate.property_company_id if estate else None, category=received.category,
+        channel=received.channel, description=received.description.strip()[:MAX_DESCRIPTION], photos=[],
+        location=None, phone=received.phone, phone_masked=rules.mask_phone(received.phone), level="community",
+        status="received", created_at=at, updated_at=now, level_since=at, sign_due_at=sign_due,
+        resolve_due_at=resolve_due, first_sign_due_at=sign_due, reopened=0, escalations=0, escalation_offered=False)
+    session.add(ticket)
+    await session.flush()
+    repo.add_event(session, ticket, kind="created", actor=received.actor, actor_label=received.actor_label,
+                   public=False, text=f"{CHANNELS[received.channel]}受理 {CATEGORIES[ticket.category]}："
+                   f"{mask(ticket.description)[:60]}", at=now)
+    await notify.to_staff(session, ticket, "community",
+                          f"新投诉 {ticket.number}（{CHANNELS[received.channel]}，{CATEGORIES[ticket.category]}），"
+                          f"请于 {notify.local(sign_due)} 前签收。", now=now)
     return ticket
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Select, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.policy_qa_models import Inquiry, KbGap, KbGeneration, KbRating
+from storage.policy_qa_models import Inquiry, KbGap, KbGeneration, KbMonthlyCount, KbRating
 from storage.prepared import Prepared, typed_params
 
 
@@ -25,6 +25,22 @@ async def record_gap(session: AsyncSession, key: str, example: str, outcome: str
     runs inside the webhook's transaction). `example_ref`: the resident whose words `example` is."""
     await _RECORD_GAP.run(session, question_key=key, example=example[:500], example_ref=example_ref,
                           outcome=outcome, community_id=community_id, now=now)
+
+
+_COUNT_QUESTION = Prepared(lambda dialect: text(
+    "INSERT INTO kb_monthly_counts (month, community_id, outcome, entry_id, title, count)"
+    " VALUES (:month, :community_id, :outcome, :entry_id, :title, 1)"
+    " ON CONFLICT (month, community_id, outcome, entry_id) DO UPDATE SET count = kb_monthly_counts.count + 1,"
+    " title = excluded.title"
+).bindparams(*typed_params(KbMonthlyCount.__table__, "month", "community_id", "outcome", "entry_id", "title")))
+
+
+async def count_question(session: AsyncSession, month: str, community_id: int | None, outcome: str,
+                         entry_id: str = "", title: str = "") -> None:
+    """One more question this local month in this community: answered by `entry_id`, or not (`ambiguous` /
+    `none`). One upsert, inside the webhook's transaction."""
+    await _COUNT_QUESTION.run(session, month=month, community_id=community_id or 0, outcome=outcome,
+                              entry_id=entry_id[:100], title=title[:200])
 
 
 def gaps_query(open_only: bool = True) -> Select:

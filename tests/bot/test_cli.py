@@ -10,7 +10,7 @@ from bot.cli import build_parser, main
 
 COMMANDS = [["serve"], ["sandbox"], ["db", "upgrade"], ["chat"], ["org", "import"], ["org", "demo"],
             ["menu", "push"], ["qrcode"], ["kb", "ask"], ["kb", "check"], ["kb", "reload"], ["broadcast", "status"],
-            ["worker"], ["staff", "create"]]
+            ["worker"], ["staff", "create"], ["report", "month"], ["hotline", "import"], ["hotline", "export"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

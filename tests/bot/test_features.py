@@ -13,8 +13,8 @@ from bot.states import StateCheckError, StatesGroup, check_routes, state
 from tests.bot import example_feature
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLED = {"broadcasts", "common", "console", "notices", "policy_qa", "registration", "scorecards",
-           "subscriptions", "surveys", "tickets"}
+BUNDLED = {"broadcasts", "common", "console", "hotline", "notices", "policy_qa", "registration", "reports",
+           "scorecards", "subscriptions", "surveys", "tickets"}
 
 
 def test_every_bundled_feature_is_installed_through_its_entry_point():

@@ -53,7 +53,7 @@ def test_breakdowns_and_csv():
     header, total = rows[0], rows[1]
     assert total[:2] == ["合计", "全部"] and total[header.index("满意率%")] == "66.7"
     assert total[header.index("不出社区率%")] == "33.3" and total[header.index("社区办结")] == "1"
-    assert {r[0] for r in rows[2:]} == {"类别", "物业服务企业", "社区"}
+    assert {r[0] for r in rows[2:]} == {"类别", "渠道", "物业服务企业", "社区"}
 
 
 def test_empty_period_has_no_rates():
