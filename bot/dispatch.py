@@ -24,13 +24,13 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import metrics
 from bot.context import Context, Services
-from bot.delivery.inbound import note_inbound
 from bot.conversation import ConversationState
+from bot.delivery.inbound import note_inbound
 from bot.router import Router, route
-from bot.types import UNHANDLED, InboundMessage, Reply
+from bot.types import InboundMessage, Reply
+from storage.backoff import Backoff
 from storage.db import UNAVAILABLE
 from storage.repositories import conversations, processed, residents
-from storage.backoff import Backoff
 
 log = logging.getLogger("linli.dispatch")
 
@@ -150,7 +150,7 @@ class Dispatcher:
             resident.last_message_at = now
         await note_inbound(session, resident, message, now)
         live = row is not None and row.expires_at > now
-        state = ConversationState(row.state, dict(row.data)) if live else ConversationState()
+        state = ConversationState(row.state, dict(row.data)) if live and row else ConversationState()
         ctx = Context(message, session, resident, state, services, now)
         reply = await self._run_handlers(ctx)
         if state.changed and not ctx.erased:
@@ -176,7 +176,7 @@ class Dispatcher:
             log.exception("handler failed", extra={"msg_key": ctx.message.dedupe_key})
             metrics.HANDLER_ERRORS.inc()
             raise _HandlerFailed() from None
-        return result if result is not UNHANDLED else Reply(silent=True)
+        return result if isinstance(result, Reply) else Reply(silent=True)
 
     async def _save_state(self, ctx: Context, row) -> None:
         openid, state = ctx.message.openid, ctx.conversation
@@ -251,9 +251,10 @@ class GroupCommit:
                             failed = (job, error)
                             raise _Abandoned() from None
             except _Abandoned:
-                job, error = failed
+                assert failed is not None, "_Abandoned is raised right after `failed` is set"
+                job, failure = failed
                 if not job.future.done():
-                    job.future.set_exception(error)
+                    job.future.set_exception(failure)
                 batch = [other for other in batch if other is not job]
                 continue
             except BaseException as error:  # the database failed us (or shutdown): every caller decides

@@ -30,7 +30,7 @@ def redact(text: str) -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, object] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created)) + f".{int(record.msecs):03d}",
             "level": record.levelname,
             "logger": record.name,
@@ -71,7 +71,7 @@ async def request_id_middleware(request: web.Request, handler):
 class QuietAccessLogger(AbstractAccessLogger):
     """Access log without the query string (signatures, openids): method, path, status, size, seconds."""
 
-    def log(self, request, response, time_taken):  # type: ignore[override]
+    def log(self, request, response, time_taken):
         self.logger.info(
             "%s %s %s", request.method, request.path, response.status,
             extra={"status": response.status, "seconds": round(time_taken, 4), "remote": request.remote},

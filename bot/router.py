@@ -44,15 +44,16 @@ class Route:
     pattern: re.Pattern[str] | None = None
 
     def state_matches(self, state: str | None) -> bool:
-        if self.state is ANY_STATE:
+        expected = self.state
+        if isinstance(expected, _AnyState):
             return True
-        if self.state == "*":
+        if expected == "*":
             return state is not None
-        if self.state is None or state is None:
-            return self.state is None and state is None
-        if self.state.endswith(".*"):
-            return state.startswith(self.state[:-1])
-        return state == self.state
+        if expected is None or state is None:
+            return expected is None and state is None
+        if expected.endswith(".*"):
+            return state.startswith(expected[:-1])
+        return state == expected
 
     def match(self, ctx: Context, text: "_Text") -> tuple[bool, re.Match[str] | None]:
         msg = ctx.message
@@ -78,19 +79,23 @@ class _Text:
     __slots__ = ("content", "_words", "_plain")
 
     def __init__(self, content: str):
-        self.content, self._words, self._plain = content, None, None
+        self.content = content
+        self._words: str | None = None
+        self._plain: str | None = None
 
     @property
     def words(self) -> str:
-        if self._words is None:
-            self._words = normalize_words(self.content)
-        return self._words
+        words = self._words
+        if words is None:
+            words = self._words = normalize_words(self.content)
+        return words
 
     @property
     def plain(self) -> str:
-        if self._plain is None:
-            self._plain = unicodedata.normalize("NFKC", self.content).strip()
-        return self._plain
+        plain = self._plain
+        if plain is None:
+            plain = self._plain = unicodedata.normalize("NFKC", self.content).strip()
+        return plain
 
 
 class Router:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbound import WeChatUnavailable
-from storage.db import unit_of_work
+from storage.db import affected, unit_of_work
 from storage.models import WeChatToken
 
 log = logging.getLogger("linli.tokens")
@@ -161,7 +161,7 @@ class DatabaseTokenStore:
                 .execution_options(synchronize_session=False))
         async with unit_of_work(self.sessions) as session:
             result = await session.execute(stmt)
-            return result.rowcount == 1
+            return affected(result) == 1
 
     async def _refresh(self, force: bool) -> str:
         mine = WeChatToken.lease_owner == self.owner

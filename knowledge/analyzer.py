@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
+from typing import Sequence
 
 import jieba
 
@@ -69,7 +70,7 @@ def _particle_glued(base: jieba.Tokenizer) -> list[str]:
         return _glued_words
 
 
-def new_tokenizer(words: list[tuple[str, int | None, str | None]] = ()) -> jieba.Tokenizer:
+def new_tokenizer(words: Sequence[tuple[str, int | None, str | None]] = ()) -> jieba.Tokenizer:
     """A fresh tokenizer sharing nothing mutable with others, with `words` added, and without the dictionary
     words that glue a particle onto a word (有用吗 is cut 有用 / 吗)."""
     base = _pristine_tokenizer()

@@ -57,7 +57,7 @@ from .confidence import (
 )
 from .index import BM25Index
 from .normalize import STOPWORDS
-from .model import Answer, Entry, Match
+from .model import Answer, Entry, Match, Outcome
 
 
 @dataclass(frozen=True)
@@ -295,7 +295,7 @@ class Matcher:
             unknown=unknown(self.stats, tokens, self.words.idf),
         )
 
-    def decide(self, features: Features) -> tuple[str, float, float]:
+    def decide(self, features: Features) -> tuple[Outcome, float, float]:
         """(outcome, P(in scope), P(best entry right)) for a question with at least one ranked entry."""
         p = self.policy
         p_in = probability(p.in_scope_coef, features.vector(IN_SCOPE_FEATURES))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import AbstractSet
 
 from pypinyin import Style, lazy_pinyin
 
@@ -109,7 +110,7 @@ def text_pinyin(text: str) -> tuple[str, ...]:
 class AliasReplacer:
     """Longest-first replacement of aliases and typos by their canonical term, in one regex pass."""
 
-    def __init__(self, aliases: dict[str, str], canonicals: set[str] = frozenset()):
+    def __init__(self, aliases: dict[str, str], canonicals: AbstractSet[str] = frozenset()):
         table = {normalize_chars(k): normalize_chars(v) for k, v in aliases.items()}
         for c in canonicals:  # a canonical term maps to itself so its parts are not rewritten
             table.setdefault(normalize_chars(c), normalize_chars(c))
@@ -138,7 +139,7 @@ class HomophoneCorrector:
     MIN_LEN = 3
     MAX_LEN = 6
 
-    def __init__(self, terms: set[str], protected: set[str] = frozenset()):
+    def __init__(self, terms: set[str], protected: AbstractSet[str] = frozenset()):
         words = sorted({normalize_chars(w) for w in protected if len(w) > 1}, key=len, reverse=True)
         self._protected_re = re.compile("|".join(re.escape(w) for w in words)) if words else None
         by_sound: dict[tuple[str, ...], str | None] = {}
@@ -186,4 +187,6 @@ class HomophoneCorrector:
         return "".join(out)
 
     def _protected_positions(self, text: str) -> set[int]:
+        if self._protected_re is None:
+            return set()
         return {j for m in self._protected_re.finditer(text) for j in range(m.start(), m.end())}

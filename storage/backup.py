@@ -65,7 +65,7 @@ def sqlite_path(url: str) -> Path:
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
         raise BackupError("该命令只用于 SQLite 数据库文件")
-    return Path(parsed.database)
+    return Path(str(parsed.database))
 
 
 def is_postgresql(url: str) -> bool:

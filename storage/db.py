@@ -10,22 +10,27 @@ import asyncio
 import contextlib
 import sqlite3
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, cast
 
 from asyncpg.exceptions import CannotConnectNowError, PostgresConnectionError
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
-from storage.backoff import Backoff
 
 from storage import sqlite_inline
+from storage.backoff import Backoff
 from storage.private_files import create_private, private_folder
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 LOCK_WAIT = Backoff(0.001, 0.05)  # between tries for SQLite's write lock held by another process
 SQLITE_ANALYSIS_LIMIT = 1000  # rows sampled per index by `Database.analyze`
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE / DELETE / INSERT changed (0 when the driver cannot tell)."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def is_sqlite(url: str) -> bool:

@@ -124,7 +124,7 @@ async def migrate(source_url: str, target_url: str, *, force: bool = False, batc
             result.skipped = sorted(set(listed.scalars()) - known)
             for table in tables:
                 result.tables.append(TableCount(table.name, await src.scalar(
-                    select(func.count()).select_from(table))))
+                    select(func.count()).select_from(table)) or 0))
             try:
                 async with target.begin() as dst:
                     await _check_empty(dst, tables, force, progress)
@@ -139,7 +139,7 @@ async def migrate(source_url: str, target_url: str, *, force: bool = False, batc
                 raise MigrateError(f"复制失败，目标数据库未写入任何数据（事务已回滚）：{_short(exc)}") from None
         async with target.connect() as dst:
             for table, count in zip(tables, result.tables):
-                count.target = await dst.scalar(select(func.count()).select_from(table))
+                count.target = await dst.scalar(select(func.count()).select_from(table)) or 0
     finally:
         await source.dispose()
         await target.dispose()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime, timezone
+from typing import ClassVar, TypeAlias
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     TypeDecorator,
     false,
 )
@@ -63,6 +65,7 @@ class UTCDateTime(TypeDecorator):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime()}
+    __table__: ClassVar[Table]  # every model here maps one table (SQLAlchemy types it as the wider FromClause)
 
 
 class District(Base):
@@ -125,6 +128,11 @@ class Estate(Base):
     community: Mapped[Community] = relationship(back_populates="estates")
     property_company: Mapped[PropertyCompany | None] = relationship()
     developer: Mapped[Developer | None] = relationship()
+
+
+OrgModel: TypeAlias = type[District] | type[Street] | type[Community] | type[Estate]
+# the jurisdiction levels by their names in scopes, URLs and org files; each has id, code and name
+ORG_MODELS: dict[str, OrgModel] = {"district": District, "street": Street, "community": Community, "estate": Estate}
 
 
 class ResidentRole(str, enum.Enum):

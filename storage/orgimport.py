@@ -20,15 +20,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, TypeAlias
 
 import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import password_policy
-from storage.models import (Community, Developer, District, Estate, PropertyCompany, Staff, StaffLevel, Street,
-                            utcnow)
+from storage.models import (Community, Developer, District, Estate, OrgModel, PropertyCompany, Staff, StaffLevel,
+                            Street, utcnow)
 from storage.passwords import hash_password, verify_password
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
@@ -51,8 +51,10 @@ NAME_MAX = {"districts": 64, "streets": 64, "communities": 64, "estates": 64,
             "property_companies": 128, "developers": 128, "staff": 64}
 PARENT = {"streets": "districts", "communities": "streets", "estates": "communities"}
 PARENT_COLUMN = {"streets": "district_id", "communities": "street_id", "estates": "community_id"}
-MODEL = {"districts": District, "streets": Street, "communities": Community, "estates": Estate,
-         "property_companies": PropertyCompany, "developers": Developer}
+NodeModel: TypeAlias = OrgModel | type[PropertyCompany] | type[Developer]
+NodeRow: TypeAlias = District | Street | Community | Estate | PropertyCompany | Developer
+MODEL: dict[str, NodeModel] = {"districts": District, "streets": Street, "communities": Community, "estates": Estate,
+                               "property_companies": PropertyCompany, "developers": Developer}
 LEVEL_KIND = {"district": "districts", "street": "streets", "community": "communities"}
 
 CSV_REQUIRED = ("district_code", "district", "street_code", "street", "community_code", "community")
@@ -654,7 +656,7 @@ def _staff_password(entries: dict, where: Where, builder: _PlanBuilder, username
 class _Existing:
     """Rows already in the database for the codes a plan mentions, with their parents' codes."""
 
-    rows: dict[str, dict[str, object]] = field(default_factory=dict)
+    rows: dict[str, dict[str, NodeRow]] = field(default_factory=dict)
     parents: dict[str, dict[str, str]] = field(default_factory=dict)
     staff: dict[str, Staff] = field(default_factory=dict)
 
@@ -687,16 +689,16 @@ async def _load_existing(session: AsyncSession, plan: OrgPlan) -> _Existing:
         parent_model = MODEL.get(PARENT.get(kind, ""))
         for chunk in _chunks(codes):
             if parent_model is None:
-                result = await session.execute(select(model).where(model.code.in_(chunk)))
-                existing.rows[kind].update({row.code: row for row in result.scalars()})
+                found: Iterable[NodeRow] = await session.scalars(select(model).where(model.code.in_(chunk)))
+                existing.rows[kind].update({row.code: row for row in found})
                 continue
             stmt = select(model, parent_model.code).join(parent_model).where(model.code.in_(chunk))
             for row, parent_code in (await session.execute(stmt)).all():
                 existing.rows[kind][row.code] = row
                 existing.parents[kind][row.code] = parent_code
     for chunk in _chunks(plan.staff):
-        result = await session.execute(select(Staff).where(Staff.username.in_(chunk)))
-        existing.staff.update({row.username: row for row in result.scalars()})
+        staff = await session.scalars(select(Staff).where(Staff.username.in_(chunk)))
+        existing.staff.update({row.username: row for row in staff})
     return existing
 
 
@@ -716,10 +718,10 @@ def _db_problems(plan: OrgPlan, existing: _Existing) -> list[tuple[int, str]]:
                 where = estate.where[attr]
                 problems.append((where.line, f"{where}：{LABEL[kind]}编码 {code} 未在文件中定义，数据库中也没有"))
     for spec in plan.staff.values():
-        kind = LEVEL_KIND.get(spec.level.value)
-        if kind and spec.node not in plan.table(kind) and spec.node not in existing.rows[kind]:
+        node_kind = LEVEL_KIND.get(spec.level.value)
+        if node_kind and spec.node not in plan.table(node_kind) and spec.node not in existing.rows[node_kind]:
             where = spec.where["node"]
-            problems.append((where.line, f"{where}：{LABEL[kind]}编码 {spec.node} 未在文件中定义，数据库中也没有"))
+            problems.append((where.line, f"{where}：{LABEL[node_kind]}编码 {spec.node} 未在文件中定义，数据库中也没有"))
     return problems
 
 
@@ -770,6 +772,7 @@ def _values(kind: str, spec: NodeSpec, existing: _Existing) -> dict[str, object]
     """The column values the file sets; empty optional estate fields keep what the database has."""
     values: dict[str, object] = {"name": spec.name}
     if kind in PARENT:
+        assert spec.parent is not None, "read_org_file gives every street, community and estate its parent"
         parent = existing.rows[PARENT[kind]][spec.parent]
         values[PARENT_COLUMN[kind]] = parent.id
     if isinstance(spec, EstateSpec):
@@ -842,13 +845,14 @@ async def _staff_scope(session: AsyncSession, spec: StaffSpec, existing: _Existi
     scope: dict[str, int | None] = {"district_id": None, "street_id": None, "community_id": None}
     if spec.level is StaffLevel.admin:
         return scope
-    kind = LEVEL_KIND[spec.level.value]
-    row = existing.rows[kind][spec.node]
-    if isinstance(row, Community):
-        scope["community_id"] = row.id
-        row = await session.get(Street, row.street_id)
-    if isinstance(row, Street):
-        scope["street_id"] = row.id
-        row = await session.get(District, row.district_id)
-    scope["district_id"] = row.id
+    assert spec.node is not None, "read_org_file gives every non-admin account a node"
+    node: NodeRow | None = existing.rows[LEVEL_KIND[spec.level.value]][spec.node]
+    if isinstance(node, Community):
+        scope["community_id"] = node.id
+        node = await session.get(Street, node.street_id)
+    if isinstance(node, Street):
+        scope["street_id"] = node.id
+        node = await session.get(District, node.district_id)
+    if node is not None:
+        scope["district_id"] = node.id
     return scope

@@ -16,11 +16,13 @@ network round trip dominates and the statement runs through `connection.execute`
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, cast
 
 from sqlalchemy import Table, bindparam, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql import Executable
+
+from storage.db import affected
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.elements import BindParameter
 
 
@@ -49,7 +51,7 @@ class Prepared:
                 self._sqlite = _SqliteStatement(self.statement("sqlite"), dialect)
             return self._sqlite.run(_remember_sqlite3(session, connection), params)
         result = await connection.execute(self.statement(dialect.name), params)
-        return Rows(result.all() if result.returns_rows else [], result.rowcount)
+        return Rows(list(result.all()) if result.returns_rows else [], affected(result))
 
 
 class Rows:
@@ -57,7 +59,7 @@ class Rows:
 
     __slots__ = ("rows", "rowcount")
 
-    def __init__(self, rows: Sequence[tuple], rowcount: int):
+    def __init__(self, rows: Sequence[Any], rowcount: int):
         self.rows, self.rowcount = rows, rowcount
 
     def first(self) -> tuple | None:
@@ -71,7 +73,8 @@ def typed_params(table: Table, *names: str) -> list[BindParameter]:
 
 def _sqlite3_connection(connection: AsyncConnection) -> sqlite3.Connection:
     # the session's own DBAPI connection (storage.sqlite_inline.InlineConnection), so the same transaction
-    return connection.sync_connection.connection.driver_connection._conn
+    raw: Any = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    return raw._conn
 
 
 _CONNECTION_KEY = "linli.prepared.sqlite3"
@@ -102,7 +105,8 @@ class _SqliteStatement:
     """One statement compiled for SQLite: its SQL, parameter order and SQLAlchemy's type processors."""
 
     def __init__(self, statement: Executable, dialect):
-        compiled = statement.compile(dialect=dialect)
+        # SQLCompiler internals (bind processors, positional order): typed loosely on purpose
+        compiled: Any = cast(ClauseElement, statement).compile(dialect=dialect)
         self.sql = compiled.string
         processors = compiled._bind_processors
         self.binds = [(name, processors.get(name)) for name in compiled.positiontup or ()]

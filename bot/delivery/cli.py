@@ -2,13 +2,12 @@
 `add_subcommands`). Output is Chinese; `status` shows a live progress bar until the broadcast finishes."""
 from __future__ import annotations
 
-from bot.cli import in_transaction
-
 import argparse
 import asyncio
 import sys
 from datetime import datetime
 
+from bot.cli import in_transaction
 from bot.delivery.quota import BEIJING
 
 CATEGORIES = {"notice": "公示", "meeting": "会议", "survey": "调查", "ticket": "投诉进度"}

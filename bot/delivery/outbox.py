@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.channels import Content
 from bot.delivery.config import CATEGORIES
+from storage.db import affected
 from storage.delivery_models import Broadcast, Delivery
 from storage.models import Community, Estate, Resident, Street
 from storage.repositories import deliveries
@@ -101,7 +102,7 @@ async def reach_of(session: AsyncSession, scope: Scope) -> list[int] | None:
     if scope.explicit:
         rows = await session.scalars(select(Resident.community_id).where(
             Resident.id.in_(scope.residents), Resident.community_id.is_not(None)).distinct())
-        return sorted(rows)
+        return sorted(c for c in rows if c is not None)
     query = {
         "district": select(Community.id).join(Street, Street.id == Community.street_id).where(
             Street.district_id.in_(scope.ids)),
@@ -117,7 +118,7 @@ async def _refs_of(session: AsyncSession, resident_ids: list[int]) -> list[str]:
     if not resident_ids:
         return []
     found = dict((await session.execute(select(Resident.id, Resident.ref)
-                                        .where(Resident.id.in_(list(resident_ids))))).all())
+                                        .where(Resident.id.in_(list(resident_ids))))).tuples().all())
     return [found[i] for i in dict.fromkeys(resident_ids) if i in found]
 
 
@@ -160,7 +161,7 @@ async def finish_if_complete(session: AsyncSession, broadcast_id: int, now: date
     result = await session.execute(update(Broadcast).where(
         Broadcast.id == broadcast_id, Broadcast.status == "sending", Broadcast.expanded == true(), ~left)
         .values(status="done", finished_at=now))
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 async def retry_failed(session: AsyncSession, broadcast_id: int, now: datetime) -> int:
@@ -176,18 +177,18 @@ async def cancel(session: AsyncSession, broadcast_id: int) -> bool:
     result = await session.execute(update(Broadcast).where(
         Broadcast.id == broadcast_id, Broadcast.status.in_(("scheduled", "paused", "sending")))
         .values(status="cancelled"))
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 async def scope_from_codes(session: AsyncSession, level: str, codes: list[str], roles: list[str] | None = None
                            ) -> Scope:
     """A Scope from jurisdiction codes (as in the org files, e.g. community HX-YYL-YJ); ValueError if unknown."""
-    from storage.models import Community, District, Estate, Street
+    from storage.models import ORG_MODELS
 
-    model = {"district": District, "street": Street, "community": Community, "estate": Estate}.get(level)
+    model = ORG_MODELS.get(level)
     if level == "all" or model is None:
         return Scope(level, [], list(roles or []))
-    found = dict((await session.execute(select(model.code, model.id).where(model.code.in_(codes)))).all())
+    found = dict((await session.execute(select(model.code, model.id).where(model.code.in_(codes)))).tuples().all())
     missing = [c for c in codes if c not in found]
     if missing:
         raise ValueError("找不到这些辖区编码：" + "、".join(missing))

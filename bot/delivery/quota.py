@@ -1,8 +1,9 @@
 """WeChat's daily quotas (45009) reset at midnight Beijing time; a paused broadcast resumes a little after that."""
 from __future__ import annotations
 
-from bot.localtime import LOCAL_TZ
 from datetime import datetime, timedelta, timezone
+
+from bot.localtime import LOCAL_TZ
 
 BEIJING = LOCAL_TZ  # Tianjin time (Asia/Shanghai, no daylight saving)
 RESUME_MARGIN = timedelta(minutes=1)

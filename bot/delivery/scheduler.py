@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -27,6 +28,7 @@ from bot.delivery import outbox
 from bot.delivery.sender import worker_id
 from bot.jobs import Job, run_job
 from bot.localtime import LOCAL_TZ
+from storage.db import affected
 from storage.delivery_models import DeliveryLease
 
 log = logging.getLogger("linli.delivery.scheduler")
@@ -56,7 +58,7 @@ class SchedulerLease:
                     or_(DeliveryLease.owner == self.owner, DeliveryLease.lease_until.is_(None),
                         DeliveryLease.lease_until < now))
                     .values(owner=self.owner, lease_until=until))
-                return bool(taken.rowcount)
+                return bool(affected(taken))
         except IntegrityError:
             return False
 
@@ -68,7 +70,7 @@ class SchedulerLease:
 
 class BroadcastScheduler:
     def __init__(self, services: Services, *, on_activate=None, owner: str | None = None,
-                 sync_seconds: float = SYNC_SECONDS, lease_seconds: float = LEASE_SECONDS, jobs: list[Job] = ()):
+                 sync_seconds: float = SYNC_SECONDS, lease_seconds: float = LEASE_SECONDS, jobs: Sequence[Job] = ()):
         self.services = services
         self.jobs = list(jobs)  # the features' periodic jobs (bot.jobs), run only while this process leads
         self.on_activate = on_activate  # called after broadcasts started (e.g. wake the local sender)

@@ -27,6 +27,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 import aiohttp
 
@@ -37,13 +38,24 @@ from bot.delivery import outbox
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.quota import next_reset
 from bot.delivery.ratelimit import RateLimiter
-from bot.outbound import (DailyQuotaExceeded, InvalidOpenID, NotFollowing, ResponseQuotaExceeded, RetryPolicy,
-                          SystemBusy, UserRefused, WeChatClient, WeChatError, WeChatUnavailable, WindowExpired)
-from storage.delivery_models import Broadcast
+from bot.outbound import (
+    DailyQuotaExceeded,
+    InvalidOpenID,
+    NotFollowing,
+    ResponseQuotaExceeded,
+    RetryPolicy,
+    SystemBusy,
+    UserRefused,
+    WeChatClient,
+    WeChatError,
+    WeChatUnavailable,
+    WindowExpired,
+)
+from storage.backoff import Backoff
 from storage.db import UNAVAILABLE
+from storage.delivery_models import Broadcast
 from storage.repositories import deliveries as repo
 from storage.repositories.deliveries import Claimed
-from storage.backoff import Backoff
 
 log = logging.getLogger("linli.delivery")
 RECORD_RETRY = Backoff(0.1, 2.0)  # seconds between tries to record a sent batch's outcomes
@@ -198,12 +210,15 @@ class Sender:
 
     async def _record(self, broadcast: Broadcast, batch: list[Claimed], results: list[Result]) -> None:
         by_id = {item.id: item for item in batch}
+
+        def residents(which: Callable[[Result], bool]) -> list[int]:
+            return [rid for r in results if which(r) and (rid := by_id[r.id].resident_id) is not None]
+
         now = self.clock()
         async with self.db.transaction() as session:
             await repo.record(session, self.owner, [r.row() for r in results])
-            await repo.use_windows(session, [by_id[r.id].resident_id for r in results if r.window_used],
-                                   [by_id[r.id].resident_id for r in results if r.window_full])
-            await repo.mark_unfollowed(session, [by_id[r.id].resident_id for r in results if r.unfollowed])
+            await repo.use_windows(session, residents(lambda r: r.window_used), residents(lambda r: r.window_full))
+            await repo.mark_unfollowed(session, residents(lambda r: r.unfollowed))
             await repo.apply_pending_receipts(session, [r.msgid for r in results if r.msgid])
             if any(r.quota for r in results):
                 await outbox.pause(session, broadcast.id, next_reset(now), "daily_quota")
@@ -240,7 +255,7 @@ class Sender:
             except UNAVAILABLE:  # the shared bucket lives in the database: nothing was sent, the attempt is given back
                 return Result(item.id, "queued", "database_unavailable", refund=1, window_full=window_full)
             try:
-                msgid = await self._send(channel, broadcast, content, item, config)
+                msgid = await self._send(channel, broadcast, content, item.openid, item.id, config)
             except (WindowExpired, ResponseQuotaExceeded, UserRefused) as exc:
                 excluded.add(channel)
                 window_full = window_full or channel == ch.CUSTOM
@@ -258,18 +273,18 @@ class Sender:
         return Result(item.id, "skipped", reason, errcode=getattr(last_error, "errcode", None),
                       window_full=window_full)
 
-    async def _send(self, channel: str, broadcast: Broadcast, content: ch.Content, item: Claimed,
+    async def _send(self, channel: str, broadcast: Broadcast, content: ch.Content, openid: str, delivery_id: int,
                     config) -> int | None:
         client = self.client
         if channel == ch.CUSTOM:
-            await client.send_text(item.openid, ch.custom_text(content))
+            await client.send_text(openid, ch.custom_text(content))
             return None
         data = ch.template_data(config, content, broadcast.category, broadcast.created_at)
         if channel == ch.SUBSCRIBE:
-            await client.send_subscribe(item.openid, config.subscribe, data, content.link)
+            await client.send_subscribe(openid, config.subscribe, data, content.link)
             return None
-        return await client.send_template(item.openid, config.template, data, content.link,
-                                          client_msg_id=f"linli-b{broadcast.id}-d{item.id}")
+        return await client.send_template(openid, config.template, data, content.link,
+                                          client_msg_id=f"linli-b{broadcast.id}-d{delivery_id}")
 
     def _failure(self, item: Claimed, exc: Exception, channel: str, now: datetime) -> Result:
         code = getattr(exc, "errcode", None)

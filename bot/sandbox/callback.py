@@ -59,6 +59,7 @@ class CallbackPusher:
             log.warning("template-message callback push failed: %r", task.exception())
 
     async def _post(self, openid: str, timestamp: str, body: str) -> None:
+        assert self.url and self.token, "pushes are only scheduled when enabled"
         await asyncio.sleep(self.delay)
         nonce = str(secrets.randbelow(10**9))
         params = {"signature": sign(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,

@@ -207,7 +207,7 @@ class SandboxState:
         if permanent and key in self.qrcodes:
             return self.qrcodes[key]
         code = secrets.token_urlsafe(16)
-        answer = {"ticket": "gQ" + secrets.token_urlsafe(40), "url": f"http://weixin.qq.com/q/{code}"}
+        answer: dict[str, str | int] = {"ticket": "gQ" + secrets.token_urlsafe(40), "url": f"http://weixin.qq.com/q/{code}"}
         if not permanent:
             answer["expire_seconds"] = int(body.get("expire_seconds") or 60)
         self.qrcodes[key] = answer

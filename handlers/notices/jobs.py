@@ -19,6 +19,7 @@ from bot.delivery import Content, Scope, create_broadcast
 from bot.jobs import Job
 from handlers.notices import service
 from handlers.notices.meetings import local_today, month_range
+from storage.db import affected
 from storage.models import Community, Staff
 from storage.notice_models import Meeting
 from storage.repositories import meetings as repo
@@ -52,7 +53,7 @@ async def summary_reminders(services: Services, now: datetime) -> int:
             moved = await session.execute(update(Meeting).where(
                 Meeting.id == meeting.id, Meeting.reminders_sent == meeting.reminders_sent,
                 Meeting.state == "closed").values(reminders_sent=stage))
-            if moved.rowcount != 1:
+            if affected(moved) != 1:
                 continue
             sent += await _remind_summary(session, services, meeting, stage, now)
     return sent

@@ -9,7 +9,6 @@ reached. A correction adds a version and tells the residents who were sent an ea
 `publish_system_notice` is for other features (survey results): create and publish at once.
 """
 from __future__ import annotations
-from bot import errors
 
 import secrets
 from dataclasses import dataclass
@@ -18,13 +17,15 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import Content, Scope, create_broadcast
-from bot.delivery import outbox
+from bot import errors
+from bot.delivery import Content, Scope, create_broadcast, outbox
 from bot.settings import Settings
 from handlers.notices import rules
+from storage.db import affected
 from storage.models import Community, District, Estate, StaffLevel, Street
 from storage.notice_models import Notice, NoticeVersion
 from storage.repositories import notices as repo
+
 
 class NoticeError(errors.Invalid):
     """A notice or meeting request the rules refuse (422 unless a subclass says otherwise)."""
@@ -258,7 +259,7 @@ async def publish_due(session: AsyncSession, now: datetime, base_url: str) -> li
     for notice_id in await repo.due_scheduled(session, now):
         claimed = await session.execute(update(Notice).where(
             Notice.id == notice_id, Notice.state == "scheduled", Notice.publish_at <= now).values(state="publishing"))
-        if claimed.rowcount != 1:
+        if affected(claimed) != 1:
             continue
         notice = await repo.get(session, notice_id)
         await _go_live(session, notice, now, base_url, notice.approver or "system:schedule")

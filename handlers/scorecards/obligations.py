@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.notices.rules import CATEGORIES
 from handlers.scorecards import disclosures
+from storage.db import affected
 from storage.models import Community, Estate, PropertyCompany
 from storage.scorecard_models import DisclosureRule
 
@@ -129,4 +130,4 @@ async def community_of(session: AsyncSession, rule_id: int) -> int | None:
 
 async def remove(session: AsyncSession, rule_id: int) -> bool:
     result = await session.execute(delete(DisclosureRule).where(DisclosureRule.id == rule_id))
-    return bool(result.rowcount)
+    return bool(affected(result))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.localtime import local_text
 from handlers.scorecards.figures import FLAG_LABELS, Card, Part
 from handlers.scorecards.periods import Period
+from storage.db import affected
 from storage.models import Estate
 from storage.scorecard_models import ScorecardPublication, ScorecardPublicationEstate
 
@@ -150,7 +151,7 @@ async def withdraw(session: AsyncSession, publication_id: int, by: str, now: dat
     result = await session.execute(update(ScorecardPublication).where(
         ScorecardPublication.id == publication_id, ScorecardPublication.withdrawn_at.is_(None))
         .values(withdrawn_at=now, withdrawn_by=by[:64]))
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 async def latest_for_estate(session: AsyncSession, kind: str, subject_id: int, estate_id: int

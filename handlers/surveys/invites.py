@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Content, Scope, create_broadcast
 from handlers.surveys import messages, stats
+from storage.db import affected
 from storage.repositories import surveys as repo
 from storage.survey_models import Survey
 
@@ -63,7 +64,7 @@ async def remind_due(session: AsyncSession, now: datetime, *, household_key: byt
         claimed = await session.execute(update(Survey).where(
             Survey.id == survey.id, Survey.reminders_sent == survey.reminders_sent, Survey.status == "open")
             .values(reminders_sent=survey.reminders_sent + 1, last_reminded_at=now))
-        if not claimed.rowcount:
+        if not affected(claimed):
             continue
         await session.refresh(survey)
         recipients = await stats.nonrespondents(session, survey, household_key=household_key)

@@ -24,6 +24,7 @@ from handlers.tickets import notify, rules, service
 from handlers.tickets.erasure import erase_ticket
 from handlers.tickets.rules import Actor
 from handlers.tickets.sla import sla_of
+from storage.db import affected
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
 
@@ -37,7 +38,7 @@ async def _claim(session, ticket_id: int, now: datetime, **expected) -> Ticket |
                   for k, v in expected.items()]
     result = await session.execute(update(Ticket).where(Ticket.id == ticket_id, Ticket.status.in_(rules.OPEN | {
         "resolved"}), *conditions).values(updated_at=now))
-    if (result.rowcount or 0) != 1:
+    if affected(result) != 1:
         return None
     return await repo.get(session, ticket_id)
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import affected
 from storage.models import Conversation
 from storage.prepared import Prepared, typed_params
 
@@ -52,4 +53,4 @@ async def clear(session: AsyncSession, openid: str) -> None:
 
 async def prune(session: AsyncSession, now: datetime) -> int:
     result = await session.execute(delete(Conversation).where(Conversation.expires_at <= now))
-    return result.rowcount or 0
+    return affected(result)

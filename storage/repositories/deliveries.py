@@ -11,9 +11,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import and_, bindparam, case, text, exists, false, func, insert, literal, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import affected
 from storage.delivery_models import Broadcast, CsWindow, Delivery, DeliveryMute, DeliveryReceipt
 from storage.models import Community, Resident, ResidentRole, Street
 from storage.prepared import Prepared, typed_params
@@ -57,6 +73,7 @@ def _in_scope(query, scope: dict):
 
 
 def _recipients(broadcast: Broadcast, lo: int, hi: int):
+    muted: ColumnElement[bool]
     if broadcast.category in UNMUTABLE:
         muted = false()
     else:
@@ -83,12 +100,13 @@ async def expand_step(session: AsyncSession, broadcast_id: int, batch: int) -> b
         await session.execute(update(Broadcast).where(Broadcast.id == b.id, Broadcast.expand_upto.is_(None))
                               .values(expand_upto=upto, expand_cursor=start))
         await session.refresh(b)
+    assert b.expand_upto is not None, "set above when the expansion began"
     lo, upto = b.expand_cursor, b.expand_upto
     hi = min(lo + batch, upto)
     moved = await session.execute(
         update(Broadcast).where(Broadcast.id == b.id, Broadcast.expand_cursor == lo, Broadcast.expanded == false())
         .values(expand_cursor=hi, expanded=hi >= upto))
-    if moved.rowcount != 1:
+    if affected(moved) != 1:
         return True
     if hi > lo:
         columns = ["broadcast_id", "resident_id", "status", "reason", "attempts", "resent"]
@@ -118,8 +136,8 @@ async def claim(session: AsyncSession, broadcast_id: int, owner: str, limit: int
     claimed = []
     for r in sorted(rows, key=lambda r: r.id):
         p = people.get(r.resident_id)
-        claimed.append(Claimed(r.id, r.resident_id, r.attempts, bool(r.resent), p and p.openid,
-                               bool(p and p.subscribed), p and p.opened_at, (p and p.used) or 0))
+        claimed.append(Claimed(r.id, r.resident_id, r.attempts, bool(r.resent), p.openid if p else None,
+                               bool(p and p.subscribed), p.opened_at if p else None, (p and p.used) or 0))
     return claimed
 
 
@@ -171,7 +189,7 @@ async def open_left(session: AsyncSession, broadcast_id: int) -> bool:
 async def requeue_failed(session: AsyncSession, broadcast_id: int) -> int:
     result = await session.execute(update(D).where(D.c.broadcast_id == broadcast_id, D.c.status == "failed").values(
         status="queued", reason=None, detail=None, errcode=None, attempts=0, next_attempt_at=None, final_status=None))
-    return result.rowcount or 0
+    return affected(result)
 
 
 # --- mutes and windows ------------------------------------------------------------------------------------------
@@ -235,7 +253,7 @@ async def apply_receipt(session: AsyncSession, msgid: int, status: str, now: dat
     """Record WeChat's final status for `msgid`; kept as a receipt when the sender has not stored the msgid yet."""
     await serialize_receipts(session)
     result = await session.execute(update(D).where(D.c.msgid == msgid).values(**receipt_values(status)))
-    if result.rowcount:
+    if affected(result):
         return True
     if await session.get(DeliveryReceipt, msgid) is None:
         session.add(DeliveryReceipt(msgid=msgid, status=status[:32], received_at=now))

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.delivery_models import Broadcast, Delivery
-from storage.models import Community, District, Estate, Street
+from storage.models import ORG_MODELS, Community, Estate, Street
 from storage.notice_models import Notice, NoticeTarget, NoticeVersion
 
 LIVE = ("published", "corrected")
@@ -40,7 +40,7 @@ async def resolve_targets(session: AsyncSession, level: str, ids: Iterable[int])
         found = {e for e, _ in rows}
         pairs = [(c, e) for e, c in rows]
     else:
-        model = {"community": Community, "street": Street, "district": District}.get(level)
+        model = ORG_MODELS.get(level)
         if model is None:
             raise ValueError("范围层级应为 estate / community / street / district / all 之一")
         found = set(await session.scalars(select(model.id).where(model.id.in_(ids))))
@@ -132,7 +132,7 @@ async def recipients_of(session: AsyncSession, notice_id: int) -> list[int]:
 
 
 async def scope_names(session: AsyncSession, level: str, ids: list[int]) -> list[str]:
-    model = {"community": Community, "street": Street, "district": District, "estate": Estate}.get(level)
+    model = ORG_MODELS.get(level)
     if model is None or not ids:
         return []
     return list(await session.scalars(select(model.name).where(model.id.in_(ids)).order_by(model.id)))

@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import Select, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import affected
 from storage.policy_qa_models import Inquiry, KbGap, KbGeneration, KbMonthlyCount, KbRating
 from storage.prepared import Prepared, typed_params
-
 
 _RECORD_GAP = Prepared(lambda dialect: text(
     "INSERT INTO kb_gaps (question_key, example, example_ref, outcome, count, community_id, first_asked, last_asked)"
@@ -50,13 +50,13 @@ def gaps_query(open_only: bool = True) -> Select:
 
 async def resolve_gap(session: AsyncSession, gap_id: int, entry_id: str) -> bool:
     done = await session.execute(update(KbGap).where(KbGap.id == gap_id).values(resolved_entry=entry_id[:100]))
-    return bool(done.rowcount)
+    return bool(affected(done))
 
 
 async def reopen_gaps(session: AsyncSession, entry_id: str) -> int:
     """The questions the entry `entry_id` had resolved are open again (the entry was deleted); how many."""
     done = await session.execute(update(KbGap).where(KbGap.resolved_entry == entry_id[:100]).values(resolved_entry=None))
-    return done.rowcount or 0
+    return affected(done)
 
 
 async def rate(session: AsyncSession, entry_id: str, useful: bool, now: datetime) -> None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import affected
 from storage.models import ProcessedMessage
 from storage.prepared import Prepared, typed_params
 
@@ -33,4 +34,4 @@ async def record(
 async def prune(session: AsyncSession, older_than: datetime) -> int:
     """Forget rows older than WeChat's retry horizon (minutes); returns how many went."""
     result = await session.execute(delete(ProcessedMessage).where(ProcessedMessage.received_at < older_than))
-    return result.rowcount or 0
+    return affected(result)

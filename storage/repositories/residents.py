@@ -9,8 +9,8 @@ from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import instance_state, manager_of_class
 from sqlalchemy.orm.util import identity_key
 
-from storage.models import (Community, Conversation, Estate, ProcessedMessage, Resident, ResidentRole, Street,
-                            new_ref)
+from storage.db import affected
+from storage.models import Community, Conversation, Estate, ProcessedMessage, Resident, ResidentRole, Street, new_ref
 from storage.prepared import Prepared, typed_params
 from storage.repositories.conversations import ConversationRow
 
@@ -110,4 +110,4 @@ async def erase(session: AsyncSession, openid: str) -> bool:
     await session.execute(delete(Conversation).where(Conversation.openid == openid))
     await session.execute(delete(ProcessedMessage).where(ProcessedMessage.openid == openid))
     result = await session.execute(delete(Resident).where(Resident.openid == openid))
-    return (result.rowcount or 0) > 0
+    return affected(result) > 0

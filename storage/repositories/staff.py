@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.console_models import ApiToken, LoginDevice, LoginThrottle, StaffSession
+from storage.db import affected
 from storage.models import Community, District, Staff, StaffLevel, Street
 
 TOKEN_PREFIX = "linli_"
@@ -60,9 +61,9 @@ async def resolve_node(session: AsyncSession, level: StaffLevel, code: str | Non
             ids.update(community_id=row[0], street_id=row[1], district_id=row[2])
             return ids
     elif level is StaffLevel.street:
-        row = (await session.execute(select(Street.id, Street.district_id).where(Street.code == code))).first()
-        if row:
-            ids.update(street_id=row[0], district_id=row[1])
+        pair = (await session.execute(select(Street.id, Street.district_id).where(Street.code == code))).first()
+        if pair:
+            ids.update(street_id=pair[0], district_id=pair[1])
             return ids
     else:
         district_id = (await session.execute(select(District.id).where(District.code == code))).scalar()
@@ -149,7 +150,7 @@ async def delete_sessions_of(session: AsyncSession, staff_id: int, *, keep: int 
     stmt = delete(StaffSession).where(StaffSession.staff_id == staff_id)
     if keep is not None:
         stmt = stmt.where(StaffSession.id != keep)
-    return (await session.execute(stmt)).rowcount or 0
+    return affected(await session.execute(stmt))
 
 
 async def live_sessions(session: AsyncSession, staff_id: int, now: datetime, idle: timedelta) -> list[StaffSession]:
@@ -217,7 +218,7 @@ async def revoke_api_tokens_of(session: AsyncSession, staff_id: int, now: dateti
     """Revoke every live token of the account; returns how many."""
     result = await session.execute(update(ApiToken).where(ApiToken.staff_id == staff_id,
                                                           ApiToken.revoked_at.is_(None)).values(revoked_at=now))
-    return result.rowcount or 0
+    return affected(result)
 
 
 async def list_api_tokens(session: AsyncSession, staff_id: int) -> list[ApiToken]:
@@ -228,7 +229,7 @@ async def list_api_tokens(session: AsyncSession, staff_id: int) -> list[ApiToken
 async def revoke_api_token(session: AsyncSession, staff_id: int, token_id: int, now: datetime) -> bool:
     result = await session.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.staff_id == staff_id,
                                                           ApiToken.revoked_at.is_(None)).values(revoked_at=now))
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 # ------------------------------------------------------------------------------------------------ known browsers

@@ -14,7 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Community, District, Estate, Resident, ResidentRole, Street
+from storage.db import affected
+from storage.models import ORG_MODELS, Community, Estate, Resident, ResidentRole, Street
 from storage.survey_models import (
     Survey,
     SurveyArea,
@@ -25,7 +26,7 @@ from storage.survey_models import (
     SurveyResponseEvent,
 )
 
-LEVEL_MODELS = {"district": District, "street": Street, "community": Community, "estate": Estate}
+LEVEL_MODELS = ORG_MODELS
 
 
 # ----- campaigns and areas -------------------------------------------------------------------------------------
@@ -37,7 +38,7 @@ async def get(session: AsyncSession, survey_id: int) -> Survey | None:
 async def ids_for_codes(session: AsyncSession, level: str, codes: Sequence[str]) -> dict[str, int]:
     model = LEVEL_MODELS[level]
     rows = await session.execute(select(model.code, model.id).where(model.code.in_([c.upper() for c in codes])))
-    return dict(rows.all())
+    return dict(rows.tuples().all())
 
 
 async def expand_scope(session: AsyncSession, level: str, ids: Sequence[int]) -> list[tuple[int, int | None]]:
@@ -88,7 +89,7 @@ async def open_for(session: AsyncSession, resident: Resident, now: datetime) -> 
 async def set_status(session: AsyncSession, survey_id: int, old: Sequence[str], new: str, **values) -> bool:
     result = await session.execute(update(Survey).where(Survey.id == survey_id, Survey.status.in_(old))
                                    .values(status=new, **values))
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 async def due(session: AsyncSession, status: str, column, now: datetime) -> list[int]:
@@ -109,7 +110,7 @@ async def freeze(session: AsyncSession, survey_id: int, version: int) -> bool:
     """Fix the questions at `version` (first vote). False when they changed meanwhile."""
     result = await session.execute(update(Survey).where(Survey.id == survey_id, Survey.questions_version == version)
                                    .values(frozen=True))
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 async def replace_questions(session: AsyncSession, survey_id: int, version: int, questions: list) -> bool:
@@ -118,7 +119,7 @@ async def replace_questions(session: AsyncSession, survey_id: int, version: int,
         Survey.id == survey_id, Survey.frozen.is_(False), Survey.questions_version == version,
         Survey.status.in_(("draft", "scheduled", "open"))).values(questions=questions,
                                                                     questions_version=version + 1))
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 # ----- eligible residents --------------------------------------------------------------------------------------
@@ -196,7 +197,7 @@ async def response_rows(session: AsyncSession, survey_id: int) -> list[tuple[int
 async def count_responses(session: AsyncSession, survey_ids: Sequence[int]) -> dict[int, int]:
     rows = await session.execute(select(SurveyResponse.survey_id, func.count()).where(
         SurveyResponse.survey_id.in_(survey_ids)).group_by(SurveyResponse.survey_id))
-    return dict(rows.all())
+    return dict(rows.tuples().all())
 
 
 async def audit_rows(session: AsyncSession, survey_id: int) -> list[tuple]:
@@ -221,7 +222,7 @@ async def take_quota_place(session: AsyncSession, survey_id: int, estate_key: in
     result = await session.execute(update(SurveyQuota).where(
         SurveyQuota.survey_id == survey_id, SurveyQuota.estate_key == estate_key, SurveyQuota.responses < quota)
         .values(responses=SurveyQuota.responses + 1))
-    return bool(result.rowcount)
+    return bool(affected(result))
 
 
 async def quota_full(session: AsyncSession, survey_id: int, estate_key: int, quota: int) -> bool:
@@ -274,9 +275,9 @@ async def area_communities(session: AsyncSession, survey_id: int) -> set[int]:
 async def names(session: AsyncSession, estate_ids: Iterable[int], community_ids: Iterable[int]
                 ) -> tuple[dict[int, str], dict[int, str]]:
     estates = dict((await session.execute(select(Estate.id, Estate.name).where(
-        Estate.id.in_(list(estate_ids))))).all())
+        Estate.id.in_(list(estate_ids))))).tuples().all())
     communities = dict((await session.execute(select(Community.id, Community.name).where(
-        Community.id.in_(list(community_ids))))).all())
+        Community.id.in_(list(community_ids))))).tuples().all())
     return estates, communities
 
 

@@ -58,7 +58,7 @@ async def test_api_create_show_list_retry(world, aiohttp_client):
     assert (await client.get("/api/v1/broadcasts/999")).status == 404
     bad = await client.post("/api/v1/broadcasts", json={"category": "party", "scope": {"level": "community",
                             "codes": ["HX-YYL-YJ"]}, "content": {"text": "x"}})
-    assert bad.status == 400 and "category" in (await bad.json())["message"]  # refused by the schema
+    assert bad.status == 422 and "category" in (await bad.json())["message"]  # refused by the schema
     bad = await client.post("/api/v1/broadcasts", json={"category": "notice", "scope": {"level": "estate",
                             "codes": ["NOPE"]}, "content": {"text": "x"}})
     assert "NOPE" in (await bad.json())["message"]
