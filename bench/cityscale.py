@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -30,11 +29,10 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, ROOT, free_port, percentile, wait_http  # noqa: E402
+from bench.common import PG_ADMIN, PYTHON, ROOT, drop_database, free_port, new_database, percentile, pg_admin, wait_http  # noqa: E402,F401
 from bot.settings import Settings  # noqa: E402
 from bot.simulator import WeChatSimulator, text_xml  # noqa: E402
 
-PG_ADMIN = os.environ.get("LINLI_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 BASE = Settings()
 SURVEY_COMMUNITY = "HX-YYL-YJ"
 OPENID = "o_city_{:07d}"
@@ -53,30 +51,6 @@ FINAL = ("sent", "skipped", "failed")
 
 def log(line: str) -> None:
     print(line, flush=True)
-
-
-# ---- PostgreSQL ----
-async def pg_admin(sql: str, url: str = PG_ADMIN) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
-def new_database(prefix: str, admin: str = PG_ADMIN) -> tuple[str, str]:
-    """A fresh database named `<prefix>_<pid of this bench>_<random>`: whether its owner still runs is visible."""
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"', admin))
-    return admin.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def drop_database(name: str, admin: str = PG_ADMIN) -> None:
-    asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin))
 
 
 # ---- seeding ----

@@ -1,12 +1,14 @@
 """Shared benchmark plumbing: start servers as subprocesses, wait for them, measure latencies."""
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -71,3 +73,30 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+# ---- PostgreSQL: a fresh database per run ----
+PG_ADMIN = os.environ.get("LINLI_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+
+
+async def pg_admin(sql: str, url: str = PG_ADMIN) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+def new_database(prefix: str, admin: str = PG_ADMIN) -> tuple[str, str]:
+    """A fresh database named `<prefix>_<pid of this bench>_<random>`: whether its owner still runs is visible."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    asyncio.run(pg_admin(f'CREATE DATABASE "{name}"', admin))
+    return admin.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def drop_database(name: str, admin: str = PG_ADMIN) -> None:
+    asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin))
