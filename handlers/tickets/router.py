@@ -70,7 +70,7 @@ def build_router() -> Router:
         # the pattern saw the NFKC form; the complaint keeps the resident's own characters (「，」 stays 「，」)
         command = ctx.match.group(0)[:ctx.match.start(1)]
         written = ctx.text[len(command):] if ctx.text.startswith(command) else rest
-        return await dialog.begin(ctx, written.strip(" \t\n:：,，。") if rest else "")
+        return await dialog.begin(ctx, written.lstrip(" \t\n:：,，。").rstrip() if rest else "")
 
     @router.text(QUERY)
     async def query(ctx: Context) -> Reply:
