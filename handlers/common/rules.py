@@ -89,7 +89,7 @@ def is_english(text: str) -> bool:
 def greeting_reply(kind: str, bound: bool) -> str:
     """The answer to a greeting or a thank-you: a friendly word and the three most useful things to do."""
     if kind == "english":
-        return "Hello! This service is in Chinese: reply 「帮助」 for the list of what it can do, or ask a neighbour to help."
+        return "Hello! This service is in Chinese: reply 「帮助」 (help) for the list of what it can do."
     head = "您好！我是邻里社区服务号。" if kind == "greeting" else "不客气！还有需要随时找我。"
     first = ("· 投诉：反映物业、维修、收费等问题，如「投诉 楼道灯坏了三天了」" if bound else
              "· 绑定：先选择您所在的社区和小区，才能接收公示、反映问题")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from bot.context import Context
 from handlers.tickets import notify, rules, service
 from handlers.tickets.numbering import find_written
-from handlers.tickets.states import Mine
 from handlers.tickets.rules import CATEGORIES, STATUS_LABELS
+from handlers.tickets.states import Mine
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
 

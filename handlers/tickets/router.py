@@ -11,8 +11,8 @@ import re
 from bot.context import Context
 from bot.router import Router
 from bot.types import UNHANDLED, Reply
-from handlers.tickets import dialog, resident
 from handlers.choices import pick
+from handlers.tickets import dialog, resident
 from handlers.tickets.numbering import LOOSE, canonical, find_number
 from handlers.tickets.states import Complaint, Mine
 

@@ -83,6 +83,10 @@ async def test_every_example_the_bot_suggests_is_answered_directly(bot):
                 reply = (await bot.sim.event("o_ex", "CLICK", sub["key"])).text
                 assert reply and not any(miss in reply for miss in MISSES), (sub, reply)
                 await bot.say("o_ex", "取消")
+                # residents also type what the menu shows
+                reply = await bot.say("o_ex", sub["name"])
+                assert reply and not any(miss in reply for miss in MISSES), (sub["name"], reply)
+                await bot.say("o_ex", "取消")
 
 
 async def test_the_help_examples_get_the_right_entries(bot):
