@@ -77,6 +77,7 @@ def create_app(
         routers = chat_routers(features)
         check_routes(state_groups(features), dialog_specs(routers))
     services.extras.setdefault("help_lines", [line for r in routers for line in r.help_lines])
+    services.extras.setdefault("cancel_notes", {k: v for r in routers for k, v in r.cancel_notes.items()})
     app = web.Application(
         middlewares=[request_id_middleware, metrics.count_requests], client_max_size=settings.max_body_bytes
     )

@@ -13,12 +13,18 @@ import sys
 import aiohttp
 
 from bot.settings import Settings
-from bot.simulator import WeChatSimulator
+from bot.simulator import SandboxUnavailable, WeChatSimulator
 
-HELP = """可以直接输入文字和机器人对话，另有以下操作：
-  /关注            模拟关注公众号          /取关        模拟取消关注
-  /扫码 社区编码    模拟扫描社区海报二维码   /菜单 KEY    模拟点击菜单（如 COMPLAINT、MY_INFO、HELP）
-  /图片            模拟发送一张图片         /退出        结束对话"""
+HELP = """可以直接输入文字和机器人对话，另有以下斜杠命令（模拟居民在微信里的其他操作）：
+  /关注              模拟关注公众号
+  /取关              模拟取消关注（会删除该居民的全部个人信息）
+  /扫码 社区编码      模拟扫描社区海报二维码，例如 /扫码 HX-YYL-YJ
+  /菜单 KEY          模拟点击菜单，例如 /菜单 HELP（KEY 见 bot/menu.yaml：COMPLAINT、MY_TICKETS、SURVEY、
+                     NOTICES、MEETINGS、BIND、MY_INFO、ASK、HELP）
+  /图片              模拟发送一张图片
+  /语音 [识别文字]    模拟发送一段语音（可附微信语音识别出的文字）
+  /位置 [地点名]      模拟发送一个位置，例如 /位置 谊景村3号楼
+  /退出              结束对话"""
 
 
 async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -27,6 +33,7 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     if args.aes and not aes_key:
         print("使用 --aes 需要先设置 WECHAT_AES_KEY。", file=sys.stderr)
         return 2
+    _line_editing()
     sim = WeChatSimulator(url, settings.wechat_token, settings.wechat_appid, aes_key, sandbox_url=args.sandbox)
     print(f"正在以居民 {args.openid} 的身份连接 {url}\n{HELP}\n")
     seen = await _latest_push_id(sim, args.openid)
@@ -40,6 +47,10 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
                 break
             if line.strip():
                 await _act(sim, args.openid, line.strip())
+    except SandboxUnavailable as exc:
+        print(f"本地微信接口沙箱没有运行（{exc.url}）。请先运行 `make run`（或另开终端运行 `linli sandbox`），"
+              "或用 --sandbox 指定沙箱地址。", file=sys.stderr)
+        return 1
     except aiohttp.ClientError as exc:
         print(f"无法连接 linli（{url}）：{exc}。请先运行 `make run` 或 `linli serve`。", file=sys.stderr)
         return 1
@@ -49,14 +60,33 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _line_editing() -> None:
+    """readline: line editing, and no 4096-byte limit of the terminal's line mode (which cut a long paste in the
+    middle of a character)."""
+    try:
+        import readline  # noqa: F401
+    except ImportError:  # pragma: no cover - not on every platform
+        pass
+
+
 def _read_line() -> str | None:
     try:
-        return input("居民> ")
+        return clean_input(input("居民> "))
     except EOFError:
         return None
+    except UnicodeDecodeError:  # a character split by the terminal: say so instead of crashing
+        print("（输入中有无法识别的字符，请重新输入）")
+        return ""
+
+
+def clean_input(line: str) -> str:
+    """A typed or pasted line as WeChat would carry it: a character split in two by the terminal (a lone
+    surrogate from surrogateescape) becomes U+FFFD instead of crashing the encoder."""
+    return line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 async def _act(sim: WeChatSimulator, openid: str, line: str) -> None:
+    line = clean_input(line)
     command, _, arg = line.partition(" ")
     if command == "/关注":
         response = await sim.event(openid, "subscribe")
@@ -68,6 +98,10 @@ async def _act(sim: WeChatSimulator, openid: str, line: str) -> None:
         response = await sim.event(openid, "CLICK", arg.strip())
     elif command == "/图片":
         response = await sim.image(openid)
+    elif command == "/语音":
+        response = await sim.voice(openid, arg.strip())
+    elif command == "/位置":
+        response = await sim.location(openid, label=arg.strip())
     elif command.startswith("/") and command not in ("/",):
         print(HELP)
         return

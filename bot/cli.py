@@ -336,7 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("community", help="社区编码，例如 HX-YYL-YJ")
     p.set_defaults(func=cmd_qrcode)
 
-    p = sub.add_parser("chat", help="在终端里扮演居民与机器人对话")
+    from bot.chat import HELP as CHAT_HELP
+
+    p = sub.add_parser("chat", help="在终端里扮演居民与机器人对话", description="在终端里扮演居民与机器人对话。",
+                       epilog=CHAT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", help="linli 的地址（默认 http://LINLI_HOST:LINLI_PORT/wechat）")
     p.add_argument("--openid", default="o_local_resident_0001", help="扮演的居民 openid")
     p.add_argument("--community", help="先以该社区编码扫码关注（模拟扫社区海报二维码）")

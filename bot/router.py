@@ -99,9 +99,11 @@ class _Text:
 
 
 class Router:
-    def __init__(self, name: str, help_lines: Iterable[str] = ()):
+    def __init__(self, name: str, help_lines: Iterable[str] = (), cancel_notes: dict[str, str] | None = None):
         self.name = name
         self.help_lines = list(help_lines)  # what this feature offers, shown by 「帮助」
+        # what 「取消」 tells a resident leaving one of this feature's dialogs, by state or state group
+        self.cancel_notes = dict(cancel_notes or {})
         self.routes: list[Route] = []
 
     def _add(self, **spec) -> Callable[[Handler], Handler]:

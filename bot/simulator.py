@@ -53,6 +53,14 @@ def event_xml(openid: str, event: str, key: str | None = None, **kw) -> str:
     return message_xml(openid, "event", fields, **kw)
 
 
+class SandboxUnavailable(ConnectionError):
+    """The WeChat sandbox (which stands in for WeChat's servers) is not running at `url`."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.url = url
+
+
 @dataclass
 class Response:
     status: int
@@ -109,10 +117,14 @@ class WeChatSimulator:
         return Response(status, plain, fields.get("Content"), fields.get("MsgType"))
 
     async def _interaction(self, openid: str, kind: str) -> None:
+        """Tell the sandbox the resident interacted (it opens WeChat's 48-hour window for pushes)."""
         if self.sandbox_url:
-            async with self.session.post(f"{self.sandbox_url}/sandbox/interactions",
-                                         json={"openid": openid, "kind": kind}) as resp:
-                await resp.read()
+            try:
+                async with self.session.post(f"{self.sandbox_url}/sandbox/interactions",
+                                             json={"openid": openid, "kind": kind}) as resp:
+                    await resp.read()
+            except aiohttp.ClientConnectionError as exc:
+                raise SandboxUnavailable(self.sandbox_url) from exc
 
     async def text(self, openid: str, content: str) -> Response:
         await self._interaction(openid, "message")
@@ -127,6 +139,21 @@ class WeChatSimulator:
     async def image(self, openid: str, pic_url: str = "http://example.invalid/p.jpg") -> Response:
         await self._interaction(openid, "message")
         return await self.post(message_xml(openid, "image", {"PicUrl": pic_url, "MediaId": secrets.token_hex(8)}))
+
+    async def voice(self, openid: str, recognition: str = "") -> Response:
+        """A voice message; WeChat adds its speech recognition (`Recognition`) when the account enabled it."""
+        await self._interaction(openid, "message")
+        fields = {"MediaId": secrets.token_hex(8), "Format": "amr"}
+        if recognition:
+            fields["Recognition"] = recognition
+        return await self.post(message_xml(openid, "voice", fields))
+
+    async def location(self, openid: str, lat: float = 39.1256, lng: float = 117.1901, label: str = "",
+                       scale: int = 15) -> Response:
+        """A location message (the resident shared a place on the map)."""
+        await self._interaction(openid, "message")
+        return await self.post(message_xml(openid, "location", {
+            "Location_X": f"{lat:.6f}", "Location_Y": f"{lng:.6f}", "Scale": scale, "Label": label}))
 
     async def pushed(self, openid: str, after: int = 0) -> list[dict]:
         """Messages linli pushed to `openid` through the sandbox since delivery id `after`."""

@@ -20,9 +20,11 @@ SYNONYMS_FILE = "synonyms.yaml"
 USERDICT_FILE = "userdict.txt"
 RESOURCE_FILES = {SYNONYMS_FILE, USERDICT_FILE}
 
-REQUIRED_FIELDS = ("id", "title", "answer", "source")
+REQUIRED_FIELDS = ("id", "title", "answer")
+# the law or document an answer rests on, shown to residents as 「依据」; entries about using linli itself have none
+OPTIONAL_FIELDS = ("source",)
 LIST_FIELDS = ("questions", "keywords")
-KNOWN_FIELDS = set(REQUIRED_FIELDS) | set(LIST_FIELDS)
+KNOWN_FIELDS = set(REQUIRED_FIELDS) | set(OPTIONAL_FIELDS) | set(LIST_FIELDS)
 # libyaml's loader is ~7x faster than the pure-Python one; both are safe loaders.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # YAML folded scalars (`>-`) join lines with a space, which Chinese text must not have.
@@ -72,6 +74,15 @@ def _parse_entry(fname: str, index: int, raw: object, problems: list[str]) -> En
             ok = False
         elif not str(value).strip():
             problems.append(f"{where}：字段 {name} 为空")
+            ok = False
+        else:
+            values[name] = _CJK_GAP.sub("", str(value).strip())
+    for name in OPTIONAL_FIELDS:
+        value = raw.get(name)
+        if value is None:
+            values[name] = ""
+        elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            problems.append(f"{where}：字段 {name} 应为文本")
             ok = False
         else:
             values[name] = _CJK_GAP.sub("", str(value).strip())

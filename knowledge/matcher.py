@@ -32,6 +32,10 @@ ahead of the second by at least `answer_margin` of its score, gives a confident 
 that score alike are never guessed between: a bare topic word such as 物业费 gets the list); anything
 between offers the top entries as a numbered list ("ambiguous").
 
+A question that is, up to width, case, spaces and punctuation, one of the phrasings (title or example question)
+of exactly one entry is answered by that entry outright: the knowledge base's own examples, which the bot
+suggests to residents, are never met with a list.
+
 A "none" still carries the top entries as suggestions when the question looks like ours after all:
 P(in scope) at least `suggest_from` and the best entry shares a clearly domain-specific word with it
 (anchor at least `suggest_anchor`: 物业, 投诉, 业委会, not 交, 哪, 办). Questions about other services (水费,
@@ -41,6 +45,8 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -121,6 +127,12 @@ class Matcher:
         phrase_counts: list[int] = []
         self.entry_phrases: list[tuple[int, ...]] = []
         kb_counts: Counter[str] = Counter()
+        owners: dict[str, set[int]] = {}
+        for doc_id, entry in enumerate(entries):
+            for phrasing in entry.phrasings():
+                owners.setdefault(phrasing_key(phrasing), set()).add(doc_id)
+        # a phrasing shared by two entries answers neither outright
+        self.exact: dict[str, int] = {k: next(iter(ids)) for k, ids in owners.items() if k and len(ids) == 1}
         for entry in entries:
             tokens: list[str] = []
             chars: list[str] = []
@@ -310,6 +322,11 @@ class Matcher:
         top = max(1, top)
         analysis = self.analyzer.analyze(question)
         ranked = self.rank(analysis, max(top, 2))
+        known = self.exact.get(phrasing_key(question))
+        if known is not None:  # one of an entry's own phrasings: that entry, then the others as ranked
+            others = [Match(self.entries[d], s) for s, d in ranked if d != known][:top - 1]
+            best = ranked[0][0] if ranked else 1.0
+            return Answer(question, "answer", [Match(self.entries[known], best), *others], 1.0)
         if not ranked or ranked[0][0] < self.policy.min_score:
             return Answer(question, "none", [], 0.0)
         features = self.features(analysis, ranked)
@@ -323,6 +340,14 @@ class Matcher:
         """Whether a "none" question looks in scope enough to be offered the best entries as suggestions."""
         p = self.policy
         return p_in >= p.suggest_from and features.anchor >= p.suggest_anchor
+
+
+_NOT_WORD = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def phrasing_key(text: str) -> str:
+    """A phrasing compared up to width, case, spaces and punctuation (维修基金怎么用？ = 维修基金 怎么用)."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 def _phrase_weights(analyses: list[Analysis], counts: list[int], p: "MatchPolicy") -> list[dict[str, float]]:

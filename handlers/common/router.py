@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from bot.context import Context
-from bot.router import ANY_STATE, Router
-from bot.types import SILENT, Reply
+from bot.router import ANY_STATE, NO_STATE, Router
+from bot.types import SILENT, UNHANDLED, Reply
+from handlers.common import rules
 from bot.webhook import unsupported_text
 
 HELP_WORDS = ("帮助", "菜单", "help", "?", "？", "功能")
@@ -31,10 +32,27 @@ def build_router() -> Router:
     async def cancel(ctx: Context) -> Reply:
         if not ctx.conversation.active:
             return Reply("当前没有正在进行的操作。回复「帮助」查看可以办理的事项。")
+        note = cancel_note(ctx, ctx.conversation.state)
         ctx.conversation.clear()
-        return Reply("已取消当前操作。需要时回复「帮助」查看可以办理的事项。")
+        return Reply(f"已取消当前操作。{note}需要时回复「帮助」查看可以办理的事项。")
+
+    @router.text(state=NO_STATE)
+    async def greeting(ctx: Context):
+        kind = rules.classify(ctx.text)
+        if kind is None:
+            return UNHANDLED  # anything but a bare greeting / thank-you goes on to the features
+        return Reply(rules.greeting_reply(kind, ctx.resident.community_id is not None))
 
     return router
+
+
+def cancel_note(ctx: Context, state: str | None) -> str:
+    """What a feature tells the resident about the dialog they leave (Router.cancel_notes: by state or group)."""
+    notes: dict[str, str] = ctx.services.extras.get("cancel_notes", {})
+    for prefix, note in notes.items():
+        if state and (state == prefix or state.startswith(prefix + ".")):
+            return note
+    return ""
 
 
 def fallback_router() -> Router:

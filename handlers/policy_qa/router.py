@@ -48,7 +48,7 @@ def build_router() -> Router:
             ctx.conversation.clear()
             if useful:
                 return Reply("谢谢您的反馈！")
-            return Reply("抱歉没能帮上忙，我们会改进这条回答。需要工作人员答复请回复「转人工」。")
+            return _not_helped(ctx, data.get("question", ""), "抱歉没能帮上忙，我们会改进这条回答。")
         if rules.is_word(ctx.text, rules.HUMAN):
             return await _hand_over(ctx, data.get("question", ""))
         ctx.conversation.clear()
@@ -91,8 +91,8 @@ async def _answer_question(ctx: Context) -> Reply:
                                question=ctx.text)
         return Reply(f"{SUGGEST_HEAD}\n{numbered(titles)}\n{SUGGEST_TAIL}")
     ctx.conversation.enter(QA.unanswered, question=ctx.text)
-    return Reply("抱歉，暂时没有找到这个问题的答案。您可以换个说法再问；需要工作人员答复请回复「转人工」，"
-                 "回复「帮助」查看可以办理的事项。")
+    return Reply("抱歉，暂时没有找到这个问题的答案。回复「转人工」，我们会把这个问题转给社区工作人员答复；"
+                 "也可以换个说法再问，或回复「帮助」查看可以办理的事项。")
 
 
 async def _pick_or_hand_over(ctx: Context):
@@ -100,6 +100,8 @@ async def _pick_or_hand_over(ctx: Context):
     data = ctx.conversation.data
     if rules.is_word(ctx.text, rules.HUMAN):
         return await _hand_over(ctx, data.get("question", ""))
+    if rules.is_word(ctx.text, rules.USELESS):  # 没用 / 都不是: none of the list fits, not a new question
+        return _not_helped(ctx, data.get("question", ""), "抱歉，这几条都没有答到您的问题。")
     index = pick(ctx.text, data.get("titles", []), by_name=False)  # words are a new question
     ctx.conversation.clear()
     if index is None:
@@ -110,6 +112,21 @@ async def _pick_or_hand_over(ctx: Context):
     await service.record_answer(ctx, entry)
     ctx.conversation.enter(QA.answered, entry=entry.id, question=data.get("question", ""))
     return Reply(f"{_render_entry(entry)}\n\n{RATE_HINT}")
+
+
+def _not_helped(ctx: Context, question: str, head: str) -> Reply:
+    """The resident was not helped: keep their question so that 「转人工」 sends it without typing it again."""
+    if not question.strip():
+        ctx.conversation.clear()
+        return Reply(f"{head}需要工作人员答复请回复「转人工」。")
+    ctx.conversation.enter(QA.unanswered, question=question)
+    return Reply(f"{head}回复「转人工」，我们会把您的问题「{_quote(question)}」转给社区工作人员答复；"
+                 "也可以换个说法再问。")
+
+
+def _quote(question: str) -> str:
+    question = " ".join(question.split())
+    return question if len(question) <= 30 else question[:30] + "…"
 
 
 async def _hand_over(ctx: Context, question: str) -> Reply:
@@ -123,4 +140,6 @@ async def _hand_over(ctx: Context, question: str) -> Reply:
 
 
 def _render_entry(entry) -> str:
-    return f"{entry.answer}\n\n依据：{entry.source}"
+    """The answer and, when it rests on one, the real source (a law, a regulation); linli's own how-to entries
+    cite none."""
+    return f"{entry.answer}\n\n依据：{entry.source}" if entry.source.strip() else entry.answer

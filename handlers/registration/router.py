@@ -4,6 +4,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.router import Router
 from bot.types import SILENT, Reply
+from handlers import vocabulary
 from handlers.choices import numbered, pick
 from handlers.privacy import erasure
 from handlers.registration import rules
@@ -38,6 +39,10 @@ def build_router() -> Router:
         greeting = WELCOME if ctx.message.event == "subscribe_scan" else "您好！"
         if community is None:
             return Reply(greeting + "\n未能识别该二维码对应的社区，请回复「绑定」手动选择。")
+        if ctx.resident.community_id == community.id and not ctx.conversation.in_group("bind"):
+            # already bound here (the poster scanned again, `linli chat --community` run again): keep the binding
+            return Reply(f"{greeting}\n您已绑定{community.name}，无需重新绑定。回复「帮助」查看可以办理的事项；"
+                         "如需更换小区或房号，回复「绑定」。")
         return await _choose_estate(ctx, community.id, prefix=f"{greeting}\n已识别您所在的社区：{community.name}。")
 
     @router.event("unsubscribe")
@@ -89,7 +94,7 @@ def build_router() -> Router:
 
     @router.state(Bind.room)
     async def room_given(ctx: Context) -> Reply:
-        if ctx.text in ("跳过", "不填", "略过"):
+        if vocabulary.is_skip(ctx.text):
             ctx.conversation.update(Bind.confirm, building=None, room=None)
         else:
             room = rules.parse_room(ctx.text)
@@ -100,7 +105,7 @@ def build_router() -> Router:
 
     @router.state(Bind.confirm)
     async def confirmed(ctx: Context) -> Reply:
-        if ctx.text not in ("确认", "确定", "是", "好", "好的", "同意"):
+        if not vocabulary.is_yes(ctx.text):
             return Reply("请回复「确认」完成绑定，或回复「取消」放弃。")
         data = ctx.conversation.data
         residents.bind(

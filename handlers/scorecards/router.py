@@ -15,7 +15,8 @@ NOT_BOUND = "请先回复「绑定」选择您所在的社区和小区，才能�
 
 
 def build_router() -> Router:
-    router = Router("scorecards", help_lines=["物业评分：查看本小区物业服务企业的评议结果（工作人员公布的）"])
+    router = Router("scorecards", help_lines=["物业评分：查看本小区物业服务企业的评议结果（工作人员公布的）",
+                                              "开发商评分：查看本小区开发建设单位的评议结果（工作人员公布的）"])
 
     @router.words(*WORDS["property"])
     async def property_score(ctx: Context):
@@ -40,5 +41,5 @@ async def answer(ctx: Context, kind: str) -> str:
         return f"您所在的小区没有登记{noun}，暂无评分。"
     pub = await publish.latest_for_estate(ctx.session, kind, subject_id, estate.id)
     if pub is None:
-        return f"{estate.name}的{noun}暂未公布评议结果。结果由街道或区主管部门审核后公布，公布后可回复本词查看。"
+        return f"{estate.name}的{noun}暂未公布评议结果。结果由街道或区主管部门审核后公布，公布后回复「{WORDS[kind][0]}」即可查看。"
     return publish.resident_text(kind, pub.subject_name, pub.figures, pub.published_at, estate.id)

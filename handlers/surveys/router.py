@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.router import Router
 from bot.types import UNHANDLED, Reply
+from handlers import vocabulary
 from handlers.surveys import messages, rules, voting
 from storage.repositories import surveys as repo
 from storage.survey_models import Survey
@@ -18,11 +19,14 @@ from handlers.surveys.states import Voting
 
 START_WORDS = ("调查", "满意度调查", "参加调查", "问卷", "填问卷", "满意度")
 NUMBERED = r"^(?:调查|问卷)\s*(?:第)?\s*(\d{1,9})\s*号?$"
+# every answer is saved as a draft (`_goto`, `_summary`), so leaving keeps it; nothing is submitted, though
+CANCEL_NOTE = "您已答的题目已保存（尚未提交），截止前回复「调查」可接着作答。"
 NOTHING_OPEN = "目前没有您可以参加的满意度调查。有新的调查时，我们会推送邀请给您。"
 
 
 def build_router() -> Router:
-    router = Router("surveys", help_lines=["调查：参加本小区正在进行的满意度调查（截止前可修改）"])
+    router = Router("surveys", help_lines=["调查：参加本小区正在进行的满意度调查（截止前可修改）"],
+                    cancel_notes={Voting.q: CANCEL_NOTE, Voting.confirm: CANCEL_NOTE})
 
     @router.words(*START_WORDS)
     async def start_word(ctx: Context) -> Reply:
@@ -88,7 +92,7 @@ def build_router() -> Router:
         if isinstance(survey, Reply):
             return survey
         text, total = rules.normal(ctx.text), len(survey.questions)
-        if text in rules.CONFIRM_WORDS:
+        if vocabulary.is_yes(text):
             return await _submit(ctx, survey)
         if text in rules.BACK_WORDS:
             return await _goto(ctx, survey, total - 1, review=False)

@@ -21,11 +21,11 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from handlers import vocabulary
+
 KINDS = ("rating", "single", "multiple", "comment")
 KIND_LABELS = {"rating": "评分", "single": "单选", "multiple": "多选", "comment": "意见"}
 BACK_WORDS = frozenset({"返回", "上一题", "上一步", "回到上一题"})
-SKIP_WORDS = frozenset({"跳过", "不填", "略过", "无", "没有", "不答"})
-CONFIRM_WORDS = frozenset({"确认", "确定", "提交", "确认提交"})
 COMMENT_MAX = 500
 _CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _ONE = re.compile(r"^(?:第)?(\d{1,2}|[一二两三四五六七八九十])(?:分|号|个|项|星)?$")
@@ -238,17 +238,17 @@ def parse_answer(q: dict, text: str) -> Parsed:
     cleaned = normal(text)
     if cleaned in BACK_WORDS:
         return Parsed(BACK)
-    if cleaned in SKIP_WORDS and is_optional(q):
+    if vocabulary.is_skip(cleaned) and is_optional(q):
         return Parsed(SKIP)
     kind = q.get("kind")
     if kind == "comment":
-        if not cleaned or cleaned in SKIP_WORDS:
+        if not cleaned or vocabulary.is_skip(cleaned):
             return Parsed(hint=hint(q))
         original = (text or "").strip()
         if len(original) > COMMENT_MAX:
             return Parsed(hint=f"意见请控制在 {COMMENT_MAX} 字以内（您写了 {len(original)} 字）。")
         return Parsed(original)
-    if cleaned in SKIP_WORDS:
+    if vocabulary.is_skip(cleaned):
         return Parsed(hint="本题必答，不能跳过。" + hint(q))
     if kind == "rating":
         if cleaned in q["labels"]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from bot.types import Reply
+from handlers import vocabulary
 from handlers.choices import numbered, pick
 from handlers.tickets import intake, notify, rules, service
 from handlers.tickets.rules import CATEGORIES
@@ -17,8 +18,6 @@ from handlers.tickets.states import Complaint
 CATEGORY_CODES = list(CATEGORIES)
 CATEGORY_NAMES = [CATEGORIES[c] for c in CATEGORY_CODES]
 MAX_PHOTOS = 9
-SKIP = ("跳过", "没有", "无", "不用", "不需要", "好了", "完成", "没有了", "不留", "否")
-YES = ("确认", "确定", "提交", "是", "好", "好的", "对", "确认提交")
 NOT_BOUND = "提交投诉前请先回复「绑定」选择您所在的社区和小区，这样才能交给负责的社区办理。"
 
 
@@ -27,6 +26,7 @@ async def begin(ctx: Context, text: str = "") -> Reply:
         ctx.conversation.clear()
         return Reply(NOT_BOUND)
     data: dict = {"photos": [], "quick": bool(text)}
+    problem = None
     if text:
         parsed = intake.parse(text)
         if parsed.description:
@@ -34,8 +34,11 @@ async def begin(ctx: Context, text: str = "") -> Reply:
         data["category"], data["phone"] = parsed.category, parsed.phone
         if "description" in parsed.missing and parsed.description:
             data.pop("description")
+        if len(parsed.description) > intake.MAX_DESCRIPTION:  # refused as in the dialog, never cut silently
+            problem = intake.description_problem(parsed.description)
+            data.pop("description")
     ctx.conversation.enter(Complaint.category, **data)  # `advance` moves on to the first missing piece
-    return await advance(ctx)
+    return await advance(ctx, problem or "")
 
 
 async def advance(ctx: Context, prefix: str = "") -> Reply:
@@ -122,14 +125,14 @@ async def on_description(ctx: Context) -> Reply:
 
 
 async def on_media_text(ctx: Context) -> Reply:
-    if ctx.text in SKIP or ctx.text.rstrip("。.!！") in SKIP:
+    if vocabulary.is_skip(ctx.text):
         ctx.conversation.update(media_done=True)
         return await advance(ctx)
     return Reply("请发送照片或位置；发完或没有请回复「好了」/「跳过」。")
 
 
 async def on_phone(ctx: Context) -> Reply:
-    if ctx.text in SKIP:
+    if vocabulary.is_skip(ctx.text):
         ctx.conversation.update(phone_done=True, phone=None)
         return await advance(ctx)
     phone = rules.find_phone(ctx.text)
@@ -151,7 +154,7 @@ async def on_confirm(ctx: Context) -> Reply:
     if phone:
         ctx.conversation.update(phone=phone)
         return Reply(f"已记下回电号码 {rules.mask_phone(phone)}。\n" + await confirmation(ctx))
-    if text not in YES and text != "仍要提交":
+    if not vocabulary.is_yes(text) and text != "仍要提交":
         return Reply("请回复「确认」提交投诉，回复「类别」或「描述」修改，或回复「取消」放弃。")
     return await submit(ctx, force=text == "仍要提交" or bool(ctx.conversation.data.get("force")))
 

@@ -47,8 +47,9 @@ class Intake:
 
 
 def strip_command(text: str) -> str:
-    """The complaint text without the leading command word (投诉 / 我要投诉 / 反映 …)."""
-    return _COMMAND.sub("", unicodedata.normalize("NFKC", text).strip(), count=1).strip()
+    """The complaint text without the leading command word (投诉 / 我要投诉 / 反映 …), otherwise as the resident
+    wrote it (full-width punctuation stays: 「，」 is not turned into 「,」)."""
+    return _COMMAND.sub("", text.strip(), count=1).strip()
 
 
 def guess_category(text: str) -> tuple[str | None, dict[str, int]]:
@@ -66,9 +67,10 @@ def guess_category(text: str) -> tuple[str | None, dict[str, int]]:
 
 
 def parse(text: str) -> Intake:
-    """Read a complaint written in one message (with or without the command word)."""
-    body = strip_command(text)[:MAX_DESCRIPTION]
-    category, scores = guess_category(body)
+    """Read a complaint written in one message (with or without the command word). The description is never
+    cut: one longer than MAX_DESCRIPTION is refused by `description_problem`, as in the step-by-step dialog."""
+    body = strip_command(text)
+    category, scores = guess_category(unicodedata.normalize("NFKC", body))
     return Intake(description=body, category=category, phone=find_phone(body), scores=scores)
 
 

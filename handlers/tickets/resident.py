@@ -5,28 +5,45 @@ from __future__ import annotations
 
 from bot.context import Context
 from handlers.tickets import notify, rules, service
-from handlers.tickets.numbering import find_number
+from handlers.tickets.numbering import find_written
 from handlers.tickets.rules import CATEGORIES, STATUS_LABELS
+from handlers.tickets.states import Mine
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
 
 NOT_FOUND = "没有找到您提交的编号为 {number} 的投诉。回复「我的投诉」查看您的全部投诉。"
 
 
+MINE_LIMIT = 10
+
+
 async def my_tickets(ctx: Context) -> str:
-    found = await repo.of_resident(ctx.session, ctx.resident.ref, limit=10)
+    """The resident's latest complaints, numbered: the next message may pick one by its number."""
+    found = await repo.of_resident(ctx.session, ctx.resident.ref, limit=MINE_LIMIT)
     if not found:
         return "您还没有提交过投诉。回复「投诉」即可反映问题，例如「投诉 3号楼电梯坏了」。"
+    if not ctx.conversation.active or ctx.conversation.in_group("mine"):  # never over a dialog in progress
+        ctx.conversation.enter(Mine.listed, numbers=[t.number for t in found])
     lines = ["您最近的投诉："]
     for i, t in enumerate(found, 1):
         place = await notify.level_name(ctx.session, t)
         lines.append(f"{i}. {t.number} {CATEGORIES[t.category]} · {STATUS_LABELS[t.status]}（{place}）"
                      f" {notify.local(t.created_at, False)}")
     awaiting = [t for t in found if t.status == "resolved"]
-    lines.append("回复「查询 编号」查看办理过程。")
+    lines.append("回复序号（如「1」或「查询 1」）查看办理过程。")
     if awaiting:
-        lines.append(f"{awaiting[0].number} 已办结，回复 1–5 的数字即可评价。")
+        lines.append(f"{awaiting[0].number} 已办结，回复「评价 1–5 的分数」即可评价，例如「评价 5」。")
     return "\n".join(lines)
+
+
+async def timeline_at(ctx: Context, position: int) -> str:
+    """「查询 2」: the second complaint of 「我的投诉」."""
+    found = await repo.of_resident(ctx.session, ctx.resident.ref, limit=MINE_LIMIT)
+    if not found:
+        return "您还没有提交过投诉。回复「投诉」即可反映问题。"
+    if not 1 <= position <= len(found):
+        return f"您最近有 {len(found)} 件投诉，请回复「查询 1」到「查询 {len(found)}」，或回复「我的投诉」查看列表。"
+    return await timeline(ctx, found[position - 1].number)
 
 
 async def _own(ctx: Context, number: str | None) -> Ticket | None:
@@ -94,8 +111,9 @@ async def escalate(ctx: Context, number: str | None) -> str:
 
 
 async def supplement(ctx: Context, text: str) -> str:
-    number = find_number(text)
-    body = text.replace(number, "", 1).strip(" ：:，,") if number else text.strip()
+    written = find_written(text)
+    number = written[0] if written else None
+    body = text.replace(written[1], "", 1).strip(" ：:，,") if written else text.strip()
     if number is None:
         waiting = await repo.waiting_for(ctx.session, ctx.resident.ref)
         if len(waiting) != 1:

@@ -11,16 +11,19 @@ import re
 from bot.context import Context
 from bot.router import Router
 from bot.types import UNHANDLED, Reply
+from handlers.choices import pick
 from handlers.tickets import dialog, resident
-from handlers.tickets.numbering import PATTERN, find_number
-from handlers.tickets.states import Complaint
+from handlers.tickets.numbering import LOOSE, canonical, find_number
+from handlers.tickets.states import Complaint, Mine
 
 START = re.compile(r"^(?:我要投诉|我想投诉|投诉一下|投诉|我要反映|反映问题|我要报事|报事)(.*)$", re.S)
 QUESTION = re.compile(r"[?？]|怎么|如何|找谁|哪里|吗$|么$|是否|能不能|可以不")
-QUERY = re.compile(r"^(?:查询|查看|查|进度|查进度)\s*(" + PATTERN.pattern + r")?\s*$", re.I)
-RATING = re.compile(r"^(?:评价\s*(" + PATTERN.pattern + r")?\s*)?([1-5])(?:\s*(?:分|星))?(?:$|[\s,，。:：]+(.*)$)",
+# 查询 JF20261126-0007 / 查询 jf20261126-7 / 查询 2 (the second of 「我的投诉」) / 查询
+QUERY = re.compile(r"^(?:查询|查看|查|进度|查进度)\s*(?:(" + LOOSE + r")|第?\s*(\d{1,2})\s*(?:个|件|号)?)?\s*$", re.I)
+NUMBER_ONLY = re.compile(r"^\s*(" + LOOSE + r")\s*$", re.I)  # a ticket number sent on its own
+RATING = re.compile(r"^(?:评价\s*(" + LOOSE + r")?\s*)?([1-5])(?:\s*(?:分|星))?(?:$|[\s,，。:：]+(.*)$)",
                     re.I | re.S)
-ESCALATE = re.compile(r"^(?:升级|申请升级)\s*(" + PATTERN.pattern + r")?\s*$", re.I)
+ESCALATE = re.compile(r"^(?:升级|申请升级)\s*(" + LOOSE + r")?\s*$", re.I)
 VERDICT = re.compile(r"^(不满意|非常不满意|很不满意|满意|非常满意|很满意)(?:$|[\s,，。!！:：]+(.*)$)", re.S)  # not 「满意度」
 SUPPLEMENT = re.compile(r"^补充\s*(.*)$", re.S)
 MINE = ("我的投诉", "投诉进度", "投诉记录", "我的工单", "查询投诉")
@@ -45,25 +48,44 @@ def build_router() -> Router:
     async def mine(ctx: Context) -> Reply:
         return Reply(await resident.my_tickets(ctx))
 
+    @router.state(Mine.listed)
+    async def mine_picked(ctx: Context):
+        """After 「我的投诉」: a number picks from the list; anything else is a fresh message."""
+        numbers = ctx.conversation.data.get("numbers", [])
+        index = pick(ctx.text, numbers, by_name=False)
+        ctx.conversation.clear()
+        if index is None:
+            return UNHANDLED
+        return Reply(await resident.timeline(ctx, numbers[index]))
+
+    @router.text(NUMBER_ONLY)
+    async def bare_number(ctx: Context) -> Reply:
+        return Reply(await resident.timeline(ctx, canonical(ctx.match.group(1)) or ctx.match.group(1)))
+
     @router.text(START)
     async def start(ctx: Context):
         rest = ctx.match.group(1).strip(" \t\n:：,，。")
         if rest and QUESTION.search(rest):
             return UNHANDLED  # 「投诉物业找谁？」 is a question for the policy Q&A
-        return await dialog.begin(ctx, rest)
+        # the pattern saw the NFKC form; the complaint keeps the resident's own characters (「，」 stays 「，」)
+        command = ctx.match.group(0)[:ctx.match.start(1)]
+        written = ctx.text[len(command):] if ctx.text.startswith(command) else rest
+        return await dialog.begin(ctx, written.lstrip(" \t\n:：,，。").rstrip() if rest else "")
 
     @router.text(QUERY)
     async def query(ctx: Context) -> Reply:
-        number = ctx.match.group(1)
+        number, position = ctx.match.group(1), ctx.match.group(2)
+        if position:
+            return Reply(await resident.timeline_at(ctx, int(position)))
         if not number:
             return Reply(await resident.my_tickets(ctx))
-        return Reply(await resident.timeline(ctx, number.upper()))
+        return Reply(await resident.timeline(ctx, canonical(number) or number.upper()))
 
     @router.text(RATING)
     async def rating(ctx: Context):
         number = ctx.match.group(1)
         said = await resident.rate(ctx, int(ctx.match.group(2)), (ctx.match.group(3) or "").strip(),
-                                   number.upper() if number else None)
+                                   canonical(number) if number else None)
         return Reply(said) if said else UNHANDLED
 
     @router.text(VERDICT)
@@ -79,7 +101,7 @@ def build_router() -> Router:
     @router.text(ESCALATE)
     async def escalate(ctx: Context) -> Reply:
         number = ctx.match.group(1)
-        return Reply(await resident.escalate(ctx, number.upper() if number else None))
+        return Reply(await resident.escalate(ctx, canonical(number) if number else None))
 
     @router.text(SUPPLEMENT)
     async def supplement(ctx: Context) -> Reply:

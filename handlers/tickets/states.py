@@ -8,3 +8,9 @@ class Complaint(StatesGroup, prefix="tickets"):
     phone = state()
     media = state()
     confirm = state()
+
+
+class Mine(StatesGroup, prefix="mine"):
+    """After 「我的投诉」 listed the resident's complaints: a number shows that one (a soft step)."""
+
+    listed = state()

@@ -19,7 +19,9 @@ def test_bundled_kb(kb):
     assert len(kb) >= 60
     assert len({e.id for e in kb.entries}) == len(kb)
     for e in kb.entries:
-        assert isinstance(e, Entry) and e.answer and e.source and e.file.endswith(".yaml")
+        assert isinstance(e, Entry) and e.answer and e.file.endswith(".yaml")
+        # a source names a real document; entries about using linli itself cite none (never "linli 常见问题")
+        assert (not e.source or "《" in e.source) and "linli" not in e.source.lower(), e.id
         assert "  " not in e.answer and " 街道" not in e.answer  # folded lines joined without spaces
     assert kb.get("joint-meeting-frequency").title.startswith("社区物业管理工作联席会议")
     assert kb.get("no-such-id") is None
@@ -32,6 +34,21 @@ def test_bundled_kb_covers_every_policy_measure(kb):
         assert term in text, term
     policy_sources = [e for e in kb.entries if "实施意见" in e.source]
     assert len(policy_sources) >= 30
+
+
+def test_source_is_optional(tmp_path):
+    write(tmp_path, "x.yaml", "- {id: how-to, title: 怎么用这个公众号, answer: 发送帮助查看}\n")
+    [entry] = KnowledgeBase.load(tmp_path).entries
+    assert entry.source == ""
+
+
+def test_an_example_question_is_answered_by_its_entry(kb):
+    """The knowledge base's own phrasings (the examples the bot suggests) get their entry, never a list."""
+    for question, entry_id in (("维修基金怎么用", "maintenance-fund-usage"), ("业委会怎么成立", "owners-assembly-founding"),
+                               ("维修基金怎么用？", "maintenance-fund-usage"), ("业委会 怎么成立", "owners-assembly-founding")):
+        answer = kb.answer(question)
+        assert (answer.outcome, answer.best.id) == ("answer", entry_id), question
+    assert kb.answer("维修基金").outcome == "ambiguous"  # a bare topic still gets the list
 
 
 def test_load_tiny(tiny_dir):

@@ -119,3 +119,19 @@ async def test_nothing_open_and_unbound(survey_bot):
     assert "目前没有" in await survey_bot.say(me.openid, "调查")
     await new_campaign(services)
     assert "请回复「绑定」" in await survey_bot.say("o_sv_unbound", "调查")
+
+
+async def test_cancel_tells_the_resident_the_answers_so_far_are_kept(survey_bot):
+    services = survey_bot.services
+    await new_campaign(services)
+    me = await add_resident(services, "HX-YYL-YJ-01")
+    await survey_bot.dialog(me.openid, [("调查", "第 1/9 题"), ("5", "第 2/9 题"), ("4", "第 3/9 题")])
+    cancelled = await survey_bot.say(me.openid, "取消")
+    assert "已取消" in cancelled and "已答的题目已保存（尚未提交）" in cancelled and "「调查」" in cancelled
+    assert await count(services, SurveyResponse) == 0  # kept as a draft, not submitted
+    assert await count(services, SurveyDraft) == 1
+    reply = await survey_bot.say(me.openid, "调查")
+    assert "继续上次的作答（已答 2 题）" in reply and "第 3/9 题" in reply
+    assert "已答的题目已保存" in await survey_bot.say(me.openid, "取消")
+    nothing = await survey_bot.say(me.openid, "取消")  # no dialog left: nothing said about survey answers
+    assert "当前没有正在进行的操作" in nothing and "已答的题目" not in nothing
