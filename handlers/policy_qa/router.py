@@ -25,6 +25,7 @@ def build_router() -> Router:
     router = Router("policy_qa", help_lines=["直接提问：例如「维修基金怎么用」「业委会怎么成立」", "转人工：把问题交给社区工作人员答复"])
 
     @router.click("ASK")
+    @router.words("政策问答", "我要提问", "提问")  # what the menu button shows, typed
     async def ask_button(ctx: Context) -> Reply:
         return Reply("请直接输入您的问题，例如「物业费收支要公示吗」「联席会议多久开一次」。")
 
