@@ -14,7 +14,7 @@ from handlers.console.authz import load_scope
 from handlers.notices import meetings, service
 
 FINANCE_TABLE = {
-    "title": "2026年11月公共收益收支明细（单位：元）",
+    "title": "{prev_month}公共收益收支明细（单位：元）",
     "columns": ["项目", "收入", "支出", "说明"],
     "money": [False, True, True, False],
     "rows": [
@@ -30,12 +30,12 @@ FINANCE_TABLE = {
 # the first version had a typo in one amount; the correction fixes it (and tells those who were sent it)
 FIRST_TABLE = {**FINANCE_TABLE, "rows": [["地面临时停车", "12540.00", "", "共83个车位"] if r[0] == "地面临时停车" else r
                                          for r in FINANCE_TABLE["rows"]]}
-CORRECTION = ("谊景社区2026年11月公共收益收支公示",
+CORRECTION = ("谊景社区{prev_month}公共收益收支公示",
               "经业主委员会核对，「地面临时停车」收入应为12450.00元（原误录为12540.00元），现更正。")
 # (days ago, hour, category, scope: "community" / "estate:<code>" / "street", title, body, tables)
 NOTICES = [
     (29, 10, "committee", "community", "谊景花园第三届业主委员会换届选举筹备公告",
-     "根据《天津市物业管理条例》和业主大会议事规则，谊景花园第二届业主委员会任期将于明年1月届满。\n\n"
+     "根据《天津市物业管理条例》和业主大会议事规则，谊景花园第二届业主委员会任期即将届满。\n\n"
      "经社区居委会指导，现成立换届选举筹备组，组长由社区居委会委派，成员包括业主代表5名、物业服务企业代表1名。"
      "筹备组将于近期公布候选人报名办法，欢迎热心公益、遵纪守法的业主报名参选。", None),
     (24, 15, "property", "estate:HX-YYL-YJ-01", "谊景花园冬季供暖前管道检修安排",
@@ -45,12 +45,12 @@ NOTICES = [
     (18, 9, "general", "street", "友谊路街道关于开展冬季消防安全检查的通知",
      "冬季是火灾易发期。友谊路街道将联合消防救援站，于本月对辖区各小区开展消防安全检查，重点检查楼道堆物、"
      "电动自行车违规充电、消防通道占用等问题。\n\n请居民配合清理楼道杂物，电动自行车请到集中充电点充电。", None),
-    (12, 16, "finance", "community", "谊景社区2026年11月公共收益收支公示",
-     "根据《天津市物业管理条例》关于公共收益公开的规定，现将谊景花园2026年11月利用共用部位、共用设施设备"
+    (12, 16, "finance", "community", "谊景社区{prev_month}公共收益收支公示",
+     "根据《天津市物业管理条例》关于公共收益公开的规定，现将谊景花园{prev_month}利用共用部位、共用设施设备"
      "经营所得收益及支出情况公示如下。\n\n如对公示内容有疑问，请于公示期（7日）内向社区居委会或业主委员会反映。",
      [FIRST_TABLE]),
     (8, 10, "subsidy", "estate:HX-YYL-YJ-03", "谊安里旧楼区长效管理补贴使用情况公示",
-     "谊安里为旧楼区，按照河西区旧楼区长效管理相关规定，2026年第三季度补贴资金主要用于：\n\n"
+     "谊安里为旧楼区，按照河西区旧楼区长效管理相关规定，{prev_quarter}补贴资金主要用于：\n\n"
      "- 楼道粉刷及照明维修\n- 雨水管疏通\n- 小区门卫值守\n\n具体金额以区住建委核定数为准，欢迎居民监督。", None),
     (4, 11, "property", "community", "谊景社区电梯安全评估结果公示",
      "针对近期居民反映的谊景花园3号楼电梯故障问题，津安物业服务有限公司委托有资质的检测机构完成了安全评估。\n\n"
@@ -81,6 +81,25 @@ ATTENDEES = [{"role": "居委会", "name": "社区书记", "organisation": "谊�
              {"role": "居民代表", "name": "居民代表甲"}, {"role": "居民代表", "name": "居民代表乙"}]
 
 
+def _dates(at) -> dict[str, str]:
+    """The periods a notice published at `at` reports on: the month and the quarter before it (local)."""
+    day = at.astimezone(LOCAL_TZ).date()
+    month = day.year * 12 + day.month - 2  # months since year 0 of the month before
+    quarter = day.year * 4 + (day.month - 1) // 3 - 1
+    return {"prev_month": f"{month // 12}年{month % 12 + 1}月",
+            "prev_quarter": f"{quarter // 4}年第{'一二三四'[quarter % 4]}季度"}
+
+
+def _filled(value, dates: dict[str, str]):
+    if isinstance(value, str):
+        return value.format(**dates)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_filled(v, dates) for v in value)
+    if isinstance(value, dict):
+        return {k: _filled(v, dates) for k, v in value.items()}
+    return value
+
+
 async def _actor(session: AsyncSession, world: DemoWorld, username: str) -> service.Actor:
     staff = await world.staff(session, username)
     scope = await load_scope(session, staff)
@@ -101,6 +120,7 @@ async def load(session: AsyncSession, world: DemoWorld) -> None:
     finance = None
     for days, hour, category, scope, title, body, tables in NOTICES:
         at = world.ago(days, hour)
+        title, body, tables = _filled((title, body, tables), _dates(at))
         author, approver = (youyilu, hexi) if scope == "street" else (yijing, youyilu)
         level, ids = _scope(world, scope)
         notice = await service.create_draft(session, author, category=category, title=title, body=body,
@@ -110,10 +130,10 @@ async def load(session: AsyncSession, world: DemoWorld) -> None:
         await service.approve(session, approver, notice, now=at, base_url=base)
         finance = notice if category == "finance" else finance
     if finance is not None:  # a correction, approved by the street, tells those who read the first version
-        title, note = CORRECTION
+        title, note = _filled(CORRECTION, _dates(finance.published_at))
         body = service.current(finance).body
         at = world.ago(10, 9)
-        await service.correct(session, yijing, finance, title=title, body=body, tables=[FINANCE_TABLE], note=note,
+        await service.correct(session, yijing, finance, title=title, body=body, tables=[_filled(FINANCE_TABLE, _dates(finance.published_at))], note=note,
                               now=at, base_url=base)
         await service.approve_correction(session, youyilu, finance, now=at + timedelta(hours=1), base_url=base)
     title, body = SCHEDULED

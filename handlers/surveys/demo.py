@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.demo import DemoWorld
+from bot.localtime import LOCAL_TZ
 from handlers.surveys import service, voting
 from storage.repositories import surveys as repo
 
@@ -18,6 +19,11 @@ RATINGS = [[4, 5, 4, 4, 3, 3], [5, 5, 4, 5, 4, 4], [3, 2, 4, 3, 3, 2], [4, 4, 5,
 COMMENTS = ["电梯维修能再快一点就好了。", "保洁阿姨很负责，楼道一直很干净。", "希望公共收益每月按时公示。", None, None,
             "门岗夜里经常没人。", None]
 DEVELOPER_RATINGS = [[3, 2, 3], [2, 2, 2], [4, 3, 3]]
+
+
+def _quarter(moment) -> str:
+    day = moment.astimezone(LOCAL_TZ)
+    return f"{day.year}年第{'一二三四'[(day.month - 1) // 3]}季度"
 
 
 def _property_answers(n: int) -> dict:
@@ -59,7 +65,7 @@ async def _campaign(session: AsyncSession, world: DemoWorld, *, template: str, s
 async def load(session: AsyncSession, world: DemoWorld) -> None:
     closed = await _campaign(session, world, template="property", subject="WY-JA", opened_days=28,
                              closes_at=world.ago(12, 18), estates=["HX-YYL-YJ-01", "HX-YYL-YJ-02"],
-                             answers=_property_answers, title="2026年第四季度津安物业服务质量满意度调查")
+                             answers=_property_answers, title=f"{_quarter(world.ago(28))}津安物业服务质量满意度调查")
     await service.close_due(session, world.ago(12, 18) + timedelta(minutes=5))
     await session.refresh(closed)
     await service.publish(session, closed, "staff:yijing", world.ago(11, 10))
