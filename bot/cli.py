@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = org.add_parser("import", help="从 CSV 或 YAML 文件导入组织结构（格式见 docs/org-import.md）")
     p.add_argument("file", help="CSV 或 YAML 文件")
     p.set_defaults(func=cmd_org_import)
-    p = org.add_parser("demo", help="载入演示数据（一个区、两个街道、四个社区及工作人员账号）")
+    p = org.add_parser("demo", help="载入演示数据（一个区、两个街道、四个社区、工作人员账号及近一个月的演示记录）")
     p.set_defaults(func=cmd_org_demo)
 
     menu = sub.add_parser("menu", help="公众号自定义菜单").add_subparsers(dest="menu_command", metavar="子命令", required=True)
