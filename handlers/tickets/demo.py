@@ -88,7 +88,7 @@ TICKETS = [
      "3号楼电梯今天又坏了！",
      [Step(3, 11, "link", "yijing", (("primary", -1),))]),
     ("HX-YYL-YJ-03", None, "phone", "environment",
-     "来电反映谊安里垃圾分类投放点清运不及时，异味较大。（来电人：138 0000 0012）",
+     "来电反映谊安里垃圾分类投放点清运不及时，异味较大。",
      [Step(1, 11, "sign", "yijing")]),
     ("HX-YYL-YJ-02", None, "hotline", "property",
      "12345转办：友谊新城8号楼单元门禁损坏一周未修。",

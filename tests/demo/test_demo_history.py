@@ -221,3 +221,26 @@ def test_make_run_prints_the_console_and_demo_logins_and_root_redirects(tmp_path
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+async def test_the_first_console_login_shows_the_month(start_bot, settings, aiohttp_client):
+    from tests.console.conftest import csrf_in
+    from tests.support import TEST_PASSWORD, ready_staff
+
+    bot = await _demo_bot(start_bot, settings)
+    async with bot.services.db.transaction() as session:
+        await ready_staff(session)
+    client = await aiohttp_client(bot.server)
+    login = await client.get("/")
+    answer = await client.post("/console/login", data={"username": "yijing", "password": TEST_PASSWORD,
+                                                       "_csrf": csrf_in(await login.text())}, allow_redirects=False)
+    assert answer.status == 303
+    pages = {"/console/": "谊景社区", "/console/tickets": "已升级",
+             "/console/notices": "公共收益收支公示", "/console/meetings": "谊景社区",
+             "/console/surveys": "津城置业发展有限公司开发建设单位房屋质量满意度调查",
+             "/console/scorecards": "津安物业服务有限公司", "/console/broadcasts": "供暖试水提醒",
+             "/console/qa": "楼上空调外机一直往我家窗台滴水怎么办"}
+    for path, expected in pages.items():
+        page = await client.get(path)
+        body = await page.text()
+        assert page.status == 200 and expected in body, (path, page.status, body[:300])
