@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, TypeVar
 
@@ -201,6 +200,7 @@ def cmd_org_import(args: argparse.Namespace) -> int:
 
 
 def cmd_org_demo(args: argparse.Namespace) -> int:
+    from bot.demo import load_demo_everything
     from bot.production import demo_refusal
 
     refused = demo_refusal(settings := _settings())
@@ -213,26 +213,6 @@ def cmd_org_demo(args: argparse.Namespace) -> int:
           else "近一个月的演示记录此前已载入，未重复写入。")
     print("演示账号的密码 linli-demo 是公开的：每个演示账号首次登录时须先修改密码。")
     return 0
-
-
-async def load_demo_everything(settings: Settings, now: datetime | None = None):
-    """The demo organisation and its month of history (bot/demo.py) in one transaction; (org summary, whether
-    the history was written now). The caller has checked `demo_refusal`."""
-    from bot.context import Services
-    from bot.demo import load_history
-    from bot.features import installed_features
-    from storage.db import Database
-    from storage.repositories.org import load_demo
-
-    services = Services(settings=settings, db=Database(settings.database_url))
-    now = now or datetime.now(timezone.utc)
-    try:
-        async with services.db.transaction() as session:
-            summary = await load_demo(session)
-            history = await load_history(session, services, installed_features(), now)
-    finally:
-        await services.db.dispose()
-    return summary, history
 
 
 def cmd_menu_push(args: argparse.Namespace) -> int:

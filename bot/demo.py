@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy import select
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
     from bot.context import Services
     from bot.features import Feature
+    from bot.settings import Settings
+    from storage.orgimport import ImportSummary
 
 log = logging.getLogger("linli.demo")
 
@@ -103,3 +105,22 @@ async def load_history(session: "AsyncSession", services: "Services", features: 
         await session.flush()
         log.info("demo history of %s loaded", name)
     return True
+
+
+async def load_demo_everything(settings: "Settings", now: datetime | None = None) -> tuple["ImportSummary", bool]:
+    """What `linli org demo` does: the demo organisation (storage/demo/demo.yaml) and its month of history in one
+    transaction; returns the organisation's import summary and whether the history was written now. The caller
+    has checked `bot.production.demo_refusal`."""
+    from bot.context import Services
+    from bot.features import installed_features
+    from storage.db import Database
+    from storage.repositories.org import load_demo
+
+    services = Services(settings=settings, db=Database(settings.database_url))
+    try:
+        async with services.db.transaction() as session:
+            summary = await load_demo(session)
+            written = await load_history(session, services, installed_features(), now or datetime.now(timezone.utc))
+    finally:
+        await services.db.dispose()
+    return summary, written

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from bot.cli import load_demo_everything
+from bot.demo import load_demo_everything
 from bot.serve import banner, startup_demo_logins
 from bot.settings import Settings
 from storage.delivery_models import Broadcast
