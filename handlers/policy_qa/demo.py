@@ -1,7 +1,7 @@
 """Demo history of the policy Q&A (bot/demo.py): questions residents of 谊景社区 asked this month that the bundled
 knowledge base could not answer (the 「未解答的问题」 list staff use to grow it), recorded by
 `service.record_question` as the chat does, and one question handed to staff (转人工) still waiting for an answer.
-tests/ops/test_demo_history.py checks that the knowledge base indeed does not answer them."""
+tests/demo/test_demo_history.py checks that the knowledge base indeed does not answer them."""
 from __future__ import annotations
 
 from datetime import timedelta
