@@ -200,15 +200,18 @@ def cmd_org_import(args: argparse.Namespace) -> int:
 
 
 def cmd_org_demo(args: argparse.Namespace) -> int:
+    from bot.demo import load_demo_everything
     from bot.production import demo_refusal
-    from storage.repositories.org import load_demo
 
     refused = demo_refusal(settings := _settings())
     if refused:
         print(refused, file=sys.stderr)
         return 1
-    summary = asyncio.run(in_transaction(load_demo, settings))
-    print(f"演示数据已就绪。\n{summary.describe()}\n演示账号的密码 linli-demo 是公开的：每个演示账号首次登录时须先修改密码。")
+    summary, history = asyncio.run(load_demo_everything(settings))
+    print(f"演示数据已就绪。\n{summary.describe()}")
+    print("已载入近一个月的演示记录（公示、会议纪要、调查、投诉、企业评分、群发、未解答的问题）。" if history
+          else "近一个月的演示记录此前已载入，未重复写入。")
+    print("演示账号的密码 linli-demo 是公开的：每个演示账号首次登录时须先修改密码。")
     return 0
 
 
@@ -324,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = org.add_parser("import", help="从 CSV 或 YAML 文件导入组织结构（格式见 docs/org-import.md）")
     p.add_argument("file", help="CSV 或 YAML 文件")
     p.set_defaults(func=cmd_org_import)
-    p = org.add_parser("demo", help="载入演示数据（一个区、两个街道、四个社区及工作人员账号）")
+    p = org.add_parser("demo", help="载入演示数据（一个区、两个街道、四个社区、工作人员账号及近一个月的演示记录）")
     p.set_defaults(func=cmd_org_demo)
 
     menu = sub.add_parser("menu", help="公众号自定义菜单").add_subparsers(dest="menu_command", metavar="子命令", required=True)

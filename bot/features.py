@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.context import Services
+    from bot.demo import DemoWorld
     from bot.jobs import Job
     from bot.router import Router
     from storage.models import Resident
@@ -46,6 +47,7 @@ JobsFactory = Callable[[], Sequence["Job"]]
 CliHook = Callable[["argparse._SubParsersAction"], Any]
 EraseStep = Callable[["AsyncSession", "Resident", datetime], Awaitable[None]]
 WarningStep = Callable[["AsyncSession", "Resident"], Awaitable["str | None"]]
+DemoLoad = Callable[["AsyncSession", "DemoWorld"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,16 @@ class ChatRouter:
 
 
 @dataclass(frozen=True)
+class DemoStep:
+    """The feature's part of the demo history (`linli org demo`, see bot/demo.py), written through its own services
+    after the steps of lower `order` (tickets 40, notices 50, surveys 60, scorecards 70, broadcasts 80, policy Q&A
+    900: a scorecard needs the tickets and surveys before it)."""
+
+    order: int
+    load: DemoLoad
+
+
+@dataclass(frozen=True)
 class Feature:
     """Everything one feature adds to linli. Only `name` is required."""
 
@@ -74,6 +86,7 @@ class Feature:
     erase: EraseStep | None = None  # removes what the feature keeps about a resident who asked to be forgotten
     erase_warning: WarningStep | None = None  # what the resident should know before confirming (an open complaint)
     states: Sequence[type[StatesGroup]] = ()  # the dialog states its handlers may enter
+    demo: DemoStep | None = None  # its part of the demo history (`linli org demo`)
 
 
 def installed_features() -> list[Feature]:

@@ -2,26 +2,53 @@
 from __future__ import annotations
 
 import gc
+import logging
 import sys
+from typing import TYPE_CHECKING, Sequence
 
 from aiohttp import web
 
 from bot import logs
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from storage.repositories.org import DemoLogin
 
-def banner(settings: Settings) -> str:
-    """What the operator sees at start. Never a secret (token, AppSecret, keys, passwords in addresses)."""
+
+def banner(settings: Settings, demo_logins: Sequence["DemoLogin"] = ()) -> str:
+    """What the operator sees at start. Never a secret (token, AppSecret, keys, passwords in addresses): the
+    demo accounts' password is the one the demo file publishes, and is shown only outside production."""
     mode = "安全模式（AES）" if settings.safe_mode else "明文模式"
     sandbox = "（生产环境）" if settings.production else "（本地沙箱）"
-    return "\n".join([
+    lines = [
         "邻里服务已启动。",
+        f"  工作人员控制台：{settings.base_url}/console/",
         f"  微信消息地址：{settings.base_url}/wechat （{mode}）",
         f"  健康检查：    {settings.base_url}/healthz   就绪检查：{settings.base_url}/readyz",
         f"  微信接口：    {_without_credentials(settings.wechat_api_base)}{sandbox}",
-        "  和机器人聊天：另开一个终端运行 `.venv/bin/linli chat --community HX-YYL-YJ`",
-        "  按 Ctrl+C 停止。",
-    ])
+    ]
+    if demo_logins and not settings.production:
+        lines.append("  演示账号（密码是公开的演示密码，首次登录须修改）：")
+        lines += [f"    {d.username:<10} 密码 {d.password}  {d.name}（{d.level}）" for d in demo_logins]
+    lines += ["  和机器人聊天：另开一个终端运行 `.venv/bin/linli chat --community HX-YYL-YJ`",
+              "  按 Ctrl+C 停止。"]
+    return "\n".join(lines)
+
+
+async def startup_demo_logins(app: "web.Application", settings: Settings) -> list["DemoLogin"]:
+    """The demo accounts to show in the banner: none in production, none when the demo was not loaded or
+    its passwords were changed; a database that cannot be read yet only costs the list."""
+    if settings.production:
+        return []
+    from bot.app import SERVICES
+    from storage.repositories.org import demo_logins
+
+    try:
+        async with app[SERVICES].db.transaction() as session:
+            return await demo_logins(session)
+    except Exception:  # the banner must not stop the start; /readyz reports the database
+        logging.getLogger("linli.serve").warning("could not read the demo accounts for the banner")
+        return []
 
 
 def _without_credentials(url: str) -> str:
@@ -59,8 +86,8 @@ def serve(settings: Settings) -> int:
     if app is None:
         return 2
 
-    async def announce(_app: web.Application) -> None:
-        print(banner(settings), flush=True)
+    async def announce(started: web.Application) -> None:
+        print(banner(settings, await startup_demo_logins(started, settings)), flush=True)
 
     app.on_startup.append(announce)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log_class=logs.QuietAccessLogger)

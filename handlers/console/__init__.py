@@ -74,6 +74,7 @@ def setup(app: web.Application, services: Services, *, plugins: Iterable[Plugin]
         sub[CONSOLE] = state
     app[CONSOLE] = state
     app.router.add_get("/console", _to_console)
+    app.router.add_get("/", _to_login)
     app.add_subapp("/console", console)
     app.add_subapp("/api/v1", rest)
     app.cleanup_ctx.append(_pruning(services))
@@ -121,6 +122,11 @@ def _mount(sub: web.Application, routes: list[Route]) -> None:
 
 async def _to_console(request: web.Request) -> web.Response:
     raise web.HTTPMovedPermanently("/console/")
+
+
+async def _to_login(request: web.Request) -> web.Response:
+    """`/` (what a newcomer opens first) goes to the console's login; temporary, so a later home page is free."""
+    raise web.HTTPFound("/console/login")
 
 
 PASSWORD_CHANGE_FIRST = "该账号须先修改初始密码（演示账号的密码是公开的），请在「我的账号 → 修改密码」完成后再操作。"

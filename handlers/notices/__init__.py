@@ -12,7 +12,8 @@ The functions are bound here eagerly: `console` and `jobs` share their names wit
 once at import keeps `handlers.notices.console` / `.jobs` the functions (tests import the sweeps by name:
 `from handlers.notices.jobs import publish_scheduled`).
 """
-from bot.features import ChatRouter, Feature
+from bot.features import ChatRouter, DemoStep, Feature
+from handlers.notices import demo
 from handlers.notices.cli import add_subcommands
 from handlers.notices.console import console
 from handlers.notices.jobs import jobs
@@ -22,7 +23,7 @@ from handlers.notices.service import publish_system_notice
 from handlers.notices.states import NoticeDialog
 
 feature = Feature("notices", routers=[ChatRouter(50, build_router)], console=console, web=setup_routes, jobs=jobs,
-                  cli=add_subcommands, states=[NoticeDialog])
+                  cli=add_subcommands, states=[NoticeDialog], demo=DemoStep(50, demo.load))
 
 __all__ = ["feature", "build_router", "console", "setup_routes", "jobs", "add_subcommands",
            "publish_system_notice"]

@@ -2,8 +2,8 @@
 from aiohttp import web
 
 from bot.context import Services
-from bot.features import ChatRouter, Feature
-from handlers.policy_qa import erasure
+from bot.features import ChatRouter, DemoStep, Feature
+from handlers.policy_qa import demo, erasure
 from handlers.policy_qa.router import build_router
 from handlers.policy_qa.states import QA
 
@@ -31,6 +31,7 @@ def _cli(subparsers) -> None:
 
 # answers any text, so it comes after every feature with words of its own
 feature = Feature("policy_qa", routers=[ChatRouter(900, build_router)], console=_console, web=_web, cli=_cli,
-                  states=[QA], erase=erasure.erase_resident, erase_warning=erasure.erase_warning)
+                  states=[QA], erase=erasure.erase_resident, erase_warning=erasure.erase_warning,
+                  demo=DemoStep(900, demo.load))
 
 __all__ = ["feature", "build_router"]

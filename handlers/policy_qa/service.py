@@ -14,6 +14,7 @@ from bot.localtime import LOCAL_TZ
 from handlers.policy_qa.rules import question_key
 from handlers.privacy.redact import redact
 from knowledge import KnowledgeBase, KnowledgeBaseError
+from storage.models import Resident
 from storage.policy_qa_models import Inquiry
 from storage.repositories import policy_qa as repo
 
@@ -21,12 +22,16 @@ from storage.repositories import policy_qa as repo
 async def record_gap(ctx: Context, outcome: str) -> None:
     """Count the question, stored redacted (no phone numbers, rooms or names) and tied to the asker's ref, so
     their erasure removes their words."""
-    said = redact(ctx.text)
+    await record_question(ctx.session, ctx.resident, ctx.text, outcome, ctx.now)
+
+
+async def record_question(session: AsyncSession, resident: Resident, said: str, outcome: str, now: datetime) -> None:
+    """`record_gap` for a resident's words outside a chat message (the demo history)."""
+    said = redact(said)
     key = question_key(said)
     if key:
-        await repo.record_gap(ctx.session, key, said, outcome, ctx.resident.community_id, ctx.now,
-                              example_ref=ctx.resident.ref)
-    await repo.count_question(ctx.session, local_month(ctx.now), ctx.resident.community_id, outcome)
+        await repo.record_gap(session, key, said, outcome, resident.community_id, now, example_ref=resident.ref)
+    await repo.count_question(session, local_month(now), resident.community_id, outcome)
 
 
 async def record_answer(ctx: Context, entry) -> None:
@@ -44,9 +49,13 @@ async def rate(ctx: Context, entry_id: str, useful: bool) -> None:
 
 
 async def open_inquiry(ctx: Context, question: str) -> Inquiry:
-    r = ctx.resident
-    return await repo.open_inquiry(ctx.session, resident_ref=r.ref, resident_id=r.id, community_id=r.community_id,
-                                   question=question, now=ctx.now)
+    return await inquiry_of(ctx.session, ctx.resident, question, ctx.now)
+
+
+async def inquiry_of(session: AsyncSession, r: Resident, question: str, now: datetime) -> Inquiry:
+    """`open_inquiry` for a resident outside a chat message (the demo history)."""
+    return await repo.open_inquiry(session, resident_ref=r.ref, resident_id=r.id, community_id=r.community_id,
+                                   question=question, now=now)
 
 
 async def answer_inquiry(session: AsyncSession, inquiry: Inquiry, text: str, by: str, now: datetime) -> None:

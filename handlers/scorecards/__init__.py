@@ -6,13 +6,14 @@ Its `feature` (bot.features.Feature) wires `build_router()` (chat: 物业评分 
 panel), `jobs()` (pooling settled campaigns' answers), `add_subcommands(subparsers)` (`linli scorecard …`).
 See docs/scorecards.md. `console` and `jobs` are the functions of the same-named modules.
 """
-from bot.features import ChatRouter, Feature
+from bot.features import ChatRouter, DemoStep, Feature
+from handlers.scorecards import demo
 from handlers.scorecards.cli import add_subcommands
 from handlers.scorecards.console import console
 from handlers.scorecards.jobs import jobs
 from handlers.scorecards.router import build_router
 
 feature = Feature("scorecards", routers=[ChatRouter(70, build_router)], console=console, jobs=jobs,
-                  cli=add_subcommands)
+                  cli=add_subcommands, demo=DemoStep(70, demo.load))
 
 __all__ = ["feature", "build_router", "console", "jobs", "add_subcommands"]

@@ -9,8 +9,8 @@
 from aiohttp import web
 
 from bot.context import Services
-from bot.features import ChatRouter, Feature
-from handlers.tickets import erasure
+from bot.features import ChatRouter, DemoStep, Feature
+from handlers.tickets import demo, erasure
 from handlers.tickets.cli import add_subcommands
 from handlers.tickets.console import console
 from handlers.tickets.jobs import jobs
@@ -28,6 +28,6 @@ def _web(app: web.Application, services: Services) -> None:
 
 feature = Feature("tickets", routers=[ChatRouter(40, build_router)], console=console, web=_web, jobs=jobs,
                   cli=add_subcommands, states=[Complaint, Mine], erase=erasure.erase_resident,
-                  erase_warning=erasure.erase_warning)
+                  erase_warning=erasure.erase_warning, demo=DemoStep(40, demo.load))
 
 __all__ = ["feature", "build_router", "console", "jobs", "setup_routes", "add_subcommands"]

@@ -4,13 +4,15 @@ Lists come in id order, which is the order the import file declared them in.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Community, District, Estate, Street
+from storage.models import Community, District, Estate, Staff, Street
 from storage.orgimport import ImportSummary, import_org_file
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "demo.yaml"
@@ -69,3 +71,29 @@ async def load_demo(session: AsyncSession) -> ImportSummary:
     """Apply storage/demo/demo.yaml in the caller's transaction; loading it again changes nothing. Its accounts'
     password is published: each is marked to be changed at first login (and refused in production)."""
     return await import_org_file(session, DEMO_FILE, demo=True)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    name: str
+    level: str  # 管理员 / 区县 / 街道 / 社区
+    password: str  # the demo file's published password, never anything else
+
+
+def demo_passwords() -> dict[str, str]:
+    """username → the password storage/demo/demo.yaml publishes for it."""
+    data = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8")) or {}
+    return {str(s["username"]): str(s["password"]) for s in data.get("staff") or [] if s.get("password")}
+
+
+async def demo_logins(session: AsyncSession) -> list[DemoLogin]:
+    """The demo accounts that still open with the demo file's published password (for the start banner of a
+    local trial); an account whose password was changed is left out, so nothing but a published value is shown."""
+    from storage.passwords import verify_password
+
+    published = demo_passwords()
+    rows = await session.scalars(select(Staff).where(Staff.username.in_(published), Staff.active.is_(True))
+                                 .order_by(Staff.id))
+    return [DemoLogin(r.username, r.display_name, r.level.label, published[r.username]) for r in rows
+            if verify_password(published[r.username], r.password_hash)]
