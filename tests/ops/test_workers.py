@@ -118,7 +118,7 @@ async def test_two_workers_share_the_port_survive_kill_9_and_stop_on_sigterm(dem
 
     assert sup.stop(signal.SIGTERM, timeout=40) == 0
     assert not any(alive(p) for p in now_serving)
-    assert "已停止全部 2 个工作进程" in sup.output()
+    assert "stopped all 2 workers" in sup.output()
 
 
 async def _replied_total(port: int) -> float:
