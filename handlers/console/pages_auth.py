@@ -8,7 +8,7 @@ from aiohttp import web
 from handlers.console import security
 from handlers.console.audit import audit
 from handlers.console.guard import before_password_change, current, db, public, require_staff
-from handlers.console.render import render, see_other
+from handlers.console.render import Form, render, see_other
 from handlers.console.state import state_of
 from storage.repositories import staff as staff_repo
 
@@ -40,10 +40,10 @@ async def login_page(request: web.Request) -> web.Response:
 @public
 async def login_submit(request: web.Request) -> web.Response:
     state = state_of(request)
-    data = await request.post()
-    if not security.tokens_match(request.cookies.get(security.LOGIN_COOKIE), str(data.get("_csrf", ""))):
+    form = await Form.read(request, "_csrf", "username", "password", "next")
+    if not security.tokens_match(request.cookies.get(security.LOGIN_COOKIE), form.values["_csrf"]):
         return _login_form(request, error="页面已过期，请重新登录。", status=403)
-    username, password = str(data.get("username", "")).strip(), str(data.get("password", ""))
+    username, password = form.values["username"], form.values["password"]
     result = await security.login(state.services, username, password,
                                   ip=security.client_ip(request, state.trusted_proxies),
                                   user_agent=request.headers.get("User-Agent", ""),
@@ -58,7 +58,7 @@ async def login_submit(request: web.Request) -> web.Response:
         return _login_form(request, error=result.refused, username=username, status=403)
     if not result.ok:
         return _login_form(request, error=GENERIC_FAILURE, username=username, status=401)
-    response = web.HTTPSeeOther(safe_next(str(data.get("next", ""))))
+    response = web.HTTPSeeOther(safe_next(form.values["next"]))
     security.set_cookie(response, security.COOKIE, result.session_id, secure=state.secure_cookies,
                         max_age=int(security.SESSION_TTL.total_seconds()))
     security.clear_cookie(response, security.LOGIN_COOKIE, secure=state.secure_cookies)

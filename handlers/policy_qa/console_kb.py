@@ -25,7 +25,7 @@ from aiohttp import web
 from handlers.console.audit import audit
 from handlers.console.authz import can_see_community
 from handlers.console.guard import current, db, require_staff
-from handlers.console.render import flash, render, see_other
+from handlers.console.render import Form, flash, render, see_other
 from handlers.console.state import state_of
 from handlers.policy_qa import kb_roots, kb_store, service
 from handlers.policy_qa.kb_store import KbStore, KbStoreError, Saved
@@ -233,10 +233,10 @@ def describe(tried: Answer) -> str:
 
 @require_staff(StaffLevel.admin)
 async def save(request: web.Request) -> web.Response:
-    data = await request.post()
-    values = {k: str(data.get(k, "")) for k in ("title", "questions", "keywords", "answer", "source")}
-    entry_id, base = str(data.get("entry", "")).strip(), str(data.get("base", "")).strip() or None
-    gap = await gap_of(request, str(data.get("gap", "")).strip() or None)
+    form = await Form.read(request, "title", "questions", "keywords", "answer", "source", "entry", "base", "gap")
+    values = {k: form.values[k] for k in ("title", "questions", "keywords", "answer", "source")}
+    entry_id, base = form.values["entry"], form.values["base"] or None
+    gap = await gap_of(request, form.values["gap"] or None)
     store = store_of(request)
     entry = None
     if entry_id:
@@ -270,10 +270,10 @@ async def save(request: web.Request) -> web.Response:
 @require_staff(StaffLevel.admin)
 async def delete(request: web.Request) -> web.Response:
     entry_id = request.match_info["entry_id"]
-    data = await request.post()
-    store, base = store_of(request), str(data.get("base", "")).strip()
+    form = await Form.read(request, "base", "confirm")
+    store, base = store_of(request), form.values["base"]
     back = see_other(f"/console/qa/kb/entries/{entry_id}")
-    if data.get("confirm") != "yes":
+    if form.values["confirm"] != "yes":
         await flash(request, "请先勾选“确认删除”再删除条目", "error")
         raise back
     try:
