@@ -96,8 +96,8 @@ async def load_history(session: "AsyncSession", services: "Services", features: 
     if await already_loaded(session):
         return False
     world = DemoWorld(services, now)
-    world.communities = dict((await session.execute(select(Community.code, Community.id))).all())
-    world.estates = dict((await session.execute(select(Estate.code, Estate.id))).all())
+    world.communities = dict((await session.execute(select(Community.code, Community.id))).tuples().all())
+    world.estates = dict((await session.execute(select(Estate.code, Estate.id))).tuples().all())
     await _residents(session, world)
     steps = sorted(((f.demo.order, f.name, f.demo) for f in features if f.demo is not None), key=lambda t: t[:2])
     for _order, name, step in steps:

@@ -24,15 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, exists, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.channels import Content
 from bot.delivery.config import CATEGORIES
-from storage.db import affected
-from storage.delivery_models import Broadcast, Delivery
-from storage.models import Community, Estate, Resident, Street
-from storage.repositories import deliveries
+from storage.delivery_models import Broadcast
+from storage.repositories import broadcasts, deliveries
 
 LEVELS = ("all", "district", "street", "community", "estate")
 ROLES = ("owner", "tenant")
@@ -84,111 +81,40 @@ async def create_broadcast(session: AsyncSession, *, category: str, scope: Scope
     due = send_at is None or send_at <= now
     stored = scope.as_json()
     if scope.explicit:
-        stored["refs"] = await _refs_of(session, scope.residents)
-    broadcast = Broadcast(
+        stored["refs"] = await broadcasts.resident_refs(session, scope.residents)
+    return await broadcasts.add(session, Broadcast(
         category=category, source=source, scope=stored, reach=await reach_of(session, scope),
         title=content.title, text=content.text,
         summary=content.summary, link=content.link, created_by=created_by, created_at=now,
         status="sending" if due else "scheduled", send_at=send_at or now, started_at=now if due else None,
-        expand_cursor=0, expanded=False)
-    session.add(broadcast)
-    await session.flush()
-    return broadcast
+        expand_cursor=0, expanded=False))
 
 
 async def reach_of(session: AsyncSession, scope: Scope) -> list[int] | None:
     """The community ids a scope covers now (sorted); None for the whole city. Residents who are not bound to a
     community reach none (such a broadcast is an admin's)."""
-    if scope.explicit:
-        rows = await session.scalars(select(Resident.community_id).where(
-            Resident.id.in_(scope.residents), Resident.community_id.is_not(None)).distinct())
-        return sorted(c for c in rows if c is not None)
-    query = {
-        "district": select(Community.id).join(Street, Street.id == Community.street_id).where(
-            Street.district_id.in_(scope.ids)),
-        "street": select(Community.id).where(Community.street_id.in_(scope.ids)),
-        "community": select(Community.id).where(Community.id.in_(scope.ids)),
-        "estate": select(Estate.community_id).where(Estate.id.in_(scope.ids)),
-    }.get(scope.level)
-    return None if query is None else sorted(set(await session.scalars(query)))
-
-
-async def _refs_of(session: AsyncSession, resident_ids: list[int]) -> list[str]:
-    """The immutable references of the residents named, in their order (unknown ids are dropped)."""
-    if not resident_ids:
-        return []
-    found = dict((await session.execute(select(Resident.id, Resident.ref)
-                                        .where(Resident.id.in_(list(resident_ids))))).tuples().all())
-    return [found[i] for i in dict.fromkeys(resident_ids) if i in found]
+    return await broadcasts.communities_reached(session, scope.level, scope.ids,
+                                                scope.residents if scope.explicit else None)
 
 
 def content_of(broadcast: Broadcast) -> Content:
     return Content(broadcast.text, broadcast.title, broadcast.summary, broadcast.link)
 
 
-async def activate_due(session: AsyncSession, now: datetime) -> list[int]:
-    """Start scheduled broadcasts whose time has come and resume paused ones whose pause is over."""
-    due = or_(and_(Broadcast.status == "scheduled", Broadcast.send_at <= now),
-              and_(Broadcast.status == "paused", Broadcast.paused_until <= now))
-    ids = list(await session.scalars(select(Broadcast.id).where(due)))
-    if ids:
-        await session.execute(update(Broadcast).where(Broadcast.id.in_(ids), due).values(
-            status="sending", paused_until=None, pause_reason=None))
-        await session.execute(update(Broadcast).where(Broadcast.id.in_(ids), Broadcast.started_at.is_(None))
-                              .values(started_at=now))
-    return ids
-
-
-async def upcoming(session: AsyncSession) -> list[tuple[int, datetime]]:
-    """(id, when) of every broadcast waiting for a time: scheduled ones and paused ones."""
-    rows = await session.execute(select(Broadcast.id, Broadcast.status, Broadcast.send_at, Broadcast.paused_until)
-                                 .where(Broadcast.status.in_(("scheduled", "paused"))))
-    return [(i, send_at if status == "scheduled" else paused) for i, status, send_at, paused in rows
-            if (send_at if status == "scheduled" else paused) is not None]
-
-
-async def sending(session: AsyncSession) -> list[Broadcast]:
-    return list(await session.scalars(select(Broadcast).where(Broadcast.status == "sending").order_by(Broadcast.id)))
-
-
-async def pause(session: AsyncSession, broadcast_id: int, until: datetime, reason: str) -> None:
-    await session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "sending")
-                          .values(status="paused", paused_until=until, pause_reason=reason))
-
-
-async def finish_if_complete(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
-    left = exists().where(Delivery.broadcast_id == broadcast_id, Delivery.status.in_(deliveries.OPEN))
-    result = await session.execute(update(Broadcast).where(
-        Broadcast.id == broadcast_id, Broadcast.status == "sending", Broadcast.expanded == true(), ~left)
-        .values(status="done", finished_at=now))
-    return bool(affected(result))
-
-
 async def retry_failed(session: AsyncSession, broadcast_id: int, now: datetime) -> int:
     """Re-queue the broadcast's failed deliveries; reopens a finished broadcast. Returns how many."""
     count = await deliveries.requeue_failed(session, broadcast_id)
     if count:
-        await session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "done")
-                              .values(status="sending", finished_at=None))
+        await broadcasts.reopen(session, broadcast_id)
     return count
-
-
-async def cancel(session: AsyncSession, broadcast_id: int) -> bool:
-    result = await session.execute(update(Broadcast).where(
-        Broadcast.id == broadcast_id, Broadcast.status.in_(("scheduled", "paused", "sending")))
-        .values(status="cancelled"))
-    return bool(affected(result))
 
 
 async def scope_from_codes(session: AsyncSession, level: str, codes: list[str], roles: list[str] | None = None
                            ) -> Scope:
     """A Scope from jurisdiction codes (as in the org files, e.g. community HX-YYL-YJ); ValueError if unknown."""
-    from storage.models import ORG_MODELS
-
-    model = ORG_MODELS.get(level)
-    if level == "all" or model is None:
+    if level == "all" or level not in LEVELS:
         return Scope(level, [], list(roles or []))
-    found = dict((await session.execute(select(model.code, model.id).where(model.code.in_(codes)))).tuples().all())
+    found = await broadcasts.ids_for_codes(session, level, codes)
     missing = [c for c in codes if c not in found]
     if missing:
         raise ValueError("找不到这些辖区编码：" + "、".join(missing))

@@ -24,12 +24,12 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import Services
-from bot.delivery import outbox
 from bot.delivery.sender import worker_id
 from bot.jobs import Job, run_job
 from bot.localtime import LOCAL_TZ
 from storage.db import affected
 from storage.delivery_models import DeliveryLease
+from storage.repositories import broadcasts
 
 log = logging.getLogger("linli.delivery.scheduler")
 
@@ -109,7 +109,7 @@ class BroadcastScheduler:
             return []
         started = await self.activate()
         async with self.services.db.transaction() as session:
-            waiting = await outbox.upcoming(session)
+            waiting = await broadcasts.upcoming(session)
         armed = {job.id for job in self.aps.get_jobs() if job.id.startswith("broadcast-")}
         for broadcast_id, when in waiting:
             job_id = f"broadcast-{broadcast_id}"
@@ -123,7 +123,7 @@ class BroadcastScheduler:
     async def activate(self) -> list[int]:
         now = self.services.clock()
         async with self.services.db.transaction() as session:
-            started = await outbox.activate_due(session, now)
+            started = await broadcasts.activate_due(session, now)
         if started:
             log.info("started broadcasts %s", started)
             if self.on_activate is not None:

@@ -54,6 +54,7 @@ from bot.outbound import (
 from storage.backoff import Backoff
 from storage.db import UNAVAILABLE
 from storage.delivery_models import Broadcast
+from storage.repositories import broadcasts
 from storage.repositories import deliveries as repo
 from storage.repositories.deliveries import Claimed
 
@@ -155,7 +156,7 @@ class Sender:
     async def step(self) -> tuple[int, bool]:
         """One batch of one broadcast: (deliveries handled, whether any broadcast is still being sent)."""
         async with self.db.transaction() as session:
-            active = await outbox.sending(session)
+            active = await broadcasts.sending(session)
         for broadcast in active:
             if not broadcast.expanded:
                 async with self.db.transaction() as session:
@@ -167,7 +168,7 @@ class Sender:
                 return len(batch), True
             if broadcast.expanded:
                 async with self.db.transaction() as session:
-                    if await outbox.finish_if_complete(session, broadcast.id, self.clock()):
+                    if await broadcasts.finish_if_complete(session, broadcast.id, self.clock()):
                         log.info("broadcast %d finished", broadcast.id)
         return 0, bool(active)
 
@@ -221,7 +222,7 @@ class Sender:
             await repo.mark_unfollowed(session, residents(lambda r: r.unfollowed))
             await repo.apply_pending_receipts(session, [r.msgid for r in results if r.msgid])
             if any(r.quota for r in results):
-                await outbox.pause(session, broadcast.id, next_reset(now), "daily_quota")
+                await broadcasts.pause(session, broadcast.id, next_reset(now), "daily_quota")
                 log.warning("broadcast %d hit the daily WeChat quota (45009); resuming at %s", broadcast.id, next_reset(now))
 
     def _count(self, results: list[Result]) -> None:

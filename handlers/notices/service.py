@@ -18,12 +18,13 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import errors
-from bot.delivery import Content, Scope, create_broadcast, outbox
+from bot.delivery import Content, Scope, create_broadcast
 from bot.settings import Settings
 from handlers.notices import rules
 from storage.db import affected
 from storage.models import Community, District, Estate, StaffLevel, Street
 from storage.notice_models import Notice, NoticeVersion
+from storage.repositories import broadcasts
 from storage.repositories import notices as repo
 
 
@@ -330,7 +331,7 @@ async def _publish_correction(session: AsyncSession, actor: Actor, notice: Notic
     unfinished = [b for b in await repo.broadcasts_of(session, notice.id) if b.status in ("scheduled", "sending",
                                                                                            "paused")]
     for b in unfinished:
-        await outbox.cancel(session, b.id)
+        await broadcasts.cancel(session, b.id)
     if unfinished:
         scope = Scope(notice.scope_level, list(notice.scope_ids), list(notice.roles))
     else:
@@ -350,7 +351,7 @@ async def withdraw(session: AsyncSession, actor: Actor, notice: Notice, *, reaso
     if not reason:
         raise NoticeError("请填写撤回原因")
     for b in await repo.broadcasts_of(session, notice.id):
-        await outbox.cancel(session, b.id)
+        await broadcasts.cancel(session, b.id)
     notice.state, notice.withdrawn_at, notice.withdraw_reason = "withdrawn", now, reason[:256]
     notice.updated_at = now
     return notice

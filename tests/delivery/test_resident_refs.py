@@ -7,15 +7,15 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from bot.delivery import Content, Scope, outbox
+from bot.delivery import Content, Scope
 from storage.delivery_models import Broadcast
 from storage.models import Resident
-from storage.repositories import deliveries, residents
+from storage.repositories import broadcasts, deliveries, residents
 
 
 async def _send_time(world, bid: int, when: datetime) -> None:
     async with world.db.transaction() as session:
-        await outbox.activate_due(session, when)
+        await broadcasts.activate_due(session, when)
     while True:
         async with world.db.transaction() as session:
             if not await deliveries.expand_step(session, bid, 100):
