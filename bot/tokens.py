@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Awaitable, Callable
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbound import WeChatUnavailable
-from storage.db import affected, unit_of_work
+from storage.db import unit_of_work
 from storage.models import WeChatToken
+from storage.repositories import tokens
 
 log = logging.getLogger("linli.tokens")
 
@@ -142,11 +142,7 @@ class DatabaseTokenStore:
     async def _read(self) -> _Row:
         try:
             async with unit_of_work(self.sessions) as session:
-                row = await session.get(WeChatToken, self.appid)
-                if row is None:
-                    row = WeChatToken(appid=self.appid, version=0)
-                    session.add(row)
-                    await session.flush()
+                row = await tokens.row_for(session, self.appid)
                 return _Row(row.access_token, _ts(row.expires_at), _ts(row.lease_until), row.version)
         except IntegrityError:  # another process inserted the row first
             return await self._read()
@@ -157,11 +153,8 @@ class DatabaseTokenStore:
         return await self._update(values, WeChatToken.version == version)
 
     async def _update(self, values: dict, condition) -> bool:
-        stmt = (update(WeChatToken).where(WeChatToken.appid == self.appid, condition).values(**values)
-                .execution_options(synchronize_session=False))
         async with unit_of_work(self.sessions) as session:
-            result = await session.execute(stmt)
-            return affected(result) == 1
+            return await tokens.update_if(session, self.appid, condition, values)
 
     async def _refresh(self, force: bool) -> str:
         mine = WeChatToken.lease_owner == self.owner
@@ -174,6 +167,7 @@ class DatabaseTokenStore:
         stored = await self._update({"access_token": token, "expires_at": self._dt(expires_at), "lease_owner": None,
                                      "lease_until": None, "version": WeChatToken.version + 1}, mine)
         if not stored:
-            log.warning("another process took over the access_token refresh lease; keeping the token this process obtained")
+            log.warning("another process took over the access_token refresh lease; "
+                        "keeping the token this process obtained")
         log.info("access_token refreshed (%s, expires in %d s)", "forced" if force else "normal", expires_in)
         return self._remember(token, expires_at)

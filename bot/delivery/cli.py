@@ -11,7 +11,8 @@ from bot.cli import in_transaction
 from bot.delivery.quota import BEIJING
 
 CATEGORIES = {"notice": "公示", "meeting": "会议", "survey": "调查", "ticket": "投诉进度"}
-STATUS_LABELS = {"scheduled": "待发送", "sending": "发送中", "paused": "已暂停", "done": "已完成", "cancelled": "已取消"}
+STATUS_LABELS = {"scheduled": "待发送", "sending": "发送中", "paused": "已暂停", "done": "已完成",
+                 "cancelled": "已取消"}
 
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, cast, delete, or_, select, update
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.delivery_models import Broadcast, CsWindow, Delivery, DeliveryMute
+from storage.delivery_models import Broadcast, Delivery
 from storage.models import Resident
+from storage.repositories import deliveries
 
 ERASED_TEXT = "（收件人已删除个人信息，消息内容已清除）"
 UNSENT = ("scheduled", "paused", "sending")
@@ -23,12 +24,7 @@ UNSENT = ("scheduled", "paused", "sending")
 
 async def erase_resident(session: AsyncSession, resident: Resident, now: datetime) -> None:
     await _forget_in_broadcasts(session, resident)
-    await session.execute(update(Delivery).where(Delivery.resident_id == resident.id, Delivery.status.in_(
-        ("queued", "sending"))).values(status="skipped", reason="resident_gone", lease_owner=None, lease_until=None))
-    await session.execute(update(Delivery).where(Delivery.resident_id == resident.id)
-                          .values(resident_id=None, msgid=None, detail=None))
-    await session.execute(delete(DeliveryMute).where(DeliveryMute.resident_id == resident.id))
-    await session.execute(delete(CsWindow).where(CsWindow.resident_id == resident.id))
+    await deliveries.forget_resident(session, resident.id)
 
 
 async def _forget_in_broadcasts(session: AsyncSession, resident: Resident) -> None:

@@ -65,7 +65,8 @@ def bar(rep: dict, width: int = 30) -> str:
     done = int(rep["progress"] * width)
     c = rep["counts"]
     eta = "" if rep["eta_seconds"] is None else f" 预计剩余 {_duration(rep['eta_seconds'])}"
-    return (f"[{'#' * done}{'.' * (width - done)}] {rep['progress'] * 100:5.1f}%  已发送 {c['sent']} 失败 {c['failed']} "
+    return (f"[{'#' * done}{'.' * (width - done)}] {rep['progress'] * 100:5.1f}%  "
+            f"已发送 {c['sent']} 失败 {c['failed']} "
             f"跳过 {c['skipped']} 待发 {c['queued'] + c['sending']} / 共 {rep['total']}  "
             f"{rep['rate_per_second']}/秒{eta}")
 

@@ -20,16 +20,13 @@ from typing import Sequence
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import Services
 from bot.delivery.sender import worker_id
 from bot.jobs import Job, run_job
 from bot.localtime import LOCAL_TZ
-from storage.db import affected
-from storage.delivery_models import DeliveryLease
-from storage.repositories import broadcasts
+from storage.repositories import broadcasts, leases
 
 log = logging.getLogger("linli.delivery.scheduler")
 
@@ -50,22 +47,13 @@ class SchedulerLease:
         until = now + timedelta(seconds=self.seconds)
         try:
             async with self.db.transaction() as session:
-                if await session.get(DeliveryLease, LEASE_NAME) is None:
-                    session.add(DeliveryLease(name=LEASE_NAME, owner=self.owner, lease_until=until))
-                    return True
-                taken = await session.execute(update(DeliveryLease).where(
-                    DeliveryLease.name == LEASE_NAME,
-                    or_(DeliveryLease.owner == self.owner, DeliveryLease.lease_until.is_(None),
-                        DeliveryLease.lease_until < now))
-                    .values(owner=self.owner, lease_until=until))
-                return bool(affected(taken))
+                return await leases.take(session, LEASE_NAME, self.owner, now, until)
         except IntegrityError:
             return False
 
     async def release(self) -> None:
         async with self.db.transaction() as session:
-            await session.execute(update(DeliveryLease).where(
-                DeliveryLease.name == LEASE_NAME, DeliveryLease.owner == self.owner).values(lease_until=None))
+            await leases.release(session, LEASE_NAME, self.owner)
 
 
 class BroadcastScheduler:

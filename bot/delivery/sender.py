@@ -200,7 +200,8 @@ class Sender:
                 break
             except UNAVAILABLE as exc:
                 if time.monotonic() + delay >= leased_until:
-                    log.error("broadcast %d: %d delivery outcomes could not be recorded (%s); they are resent after the lease",
+                    log.error("broadcast %d: %d delivery outcomes could not be recorded (%s); "
+                              "they are resent after the lease",
                               broadcast.id, len(results), type(exc).__name__)
                     raise
                 log.warning("broadcast %d: outcomes not recorded yet (%s); retrying in %.1f s", broadcast.id,
@@ -223,7 +224,8 @@ class Sender:
             await repo.apply_pending_receipts(session, [r.msgid for r in results if r.msgid])
             if any(r.quota for r in results):
                 await broadcasts.pause(session, broadcast.id, next_reset(now), "daily_quota")
-                log.warning("broadcast %d hit the daily WeChat quota (45009); resuming at %s", broadcast.id, next_reset(now))
+                log.warning("broadcast %d hit the daily WeChat quota (45009); resuming at %s", broadcast.id,
+                            next_reset(now))
 
     def _count(self, results: list[Result]) -> None:
         s = self.stats

@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    delete,
     exists,
     false,
     func,
@@ -268,3 +269,15 @@ async def apply_pending_receipts(session: AsyncSession, msgids: Sequence[int]) -
     for receipt in found:
         await session.execute(update(D).where(D.c.msgid == receipt.msgid).values(**receipt_values(receipt.status)))
         await session.delete(receipt)
+
+
+async def forget_resident(session: AsyncSession, resident_id: int) -> None:
+    """A resident's erasure: their delivery rows keep the counts (status, channel, errcode) but not the person
+    (no resident id, WeChat message id or error detail), those not yet sent are skipped (`resident_gone`); their
+    category mutes and customer-service window go."""
+    await session.execute(update(Delivery).where(Delivery.resident_id == resident_id, Delivery.status.in_(
+        ("queued", "sending"))).values(status="skipped", reason="resident_gone", lease_owner=None, lease_until=None))
+    await session.execute(update(Delivery).where(Delivery.resident_id == resident_id)
+                          .values(resident_id=None, msgid=None, detail=None))
+    await session.execute(delete(DeliveryMute).where(DeliveryMute.resident_id == resident_id))
+    await session.execute(delete(CsWindow).where(CsWindow.resident_id == resident_id))

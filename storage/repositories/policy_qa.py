@@ -55,7 +55,8 @@ async def resolve_gap(session: AsyncSession, gap_id: int, entry_id: str) -> bool
 
 async def reopen_gaps(session: AsyncSession, entry_id: str) -> int:
     """The questions the entry `entry_id` had resolved are open again (the entry was deleted); how many."""
-    done = await session.execute(update(KbGap).where(KbGap.resolved_entry == entry_id[:100]).values(resolved_entry=None))
+    done = await session.execute(update(KbGap).where(KbGap.resolved_entry == entry_id[:100])
+                                 .values(resolved_entry=None))
     return affected(done)
 
 
