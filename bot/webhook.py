@@ -11,9 +11,9 @@ import time
 
 from aiohttp import web
 
-from bot import metrics
+from bot import metrics, replay
 from bot.dispatch import BUSY_REPLY, ERROR_REPLY, Delivery, Dispatcher, Outcome
-from bot.protocol import Codec, ProtocolError, check_signature, check_timestamp
+from bot.protocol import Codec, ProtocolError, check_query, check_signature, check_timestamp
 from bot.settings import Settings
 from bot.tasks import BackgroundTasks
 from bot.types import InboundMessage, Reply, split_text
@@ -25,6 +25,7 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 CODEC = web.AppKey("codec", Codec)
 TASKS = web.AppKey("tasks", BackgroundTasks)
 PUSHER = web.AppKey("pusher", object)
+DATABASE = web.AppKey("database", object)
 
 UNSUPPORTED = {
     "image": "图片", "voice": "语音", "video": "视频", "shortvideo": "小视频", "location": "位置",
@@ -55,10 +56,13 @@ async def receive(request: web.Request) -> web.Response:
 
 async def _receive(request: web.Request) -> web.Response:
     app, settings = request.app, request.app[SETTINGS]
+    query = request.query
     try:
-        check_timestamp(request.query.get("timestamp", ""), settings.timestamp_window)
+        check_query(query)  # shapes first: nothing is computed from a 400-digit timestamp
+        check_timestamp(query["timestamp"], settings.timestamp_window)
         body = await _read_body(request, settings.max_body_bytes)
-        envelope = app[CODEC].open(body, request.query)
+        envelope = app[CODEC].open(body, query)
+        await replay.check(app[DATABASE], query["timestamp"], query["nonce"], body, settings.timestamp_window)
     except ProtocolError as exc:
         log.warning("rejected inbound request: %s", exc.reason)
         metrics.REJECTED.labels(str(exc.status)).inc()
