@@ -158,3 +158,21 @@ async def test_implausible_openids_never_become_residents(start_bot, settings):
     assert (await bot.sim.post(nested)).status == 200
     deep = text_xml("o_deep", "x").replace("<Content>", "<Content>" + "<a>" * 3000 + "</a>" * 3000)
     assert (await bot.sim.post(deep)).status == 400
+
+
+def test_xmltodict_is_pinned_to_the_reviewed_range():
+    """wechatpy pulls xmltodict in unpinned; linli pins it (pyproject.toml) and runs the pinned version."""
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = [Requirement(r) for r in project["project"]["dependencies"] if r.startswith("xmltodict")]
+    assert len(pins) == 1 and pins[0].specifier, "xmltodict must be pinned to a reviewed range"
+    spec = pins[0].specifier
+    assert any(s.operator == "<" for s in spec) and any(s.operator == ">=" for s in spec)
+    assert version("xmltodict") in spec
+    with pytest.raises(Exception):  # the parser linli relies on refuses entity declarations
+        xmltodict.parse('<!DOCTYPE x [<!ENTITY a "b">]><xml>&a;</xml>', disable_entities=True)
