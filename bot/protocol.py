@@ -53,7 +53,8 @@ def signature(token: str, *parts: str) -> str:
 
 
 def check_signature(token: str, sig: str, timestamp: str, nonce: str) -> bool:
-    return hmac.compare_digest(signature(token, timestamp, nonce), sig or "")
+    # bytes: compare_digest refuses str with non-ASCII characters (a TypeError, once a 500 on GET /wechat)
+    return hmac.compare_digest(signature(token, timestamp, nonce).encode(), (sig or "").encode("utf-8", "replace"))
 
 
 def check_query(query: Mapping[str, str]) -> None:

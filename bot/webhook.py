@@ -40,6 +40,11 @@ def _text_response(text: str, status: int = 200) -> web.Response:
 async def verify(request: web.Request) -> web.Response:
     """GET: WeChat's URL verification; echo `echostr` when the signature holds."""
     settings, q = request.app[SETTINGS], request.query
+    try:
+        check_query(q)
+    except ProtocolError as exc:
+        log.warning("verification refused: %s", exc.reason)
+        return _text_response("signature mismatch", 403)
     if not check_signature(settings.wechat_token, q.get("signature", ""), q.get("timestamp", ""), q.get("nonce", "")):
         log.warning("verification refused: bad signature")
         return _text_response("signature mismatch", 403)

@@ -176,3 +176,19 @@ def test_xmltodict_is_pinned_to_the_reviewed_range():
     assert version("xmltodict") in spec
     with pytest.raises(Exception):  # the parser linli relies on refuses entity declarations
         xmltodict.parse('<!DOCTYPE x [<!ENTITY a "b">]><xml>&a;</xml>', disable_entities=True)
+
+
+async def test_the_500s_the_fuzzer_found_are_clean_refusals(bot):
+    """GET /wechat with a non-ASCII signature (hmac.compare_digest raised TypeError) and a login form that is not
+    UTF-8 (aiohttp's request.post() raised UnicodeDecodeError) were 500s."""
+    sim = bot.sim
+    async with sim.session.get(sim.url, params={"signature": "签名", "timestamp": "1", "nonce": "1",
+                                                "echostr": "x"}) as resp:
+        assert resp.status == 403
+    async with sim.session.get(sim.url, params={"signature": "a" * 40, "timestamp": "9" * 400, "nonce": "1"}) as resp:
+        assert resp.status == 403
+    async with sim.session.post(bot.server.make_url("/console/login"), data=b"username=\xff\xfe&password=\x80",
+                                headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+        assert resp.status == 400 and "请求有误" in await resp.text()
+    async with sim.session.get(bot.server.make_url("/console/static/" + "9" * 400)) as resp:
+        assert resp.status == 404  # ENAMETOOLONG from the file system was a 500
