@@ -87,7 +87,6 @@ def create_app(
         settings.wechat_token, settings.wechat_appid, [settings.wechat_aes_key, settings.wechat_aes_key_previous],
         settings.wechat_encrypt_mode,
     )
-    app[webhook.DATABASE] = services.db
     app[webhook.TASKS] = BackgroundTasks()
     app[webhook.PUSHER] = _pusher(services)
     app[CONSOLE_PLUGINS] = console_plugins(features) if plugins is None else list(plugins)

@@ -25,7 +25,6 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 CODEC = web.AppKey("codec", Codec)
 TASKS = web.AppKey("tasks", BackgroundTasks)
 PUSHER = web.AppKey("pusher", object)
-DATABASE = web.AppKey("database", object)
 
 UNSUPPORTED = {
     "image": "图片", "voice": "语音", "video": "视频", "shortvideo": "小视频", "location": "位置",
@@ -67,13 +66,13 @@ async def _receive(request: web.Request) -> web.Response:
         check_timestamp(query["timestamp"], settings.timestamp_window)
         body = await _read_body(request, settings.max_body_bytes)
         envelope = app[CODEC].open(body, query)
-        await replay.check(app[DATABASE], query["timestamp"], query["nonce"], body, settings.timestamp_window)
     except ProtocolError as exc:
-        log.warning("rejected inbound request: %s", exc.reason)
-        metrics.REJECTED.labels(str(exc.status)).inc()
-        return _text_response(exc.reason, exc.status)
+        return _rejected(exc)
     message = envelope.message
-    outcome = await _dispatch_with_deadline(app, message, settings.reply_budget)
+    claim = replay.claim_for(query["timestamp"], query["nonce"], body, settings.timestamp_window)
+    outcome = await _dispatch_with_deadline(app, message, settings.reply_budget, claim)
+    if outcome is not None and outcome.replayed:
+        return _rejected(ProtocolError(403, "timestamp and nonce already used"))
     metrics.MESSAGES.labels(_outcome_label(outcome)).inc()
     if outcome is None or outcome.push:
         return _text_response("success")
@@ -83,6 +82,12 @@ async def _receive(request: web.Request) -> web.Response:
     return web.Response(
         text=app[CODEC].render(reply, message, envelope.crypto), content_type="application/xml", charset="utf-8"
     )
+
+
+def _rejected(exc: ProtocolError) -> web.Response:
+    log.warning("rejected inbound request: %s", exc.reason)
+    metrics.REJECTED.labels(str(exc.status)).inc()
+    return _text_response(exc.reason, exc.status)
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
@@ -98,9 +103,10 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
     return bytes(body)
 
 
-async def _dispatch_with_deadline(app: web.Application, message: InboundMessage, budget: float) -> Outcome | None:
+async def _dispatch_with_deadline(app: web.Application, message: InboundMessage, budget: float,
+                                  claim: replay.Claim | None = None) -> Outcome | None:
     """Race the dispatcher against the budget; a late answer is pushed when it is ready."""
-    delivery = Delivery()
+    delivery = Delivery(claim=claim)
     task = app[TASKS].spawn(app[DISPATCHER].feed(message, delivery), name=f"dispatch:{message.dedupe_key}")
     done, _ = await asyncio.wait({task}, timeout=budget)
     if task in done:

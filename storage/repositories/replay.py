@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, text
+from sqlalchemy import CursorResult, delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import WebhookNonce
@@ -29,4 +30,4 @@ async def claim(session: AsyncSession, key: str, digest: str, expires_at: dateti
 async def prune(session: AsyncSession, now: datetime) -> int:
     """Forget pairs whose timestamp is outside the window by now (a request carrying them is refused anyway)."""
     result = await session.execute(delete(WebhookNonce).where(WebhookNonce.expires_at < now))
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0

@@ -116,6 +116,26 @@ async def test_the_replay_cache_is_shared_by_workers(start_bot, settings):
     assert stored is not None and stored.expires_at.timestamp() > ts + settings.timestamp_window
 
 
+async def test_a_pair_stays_claimed_when_the_first_message_failed(start_bot, settings):
+    """The claim is written in the message's transaction; a handler error rolls that back, so the pair is claimed
+    again on its own: it cannot be reused with another body after an error reply either."""
+    from bot.router import Router
+
+    router = Router("boom")
+
+    @router.text()
+    async def boom(ctx):
+        raise RuntimeError("a handler bug")
+
+    bot = await start_bot(settings, routers=[router])
+    ts, nonce = int(time.time()), "5566778899"
+    query, body = bot.sim.sign(text_xml("o_err", "第一条", msg_id=5201), timestamp=ts, nonce=nonce)
+    assert (await _post(bot.sim, query, body)).status == 200  # the polite error reply
+    _, forged = bot.sim.sign(text_xml("o_err2", "冒充", msg_id=5202), timestamp=ts, nonce=nonce)
+    assert (await _post(bot.sim, query, forged)).status == 403
+    assert await _residents(bot, "o_err2") == 0
+
+
 async def test_timestamps_outside_the_window_are_refused(start_bot, settings):
     bot = await start_bot(settings, routers=[echo_router()])
     for skew in (-settings.timestamp_window - 5, settings.timestamp_window + 5):
