@@ -413,8 +413,8 @@ VARIABLES: tuple[Var, ...] = (
     Var("LINLI_WORKER_INDEX", "worker_index", _int_between(0, MAX_WORKERS),
         "（内部）`linli serve --workers` 为每个子进程设置的编号，无需手动设置", WEB, shown_default="空"),
     Var("LINLI_METRICS_TOKEN", "metrics_token", Kind(_read_secret, "≥16 个字符的随机密钥"),
-        "`/metrics` 和 `/healthz` 只回答本机（127.0.0.1、::1）的请求；设置后其他地址须带 "
-        "`Authorization: Bearer 令牌`（供 Prometheus 等监控从别的机器抓取）", WEB, secret=True,
+        "`/metrics`、`/healthz`、`/readyz` 只回答本机发出、未经代理转发的请求；设置后带 "
+        "`Authorization: Bearer 令牌` 的请求也可访问（供别的机器上的 Prometheus 等监控抓取）", WEB, secret=True,
         shown_default="空（只回答本机）"),
     Var("LINLI_ENV", "env", Kind(_read_env, "production / development"),
         "`production`：即使微信接口是本机沙箱也按生产环境检查；`development`：按接口地址判断。"
