@@ -93,7 +93,8 @@ async def test_fault_validation(sb):
         assert resp.status == 400, body
 
 
-async def test_template_job_finish_is_pushed_signed(aiohttp_server, make_sandbox):
+async def _webhook(aiohttp_server):
+    """A stand-in for linli's /wechat that records what it is sent."""
     received: list[tuple[dict, str]] = []
 
     async def wechat_webhook(request: web.Request) -> web.Response:
@@ -102,7 +103,11 @@ async def test_template_job_finish_is_pushed_signed(aiohttp_server, make_sandbox
 
     hook_app = web.Application()
     hook_app.router.add_post("/wechat", wechat_webhook)
-    hook = await aiohttp_server(hook_app)
+    return received, await aiohttp_server(hook_app)
+
+
+async def test_template_job_finish_is_pushed_signed(aiohttp_server, make_sandbox):
+    received, hook = await _webhook(aiohttp_server)
     sb = await make_sandbox(callback_url=str(hook.make_url("/wechat")), token="TOKEN123")
     token = (await (await sb.post("/cgi-bin/stable_token", json={
         "grant_type": "client_credential", "appid": "wx5a1d0c0ffee0b0b0", "secret": "linli-sandbox-secret"})).json())
@@ -128,15 +133,7 @@ async def test_template_job_finish_is_encrypted_for_a_safe_mode_account(aiohttp_
     from tests.sandbox.conftest import APPID
     from tests.support import AES_KEY
 
-    received: list[tuple[dict, str]] = []
-
-    async def wechat_webhook(request: web.Request) -> web.Response:
-        received.append((dict(request.query), await request.text()))
-        return web.Response(text="success")
-
-    hook_app = web.Application()
-    hook_app.router.add_post("/wechat", wechat_webhook)
-    hook = await aiohttp_server(hook_app)
+    received, hook = await _webhook(aiohttp_server)
     sb = await make_sandbox(callback_url=str(hook.make_url("/wechat")), token="TOKEN123", aes_key=AES_KEY)
     token = (await (await sb.post("/cgi-bin/stable_token", json={
         "grant_type": "client_credential", "appid": APPID, "secret": "linli-sandbox-secret"})).json())
