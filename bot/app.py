@@ -30,7 +30,7 @@ from bot.settings import Settings
 from bot.states import check_routes
 from bot.tasks import BackgroundTasks
 from storage.db import Database
-from storage.repositories import conversations, processed
+from storage.repositories import conversations, processed, replay
 
 log = logging.getLogger("linli.app")
 
@@ -85,7 +85,8 @@ def create_app(
     app[webhook.SETTINGS] = settings
     app[webhook.DISPATCHER] = Dispatcher(services, list(routers))
     app[webhook.CODEC] = Codec(
-        settings.wechat_token, settings.wechat_appid, [settings.wechat_aes_key, settings.wechat_aes_key_previous]
+        settings.wechat_token, settings.wechat_appid, [settings.wechat_aes_key, settings.wechat_aes_key_previous],
+        settings.wechat_encrypt_mode,
     )
     app[webhook.TASKS] = BackgroundTasks()
     app[webhook.PUSHER] = _pusher(services)
@@ -145,5 +146,6 @@ async def _housekeeping(services: Services) -> None:
             async with services.db.transaction() as session:
                 await processed.prune(session, now - PROCESSED_KEEP)
                 await conversations.prune(session, now)
+                await replay.prune(session, now)
         except Exception:  # keep the loop alive; the next round retries
             log.exception("housekeeping failed")

@@ -29,7 +29,8 @@ HELP = """可以直接输入文字和机器人对话，另有以下斜杠命令�
 
 async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     url = args.url or f"http://{settings.host}:{settings.port}/wechat"
-    aes_key = settings.wechat_aes_key if args.aes else None
+    # safe mode refuses plaintext: speak as WeChat does to this deployment, encrypted whenever it must be
+    aes_key = settings.wechat_aes_key if args.aes or settings.encrypt_mode == "safe" else None
     if args.aes and not aes_key:
         print("使用 --aes 需要先设置 WECHAT_AES_KEY。", file=sys.stderr)
         return 2

@@ -101,6 +101,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     run_sandbox(
         args.host, args.port, appid=settings.wechat_appid, secret=settings.wechat_secret,
         callback_url=args.callback, token=settings.wechat_token, template_quota=args.template_quota,
+        aes_key=settings.wechat_aes_key if settings.encrypt_mode == "safe" else None,
     )
     return 0
 
@@ -347,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--openid", default="o_local_resident_0001", help="扮演的居民 openid")
     p.add_argument("--community", help="先以该社区编码扫码关注（模拟扫社区海报二维码）")
     p.add_argument("--sandbox", default=f"http://127.0.0.1:{SANDBOX_PORT}", help="沙箱地址，用于显示推送给居民的消息")
-    p.add_argument("--aes", action="store_true", help="使用安全模式（需设置 WECHAT_AES_KEY）")
+    p.add_argument("--aes", action="store_true", help="加密发送（需设置 WECHAT_AES_KEY；安全模式下总是加密）")
     p.set_defaults(func=cmd_chat)
 
     from bot.delivery.cli import add_subcommands as delivery_commands

@@ -22,7 +22,7 @@ from typing import Sequence
 
 from sqlalchemy.exc import IntegrityError
 
-from bot import metrics
+from bot import metrics, replay
 from bot.context import Context, Services
 from bot.conversation import ConversationState
 from bot.delivery.inbound import note_inbound
@@ -44,9 +44,11 @@ MAX_BATCH = 32  # messages per group commit: bounds how long other writers (cons
 
 @dataclass
 class Delivery:
-    """Shared between the web request and the dispatch task: whether the passive answer already went out."""
+    """Shared between the web request and the dispatch task: whether the passive answer already went out, and
+    the request's replay claim (`bot.replay`), taken in the message's transaction."""
 
     late: bool = False
+    claim: replay.Claim | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Outcome:
     reply: Reply
     duplicate: bool = False  # an earlier delivery of the same message already produced this reply
     push: bool = False  # the reply must be pushed (the passive answer was `success`)
+    replayed: bool = False  # the request's (timestamp, nonce) came earlier with another body: refused, no effect
 
 
 class ResidentLocks:
@@ -90,6 +93,13 @@ class _HandlerFailed(Exception):
     """A handler raised: its transaction is rolled back and the resident gets ERROR_REPLY."""
 
 
+class _Replayed(Exception):
+    """The request's (timestamp, nonce) is bound to another body: its transaction is rolled back."""
+
+
+REPLAYED = Outcome(Reply(silent=True), replayed=True)
+
+
 class _Duplicate(Exception):
     """The claim row already exists: another delivery of the same message committed first."""
 
@@ -116,7 +126,10 @@ class Dispatcher:
                     # Another worker committed the same message meanwhile: answer with its reply.
                     log.info("duplicate delivery raced on another worker")
                     check_first = True
+                except _Replayed:
+                    return REPLAYED
                 except _HandlerFailed:
+                    await self._claim_alone(delivery)
                     return Outcome(ERROR_REPLY)
                 except UNAVAILABLE as exc:  # busy, locked, restarting or unreachable
                     log.warning("database busy (attempt %d): %s", attempt + 1, type(exc).__name__)
@@ -127,6 +140,17 @@ class Dispatcher:
                         break
                     await asyncio.sleep(delay)
             return Outcome(BUSY_REPLY)
+
+    async def _claim_alone(self, delivery: Delivery) -> None:
+        """A failed message's transaction took its replay claim with it: take the claim on its own, so its pair
+        cannot be reused with another body either."""
+        if delivery.claim is None:
+            return
+        try:
+            async with self.services.db.transaction() as session:
+                await replay.take(session, delivery.claim)
+        except UNAVAILABLE as exc:
+            log.warning("could not record a replay claim: %s", type(exc).__name__)
 
     async def _process(self, message: InboundMessage, delivery: Delivery, check_first: bool) -> Outcome:
         """One message in one transaction of its own."""
@@ -139,6 +163,8 @@ class Dispatcher:
         rolls back everything this one did."""
         services = self.services
         now = services.clock()
+        if delivery.claim is not None and not await replay.take(session, delivery.claim):
+            raise _Replayed()
         if check_first or message.event == "unsubscribe":
             seen = await processed.find(session, message.dedupe_key)
             if seen is not None:

@@ -56,9 +56,20 @@ def configure(level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def request_id_from(header: str | None) -> str:
+    """The caller's `X-Request-Id` when it is a short safe token (nginx's `$request_id`: 32 hex digits), else a
+    fresh id: the header is echoed and written into every log line, so nothing else may pass."""
+    if header and _REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex[:12]
+
+
 @web.middleware
 async def request_id_middleware(request: web.Request, handler):
-    rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12]
+    rid = request_id_from(request.headers.get("X-Request-Id"))
     token = request_id.set(rid)
     try:
         response = await handler(request)

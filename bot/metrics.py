@@ -5,7 +5,8 @@ Counters and histograms live in `prometheus_client`. With several processes (`li
 workers): each process then writes its figures there and `/metrics`, whichever worker answers, reports the sum.
 Queue depth and waiting broadcasts are deployment-wide facts, so they are read from the database at scrape time.
 
-`/metrics` is for the operator's Prometheus: keep it off the public internet (see README, nginx).
+`/metrics` is for the operator's Prometheus: it answers this machine, or a request with LINLI_METRICS_TOKEN
+(bot.health); the shipped nginx does not pass it on either.
 """
 from __future__ import annotations
 
@@ -71,7 +72,12 @@ def _count(request: web.Request, status: int) -> None:
 
 
 async def metrics_page(request: web.Request) -> web.Response:
+    """Prometheus text; for this machine or the LINLI_METRICS_TOKEN only (see bot.health)."""
     from bot.app import SERVICES
+    from bot.health import REFUSED, has_token, is_local
+
+    if not (is_local(request) or has_token(request, request.app[SERVICES].settings.metrics_token)):
+        return web.Response(text=REFUSED, status=403, content_type="text/plain", charset="utf-8")
 
     registry = CollectorRegistry(auto_describe=False)
     if os.environ.get(MULTIPROCESS_ENV):

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def banner(settings: Settings, demo_logins: Sequence["DemoLogin"] = ()) -> str:
     """What the operator sees at start. Never a secret (token, AppSecret, keys, passwords in addresses): the
     demo accounts' password is the one the demo file publishes, and is shown only outside production."""
-    mode = "安全模式（AES）" if settings.safe_mode else "明文模式"
+    mode = {"safe": "安全模式（AES）", "compat": "兼容模式（加密和明文都接受）", "plain": "明文模式"}[settings.encrypt_mode]
     sandbox = "（生产环境）" if settings.production else "（本地沙箱）"
     lines = [
         "邻里服务已启动。",

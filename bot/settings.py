@@ -31,6 +31,7 @@ OFFICIAL_API_BASE = "https://api.weixin.qq.com"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DELIVERY_CATEGORIES = ("NOTICE", "MEETING", "SURVEY", "TICKET")
 MAX_WORKERS = 64
+ENCRYPT_MODES = ("plain", "compat", "safe")
 # variables some deployments set that linli does not read itself (no warning about them)
 FOREIGN = {"LINLI_TEST_PG_URL"}
 
@@ -51,6 +52,7 @@ class Settings:
     wechat_secret: str = "linli-sandbox-secret"
     wechat_aes_key: str | None = None
     wechat_aes_key_previous: str | None = None
+    wechat_encrypt_mode: str = ""  # "" → `safe` when an AES key is set, `plain` otherwise (see `encrypt_mode`)
     wechat_api_base: str = OFFICIAL_API_BASE
     http_timeout: float = 5.0
     wechat_retry_attempts: int = 4
@@ -68,6 +70,7 @@ class Settings:
     conversation_ttl: int = 30 * 60
     workers: int = 1
     worker_index: int | None = None  # set by `linli serve --workers` for each child, not by operators
+    metrics_token: str | None = None  # LINLI_METRICS_TOKEN: /metrics and /healthz beyond loopback
     env: str = ""  # LINLI_ENV: "production" forces the production checks (bot/production.py)
     # the staff console
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
@@ -127,6 +130,11 @@ class Settings:
     @property
     def safe_mode(self) -> bool:
         return bool(self.wechat_aes_key)
+
+    @property
+    def encrypt_mode(self) -> str:
+        """WECHAT_ENCRYPT_MODE as in effect: `plain`, `compat` or `safe` (unset: `safe` with an AES key)."""
+        return self.wechat_encrypt_mode or ("safe" if self.wechat_aes_key else "plain")
 
     @property
     def household_secret(self) -> bytes:
@@ -288,6 +296,12 @@ def _read_env(raw: str) -> str:
     return raw.lower()
 
 
+def _read_encrypt_mode(raw: str) -> str:
+    if raw.lower() not in ENCRYPT_MODES:
+        raise ValueError("应为 plain（明文模式）、compat（兼容模式）或 safe（安全模式）")
+    return raw.lower()
+
+
 def _read_networks(raw: str) -> tuple:
     networks = []
     for part in re.split(r"[\s,]+", raw):
@@ -372,6 +386,10 @@ VARIABLES: tuple[Var, ...] = (
         "EncodingAESKey（43 位）；设置后启用安全模式", WECHAT, secret=True, shown_default="空（明文模式）"),
     Var("WECHAT_AES_KEY_PREVIOUS", "wechat_aes_key_previous", Kind(_read_aes_key, "43 位 EncodingAESKey"),
         "更换 EncodingAESKey 时填旧密钥，新旧密钥同时有效，切换不停机", WECHAT, secret=True, shown_default="空"),
+    Var("WECHAT_ENCRYPT_MODE", "wechat_encrypt_mode", Kind(_read_encrypt_mode, "plain / compat / safe"),
+        "消息加解密方式，与公众平台「服务器配置」一致：`plain` 明文模式；`compat` 兼容模式（加密和明文消息都接受）；"
+        "`safe` 安全模式（只接受加密消息，明文消息回复 403）。`compat`、`safe` 须设置 `WECHAT_AES_KEY`",
+        WECHAT, shown_default="设置了 `WECHAT_AES_KEY` 时为 `safe`，否则 `plain`"),
     Var("LINLI_WECHAT_API_BASE", "wechat_api_base", HTTP_URL, "微信接口地址；`make run` 指向本地沙箱", WECHAT),
     Var("LINLI_HTTP_TIMEOUT", "http_timeout", SECONDS, "调用微信接口的超时（秒）", WECHAT),
     Var("LINLI_WECHAT_RETRY_ATTEMPTS", "wechat_retry_attempts", _int_between(1, 10),
@@ -394,6 +412,10 @@ VARIABLES: tuple[Var, ...] = (
         f"`linli serve` 在同一端口上运行的工作进程数（1–{MAX_WORKERS}，`--workers` 优先）", WEB),
     Var("LINLI_WORKER_INDEX", "worker_index", _int_between(0, MAX_WORKERS),
         "（内部）`linli serve --workers` 为每个子进程设置的编号，无需手动设置", WEB, shown_default="空"),
+    Var("LINLI_METRICS_TOKEN", "metrics_token", Kind(_read_secret, "≥16 个字符的随机密钥"),
+        "`/metrics`、`/healthz`、`/readyz` 只回答本机发出、未经代理转发的请求；设置后带 "
+        "`Authorization: Bearer 令牌` 的请求也可访问（供别的机器上的 Prometheus 等监控抓取）", WEB, secret=True,
+        shown_default="空（只回答本机）"),
     Var("LINLI_ENV", "env", Kind(_read_env, "production / development"),
         "`production`：即使微信接口是本机沙箱也按生产环境检查；`development`：按接口地址判断。"
         "`LINLI_WECHAT_API_BASE` 不是本机（127.0.0.1/localhost）地址时总是生产环境：`linli serve`/`linli worker` "
@@ -534,7 +556,10 @@ def _parsed(values: Mapping[str, str]) -> dict[str, Any]:
 
 def parse(values: Mapping[str, str]) -> Settings:
     """Build Settings from raw strings; raise SettingsError naming every bad variable."""
-    return Settings(**_parsed(values))
+    settings = Settings(**_parsed(values))
+    if settings.encrypt_mode != "plain" and not settings.wechat_aes_key:
+        raise SettingsError([f"WECHAT_ENCRYPT_MODE={settings.encrypt_mode}：兼容模式和安全模式须同时设置 WECHAT_AES_KEY"])
+    return settings
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:

@@ -11,9 +11,9 @@ import time
 
 from aiohttp import web
 
-from bot import metrics
+from bot import metrics, replay
 from bot.dispatch import BUSY_REPLY, ERROR_REPLY, Delivery, Dispatcher, Outcome
-from bot.protocol import Codec, ProtocolError, check_signature, check_timestamp
+from bot.protocol import Codec, ProtocolError, check_query, check_signature, check_timestamp
 from bot.settings import Settings
 from bot.tasks import BackgroundTasks
 from bot.types import InboundMessage, Reply, split_text
@@ -39,6 +39,11 @@ def _text_response(text: str, status: int = 200) -> web.Response:
 async def verify(request: web.Request) -> web.Response:
     """GET: WeChat's URL verification; echo `echostr` when the signature holds."""
     settings, q = request.app[SETTINGS], request.query
+    try:
+        check_query(q)
+    except ProtocolError as exc:
+        log.warning("verification refused: %s", exc.reason)
+        return _text_response("signature mismatch", 403)
     if not check_signature(settings.wechat_token, q.get("signature", ""), q.get("timestamp", ""), q.get("nonce", "")):
         log.warning("verification refused: bad signature")
         return _text_response("signature mismatch", 403)
@@ -55,16 +60,19 @@ async def receive(request: web.Request) -> web.Response:
 
 async def _receive(request: web.Request) -> web.Response:
     app, settings = request.app, request.app[SETTINGS]
+    query = request.query
     try:
-        check_timestamp(request.query.get("timestamp", ""), settings.timestamp_window)
+        check_query(query)  # shapes first: nothing is computed from a 400-digit timestamp
+        check_timestamp(query["timestamp"], settings.timestamp_window)
         body = await _read_body(request, settings.max_body_bytes)
-        envelope = app[CODEC].open(body, request.query)
+        envelope = app[CODEC].open(body, query)
     except ProtocolError as exc:
-        log.warning("rejected inbound request: %s", exc.reason)
-        metrics.REJECTED.labels(str(exc.status)).inc()
-        return _text_response(exc.reason, exc.status)
+        return _rejected(exc)
     message = envelope.message
-    outcome = await _dispatch_with_deadline(app, message, settings.reply_budget)
+    claim = replay.claim_for(query["timestamp"], query["nonce"], body, settings.timestamp_window)
+    outcome = await _dispatch_with_deadline(app, message, settings.reply_budget, claim)
+    if outcome is not None and outcome.replayed:
+        return _rejected(ProtocolError(403, "timestamp and nonce already used"))
     metrics.MESSAGES.labels(_outcome_label(outcome)).inc()
     if outcome is None or outcome.push:
         return _text_response("success")
@@ -74,6 +82,12 @@ async def _receive(request: web.Request) -> web.Response:
     return web.Response(
         text=app[CODEC].render(reply, message, envelope.crypto), content_type="application/xml", charset="utf-8"
     )
+
+
+def _rejected(exc: ProtocolError) -> web.Response:
+    log.warning("rejected inbound request: %s", exc.reason)
+    metrics.REJECTED.labels(str(exc.status)).inc()
+    return _text_response(exc.reason, exc.status)
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:
@@ -89,9 +103,10 @@ async def _read_body(request: web.Request, limit: int) -> bytes:
     return bytes(body)
 
 
-async def _dispatch_with_deadline(app: web.Application, message: InboundMessage, budget: float) -> Outcome | None:
+async def _dispatch_with_deadline(app: web.Application, message: InboundMessage, budget: float,
+                                  claim: replay.Claim | None = None) -> Outcome | None:
     """Race the dispatcher against the budget; a late answer is pushed when it is ready."""
-    delivery = Delivery()
+    delivery = Delivery(claim=claim)
     task = app[TASKS].spawn(app[DISPATCHER].feed(message, delivery), name=f"dispatch:{message.dedupe_key}")
     done, _ = await asyncio.wait({task}, timeout=budget)
     if task in done:

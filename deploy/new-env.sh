@@ -14,5 +14,7 @@ WECHAT_TOKEN=$(random 32)
 WECHAT_APPID=wx$(hex 16)
 WECHAT_SECRET=$(hex 32)
 # WECHAT_AES_KEY=             # 43 characters from the 公众平台 (安全模式); leave unset for the bundled sandbox
+# WECHAT_ENCRYPT_MODE=        # plain / compat / safe; unset: safe when WECHAT_AES_KEY is set
+# LINLI_METRICS_TOKEN=        # only for a Prometheus outside the web containers (at least 16 characters)
 LINLI_DB_PASSWORD=$(random 32)
 ENV

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .analyzer import Analyzer
 from .loader import BUNDLED_DIR, load_entries, load_resources
-from .matcher import Matcher, MatchPolicy
+from .matcher import Matcher, MatchPolicy, bounded
 from .model import Answer, Entry
 
 
@@ -55,7 +55,7 @@ class KnowledgeBase:
     def answer(self, question: str, top: int = 3) -> Answer:
         """`ask`, remembering the last RECENT_ANSWERS questions (the chat's path; `ask` always computes, so
         evaluations time the matcher itself)."""
-        key = (question, top)
+        key = (bounded(question), top)  # the remembered questions are bounded too
         found = self._recent.get(key)
         if found is not None:
             self._recent.move_to_end(key)

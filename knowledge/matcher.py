@@ -66,6 +66,17 @@ from .normalize import STOPWORDS
 from .model import Answer, Entry, Match, Outcome
 
 
+# A question is read up to this many characters: residents' questions are a sentence or two, and the analysis
+# (segmentation, pinyin, typo correction) grows with the text. One signed 64 KB message used to hold the event
+# loop for 20 s; with the bound, and the linear backoff below, any message costs what a long question does.
+MAX_QUESTION_CHARS = 300
+
+
+def bounded(question: str) -> str:
+    """The part of `question` the matcher reads."""
+    return question[:MAX_QUESTION_CHARS]
+
+
 @dataclass(frozen=True)
 class MatchPolicy:
     """Tunable constants of scoring and of the answer/ambiguous/none decision (fitted on the development splits
@@ -181,6 +192,7 @@ class Matcher:
         # Intents are a bonus on entries that already match the question's words, never a match by themselves.
         self.intents = BM25Index(intent_docs, k1=p.k1, b=p.b, keep_terms=False)
         self.stats = TermStats(kb_counts, analyzer.general_freq, analyzer.general_total)
+        self.longest_word = max((len(t) for t in self.words.idf), default=0)
 
     def _fields(self, analysis: Analysis):
         p = self.policy
@@ -206,12 +218,13 @@ class Matcher:
         vocabulary = self.words.idf
         known = set(tokens)
         out: set[str] = set()
+        longest = self.longest_word  # no longer part can be a known word: linear in the token, not quadratic
         for tok in known:
             if len(tok) < 2 or tok in vocabulary:
                 continue
             n = len(tok)
             for i in range(n):
-                for j in range(i + 1, n + 1):
+                for j in range(i + 1, min(n, i + longest) + 1):
                     part = tok[i:j]
                     if j - i < n and part in vocabulary and part not in STOPWORDS:
                         out.add(part)
@@ -320,6 +333,7 @@ class Matcher:
 
     def ask(self, question: str, top: int = 3) -> Answer:
         top = max(1, top)
+        question = bounded(question)
         analysis = self.analyzer.analyze(question)
         ranked = self.rank(analysis, max(top, 2))
         known = self.exact.get(phrasing_key(question))

@@ -216,6 +216,16 @@ class ProcessedMessage(Base):
     pushed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class WebhookNonce(Base):
+    """A `(timestamp, nonce)` pair WeChat signed, kept until its timestamp leaves the accepted window: every worker
+    sees it, so one captured signature cannot be replayed with another body (`bot.replay`)."""
+
+    __tablename__ = "webhook_nonces"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # "<timestamp>:<nonce>"
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the body first signed with the pair
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Conversation(Base):
     """A resident's multi-turn dialog: state name + data, with an expiry, readable by any worker."""
 

@@ -1,5 +1,6 @@
 """Pushes `TEMPLATESENDJOBFINISH` events to the account's callback URL after a template send, signed as WeChat
-signs pushes (plaintext mode: `signature = sha1(sorted([token, timestamp, nonce]))` in the query string).
+signs pushes (`signature = sha1(sorted([token, timestamp, nonce]))` in the query string) and, given the account's
+AES key, encrypts them as in safe mode (`encrypt_type=aes`, `msg_signature`, an `Encrypt` envelope).
 
 Every push runs as a tracked task; results are counted for the stats endpoint and tasks are cancelled at cleanup.
 """
@@ -12,12 +13,17 @@ import secrets
 from xml.sax.saxutils import escape
 
 import aiohttp
+import xmltodict
 
 log = logging.getLogger("linli.sandbox")
 
 
 def sign(token: str, timestamp: str, nonce: str) -> str:
-    return hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+    return sign_all(token, timestamp, nonce)
+
+
+def sign_all(token: str, *parts: str) -> str:
+    return hashlib.sha1("".join(sorted([token, *parts])).encode()).hexdigest()
 
 
 def job_finish_xml(original_id: str, openid: str, created: int, msgid: int, status: str) -> str:
@@ -35,8 +41,9 @@ def job_finish_xml(original_id: str, openid: str, created: int, msgid: int, stat
 
 
 class CallbackPusher:
-    def __init__(self, url: str | None, token: str | None, original_id: str, delay: float = 0.0):
+    def __init__(self, url: str | None, token: str | None, original_id: str, delay: float = 0.0, crypto=None):
         self.url, self.token, self.original_id, self.delay = url, token, original_id, delay
+        self.crypto = crypto  # wechatpy WeChatCrypto: push encrypted (safe mode)
         self.tasks: set[asyncio.Task] = set()
         self.results = {"sent": 0, "failed": 0}
 
@@ -64,6 +71,11 @@ class CallbackPusher:
         nonce = str(secrets.randbelow(10**9))
         params = {"signature": sign(self.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
                   "openid": openid}
+        if self.crypto is not None:
+            encrypted = xmltodict.parse(self.crypto.encrypt_message(body, nonce, timestamp))["xml"]["Encrypt"]
+            params.update(encrypt_type="aes", msg_signature=sign_all(self.token, timestamp, nonce, encrypted))
+            body = (f"<xml><ToUserName><![CDATA[{escape(self.original_id)}]]></ToUserName>"
+                    f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
             async with session.post(self.url, params=params, data=body.encode(),
                                     headers={"Content-Type": "text/xml"}) as resp:

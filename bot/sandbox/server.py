@@ -8,6 +8,7 @@ import time
 from typing import Callable
 
 from aiohttp import web
+from wechatpy.crypto import WeChatCrypto
 
 from bot.sandbox import api, control
 from bot.sandbox.callback import CallbackPusher
@@ -30,11 +31,13 @@ def create_sandbox_app(
     token_ttl: int = 7200,
     original_id: str = "gh_5a1d0c0ffee0",
     callback_delay: float = 0.0,
+    aes_key: str | None = None,
 ) -> web.Application:
-    """The sandbox app. `callback_url` + `token` turn on TEMPLATESENDJOBFINISH pushes; `clock` and `rng` are
-    injectable for tests."""
+    """The sandbox app. `callback_url` + `token` turn on TEMPLATESENDJOBFINISH pushes (encrypted, as in WeChat's
+    safe mode, when `aes_key` is given); `clock` and `rng` are injectable for tests."""
     state = SandboxState(appid, secret, clock=clock, template_quota=template_quota, token_ttl=token_ttl)
-    pusher = CallbackPusher(callback_url, token, original_id, delay=callback_delay)
+    pusher = CallbackPusher(callback_url, token, original_id, delay=callback_delay,
+                            crypto=WeChatCrypto(token, aes_key, appid) if aes_key and token else None)
     app = web.Application()
     app[SANDBOX] = Sandbox(state, FaultBook(rng), pusher)
     api.add_routes(app)

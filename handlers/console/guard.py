@@ -254,6 +254,12 @@ def guarded_middleware(authenticate, on_error, *, html: bool):
             if exc.status == 403:
                 await _audit_denied(request, state)
             response = await on_error(request, exc)
+        except UnicodeDecodeError:  # `await request.post()` on a form body that is not UTF-8 (was a 500)
+            response = await on_error(request, web.HTTPBadRequest(text="提交的内容不是 UTF-8 编码，请重新提交"))
+        except OSError:  # a static file name the file system refuses (too long: ENAMETOOLONG was a 500)
+            if not isinstance(request.match_info.route.resource, web.StaticResource):
+                raise
+            response = await on_error(request, web.HTTPNotFound())
         if not isinstance(request.match_info.route.resource, web.StaticResource):
             _headers(response, html)
         return response

@@ -15,7 +15,7 @@ from html import escape
 _INLINE = re.compile(
     r"`(?P<code>[^`\n]+)`"
     r"|\*\*(?P<bold>[^*\n]+?)\*\*"
-    r"|\[(?P<label>[^\]\n]+)\]\((?P<href>https?://[^\s()<>\"']+)\)"
+    r"|\[(?P<label>[^\[\]\n]+)\]\((?P<href>https?://[^\s()<>\"'\[\]]+)\)"
     r"|(?P<url>https?://[^\s<>\"'()（）【】，。；！？、]+)"
 )
 _HEADING = re.compile(r"^(#{1,3})\s+(.*)$")
@@ -24,6 +24,10 @@ _ORDERED = re.compile(r"^\s*\d{1,3}[.)、]\s*(.*)$")
 _QUOTE = re.compile(r"^\s*>\s?(.*)$")
 _RULE = re.compile(r"^\s*(-{3,}|\*{3,}|_{3,})\s*$")
 _MAX_CHARS = 50_000
+# Quotes nest at most this deep; deeper `>` marks stay text. Each level renders its lines once more, so the work is
+# linear in the text (1,200 nested quotes used to recurse until RecursionError: a lasting 500 on /n/<id>).
+MAX_QUOTE_DEPTH = 4
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()<>\"'\[\]]+)\)")  # the inline link, for plain text
 
 
 def _link(href: str, label: str) -> str:
@@ -49,7 +53,7 @@ def inline(text: str) -> str:
     return "".join(out)
 
 
-def _kind(line: str) -> str:
+def _kind(line: str, depth: int = 0) -> str:
     if not line.strip():
         return "blank"
     if _RULE.match(line):
@@ -60,18 +64,22 @@ def _kind(line: str) -> str:
         return "ul"
     if _ORDERED.match(line):
         return "ol"
-    if _QUOTE.match(line):
+    if depth < MAX_QUOTE_DEPTH and _QUOTE.match(line):
         return "quote"
     return "text"
 
 
 def render(source: str) -> str:
-    """Markdown subset → HTML fragment (safe to insert unescaped)."""
-    lines = (source or "")[:_MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    """Markdown subset → HTML fragment (safe to insert unescaped). Linear in the text: every pattern is matched
+    without backtracking over the line, and quotes nest at most MAX_QUOTE_DEPTH levels."""
+    return _render((source or "")[:_MAX_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n"), 0)
+
+
+def _render(lines: list[str], depth: int) -> str:
     html: list[str] = []
     i = 0
     while i < len(lines):
-        line, kind = lines[i], _kind(lines[i])
+        line, kind = lines[i], _kind(lines[i], depth)
         if kind == "blank":
             i += 1
         elif kind == "rule":
@@ -85,19 +93,19 @@ def render(source: str) -> str:
         elif kind in ("ul", "ol"):
             pattern = _BULLET if kind == "ul" else _ORDERED
             items = []
-            while i < len(lines) and _kind(lines[i]) == kind:
+            while i < len(lines) and _kind(lines[i], depth) == kind:
                 items.append(f"<li>{inline(pattern.match(lines[i]).group(1).strip())}</li>")
                 i += 1
             html.append(f"<{kind}>{''.join(items)}</{kind}>")
         elif kind == "quote":
             quoted = []
-            while i < len(lines) and _kind(lines[i]) == "quote":
+            while i < len(lines) and _kind(lines[i], depth) == "quote":
                 quoted.append(_QUOTE.match(lines[i]).group(1))
                 i += 1
-            html.append(f"<blockquote>{render(chr(10).join(quoted))}</blockquote>")
+            html.append(f"<blockquote>{_render(quoted, depth + 1)}</blockquote>")
         else:
             para = []
-            while i < len(lines) and _kind(lines[i]) == "text":
+            while i < len(lines) and _kind(lines[i], depth) == "text":
                 para.append(inline(lines[i].strip()))
                 i += 1
             html.append("<p>" + "<br>".join(para) + "</p>")
@@ -107,7 +115,7 @@ def render(source: str) -> str:
 def plain_lines(source: str) -> list[str]:
     """Non-empty lines of the body without Markdown marks (headings, bullets, bold, link syntax)."""
     result = []
-    for line in (source or "").replace("\r", "\n").split("\n"):
+    for line in (source or "")[:_MAX_CHARS].replace("\r", "\n").split("\n"):
         if _RULE.match(line) or not line.strip():
             continue
         for pattern in (_HEADING, _BULLET, _ORDERED, _QUOTE):
@@ -115,7 +123,7 @@ def plain_lines(source: str) -> list[str]:
             if m:
                 line = m.group(m.lastindex)
                 break
-        line = re.sub(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)", r"\1", line)
+        line = _LINK.sub(r"\1", line)
         line = line.replace("**", "").replace("`", "").strip()
         if line:
             result.append(line)

@@ -77,7 +77,9 @@ _HONORIFIC_NAME = re.compile(rf"{_SURNAME}[\u4e00-\u9fff]{{0,2}}?(?={_HONORIFICS
 _SURNAME_GIVEN = re.compile(rf"(?<=姓)\s*{_SURNAME}")
 _NAMED = re.compile(r"(?:(?<=我叫|名叫|叫做)|(?<=名字是|名字叫)|(?<=联系人)|(?<=姓名))\s*[:：]?\s*"
                     r"([\u4e00-\u9fff]{2,3})")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+# Starts only where a run of address characters starts (the leftmost match would anyway): without the
+# look-behind a long run with no `@` was rescanned from each of its characters, quadratic in the text.
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 _ACCOUNT = re.compile(r"(?:(?<=微信号)|(?<=微信)|(?<=QQ号)|(?<=QQ)|(?<=qq))\s*[:：]?\s*(?:是|为)?\s*"
                       r"[A-Za-z0-9][\w\-]{4,19}")
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"

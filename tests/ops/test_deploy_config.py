@@ -53,3 +53,11 @@ def test_new_env_makes_secrets_production_accepts():
     url = f"postgresql+asyncpg://linli:{values.pop('LINLI_DB_PASSWORD')}@db:5432/linli"
     settings = parse({**values, "LINLI_DATABASE_URL": url, "LINLI_WECHAT_API_BASE": "http://sandbox:8081"})
     assert settings.production and default_secret_problems(settings) == []
+
+
+def test_nginx_hides_the_operator_endpoints():
+    conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    hidden = re.search(r"location ~ \^/\(([a-z|]+)\)\$ \{\s*return 404;", conf)
+    assert hidden and set(hidden.group(1).split("|")) == {"metrics", "healthz", "readyz"}
+    env = _compose()["x-linli"]["environment"]
+    assert _default(env["LINLI_METRICS_TOKEN"]) == "" and _default(env["WECHAT_ENCRYPT_MODE"]) == ""

@@ -93,7 +93,8 @@ async def test_fault_validation(sb):
         assert resp.status == 400, body
 
 
-async def test_template_job_finish_is_pushed_signed(aiohttp_server, make_sandbox):
+async def _webhook(aiohttp_server):
+    """A stand-in for linli's /wechat that records what it is sent."""
     received: list[tuple[dict, str]] = []
 
     async def wechat_webhook(request: web.Request) -> web.Response:
@@ -102,7 +103,11 @@ async def test_template_job_finish_is_pushed_signed(aiohttp_server, make_sandbox
 
     hook_app = web.Application()
     hook_app.router.add_post("/wechat", wechat_webhook)
-    hook = await aiohttp_server(hook_app)
+    return received, await aiohttp_server(hook_app)
+
+
+async def test_template_job_finish_is_pushed_signed(aiohttp_server, make_sandbox):
+    received, hook = await _webhook(aiohttp_server)
     sb = await make_sandbox(callback_url=str(hook.make_url("/wechat")), token="TOKEN123")
     token = (await (await sb.post("/cgi-bin/stable_token", json={
         "grant_type": "client_credential", "appid": "wx5a1d0c0ffee0b0b0", "secret": "linli-sandbox-secret"})).json())
@@ -119,6 +124,30 @@ async def test_template_job_finish_is_pushed_signed(aiohttp_server, make_sandbox
     event = xmltodict.parse(body)["xml"]
     assert event["Event"] == "TEMPLATESENDJOBFINISH" and event["Status"] == "success"
     assert int(event["MsgID"]) == answer["msgid"] and event["FromUserName"] == "o_zoe"
+
+
+async def test_template_job_finish_is_encrypted_for_a_safe_mode_account(aiohttp_server, make_sandbox):
+    """With the account's AES key the push is encrypted as WeChat does in safe mode: linli's codec in safe mode
+    (which refuses plaintext) opens it."""
+    from bot.protocol import Codec
+    from tests.sandbox.conftest import APPID
+    from tests.support import AES_KEY
+
+    received, hook = await _webhook(aiohttp_server)
+    sb = await make_sandbox(callback_url=str(hook.make_url("/wechat")), token="TOKEN123", aes_key=AES_KEY)
+    token = (await (await sb.post("/cgi-bin/stable_token", json={
+        "grant_type": "client_credential", "appid": APPID, "secret": "linli-sandbox-secret"})).json())
+    await sb.post("/sandbox/users", json={"openid": "o_zoe"})
+    await sb.post("/cgi-bin/message/template/send", params={"access_token": token["access_token"]},
+                  json={"touser": "o_zoe", "template_id": "T", "data": {}})
+    for _ in range(50):
+        if received:
+            break
+        await asyncio.sleep(0.01)
+    query, body = received[0]
+    assert query["encrypt_type"] == "aes" and "<Encrypt>" in body and "TEMPLATESENDJOBFINISH" not in body
+    envelope = Codec("TOKEN123", APPID, [AES_KEY], "safe").open(body.encode(), query)
+    assert envelope.message.event == "templatesendjobfinish" and envelope.message.openid == "o_zoe"
 
 
 def test_window_prefers_the_grant_closing_first():
