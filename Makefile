@@ -8,7 +8,7 @@ SANDBOX_PORT ?= 8081
 # `make run` talks to the local WeChat sandbox, never to real WeChat servers.
 SANDBOX_ENV := LINLI_WECHAT_API_BASE=$${LINLI_WECHAT_API_BASE:-http://127.0.0.1:$(SANDBOX_PORT)} LINLI_DELIVERY_IN_WEB=$${LINLI_DELIVERY_IN_WEB:-1}
 
-.PHONY: run test install sandbox serve bench clean
+.PHONY: run test check install sandbox serve bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ run: $(STAMP)
 	  sleep 1; $(SANDBOX_ENV) $(BIN)/linli menu push || true; \
 	  $(SANDBOX_ENV) $(BIN)/linli serve
 
-test: $(STAMP)
+test: $(STAMP) check
 	$(BIN)/python -m pytest -q
+
+# the checks that keep the code one shape: lint and import order, types (configured in pyproject.toml)
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/webhook.py

@@ -124,7 +124,7 @@ def serve(url: str, port: int) -> None:
     """Run linli with the console (used as the benchmark's server process)."""
     from aiohttp import web
 
-    from bot.app import SERVICES, build_services, create_app
+    from bot.app import build_services, create_app
     from bot.serve import freeze_startup_objects
     from bot.settings import Settings
 

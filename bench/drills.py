@@ -45,9 +45,22 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cityscale import (PG_ADMIN, Cluster, Traffic, Window, create_broadcast, delivery_counts,  # noqa: E402
-                             drop_database, format_rss, log, new_database, prepare, reconcile, summary,
-                             wait_settled)
+from bench.cityscale import (  # noqa: E402
+    PG_ADMIN,
+    Cluster,
+    Traffic,
+    Window,
+    create_broadcast,
+    delivery_counts,
+    drop_database,
+    format_rss,
+    log,
+    new_database,
+    prepare,
+    reconcile,
+    summary,
+    wait_settled,
+)
 from bench.common import percentile  # noqa: E402
 
 WINDOW = 10.0

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from collections import Counter
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -37,7 +37,6 @@ from kb_baseline import PlainBM25  # noqa: E402
 from kb_synth import base_id, synthesize, write_kb  # noqa: E402
 
 from knowledge import KnowledgeBase  # noqa: E402
-
 
 TUNING_SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6")  # the only splits whose misses are ever listed
 

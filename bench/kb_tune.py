@@ -34,10 +34,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from kb_eval import TUNING_SPLITS, load_eval  # noqa: E402
 
-from knowledge import KnowledgeBase, MatchPolicy  # noqa: E402
+from knowledge import KnowledgeBase  # noqa: E402
 from knowledge.confidence import CORRECT_FEATURES, IN_SCOPE_FEATURES, probability  # noqa: E402
 from knowledge.matcher import Matcher  # noqa: E402
-
 
 FIT_SPLITS = ("dev", "dev2", "dev3")      # settings are compared on these …
 CHECK_SPLITS = ("dev4", "dev5", "dev6")   # … and confirmed on these before adoption

@@ -52,10 +52,11 @@ def table(n: int) -> dict:
 
 async def seed(url: str, count: int) -> list[str]:
     """Publish `count` notices (a third corrected); returns the page paths to request."""
+    from sqlalchemy import select
+
     from handlers.notices import service
     from storage.db import Database
     from storage.models import Community
-    from sqlalchemy import select
 
     db = Database(url)
     now = datetime.now(timezone.utc) - timedelta(days=1)

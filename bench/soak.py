@@ -26,8 +26,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cityscale import (SURVEY_COMMUNITY, Cluster, Traffic, create_broadcast, delivery_counts, drop_database,  # noqa: E402
-                             format_rss, log, new_database, prepare, reconcile, summary, wait_settled)
+from bench.cityscale import (  # noqa: E402
+    SURVEY_COMMUNITY,
+    Cluster,
+    Traffic,
+    create_broadcast,
+    delivery_counts,
+    drop_database,
+    format_rss,
+    log,
+    new_database,
+    prepare,
+    reconcile,
+    summary,
+    wait_settled,
+)
 
 
 async def community_size(url: str) -> int:

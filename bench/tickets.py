@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -134,7 +134,9 @@ async def main() -> int:
           f"{found['distinct_numbers']}, lost {found['lost']}, doubled {found['doubled']}")
     print(f"server log: {folder / 'server.log'}")
     for kind, values in sorted(stats.get("by_kind", {}).items()):
-        print(f"  {'投诉' if kind[0] == '投诉' else '确认'}{'（重发）' if kind[1] else ''}: n={len(values)} p50 {percentile(values, 50)*1000:.0f} ms p99 {percentile(values, 99)*1000:.0f} ms max {max(values)*1000:.0f} ms")
+        label = f"{'投诉' if kind[0] == '投诉' else '确认'}{'（重发）' if kind[1] else ''}"
+        print(f"  {label}: n={len(values)} p50 {percentile(values, 50) * 1000:.0f} ms "
+              f"p99 {percentile(values, 99) * 1000:.0f} ms max {max(values) * 1000:.0f} ms")
     if stats["unexpected"]:
         print(f"unexpected replies: {len(stats['unexpected'])}, e.g. {stats['unexpected'][0]!r}")
     ok = (found["tickets"] == found["distinct_numbers"] == args.residents and not found["doubled"]

@@ -19,8 +19,15 @@ from bot.context import Services
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.worker import background as delivery_background
 from bot.dispatch import Dispatcher
-from bot.features import (CONSOLE_PLUGINS, Feature, chat_routers, console_plugins, installed_features,
-                          periodic_jobs, state_groups)
+from bot.features import (
+    CONSOLE_PLUGINS,
+    Feature,
+    chat_routers,
+    console_plugins,
+    installed_features,
+    periodic_jobs,
+    state_groups,
+)
 from bot.jobs import Job
 from bot.logs import request_id_middleware
 from bot.outbound import WeChatClient, WeChatError, WeChatUnavailable
@@ -107,9 +114,12 @@ def create_app(
 
 def _pusher(services: Services):
     async def push(openid: str, texts: list[str]) -> None:
+        wechat = services.wechat
+        if wechat is None:  # a service without the outbound client cannot push
+            return
         for text in texts:
             try:
-                await services.wechat.send_text(openid, text)
+                await wechat.send_text(openid, text)
             except (WeChatError, WeChatUnavailable) as exc:
                 log.warning("could not push a reply: %s", type(exc).__name__)
                 return

@@ -13,14 +13,14 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 from xml.parsers.expat import ExpatError
 
 import xmltodict
-from wechatpy.events import EVENT_TYPES
-from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.events import EVENT_TYPES
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.replies import TextReply
 
 from bot.types import InboundMessage, Reply
@@ -98,7 +98,7 @@ class Codec:
               the token, or holds one captured signature, speak for any resident).
     """
 
-    def __init__(self, token: str, appid: str, aes_keys: list[str], mode: str = ""):
+    def __init__(self, token: str, appid: str, aes_keys: Sequence[str | None], mode: str = ""):
         self.token = token
         self.appid = appid
         self._cryptos = [WeChatCrypto(token, key, appid) for key in aes_keys if key]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any, Callable, Coroutine
 
 from aiohttp import web
 
@@ -24,7 +25,8 @@ SETTINGS = web.AppKey("settings", Settings)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 CODEC = web.AppKey("codec", Codec)
 TASKS = web.AppKey("tasks", BackgroundTasks)
-PUSHER = web.AppKey("pusher", object)
+Pusher = Callable[[str, list[str]], Coroutine[Any, Any, None]]  # push texts to a resident (after the reply)
+PUSHER = web.AppKey[Pusher]("pusher")
 
 UNSUPPORTED = {
     "image": "图片", "voice": "语音", "video": "视频", "shortvideo": "小视频", "location": "位置",

@@ -10,7 +10,6 @@ from .loader import BUNDLED_DIR, load_entries, load_resources
 from .matcher import Matcher, MatchPolicy, bounded
 from .model import Answer, Entry
 
-
 RECENT_ANSWERS = 4096
 
 

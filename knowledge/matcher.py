@@ -62,9 +62,8 @@ from .confidence import (
     unknown,
 )
 from .index import BM25Index
-from .normalize import STOPWORDS
 from .model import Answer, Entry, Match, Outcome
-
+from .normalize import STOPWORDS
 
 # A question is read up to this many characters: residents' questions are a sentence or two, and the analysis
 # (segmentation, pinyin, typo correction) grows with the text. One signed 64 KB message used to hold the event

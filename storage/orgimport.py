@@ -27,8 +27,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import password_policy
-from storage.models import (Community, Developer, District, Estate, OrgModel, PropertyCompany, Staff, StaffLevel,
-                            Street, utcnow)
+from storage.models import (
+    Community,
+    Developer,
+    District,
+    Estate,
+    OrgModel,
+    PropertyCompany,
+    Staff,
+    StaffLevel,
+    Street,
+    utcnow,
+)
 from storage.passwords import hash_password, verify_password
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")

@@ -20,10 +20,10 @@ from typing import Any, Callable, Sequence, cast
 
 from sqlalchemy import Table, bindparam, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-
-from storage.db import affected
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.elements import BindParameter
+
+from storage.db import affected
 
 
 class Prepared:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Coroutine
 from dataclasses import dataclass, field
+from typing import Coroutine
 
 from aiohttp import web
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from bot.context import Context
 from bot.router import ANY_STATE, NO_STATE, Router
 from bot.types import SILENT, UNHANDLED, Reply
-from handlers.common import rules
 from bot.webhook import unsupported_text
+from handlers.common import rules
 
 HELP_WORDS = ("帮助", "菜单", "help", "?", "？", "功能")
 CANCEL_WORDS = ("取消", "退出", "算了", "不办了")

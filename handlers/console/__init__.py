@@ -20,10 +20,21 @@ from aiohttp import web
 from bot.context import Services
 from bot.errors import DomainError
 from bot.features import CONSOLE_PLUGINS, Feature
-from handlers.console import api, api_admin, dashboard, pages_audit, pages_auth, pages_org, pages_residents
-from handlers.console import api_account, pages_account, pages_staff, validation
-from handlers.console.guard import authenticate_bearer, authenticate_cookie, guarded_middleware, is_guarded
+from handlers.console import (
+    api,
+    api_account,
+    api_admin,
+    dashboard,
+    pages_account,
+    pages_audit,
+    pages_auth,
+    pages_org,
+    pages_residents,
+    pages_staff,
+    validation,
+)
 from handlers.console.audit import ACTION_LABELS
+from handlers.console.guard import authenticate_bearer, authenticate_cookie, guarded_middleware, is_guarded
 from handlers.console.registry import ConsoleRegistry, Route
 from handlers.console.render import build_environment, render
 from handlers.console.state import CONSOLE, ConsoleState

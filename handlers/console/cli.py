@@ -15,11 +15,9 @@ import asyncio
 import getpass
 import sys
 
-from storage.models import StaffLevel
-
-
 from bot.cli import in_transaction as _in_transaction
 from bot.cli import settings_or_exit as _settings
+from storage.models import StaffLevel
 
 
 def _operator() -> str:

@@ -10,8 +10,8 @@ from handlers.console import staff_service as svc
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
 from handlers.console.render import Form, flash, render, see_other
-from handlers.console.toolkit import path_id
 from handlers.console.state import state_of
+from handlers.console.toolkit import path_id
 from storage.models import Staff, StaffLevel
 from storage.repositories import staff as staff_repo
 

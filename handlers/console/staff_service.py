@@ -1,7 +1,6 @@
 """Staff-account operations shared by the console pages, the API and the command line: validation, creation,
 deactivation, password reset, API tokens. Each takes the caller's session and never commits."""
 from __future__ import annotations
-from bot.errors import DomainError
 
 import asyncio
 from datetime import datetime, timedelta
@@ -9,9 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import DomainError
+from storage import password_policy
 from storage.console_models import ApiToken
 from storage.models import Community, District, Staff, StaffLevel, Street
-from storage import password_policy
 from storage.orgimport import USERNAME_RE
 from storage.passwords import hash_password
 from storage.repositories import staff as staff_repo

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import BadRequest, Conflict, Invalid, NotFound
 from bot.localtime import LOCAL_TZ
-from handlers.privacy.redact import mask
 from handlers.console.authz import Scope, can_see_community
 from handlers.hotline import matching, rows, sheet
 from handlers.hotline.mapping import Mapping
+from handlers.privacy.redact import mask
 from handlers.reports import scope as places
 from handlers.tickets import rules
 from handlers.tickets.service import Received, file_received

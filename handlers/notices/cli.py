@@ -4,22 +4,15 @@ approves a draft (or publishes a scheduled notice) at once, with the rules' leve
 """
 from __future__ import annotations
 
-from bot.localtime import local_text
-from bot.cli import in_transaction
-from bot.cli import settings_or_exit as _settings
-
 import argparse
 import asyncio
 import getpass
 import sys
 from datetime import datetime, timezone
 
-
-
-
-
-
-
+from bot.cli import in_transaction
+from bot.cli import settings_or_exit as _settings
+from bot.localtime import local_text
 
 _local = local_text
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.localtime import LOCAL_TZ
 from handlers.notices import service
-from handlers.notices.service import Actor, Forbidden, NoticeError, NotFound
+from handlers.notices.service import Actor, Forbidden, NotFound, NoticeError
 from storage.models import Community
 from storage.notice_models import Meeting, MeetingAttendee, MeetingItem, Notice
 from storage.repositories import meetings as repo

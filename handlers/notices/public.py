@@ -25,8 +25,8 @@ from aiohttp import web
 from markupsafe import Markup
 from sqlalchemy import select
 
-from bot.localtime import chinese_text
 from bot.context import Services
+from bot.localtime import chinese_text
 from handlers.common import links
 from handlers.notices import rules
 from storage.notice_models import Notice

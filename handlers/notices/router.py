@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.localtime import LOCAL_TZ
 from bot.context import Context
+from bot.localtime import LOCAL_TZ
 from bot.router import Router, normalize_words
 from bot.types import UNHANDLED, Reply
 from handlers.choices import pick
 from handlers.notices import rules, service
-from storage.repositories import notices as repo
 from handlers.notices.states import NoticeDialog
+from storage.repositories import notices as repo
 
 STATE = NoticeDialog.pick
 LIST_SIZE = 8

@@ -23,8 +23,17 @@ from aiohttp import web
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.guard import require_staff
 from handlers.policy_qa import kb_roots, kb_store
-from handlers.policy_qa.console_kb import (Published, gap_of, live_entries, matches, publish,
-                                           reload_everywhere, requested_entry, source_label, store_of)
+from handlers.policy_qa.console_kb import (
+    Published,
+    gap_of,
+    live_entries,
+    matches,
+    publish,
+    reload_everywhere,
+    requested_entry,
+    source_label,
+    store_of,
+)
 from handlers.policy_qa.kb_store import Conflict, Draft, KbStore, KbStoreError, Missing, Saved
 from knowledge import Entry, KnowledgeBase, KnowledgeBaseError
 from storage.models import StaffLevel

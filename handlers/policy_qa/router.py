@@ -15,8 +15,8 @@ from bot.router import Router
 from bot.types import UNHANDLED, Reply
 from handlers.choices import numbered, pick
 from handlers.policy_qa import rules, service
-from knowledge.render import SUGGEST_HEAD, SUGGEST_TAIL
 from handlers.policy_qa.states import QA
+from knowledge.render import SUGGEST_HEAD, SUGGEST_TAIL
 
 RATE_HINT = "这个回答有帮助吗？回复「有用」或「没用」；仍有疑问可回复「转人工」。"
 

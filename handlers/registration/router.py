@@ -8,9 +8,9 @@ from handlers import vocabulary
 from handlers.choices import numbered, pick
 from handlers.privacy import erasure
 from handlers.registration import rules
+from handlers.registration.states import Bind, Erase
 from storage.models import ResidentRole
 from storage.repositories import org, residents
-from handlers.registration.states import Bind, Erase
 
 BIND_WORDS = ("绑定", "绑定社区", "重新绑定", "修改绑定", "更换社区")
 WELCOME = "欢迎关注「邻里」社区服务号！在这里可以查看小区公示、参与满意度调查、反映物业问题、咨询物业政策。"

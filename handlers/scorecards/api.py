@@ -14,7 +14,6 @@ Errors: {"error", "message"} — 400 bad parameter, 403 outside the jurisdiction
 """
 from __future__ import annotations
 
-
 from aiohttp import web
 
 from handlers.console.api import json_error, json_response, read_json
@@ -22,11 +21,19 @@ from handlers.console.authz import visible_communities
 from handlers.console.guard import current, db, require_staff
 from handlers.console.toolkit import path_id
 from handlers.scorecards import export, obligations, publish
-from handlers.scorecards.console import (csv_response, delete_rule, publish_subject, save_rules,
-                                         withdraw_publication)
+from handlers.scorecards.console import csv_response, delete_rule, publish_subject, save_rules, withdraw_publication
 from handlers.scorecards.disclosures import STATUS_LABELS
-from handlers.scorecards.views import (Problem, audit_read, board_of, card_json, publication_json, subject_id_of,
-                                       subject_page, view_json, view_of)
+from handlers.scorecards.views import (
+    Problem,
+    audit_read,
+    board_of,
+    card_json,
+    publication_json,
+    subject_id_of,
+    subject_page,
+    view_json,
+    view_of,
+)
 
 
 @require_staff()

@@ -8,9 +8,7 @@ developer's) card with its components and the sources of every figure; `--csv` p
 """
 from __future__ import annotations
 
-
 from sqlalchemy import select
-
 
 from bot.cli import CliError, run_command
 

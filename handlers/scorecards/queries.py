@@ -21,8 +21,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Iterable
 
-from sqlalchemy import (Float, Integer, Select, and_, case, cast, exists, func, literal, literal_column, null, or_,
-                        select, union_all)
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,7 +169,6 @@ async def ticket_figures(session: AsyncSession, kind: str, categories: list[str]
                             case((resolved, days), else_=None).label("d"))
             .where(*where).cte("counted").prefix_with("MATERIALIZED"))
     c = rows.c
-    nothing = [null()] * 5
     grouped = select(literal_column("0").label("tag"), c.s, c.e, func.count().label("n"),
                      *[func.coalesce(func.sum(c[name]), 0).label(name) for name in COUNTED],
                      *[cast(None, Float) if i == 0 else cast(None, Integer) for i in range(5)]

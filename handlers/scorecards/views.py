@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.errors import DomainError
-
 from handlers.console.audit import audit
 from handlers.console.guard import current, db
 from handlers.console.security import SAFE_METHODS

@@ -18,8 +18,8 @@ from handlers.console.authz import at_least, can_see_community, visible_communit
 from handlers.console.guard import current, db
 from handlers.console.toolkit import visible
 from handlers.surveys import service
-from storage.repositories import surveys as repo
 from storage.models import StaffLevel
+from storage.repositories import surveys as repo
 from storage.survey_models import Survey
 
 AUDIT_LEVEL = StaffLevel.district

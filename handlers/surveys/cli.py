@@ -11,22 +11,17 @@ the level is found from the codes. `create` schedules the campaign unless `--dra
 """
 from __future__ import annotations
 
-from bot.cli import in_transaction
-
 import argparse
 import asyncio
 import getpass
 import sys
 from datetime import datetime, timezone
 
+from bot.cli import in_transaction
 from handlers.surveys import export, messages, service, stats
 from handlers.surveys.access import when
 from handlers.surveys.templates_builtin import TEMPLATE_LABELS
 from storage.repositories import surveys as repo
-
-
-
-
 
 
 def _run(work) -> int:

@@ -2,11 +2,8 @@
 (text and tables for the notice). Times are shown in Beijing time."""
 from __future__ import annotations
 
-
 from bot.localtime import chinese_text
 from handlers.surveys.templates_builtin import SUBJECT_LABELS
-
-
 
 local = chinese_text  # the survey messages' time format
 

@@ -13,9 +13,9 @@ from bot.router import Router
 from bot.types import UNHANDLED, Reply
 from handlers import vocabulary
 from handlers.surveys import messages, rules, voting
+from handlers.surveys.states import Voting
 from storage.repositories import surveys as repo
 from storage.survey_models import Survey
-from handlers.surveys.states import Voting
 
 START_WORDS = ("调查", "满意度调查", "参加调查", "问卷", "填问卷", "满意度")
 NUMBERED = r"^(?:调查|问卷)\s*(?:第)?\s*(\d{1,9})\s*号?$"

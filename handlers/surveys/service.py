@@ -11,7 +11,6 @@ twice, late, or on two workers does each thing once.
 Invitations and reminders live in `invites.py`, votes in `voting.py`.
 """
 from __future__ import annotations
-from bot.errors import DomainError
 
 import logging
 from datetime import datetime
@@ -19,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import DomainError
 from handlers.surveys import invites, messages, rules, stats
 from handlers.surveys.templates_builtin import TEMPLATES, build
 from storage.models import Developer, Estate, PropertyCompany

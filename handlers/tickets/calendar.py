@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 import yaml
+
 from bot.localtime import LOCAL_TZ
 
 log = logging.getLogger("linli.tickets")

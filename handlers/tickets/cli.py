@@ -15,12 +15,10 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import or_, select
 
-from handlers import csv_export
-from handlers.privacy.redact import mask
-
-
 from bot.cli import CliError
 from bot.cli import run_command as _run
+from handlers import csv_export
+from handlers.privacy.redact import mask
 
 
 async def _communities(session, code: str | None) -> list[int] | None:
@@ -49,8 +47,8 @@ async def _ticket(session, number: str):
 
 def cmd_list(args) -> int:
     async def work(session, services):
-        from handlers.tickets.rules import CATEGORIES, STATUS_LABELS
         from handlers.tickets.notify import local
+        from handlers.tickets.rules import CATEGORIES, STATUS_LABELS
         from storage.repositories import tickets as repo
         from storage.ticket_models import Ticket
 

@@ -7,17 +7,16 @@ resident row with that openid) is alerted there. Everyone else sees the ticket i
 from __future__ import annotations
 
 import time
-from bot.localtime import local_text
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Content, Scope, create_broadcast
+from bot.localtime import local_text
 from handlers.tickets.rules import LEVEL_LABELS, STATUS_LABELS
 from storage.models import Community, District, Resident, Staff, StaffLevel, Street
 from storage.ticket_models import Ticket
-
 
 local = local_text  # the ticket messages' time format
 

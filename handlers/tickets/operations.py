@@ -2,13 +2,13 @@
 and push public changes. Only `service.perform` calls them, after the rules allowed the action.
 """
 from __future__ import annotations
-from bot.errors import DomainError
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.errors import DomainError
 from handlers.privacy.redact import mask
 from handlers.tickets import notify, rules
 from handlers.tickets.rules import LEVEL_LABELS, Actor

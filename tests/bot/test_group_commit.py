@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from bot.dispatch import ERROR_REPLY, GroupCommit
 from bot.router import Router
-from bot.states import StatesGroup, state
 from bot.simulator import text_xml
+from bot.states import StatesGroup, state
 from bot.types import Reply
 from storage.models import Conversation, ProcessedMessage
 

@@ -10,7 +10,6 @@ from bot.delivery import outbox
 from bot.delivery.channels import Content
 from bot.delivery.outbox import Scope
 from bot.outbound import WindowExpired
-
 from bot.router import Router
 from bot.simulator import text_xml
 from bot.types import Reply

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from bot.protocol import signature
 from bot.router import Router
+from bot.simulator import text_xml
 from bot.states import StatesGroup, state
-from bot.simulator import WeChatSimulator, text_xml
 from bot.types import Reply
 from storage.models import Conversation, ProcessedMessage
 from tests.support import AES_KEY, OLD_AES_KEY

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.app import SERVICES, build_services, create_app
+from bot.app import build_services, create_app
 from storage.models import Community, Estate, Resident, Staff
 from storage.orgimport import apply_org_plan, parse_org_bytes
 from storage.repositories import staff as staff_repo

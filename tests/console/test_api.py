@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 
 import yaml
-
 from sqlalchemy import select
 
 from handlers.console import CONSOLE, OPENAPI, build_registry

@@ -95,8 +95,8 @@ def live(tmp_path_factory, sqlite_template):
 
 
 def _operations() -> list[tuple[str, str]]:
-    from handlers.console import _openapi, build_registry
     from bot.features import console_plugins
+    from handlers.console import _openapi, build_registry
 
     spec = _openapi(build_registry(console_plugins(installed_features())))
     return sorted(compile_operations(spec))

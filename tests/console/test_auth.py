@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import unquote
 from datetime import timedelta
-
 from ipaddress import ip_network
+from urllib.parse import unquote
 
 from sqlalchemy import select
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 from sqlalchemy import select
 
-from bot.app import SERVICES, build_services, create_app
+from bot.app import build_services, create_app
 from handlers.console.authz import restrict
 from storage.console_models import AuditEntry
 from storage.models import Resident, Staff

@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.delivery.cli import add_subcommands
+from bot.sandbox.faults import Fault
 from handlers import broadcasts
 from storage.models import Staff
 from storage.repositories import staff as staff_repo
-from bot.sandbox.faults import Fault
 from tests.conftest import in_thread
 
 

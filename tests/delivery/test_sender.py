@@ -101,8 +101,9 @@ async def test_transient_errors_are_retried_then_failed(world):
     assert rep["counts"]["failed"] == 13 and rep["reasons"]["failed"] == {"system_busy": 13}
     assert {r.attempts for r in await world.rows(bid)} == {3}
     world.sb.faults.clear()
-    from bot.delivery.outbox import retry_failed
     from datetime import datetime, timezone
+
+    from bot.delivery.outbox import retry_failed
     async with world.db.transaction() as session:
         assert await retry_failed(session, bid, datetime.now(timezone.utc)) == 13
     await world.run()

@@ -18,12 +18,11 @@ from sqlalchemy import func, select, update
 
 from bot.demo import load_demo_everything
 from bot.serve import banner, startup_demo_logins
-from bot.settings import Settings
 from storage.delivery_models import Broadcast
 from storage.models import Resident, Staff
 from storage.notice_models import Notice
 from storage.passwords import hash_password
-from storage.policy_qa_models import KbGap, Inquiry
+from storage.policy_qa_models import Inquiry, KbGap
 from storage.repositories.org import demo_logins, demo_passwords
 from storage.schema import Base
 from storage.scorecard_models import ScorecardPublication

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.knowledge.kb_testutil import write
-
 from knowledge import KnowledgeBase
+from tests.knowledge.kb_testutil import write
 
 TINY = textwrap.dedent("""\
     - id: fee-pay

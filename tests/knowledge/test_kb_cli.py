@@ -6,7 +6,6 @@ import io
 import json
 
 from knowledge import cli
-
 from tests.knowledge.kb_testutil import write
 
 

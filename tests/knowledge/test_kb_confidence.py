@@ -10,7 +10,6 @@ import pytest
 
 from knowledge import KnowledgeBase, MatchPolicy
 from knowledge.confidence import ANCHOR_MIN, Features, TermStats, anchor, general_coverage, probability
-
 from tests.knowledge.kb_testutil import write
 
 

@@ -7,7 +7,6 @@ import pytest
 from knowledge import KnowledgeBase
 from knowledge.intent import intents
 from knowledge.normalize import normalize_chars
-
 from tests.knowledge.kb_testutil import write
 
 

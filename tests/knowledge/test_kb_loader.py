@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from knowledge import Entry, KnowledgeBase, KnowledgeBaseError
-
 from tests.knowledge.kb_testutil import write
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from knowledge import KnowledgeBase
-
 from tests.knowledge.kb_testutil import write
 
 

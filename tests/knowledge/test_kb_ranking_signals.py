@@ -6,11 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from tests.knowledge.kb_testutil import write
-
 from knowledge import KnowledgeBase
 from knowledge.analyzer import char_bigrams
 from knowledge.matcher import Matcher
+from tests.knowledge.kb_testutil import write
 
 
 def test_char_bigrams_stay_inside_cjk_runs():

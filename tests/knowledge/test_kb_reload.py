@@ -6,7 +6,6 @@ import threading
 import pytest
 
 from knowledge import KnowledgeBase, KnowledgeBaseError, KnowledgeHolder
-
 from tests.knowledge.kb_testutil import write
 
 

@@ -101,7 +101,8 @@ async def cworld(aiohttp_client, db_url):
     from bot.app import build_services, create_app
     from handlers import notices
     from storage.repositories import staff as staff_repo
-    from tests.console.conftest import CODES, NOW as CNOW, World
+    from tests.console.conftest import CODES, World
+    from tests.console.conftest import NOW as CNOW
     from tests.support import BASE
 
     clock = fixed_clock(CNOW)

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from sqlalchemy import select
 
 from bot.context import Services
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.sender import Sender
 from handlers import common, notices, registration, subscriptions
-from handlers.notices import service
 from handlers.console.authz import load_scope
+from handlers.notices import service
 from storage.models import Estate, Resident, ResidentRole, Staff
 from tests.delivery.conftest import EXTRA
-from tests.support import fixed_clock
 from tests.notices.conftest import NOW
+from tests.support import fixed_clock
 
 
 def routers():

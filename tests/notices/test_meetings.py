@@ -9,10 +9,9 @@ import io
 from datetime import date, timedelta
 
 import pytest
-
-from bot.settings import SettingsError
 from sqlalchemy import select, update
 
+from bot.settings import SettingsError
 from handlers.notices import meetings, service
 from handlers.notices.cli import add_subcommands
 from handlers.notices.jobs import missing_meetings, summary_reminders

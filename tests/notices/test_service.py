@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from bot.errors import Conflict
 from handlers.notices import service
 from handlers.notices.jobs import publish_scheduled
-from bot.errors import Conflict
 from handlers.notices.service import Forbidden, NoticeError
 from storage.delivery_models import Broadcast, Delivery
 from storage.repositories import deliveries

@@ -13,8 +13,25 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Enum, Float, Integer, LargeBinary, Numeric, String,
-                        Text, TypeDecorator, insert, select, text, update)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from bot.app import build_services, create_app
 from bot.context import Services
@@ -26,7 +43,8 @@ from bot.simulator import WeChatSimulator
 from storage.console_models import LoginThrottle
 from storage.db import Database
 from storage.models import Resident, new_ref
-from storage.repositories import policy_qa, staff as staff_repo
+from storage.repositories import policy_qa
+from storage.repositories import staff as staff_repo
 from storage.repositories.org import load_demo
 from storage.schema import Base
 from storage.ticket_models import Ticket

@@ -26,7 +26,7 @@ async def _holder(db) -> tuple[int, datetime] | None:
         return int(lease.owner.split(":")[1]), lease.lease_until
 
 
-async def test_one_scheduler_and_takeover_after_kill_9(world, tmp_path, procs):
+async def test_one_scheduler_and_takeover_after_kill_9(world, tmp_path, procs):  # noqa: F811  (the fixture)
     ids = await world.seed(30, prefix="o_sched")
     settings = world.services.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINLI_", "WECHAT_"))}

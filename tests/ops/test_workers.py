@@ -17,8 +17,7 @@ from bot.simulator import WeChatSimulator
 from bot.workers import workers_from
 from storage.db import Database
 from storage.models import ProcessedMessage
-from tests.ops.conftest import (alive, children, clean_env, free_port, fresh_connections, pids_answering,
-                                start, wait_for)
+from tests.ops.conftest import alive, children, clean_env, free_port, fresh_connections, pids_answering, start, wait_for
 
 BASE = Settings()
 

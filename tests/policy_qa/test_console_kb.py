@@ -16,7 +16,7 @@ from knowledge.loader import BUNDLED_DIR, RESOURCE_FILES
 from storage.console_models import AuditEntry
 from storage.policy_qa_models import KbGap, KbGeneration
 from storage.repositories import policy_qa as repo
-from tests.console.conftest import NOW, build_world, csrf_in
+from tests.console.conftest import NOW, build_world
 
 PIGEONS = "小区里能养鸽子吗"
 

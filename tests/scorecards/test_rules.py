@@ -6,9 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.settings import SettingsError
-
 from bot.localtime import LOCAL_TZ
+from bot.settings import SettingsError
 from handlers.scorecards import config, disclosures, periods, publish
 from handlers.scorecards.figures import Component, composite
 from tests.support import BASE

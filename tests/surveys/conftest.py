@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from handlers import common
-from handlers import surveys
+from handlers import common, surveys
 from handlers.surveys import service
 from handlers.surveys.jobs import sweep
 from storage.models import Community, Estate, Resident, ResidentRole

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import build_services
-from handlers import common, registration
-from handlers import tickets
+from handlers import common, registration, tickets
 from handlers.tickets import service
 from storage.models import Community, Estate, Resident, Staff
 from storage.repositories.org import load_demo

@@ -2,11 +2,10 @@
 limit passes (working days), the clock paused while waiting for the resident, 超期 at the top, closing unrated."""
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 from sqlalchemy import select
-
-import importlib
 
 from storage.delivery_models import Broadcast
 from storage.repositories import tickets as repo

@@ -88,7 +88,8 @@ async def test_lifecycle_at_the_community(services):
 ])
 async def test_who_may_act_on_a_community_ticket(services, username, action, params, allowed):
     from sqlalchemy import insert
-    from storage.models import Staff, StaffLevel, Community
+
+    from storage.models import Community, Staff, StaffLevel
     async with services.db.transaction() as session:
         if not (await session.execute(select(Staff).where(Staff.username == "pingjiang"))).first():
             pj = (await session.execute(select(Community.id).where(Community.code == "HX-YYL-PJ"))).scalar_one()
