@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.notices.rules import CATEGORIES
 from handlers.scorecards import disclosures
-from storage.db import affected
 from storage.models import Community, Estate, PropertyCompany
+from storage.repositories import scorecards as repo
 from storage.scorecard_models import DisclosureRule
 
 # meeting minutes are the residents' committee's, general notices nobody's: not a company's duty
@@ -129,5 +129,4 @@ async def community_of(session: AsyncSession, rule_id: int) -> int | None:
 
 
 async def remove(session: AsyncSession, rule_id: int) -> bool:
-    result = await session.execute(delete(DisclosureRule).where(DisclosureRule.id == rule_id))
-    return bool(affected(result))
+    return await repo.remove_disclosure_rule(session, rule_id)

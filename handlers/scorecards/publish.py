@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.localtime import local_text
 from handlers.scorecards.figures import FLAG_LABELS, Card, Part
 from handlers.scorecards.periods import Period
-from storage.db import affected
 from storage.models import Estate
+from storage.repositories import scorecards as repo
 from storage.scorecard_models import ScorecardPublication, ScorecardPublicationEstate
 
 GROUPS = {"composite": "综合得分与排名", "survey": "满意度调查", "tickets": "投诉办理", "disclosure": "公示情况"}
@@ -148,10 +148,7 @@ async def create(session: AsyncSession, card: Card, groups: list[str], period: P
 
 
 async def withdraw(session: AsyncSession, publication_id: int, by: str, now: datetime) -> bool:
-    result = await session.execute(update(ScorecardPublication).where(
-        ScorecardPublication.id == publication_id, ScorecardPublication.withdrawn_at.is_(None))
-        .values(withdrawn_at=now, withdrawn_by=by[:64]))
-    return bool(affected(result))
+    return await repo.withdraw_publication(session, publication_id, by, now)
 
 
 async def latest_for_estate(session: AsyncSession, kind: str, subject_id: int, estate_id: int

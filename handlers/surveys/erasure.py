@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Resident, new_ref
-from storage.survey_models import Survey, SurveyDraft, SurveyResponse, SurveyResponseEvent
+from storage.repositories import surveys as repo
+from storage.survey_models import Survey, SurveyResponse, SurveyResponseEvent
 
 
 def anonymous_answers(questions: list, answers: dict | None) -> dict:
@@ -49,6 +50,4 @@ async def erase_resident(session: AsyncSession, resident: Resident, now: datetim
         for event in await session.scalars(select(SurveyResponseEvent)
                                            .where(SurveyResponseEvent.response_id == row.id)):
             event.resident_ref, event.answers = fresh, anonymous_answers(questions, event.answers)
-    await session.execute(update(SurveyResponseEvent).where(SurveyResponseEvent.resident_ref == resident.ref)
-                          .values(resident_ref=new_ref(), answers={}))  # trail rows of a response not found
-    await session.execute(delete(SurveyDraft).where(SurveyDraft.resident_id == resident.id))
+    await repo.forget_trail_and_drafts(session, resident.id, resident.ref, new_ref())

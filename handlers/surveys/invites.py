@@ -12,12 +12,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Content, Scope, create_broadcast
 from handlers.surveys import messages, stats
-from storage.db import affected
 from storage.repositories import surveys as repo
 from storage.survey_models import Survey
 
@@ -61,10 +59,7 @@ async def remind_due(session: AsyncSession, now: datetime, *, household_key: byt
         survey = await repo.get(session, survey_id)
         if not reminder_due(survey, now):
             continue
-        claimed = await session.execute(update(Survey).where(
-            Survey.id == survey.id, Survey.reminders_sent == survey.reminders_sent, Survey.status == "open")
-            .values(reminders_sent=survey.reminders_sent + 1, last_reminded_at=now))
-        if not affected(claimed):
+        if not await repo.claim_reminder_round(session, survey, now):
             continue
         await session.refresh(survey)
         recipients = await stats.nonrespondents(session, survey, household_key=household_key)

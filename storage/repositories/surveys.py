@@ -281,3 +281,17 @@ async def names(session: AsyncSession, estate_ids: Iterable[int], community_ids:
     return estates, communities
 
 
+async def claim_reminder_round(session: AsyncSession, survey: Survey, now: datetime) -> bool:
+    """Count the next reminder round of an open campaign, once across processes (the round number is the guard)."""
+    claimed = await session.execute(update(Survey).where(
+        Survey.id == survey.id, Survey.reminders_sent == survey.reminders_sent, Survey.status == "open")
+        .values(reminders_sent=survey.reminders_sent + 1, last_reminded_at=now))
+    return bool(affected(claimed))
+
+
+async def forget_trail_and_drafts(session: AsyncSession, resident_id: int, resident_ref: str, fresh_ref: str) -> None:
+    """A resident's erasure: trail rows still carrying their ref (of a response not found) lose it and their
+    answers; their unfinished drafts go."""
+    await session.execute(update(SurveyResponseEvent).where(SurveyResponseEvent.resident_ref == resident_ref)
+                          .values(resident_ref=fresh_ref, answers={}))
+    await session.execute(delete(SurveyDraft).where(SurveyDraft.resident_id == resident_id))
