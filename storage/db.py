@@ -44,10 +44,12 @@ UNAVAILABLE = (OperationalError, DBAPIError, OSError, CannotConnectNowError, Pos
 
 def create_engine(url: str, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:
     """Create an engine for `url`; makes the SQLite file (mode 0600) and its folder when needed. A read-only
-    SQLite engine opens deferred transactions, which in WAL mode run beside the writer and each other."""
+    SQLite engine opens deferred transactions, which in WAL mode run beside the writer and each other.
+    Statement parameters (residents' words, phone numbers) never appear in errors or logs (`hide_parameters`)."""
     if is_sqlite(url):
         return _sqlite_engine(url, echo, read_only)
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True,
+                               hide_parameters=True)
 
 
 def _sqlite_engine(url: str, echo: bool, read_only: bool = False) -> AsyncEngine:
@@ -58,6 +60,7 @@ def _sqlite_engine(url: str, echo: bool, read_only: bool = False) -> AsyncEngine
     engine = create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         async_creator=sqlite_inline.creator(database or ":memory:", SQLITE_BUSY_TIMEOUT_MS / 1000),
         # Every unit of work ends its transaction itself; skipping the pool's extra ROLLBACK saves a thread hop
         # while the write lock is held.

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
+from handlers.console.authz import can_see_community, load_scope
 from handlers.privacy.redact import mask
 from handlers.tickets import notify, rules
 from handlers.tickets.rules import LEVEL_LABELS, Actor
@@ -102,6 +103,9 @@ async def _assign(op: Op, staff_id: int | None = None, partner: str | None = Non
         staff = await op.session.get(Staff, int(staff_id))
         if staff is None or not staff.active or staff.level.value not in (t.level, "admin"):
             raise TicketError(f"只能交办给{LEVEL_LABELS[t.level]}的在岗工作人员")
+        if not can_see_community(await load_scope(op.session, staff), t.community_id):
+            # whoever owns a ticket must be able to see it: never someone of another community or street
+            raise TicketError("只能交办给本辖区的工作人员，该工作人员看不到这件投诉")
         t.assignee_staff_id, t.assignee_partner = staff.id, None
         t.assignee_label = f"{staff.display_name}（{staff.level.label}）"
         public_text = "已安排工作人员办理"

@@ -225,3 +225,29 @@ async def test_a_ticket_whose_resident_vanished_is_erased_by_the_hourly_job(serv
     t = await load(services, tid)
     assert t.phone is None and t.description == ERASED_DESCRIPTION and t.resident_erased_at == NOW
     assert await erase_orphans(services, NOW) == 0
+
+
+async def test_a_ticket_is_never_assigned_to_staff_who_cannot_see_it(services):
+    """The level matches but the jurisdiction does not: a community worker of 蓝水社区 may not own a ticket of
+    谊景社区 (nobody who can see it would own it)."""
+    from storage.models import StaffLevel
+    from storage.repositories import org
+    from storage.repositories import staff as staff_repo
+
+    tid = await new_ticket(services)
+    await act(services, tid, "sign", "yijing")
+    async with services.db.transaction() as session:
+        lanshui = await org.community_by_code(session, "HX-MJ-LS")
+        other = await staff_repo.create_staff(
+            session, username="lanshui", display_name="蓝水社区工作人员", level=StaffLevel.community,
+            node_ids={"community_id": lanshui.id, "street_id": lanshui.street_id,
+                      "district_id": lanshui.street.district_id}, password_hash="x")
+        other_id = other.id
+    with pytest.raises(TicketError) as refused:
+        await act(services, tid, "assign", "yijing", staff_id=other_id)
+    assert "本辖区" in refused.value.message
+    assert (await load(services, tid)).assignee_staff_id != other_id
+    async with services.db.transaction() as session:
+        admin_id = (await staff_repo.staff_by_username(session, "admin")).id
+    await act(services, tid, "assign", "yijing", staff_id=admin_id)  # one who sees every community: fine
+    assert (await load(services, tid)).assignee_staff_id == admin_id
