@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -28,6 +27,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import drop_database, new_database  # noqa: E402
 
 MONTH = "2026-11"
 NOW = datetime(2026, 12, 1, 0, 30, tzinfo=timezone.utc)  # the job's morning: every figure of November is in
@@ -230,18 +231,6 @@ async def _settle(url: str) -> None:
     await db.dispose()
 
 
-async def _pg(sql: str, admin: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url")
@@ -253,12 +242,9 @@ def main() -> int:
     args = parser.parse_args()
     from storage.migrate import upgrade
 
-    admin = os.environ.get("LINLI_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     name, tmp = None, None
     if args.postgres:
-        name = f"linli_bench_report_{os.getpid()}"
-        asyncio.run(_pg(f'CREATE DATABASE "{name}"', admin))
-        url = admin.rsplit("/", 1)[0] + f"/{name}"
+        url, name = new_database("linli_bench_report")
     elif args.database_url:
         url = args.database_url
     else:
@@ -273,7 +259,7 @@ def main() -> int:
         median = asyncio.run(measure(url, args.runs, not args.no_pdf))
     finally:
         if name:
-            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin))
+            drop_database(name)
         if tmp:
             tmp.cleanup()
     print(f"district report median {median:.2f} s — target under 5 s: {'met' if median < 5 else 'NOT met'}")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
@@ -35,6 +34,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import drop_database, new_database  # noqa: E402
 
 PERIOD = "2026-Q3"
 NOW = datetime(2026, 10, 20, 2, 0, tzinfo=timezone.utc)  # after the period: every figure is final
@@ -246,18 +247,6 @@ async def measure(url: str, runs: int) -> None:
     await db.dispose()
 
 
-async def _pg(sql: str, admin: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url")
@@ -269,12 +258,9 @@ def main() -> int:
     args = parser.parse_args()
     from storage.migrate import upgrade
 
-    admin = os.environ.get("LINLI_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     name, tmp = None, None
     if args.postgres:
-        name = f"linli_bench_scorecards_{os.getpid()}"
-        asyncio.run(_pg(f'CREATE DATABASE "{name}"', admin))
-        url = admin.rsplit("/", 1)[0] + f"/{name}"
+        url, name = new_database("linli_bench_scorecards")
     elif args.database_url:
         url = args.database_url
     else:
@@ -286,7 +272,7 @@ def main() -> int:
         asyncio.run(measure(url, args.runs))
     finally:
         if name:
-            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin))
+            drop_database(name)
         if tmp:
             tmp.cleanup()
     return 0

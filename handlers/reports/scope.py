@@ -20,6 +20,7 @@ from bot.localtime import LOCAL_TZ
 from handlers.console.authz import Scope, can_see_community
 from handlers.scorecards.periods import Period, _add_months
 from storage.models import Community, District, StaffLevel, Street
+from storage.repositories.org import communities_under
 
 LEVELS = ("district", "street", "community")
 LEVEL_LABELS = {"district": "区县", "street": "街道", "community": "社区"}
@@ -48,13 +49,8 @@ class Place:
 
 
 async def _communities(session: AsyncSession, level: str, node: int) -> tuple[dict[int, str], dict[int, int]]:
-    stmt = select(Community.id, Community.name, Community.street_id).order_by(Community.street_id, Community.id)
-    if level == "community":
-        stmt = stmt.where(Community.id == node)
-    elif level == "street":
-        stmt = stmt.where(Community.street_id == node)
-    else:
-        stmt = stmt.join(Street, Street.id == Community.street_id).where(Street.district_id == node)
+    stmt = communities_under(select(Community.id, Community.name, Community.street_id)
+                             .order_by(Community.street_id, Community.id), level, node)
     rows = (await session.execute(stmt)).all()
     return {r[0]: r[1] for r in rows}, {r[0]: r[2] for r in rows}
 

@@ -20,6 +20,7 @@ from handlers.console.authz import Scope, at_least, can_see_community, visible_c
 from handlers.scorecards import periods
 from handlers.scorecards.config import KINDS
 from storage.models import Community, District, StaffLevel, Street
+from storage.repositories.org import communities_under
 
 PUBLISH_LEVEL = StaffLevel.street  # 街道 and above assess and publish (the property-management authorities)
 RULES_LEVEL = StaffLevel.street
@@ -75,14 +76,7 @@ async def area_of(session: AsyncSession, scope: Scope, raw: str | None) -> Area:
     name = await session.scalar(select(model.name).where(model.id == node))
     if name is None:
         raise PermissionError(raw)
-    stmt = select(Community.id)
-    if level == "community":
-        stmt = stmt.where(Community.id == node)
-    elif level == "street":
-        stmt = stmt.where(Community.street_id == node)
-    else:
-        stmt = stmt.join(Street, Street.id == Community.street_id).where(Street.district_id == node)
-    ids = list(await session.scalars(stmt))
+    ids = list(await session.scalars(communities_under(select(Community.id), level, node)))
     if not ids or not all(can_see_community(scope, c) for c in ids):
         raise PermissionError(raw)
     return Area(f"{level}:{node}", name, ids)

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import Community, District, Estate, Staff, Street
 from storage.orgimport import ImportSummary, import_org_file
+
+T = TypeVar("T", bound=tuple[Any, ...])
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "demo.yaml"
 
@@ -35,6 +38,16 @@ async def list_communities(session: AsyncSession, street_id: int) -> list[Commun
 async def list_estates(session: AsyncSession, community_id: int) -> list[Estate]:
     stmt = select(Estate).where(Estate.community_id == community_id).order_by(Estate.id)
     return list((await session.execute(stmt)).scalars())
+
+
+def communities_under(stmt: Select[T], level: str, node: int) -> Select[T]:
+    """`stmt` (a SELECT over communities) limited to those under one node: a community itself, a street's, or a
+    district's (any other level is taken as a district)."""
+    if level == "community":
+        return stmt.where(Community.id == node)
+    if level == "street":
+        return stmt.where(Community.street_id == node)
+    return stmt.join(Street, Street.id == Community.street_id).where(Street.district_id == node)
 
 
 def _community_with_parents():
