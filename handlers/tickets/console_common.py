@@ -70,6 +70,8 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
     similar = sorted(((rules.similarity(t.description, o.description), o)
                       for o in await repo.similar_open(session, t)), key=lambda p: -p[0])[:5]
     linked = await repo.linked(session, t.id)
+    events = await repo.events(session, t.id)
+    allowed = [a for a in service.STAFF_ACTIONS if service.allowed(t, a, actor)]
     return {
         **summary(t, now, named),
         "photos": t.photos or [], "location": t.location, "resolution": t.resolution,
@@ -79,15 +81,17 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
         "may_publish": publication.refusal(actor, t.level, actor.sees(t.community_id)) is None,
         "events": [{"at": e.at, "kind": e.kind, "label": rules.ACTION_LABELS.get(e.kind, e.kind),
                     "actor": e.actor_label, "level": e.level, "public": e.public, "text": e.text}
-                   for e in await repo.events(session, t.id)],
+                   for e in events],
         "mediations": [{"parties": m.parties, "agreement": m.agreement, "mediated_on": m.mediated_on.isoformat(),
                         "committee": m.committee, "created_by": m.created_by}
                        for m in await repo.mediations(session, t.id)],
         "linked": [o.number for o in linked],
         "similar": [{"id": o.id, "number": o.number, "status": o.status, "description": mask(o.description),
                      "similarity": round(score, 2)} for score, o in similar],
-        "allowed_actions": [a for a in service.STAFF_ACTIONS if service.allowed(t, a, actor)],
+        "allowed_actions": allowed,
+        "next_step": rules.next_step(t.status, allowed, rules.replied_since_signed([e.kind for e in events])),
         "canned_replies": canned.replies(t.category, settings),
+        "canned_resolutions": canned.resolutions(t.category, settings),
     }
 
 

@@ -158,6 +158,33 @@ def _state_rule(action: str, actor: Actor, t: TicketView) -> str | None:
     return None
 
 
+def replied_since_signed(kinds: list[str]) -> bool:
+    """Whether the resident has been answered since the ticket was last signed at its present level."""
+    replied = False
+    for kind in kinds:
+        if kind in ("sign", "escalate", "return", "reopen"):
+            replied = False
+        elif kind == "reply":
+            replied = True
+    return replied
+
+
+def next_step(status: str, allowed: list[str] | tuple[str, ...], replied: bool) -> str | None:
+    """The ticket page's one primary button (签收 → 答复/交办 → 办结); everything else is under 更多操作.
+
+    The action the ticket page offers as its primary button, or None when the caller has nothing to do next.
+
+    Unsigned → 签收; signed but the resident has had no answer yet → 答复 (交办 sits beside it); answered →
+    办结. Only actions the caller may take are offered (`allowed` comes from `check`)."""
+    if status in ("received", "escalated") and "sign" in allowed:
+        return "sign"
+    if status == "assigned":
+        for step in (("resolve",) if replied else ("reply", "resolve")):
+            if step in allowed:
+                return step
+    return None
+
+
 def status_after(action: str, status: str) -> str:
     return TRANSITIONS[action][1] or status
 

@@ -247,3 +247,37 @@ async def test_open_tickets_are_classed_by_their_deadline(world):
     async with world.services.db.reading() as session:
         got = {(level, key): n for _, level, key, n in (await session.execute(_open_counts(now))).all()}
     assert got == {("community", key): len(rows) for key, rows in cases.items()}
+
+
+def _primary(page: str) -> str:
+    """The action of the one form inside the page's next-step card ('' when there is none)."""
+    card = page.split('id="next-step"', 1)[1].split("</div>", 1)[0]
+    return card.split('data-action="', 1)[1].split('"', 1)[0] if 'data-action="' in card else ""
+
+
+async def test_the_ticket_page_offers_the_next_step_as_one_button_and_the_rest_under_more(world):
+    t = await file(world)
+    csrf = await world.login("yijing")
+    page = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert _primary(page) == "sign" and '<details class="card more"' in page
+    more = page.split('id="more-actions"', 1)[1]
+    assert 'data-action="reject"' in more and 'data-action="sign"' not in more
+    await world.client.post(f"/console/tickets/{t.id}/actions/sign", data={"_csrf": csrf})
+    page = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert _primary(page) == "reply" and 'data-action="assign"' in page.split('id="more-actions"', 1)[1]
+    await world.client.post(f"/console/tickets/{t.id}/actions/reply", data={"_csrf": csrf, "text": "已联系物业"})
+    page = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert _primary(page) == "resolve"
+    resolve_form = page.split('data-action="resolve"', 1)[1].split("</form>", 1)[0]
+    assert "维修人员已上门完成维修" in resolve_form  # the resolution templates, not the replies
+    assert "已通知物业服务企业安排维修人员上门查看" not in resolve_form
+    await world.client.post(f"/console/tickets/{t.id}/actions/resolve",
+                            data={"_csrf": csrf, "canned": "维修人员已上门完成维修，经现场查看已恢复正常使用。"})
+    assert await status_of(world, t.id) == "resolved"
+    page = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert _primary(page) == "" and "等待居民评价" in page
+    world.client.session.cookie_jar.clear()
+    await world.login("youyilu")  # the street supervises: no primary step, chase/note under 更多操作
+    t2 = await file(world, text="楼道灯坏了")
+    page = await (await world.client.get(f"/console/tickets/{t2.id}")).text()
+    assert _primary(page) == "" and 'data-action="chase"' in page
