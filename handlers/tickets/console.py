@@ -37,6 +37,7 @@ def console(registry) -> None:
     registry.nav("投诉统计", "/console/tickets/stats", order=16)
     registry.page("GET", "/tickets", console_pages.list_page)
     registry.page("GET", "/tickets/stats", console_pages.stats_page)
+    registry.page("POST", "/tickets/bulk", console_pages.bulk_post)
     registry.page("GET", "/tickets/{ticket_id}", console_pages.detail_page)
     registry.page("POST", "/tickets/{ticket_id}/phone", console_pages.phone_page)
     registry.page("POST", "/tickets/{ticket_id}/actions/{action}", console_pages.action_post)

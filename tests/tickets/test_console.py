@@ -281,3 +281,69 @@ async def test_the_ticket_page_offers_the_next_step_as_one_button_and_the_rest_u
     t2 = await file(world, text="楼道灯坏了")
     page = await (await world.client.get(f"/console/tickets/{t2.id}")).text()
     assert _primary(page) == "" and 'data-action="chase"' in page
+
+
+def _numbers(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'<td class="number" data-label="编号"><a href="/console/tickets/\d+">([^<]+)</a>', page)
+
+
+async def test_list_sorts_by_column_keeps_filters_in_links_and_has_my_and_due_views(world):
+    from datetime import timedelta
+
+    first = await file(world, text="3号楼电梯坏了")
+    second = await file(world, text="楼道灯不亮", category="property")
+    third = await file(world, text="垃圾没人清运", category="environment")
+    async with world.services.db.transaction() as session:
+        late = await repo.get(session, third.id)
+        late.sign_due_at = late.resolve_due_at = world.clock() - timedelta(hours=1)  # overdue
+        soon = await repo.get(session, second.id)
+        soon.sign_due_at = world.clock() + timedelta(hours=2)  # due within one working day
+    csrf = await world.login("yijing")
+    page = await (await world.client.get("/console/tickets")).text()
+    assert _numbers(page) == [third.number, second.number, first.number]  # newest first
+    page = await (await world.client.get("/console/tickets?sort=number&category=")).text()
+    assert _numbers(page) == [first.number, second.number, third.number]
+    assert 'aria-sort="ascending"' in page
+    page = await (await world.client.get("/console/tickets?category=repair&sort=number")).text()
+    assert _numbers(page) == [first.number]
+    assert 'href="/console/tickets?status=open&amp;category=repair&amp;sort=-category"' in page  # filters kept
+    assert f'<tr class="overdue">' not in page
+    page = await (await world.client.get("/console/tickets?view=due")).text()
+    assert set(_numbers(page)) == {second.number, third.number}
+    assert '<tr class="overdue">' in page and '<tr class="soon">' in page
+    await world.client.post(f"/console/tickets/{first.id}/actions/sign", data={"_csrf": csrf})
+    mine = await (await world.client.get("/console/tickets?view=mine")).text()
+    assert set(_numbers(mine)) == {first.number, second.number, third.number}  # signed by me + unsigned
+    world.client.session.cookie_jar.clear()
+    await world.login("youyilu")  # the street has no community-level work of its own
+    assert _numbers(await (await world.client.get("/console/tickets?view=mine")).text()) == []
+
+
+async def test_bulk_sign_and_assign_follow_the_ticket_rules(world):
+    a, b = await file(world, text="电梯坏了"), await file(world, text="水管漏水")
+    other = await file(world, short="PJ", text="平江的工单")
+    csrf = await world.login("yijing")
+    resp = await world.client.post("/console/tickets/bulk", data=[
+        ("_csrf", csrf), ("action", "sign"), ("ids", str(a.id)), ("ids", str(b.id)), ("ids", str(other.id)),
+        ("back", "/console/tickets?category=repair")], allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/console/tickets?category=repair"
+    page = await (await world.client.get("/console/tickets")).text()
+    assert "已签收 2 件" in page and "不在您的辖区内" in page
+    assert await status_of(world, a.id) == "assigned" and await status_of(world, b.id) == "assigned"
+    assert await status_of(world, other.id) == "received"
+    again = await world.client.post("/console/tickets/bulk", data=[("_csrf", csrf), ("action", "sign"),
+                                                                   ("ids", str(a.id))])
+    assert "未能签收" in await again.text()  # already signed: the rule's reason is shown
+    resp = await world.client.post("/console/tickets/bulk", data=[
+        ("_csrf", csrf), ("action", "assign"), ("partner", "property"), ("ids", str(a.id)), ("ids", str(b.id))])
+    assert "已交办 2 件" in await resp.text()
+    async with world.services.db.transaction() as session:
+        assert (await repo.get(session, a.id)).assignee_partner.startswith("property")
+        actions = list((await session.execute(select(AuditEntry.action))).scalars())
+    assert actions.count("ticket.sign") == 2 and actions.count("ticket.assign") == 2
+    nothing = await world.client.post("/console/tickets/bulk", data={"_csrf": csrf, "action": "sign"})
+    assert "请先勾选工单" in await nothing.text()
+    no_csrf = await world.client.post("/console/tickets/bulk", data={"action": "sign", "ids": str(a.id)})
+    assert no_csrf.status == 403
