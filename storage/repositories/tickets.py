@@ -139,7 +139,7 @@ def listing(*, status: str | None = None, level: str | None = None, category: st
             Ticket.resolve_due_at < overdue_before,
             and_(Ticket.signed_at.is_(None), Ticket.sign_due_at < overdue_before)))
     if due_before is not None:
-        stmt = stmt.where(Ticket.status.in_(OPEN), Ticket.waiting_since.is_(None), deadline() < due_before)
+        stmt = stmt.where(Ticket.status.in_(OPEN), Ticket.waiting_since.is_(None), deadline() <= due_before)
     if mine is not None:
         at_level, staff_id = mine
         stmt = stmt.where(Ticket.status.in_(OPEN), or_(Ticket.signed_at.is_(None), Ticket.assignee_staff_id == staff_id))
