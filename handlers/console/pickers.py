@@ -62,3 +62,13 @@ async def scope_options(session: AsyncSession, scope: StaffScope) -> list[tuple[
     groups.append(("社区", [(f"community:{c.id}", c.name) for c in communities]))
     groups.append(("小区", [(f"estate:{e.id}", f"{name} · {e.name}") for e, name in estates]))
     return [(label, options) for label, options in groups if options]
+
+
+async def codes_for(session: AsyncSession, level: str, ids: list[int]) -> list[str]:
+    """The codes of the picked nodes (for services that take codes, such as surveys), in the picker's order."""
+    model = {"district": District, "street": Street, "community": Community, "estate": Estate}.get(level)
+    if model is None or not ids:
+        return []
+    rows = await session.execute(select(model.id, model.code).where(model.id.in_(ids)))
+    found = dict(rows.all())
+    return [found[i] for i in ids if i in found]
