@@ -7,6 +7,7 @@ pagination live in `_macros.html`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +52,10 @@ SYSTEM_NAMES = {"surveys": "满意度调查", "meetings": "联席会议", "ticke
 
 @jinja2.pass_context
 def who(ctx, label: str | None) -> str:
+    return _who(ctx, label)
+
+
+def _who(ctx, label: str | None) -> str:
     """A recorded actor ("staff:yijing", "system:surveys", "survey:1") as staff read it: the staff member's
     display name when the page loaded it (`staff_names`, from `staff_names_for`), never the raw id."""
     if not label:
@@ -66,13 +71,25 @@ def who(ctx, label: str | None) -> str:
     return str(label)
 
 
+_LABEL = re.compile(r"\b(?:staff|system|survey|meeting|notice|ticket):[\w.@-]+")
+
+
+def humanize(text: str | None, names: dict[str, str]) -> str:
+    """`text` with every recorded actor in it ("staff:yijing 创建") written as staff read it (`who`)."""
+    if not text:
+        return ""
+    context = {"staff_names": names}
+    return _LABEL.sub(lambda m: _who(context, m.group(0)), text)
+
+
 async def staff_names_for(session, labels) -> dict[str, str]:
     """{username: display name} for the "staff:<username>" labels among `labels` (one query)."""
     from sqlalchemy import select
 
     from storage.models import Staff
 
-    usernames = {str(x).partition(":")[2] for x in labels if x and str(x).startswith("staff:")}
+    found = [m.group(0) for x in labels if x for m in _LABEL.finditer(str(x))]
+    usernames = {x.partition(":")[2] for x in found if x.startswith("staff:")}
     if not usernames:
         return {}
     rows = await session.execute(select(Staff.username, Staff.display_name).where(Staff.username.in_(usernames)))

@@ -64,7 +64,8 @@ async def list_page(request: web.Request) -> web.Response:
     rows, total = await repo.staff_list(db(request), communities(request), state=state, category=category,
                                         limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     return render(request, "notices/list.html", title="公示通知", page=Page(rows, number, PER_PAGE, total),
-                  states=rules.STATES, categories=rules.CATEGORIES, state=state or "", category=category or "")
+                  states=rules.STATES, categories=rules.CATEGORIES, state=state or "", category=category or "",
+                  staff_names=await staff_names_for(db(request), [n.author for n, _ in rows]))
 
 
 async def _form(request: web.Request, *, values: dict, errors: dict, notice=None, status: int = 200):

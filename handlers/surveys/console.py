@@ -15,7 +15,7 @@ from handlers.console.audit import audit
 from handlers.console.charts import bar_chart
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
-from handlers.console.render import Form, flash, render, see_other
+from handlers.console.render import Form, flash, humanize, render, see_other, staff_names_for
 from handlers.surveys import access, api, service, stats
 from handlers.surveys.templates_builtin import SUBJECT_LABELS, TEMPLATE_LABELS
 from storage.models import Developer, PropertyCompany, StaffLevel
@@ -85,10 +85,27 @@ async def detail_page(request: web.Request) -> web.Response:
     survey = await access.visible_survey(request)
     session = db(request)
     result = await stats.results(session, survey)
+    history = await repo.history(session, survey.id)
+    names = await staff_names_for(session, [entry.detail for entry in history])
+    log = [{"at": entry.at, "event": EVENT_LABELS.get(entry.event, entry.event),
+            "detail": humanize(_detail(entry.event, entry.detail), names)} for entry in history]
     return render(request, "surveys/detail.html", title=survey.title, s=survey, r=result, charts=_charts(result),
-                  manage=await access.manageable(request, survey), log=await repo.history(session, survey.id),
+                  manage=await access.manageable(request, survey), log=log,
                   statuses=service.STATUS_LABELS, subject_label=SUBJECT_LABELS.get(survey.subject_type, "对象"),
                   can_audit=access.at_least_district(current(request).level))
+
+
+EVENT_LABELS = {"created": "创建", "scheduled": "排期", "questions": "修改题目", "opened": "开始", "invited": "邀请居民",
+                "reminded": "提醒未参与的居民", "closed": "结束", "published": "公布结果"}
+
+
+def _detail(event: str, detail: str | None) -> str | None:
+    """The log's detail as staff read it: the published result's notice, not its internal reference."""
+    if event == "published" and detail and detail.startswith("notice:"):
+        return f"已生成结果公示（公示编号 {detail.split(':', 1)[1]}）"
+    if event == "created" and detail:
+        return detail.removesuffix(" 创建")
+    return detail
 
 
 def _pct(value) -> float:

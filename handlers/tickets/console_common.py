@@ -14,7 +14,7 @@ from handlers.console.guard import current, db
 from handlers.console.toolkit import path_id
 from handlers.privacy.redact import mask
 from handlers.tickets import canned, publication, rules, service
-from handlers.tickets.rules import CATEGORIES, CHANNELS, LEVEL_LABELS, STATUS_LABELS
+from handlers.tickets.rules import CATEGORIES, CHANNELS, LEVEL_LABELS, STAFF_STATUS_LABELS
 from storage.models import Community, Estate, Staff, StaffLevel, Street
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
@@ -54,7 +54,7 @@ def summary(t: Ticket, now: datetime, named: dict[str, dict[int, str]]) -> dict:
     return {
         "id": t.id, "number": t.number, "category": t.category, "category_label": CATEGORIES[t.category],
         "channel": t.channel, "channel_label": CHANNELS.get(t.channel, t.channel),
-        "status": t.status, "status_label": STATUS_LABELS[t.status], "level": t.level,
+        "status": t.status, "status_label": STAFF_STATUS_LABELS[t.status], "level": t.level,
         "level_label": LEVEL_LABELS[t.level], "community_id": t.community_id,
         "community": named["community"].get(t.community_id), "estate": named["estate"].get(t.estate_id),
         "description": mask(t.description), "phone_masked": t.phone_masked, "created_at": t.created_at,

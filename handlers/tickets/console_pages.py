@@ -14,19 +14,19 @@ from handlers.console.audit import audit
 from handlers.console.authz import can_see_community, restrict, visible_communities
 from handlers.console.charts import multi_line_chart
 from handlers.console.guard import current, db, require_staff
-from handlers.console.render import Page, flash, page_number, render, see_other
+from handlers.console.render import Page, flash, page_number, render, see_other, staff_names_for
 from handlers.console.state import state_of
 from handlers.csv_export import csv_response
 from handlers.tickets import console_trends, publication, rules, service, stats
 from handlers.tickets.calendar import LOCAL_TZ, calendar_for
 from handlers.tickets.console_common import actor_of, assignable_staff, detail, names, params_for, summary, ticket_of
-from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS, STATUS_LABELS
+from handlers.tickets.rules import CATEGORIES, LEVEL_LABELS, STAFF_STATUS_LABELS
 from storage.models import Community, Staff
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
 
 PAGE_SIZE = 30
-STATUS_FILTERS = {"open": "在办（待签收/处理中/已升级）", "": "全部", **STATUS_LABELS}
+STATUS_FILTERS = {"open": "在办（待签收/处理中/已升级）", "": "全部", **STAFF_STATUS_LABELS}
 VIEWS = {"": "全部工单", "mine": "我的待办", "due": "即将超期/已超期"}
 SORT_COLUMNS = {"number": "编号", "category": "类别", "status": "状态", "level": "层级", "community": "社区",
                 "due": "办结期限"}
@@ -173,7 +173,7 @@ async def _detail_page(request: web.Request, ticket, phone: str | None = None) -
     others = [a for a in data["allowed_actions"]
               if a != data["next_step"] and not (a == "escalate" and next_level is None)]
     return render(request, "tickets/detail.html", title=f"工单 {ticket.number}", t=data, phone=phone,
-                  staff=staff, others=others, labels=rules.ACTION_LABELS, next_level=next_level,
+                  staff=staff, others=others, staff_names=await staff_names_for(session, [ticket.public_summary_by]), labels=rules.ACTION_LABELS, next_level=next_level,
                   level_labels=LEVEL_LABELS)
 
 

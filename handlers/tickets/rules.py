@@ -23,6 +23,8 @@ RANK = {"community": 1, "street": 2, "district": 3, "admin": 4}
 
 STATUS_LABELS = {"received": "已受理", "assigned": "处理中", "resolved": "已办结", "closed": "已关闭",
                  "escalated": "已升级", "rejected": "不予受理"}
+# the console's words: 「在办」 is every open status, and an unsigned ticket is 「待签收」 (residents read 已受理)
+STAFF_STATUS_LABELS = {**STATUS_LABELS, "received": "待签收"}
 OPEN = frozenset({"received", "escalated", "assigned"})  # someone at the ticket's level must act
 DONE = frozenset({"closed", "rejected"})
 

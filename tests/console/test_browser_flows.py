@@ -267,7 +267,7 @@ async def test_ticket_is_worked_through_escalation(aiohttp_client, sqlite_url):
 
     def flow(community: Browser, street: Browser):
         listing = community.go("/console/tickets")
-        assert number in listing and "已受理" in listing and "138****5678" not in listing.split(number)[0]
+        assert number in listing and "待签收" in listing and "138****5678" not in listing.split(number)[0]
         community.shot("list")
         detail = community.click_link(number)
         assert COMPLAINT in detail and "签收" in detail and "13812345678" not in detail
