@@ -97,7 +97,7 @@ async def staff_names_for(session, labels) -> dict[str, str]:
 
 
 def percent(part: float, whole: float | None) -> str:
-    return f"{part / whole * 100:.1f}%" if whole else "—"
+    return charts.pct_text(part / whole * 100) if whole else "—"
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:

@@ -220,3 +220,35 @@ async def test_broadcast_is_composed_confirmed_and_sent(aiohttp_client, sqlite_u
     async with world.services.db.transaction() as session:
         rows = list((await session.execute(select(Broadcast))).scalars())
     assert len(rows) == 1 and rows[0].category == "meeting" and rows[0].created_by == "staff:yijing"
+
+
+async def test_a_long_unanswered_question_keeps_the_tables_on_screen(aiohttp_client, sqlite_url):
+    from storage.repositories import policy_qa as qa_repo
+
+    world, base = await flows._world(aiohttp_client, sqlite_url)
+    question = ("请问小区地下车库的车位产权到底归谁，" * 30)[:500]
+    async with world.services.db.transaction() as session:
+        await qa_repo.record_gap(session, question, question, "none", world.community["YJ"], NOW)
+
+    def flow(admin: Browser, phone: Browser):
+        admin.go("/console/qa")
+        admin.shot("qa-long-question")
+        overflow = admin.driver.execute_script("""
+            const table = [...document.querySelectorAll('.card')].find(c => c.textContent.includes('知识库答不好的问题'));
+            return table.scrollWidth - table.clientWidth""")
+        assert overflow <= 0, f"the table is {overflow} px wider than its card at 1280 px"
+        home = admin.go("/console/")
+        panel = home.split("居民问了、知识库答不好的问题", 1)[1]
+        assert flows.nfkc(question[:40]) in panel and flows.nfkc(question) not in panel and "..." in panel  # shortened (… read NFKC-folded)
+        admin.shot("dashboard")
+        phone.go("/console/")
+        phone.shot("dashboard")
+        legend = phone.driver.execute_script(
+            "return [...document.querySelectorAll('.chart-legend')].map(p => p.textContent)")
+        assert "近 14 天每日新绑定居民" in legend, legend
+        rows = phone.driver.execute_script(
+            "return [...document.querySelectorAll('a[href*=\"level=\"]')].map(a => a.textContent)")
+        assert "街道" not in rows and "区县" not in rows
+        phone.assert_fits_phone()
+
+    await asyncio.to_thread(_run, base, flow, ("admin", DESKTOP), ("yijing", PHONE), prefix="labels")

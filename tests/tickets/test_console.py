@@ -347,3 +347,17 @@ async def test_bulk_sign_and_assign_follow_the_ticket_rules(world):
     assert "请先勾选工单" in await nothing.text()
     no_csrf = await world.client.post("/console/tickets/bulk", data={"action": "sign", "ids": str(a.id)})
     assert no_csrf.status == 403
+
+
+async def test_the_open_tickets_panel_shows_a_level_and_the_levels_below_it(world, aiohttp_client):
+    await file(world)
+    seen = {}
+    for username in ("yijing", "youyilu", "hexi"):
+        client = await aiohttp_client(world.client.server.app)
+        await world.login(username, client=client)
+        home = await (await client.get("/console/")).text()
+        panel = home.split("在办投诉：按层级和期限", 1)[1].split("</table>", 1)[0]
+        seen[username] = [level for level in ("community", "street", "district")
+                          if f'status=open&amp;level={level}"' in panel]
+    assert seen == {"yijing": ["community"], "youyilu": ["community", "street"],
+                    "hexi": ["community", "street", "district"]}
