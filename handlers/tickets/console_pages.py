@@ -73,13 +73,13 @@ def urgency(t: dict, now: datetime, soon: datetime) -> str:
 
 
 def query_with(wanted: dict, **changes) -> str:
-    """The list's URL with the current filters and `changes` (filters stay in the URL)."""
+    """The list's query string with the current filters and `changes` (filters stay in the URL)."""
     merged = {**wanted, **changes}
     pairs = [(k, "1" if k == "overdue" else str(v)) for k, v in merged.items()
              if v not in (None, "", False) and not (k == "sort" and v == "-number")]
     if not merged.get("status"):
         pairs.append(("status", ""))
-    return "/console/tickets?" + urlencode(pairs)
+    return urlencode(pairs)
 
 
 async def community_choices(request: web.Request) -> list[tuple[int, str]]:

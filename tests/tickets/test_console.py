@@ -300,6 +300,8 @@ async def test_list_sorts_by_column_keeps_filters_in_links_and_has_my_and_due_vi
         late.sign_due_at = late.resolve_due_at = world.clock() - timedelta(hours=1)  # overdue
         soon = await repo.get(session, second.id)
         soon.sign_due_at = world.clock() + timedelta(hours=2)  # due within one working day
+        later = await repo.get(session, first.id)
+        later.sign_due_at = world.clock() + timedelta(days=6)  # well after one working day
     csrf = await world.login("yijing")
     page = await (await world.client.get("/console/tickets")).text()
     assert _numbers(page) == [third.number, second.number, first.number]  # newest first
