@@ -228,7 +228,7 @@ async def test_notice_is_composed_previewed_published_and_readable(aiohttp_clien
         street.shot("review")
         published = street.submit("form[action$='/approve'] button[type=submit]")
         assert "已审核" in published and "已发布" in published and "审核并发布" not in published
-        assert "youyilu" in published  # the approver
+        assert "友谊路街道演示账号" in published and "staff:" not in published  # the approver, by name
         link = street.driver.find_element("css selector", "dl.facts a[href*='/n/']").get_attribute("href")
         street.shot("published")
 
