@@ -42,6 +42,10 @@ def category_label(b: dict) -> str:
     if source.startswith("ticket:") and source.endswith(":staff"):
         return "工单提醒"
     return SOURCE_LABELS.get(source.split(":", 1)[0]) or CATEGORY_LABELS.get(b["category"], b["category"])
+REASON_LABELS = {"muted": "居民退订了这一类推送", "not_following": "居民已取消关注", "resident_gone": "居民已删除个人信息",
+                 "no_channel": "没有可用的发送方式（48 小时内无互动且未订阅）", "refused": "居民拒收", "user_block": "居民拒收",
+                 "unreachable": "微信接口暂时无法访问", "system_busy": "微信系统繁忙", "system_failed": "微信发送失败",
+                 "job_failed": "微信发送失败", "daily_quota": "超出当日发送额度", "invalid_openid": "居民账号无效"}
 STATUS_LABELS = {"scheduled": "待发送", "sending": "发送中", "paused": "已暂停", "done": "已完成",
                  "cancelled": "已取消"}
 
@@ -135,7 +139,7 @@ async def detail_page(request: web.Request) -> web.Response:
     broadcast = await _one(request)
     rep = await progress.report(db(request), broadcast.id, current(request).now)
     return render(request, "broadcasts/detail.html", title=f"群发 {broadcast.id}", b=broadcast, rep=rep,
-                  categories=CATEGORY_LABELS, statuses=STATUS_LABELS,
+                  categories=CATEGORY_LABELS, statuses=STATUS_LABELS, reasons=REASON_LABELS,
                   category=category_label(progress.describe(broadcast)),
                   staff_names=await staff_names_for(db(request), [broadcast.created_by]))
 
