@@ -264,3 +264,23 @@ async def test_submit_through_the_api(cworld):
     assert (await cworld.client.post(f"/api/v1/notices/{nid}/submit", headers=headers)).status == 422
     outside = await cworld.client.post(f"/api/v1/notices/{nid}/submit", headers=cworld.bearer("pingjiang"))
     assert outside.status == 404
+
+
+async def test_submit_for_review_pushes_to_the_reviewers_who_linked_wechat(cworld):
+    from sqlalchemy import update
+
+    from storage.delivery_models import Broadcast
+    from storage.models import Staff
+
+    reviewer = await cworld.add_resident("YJ")  # the second account's own WeChat follows the account
+    async with cworld.services.db.transaction() as session:
+        await session.execute(update(Staff).where(Staff.username == "yijing2").values(openid=reviewer.openid))
+    csrf = await cworld.login("yijing")
+    await compose(cworld, csrf, f"community:{cworld.community['YJ']}", category="general", title="停电通知")
+    nid = await _notice_id(cworld)
+    page = await (await cworld.client.post(f"/console/notices/{nid}/submit", data={"_csrf": csrf})).text()
+    assert "并已通过微信提醒 1 位审核人" in page
+    async with cworld.services.db.transaction() as session:
+        push = (await session.execute(select(Broadcast).where(Broadcast.source == f"notice-review:{nid}"))
+                ).scalar_one()
+    assert push.scope["refs"] == [reviewer.ref] and "停电通知" in push.text  # the author is not pushed
