@@ -139,7 +139,7 @@ async def detail_page(request: web.Request) -> web.Response:
     broadcast = await _one(request)
     rep = await progress.report(db(request), broadcast.id, current(request).now)
     return render(request, "broadcasts/detail.html", title=f"群发 {broadcast.id}", b=broadcast, rep=rep,
-                  categories=CATEGORY_LABELS, statuses=STATUS_LABELS, reasons=REASON_LABELS,
+                  categories=CATEGORY_LABELS, statuses=STATUS_LABELS, reason_labels=REASON_LABELS,
                   category=category_label(progress.describe(broadcast)),
                   staff_names=await staff_names_for(db(request), [broadcast.created_by]))
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from storage.delivery_models import Broadcast, DeliveryMute
 from storage.models import Resident
+from storage.repositories import deliveries
 from tests.console.conftest import build_world
 
 
@@ -46,6 +47,10 @@ async def test_compose_preview_count_confirm_and_send(aiohttp_client, db_url):
     async with world.services.db.transaction() as session:
         b = (await session.execute(select(Broadcast))).scalar_one()
         assert b.created_by == "staff:yijing" and b.scope["level"] == "community" and b.reach == [yj]
+        while await deliveries.expand_step(session, b.id, 1000):
+            pass
+    detail = await (await world.client.get(sent.headers["Location"])).text()
+    assert "居民退订了这一类推送" in detail and ">muted<" not in detail  # the reason in words
     later = await world.client.post("/console/broadcasts/new", data={**fields, "step": "send",
                                                                       "send_at": "2026-11-21T09:30"})
     assert "已排定群发" in await later.text()
