@@ -40,6 +40,8 @@ class Notice(Base):
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     withdrawn_at: Mapped[datetime | None]
     withdraw_reason: Mapped[str | None] = mapped_column(String(256))
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)  # 提交审核: waiting in the 待审核 queue
+    submitted_by: Mapped[str | None] = mapped_column(String(64))  # "staff:<username>"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     versions: Mapped[list["NoticeVersion"]] = relationship(

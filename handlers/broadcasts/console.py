@@ -16,19 +16,35 @@ from sqlalchemy import select
 from bot.delivery import outbox, progress
 from bot.delivery.channels import Content
 from bot.errors import DomainError
+from handlers.broadcasts import compose
 from handlers.broadcasts.reach import check_residents, may_reach, may_see
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
-from handlers.console.render import render
-from handlers.console.toolkit import paging
-from handlers.console.toolkit import path_id
+from handlers.console.render import fmt_time, render, staff_names_for
+from handlers.console.toolkit import paging, path_id
 from storage.delivery_models import Broadcast
 
 HERE = Path(__file__).parent
 RUNNING = ("scheduled", "sending", "paused")
 CATEGORY_LABELS = {"notice": "公示", "meeting": "会议纪要", "survey": "满意度调查", "ticket": "投诉进度"}
+# what a broadcast's `source` says it came from; a 咨询答复 (转人工 answered) is not a complaint's progress
+SOURCE_LABELS = {"inquiry": "咨询答复", "ticket": "投诉进度", "notice": "公示", "notice-review": "公示审核提醒",
+                 "meeting": "会议纪要", "meeting-reminder": "联席会议提醒", "meeting-missing": "联席会议提醒",
+                 "survey": "满意度调查", "report": "月度报告"}
+
+
+def category_label(b: dict) -> str:
+    """The category shown to staff: by the broadcast's source where it says more than the delivery category."""
+    source = b.get("source") or ""
+    if source.startswith("ticket:") and source.endswith(":staff"):
+        return "工单提醒"
+    return SOURCE_LABELS.get(source.split(":", 1)[0]) or CATEGORY_LABELS.get(b["category"], b["category"])
+REASON_LABELS = {"muted": "居民退订了这一类推送", "not_following": "居民已取消关注", "resident_gone": "居民已删除个人信息",
+                 "no_channel": "没有可用的发送方式（48 小时内无互动且未订阅）", "refused": "居民拒收", "user_block": "居民拒收",
+                 "unreachable": "微信接口暂时无法访问", "system_busy": "微信系统繁忙", "system_failed": "微信发送失败",
+                 "job_failed": "微信发送失败", "daily_quota": "超出当日发送额度", "invalid_openid": "居民账号无效"}
 STATUS_LABELS = {"scheduled": "待发送", "sending": "发送中", "paused": "已暂停", "done": "已完成",
                  "cancelled": "已取消"}
 
@@ -110,9 +126,11 @@ async def api_retry(request: web.Request) -> web.Response:
 
 @require_staff()
 async def list_page(request: web.Request) -> web.Response:
-    rows = [progress.describe(b) for b in await _visible(request, 50)]
+    found = await _visible(request, 50)
+    rows = [{**progress.describe(b), "send_at_local": fmt_time(b.send_at), "category_label":
+             category_label(progress.describe(b))} for b in found]
     return render(request, "broadcasts/list.html", title="群发", rows=rows, categories=CATEGORY_LABELS,
-                  statuses=STATUS_LABELS)
+                  statuses=STATUS_LABELS, staff_names=await staff_names_for(db(request), [b.created_by for b in found]))
 
 
 @require_staff()
@@ -120,7 +138,9 @@ async def detail_page(request: web.Request) -> web.Response:
     broadcast = await _one(request)
     rep = await progress.report(db(request), broadcast.id, current(request).now)
     return render(request, "broadcasts/detail.html", title=f"群发 {broadcast.id}", b=broadcast, rep=rep,
-                  categories=CATEGORY_LABELS, statuses=STATUS_LABELS)
+                  categories=CATEGORY_LABELS, statuses=STATUS_LABELS, reason_labels=REASON_LABELS,
+                  category=category_label(progress.describe(broadcast)),
+                  staff_names=await staff_names_for(db(request), [broadcast.created_by]))
 
 
 def console(registry) -> None:
@@ -129,6 +149,8 @@ def console(registry) -> None:
     registry.openapi(HERE / "openapi.yaml")
     registry.nav("群发", "/console/broadcasts", order=60)
     registry.page("GET", "/broadcasts", list_page)
+    registry.page("GET", "/broadcasts/new", compose.compose_page)
+    registry.page("POST", "/broadcasts/new", compose.compose_post)
     registry.page("GET", "/broadcasts/{broadcast_id}", detail_page)
     registry.api("GET", "/broadcasts", api_list)
     registry.api("POST", "/broadcasts", api_create)
@@ -142,5 +164,7 @@ def console(registry) -> None:
         for b in await session.scalars(query):
             if may_see(user.scope, b):
                 rows.append(await progress.report(session, b.id, user.now))
+        for rep in rows:
+            rep["category_label"] = category_label(rep)
         return user.fragment("broadcasts/panel.html", rows=rows[:10], categories=CATEGORY_LABELS,
                              statuses=STATUS_LABELS) if rows else None

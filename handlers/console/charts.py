@@ -15,9 +15,24 @@ WIDTH = 340
 ROW = 26
 
 
+def pct_text(value: float) -> str:
+    """A percentage with one decimal that never hides progress: 0.04 → "0.04%", 0.004 → "<0.01%", and
+    99.96 → "99.9%" (not a rounded-up 100.0% while something is missing)."""
+    if 0 < value < 0.05:
+        return f"{value:.2f}%" if value >= 0.01 else "<0.01%"
+    if 99.95 <= value < 100:
+        return "99.9%"
+    return f"{value:.1f}%"
+
+
+def legend(title: str) -> Markup:
+    """The chart's visible caption with the colour of its bars or line (a chart is not read without it)."""
+    return Markup(f'<p class="chart-legend"><span class="chart-key"></span>{escape(title)}</p>') if title else Markup("")
+
+
 def _fmt(value: float, unit: str) -> str:
     if unit == "%":
-        return f"{value:.1f}%"
+        return pct_text(value)
     text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     return text + unit
 
@@ -56,7 +71,7 @@ def bar_chart(rows: Sequence[tuple[str, float]], *, title: str = "", unit: str =
         parts.append(f'<text class="chart-value" x="{label_width + bar_space + 6}" y="{y + 16}">'
                      f"{escape(texts[i])}</text>")
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return legend(title) + Markup("".join(parts))
 
 
 def line_chart(points: Sequence[tuple[str, float]], *, title: str = "", unit: str = "") -> Markup:
@@ -88,7 +103,7 @@ def line_chart(points: Sequence[tuple[str, float]], *, title: str = "", unit: st
         parts.append(f'<text class="chart-label" x="{coords[i][0]:.1f}" y="{height - 6}" text-anchor="{anchor}">'
                      f"{escape(points[i][0])}</text>")
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return legend(title) + Markup("".join(parts))
 
 
 def multi_line_chart(series: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, title: str = "",

@@ -20,7 +20,7 @@ from handlers.console.audit import action_label
 from handlers.console.authz import Scope, can_see_community, visible_communities
 from handlers.console.guard import ConsoleUser, current, db, require_staff
 from handlers.console.registry import SLOTS, ConsoleRegistry, Panel
-from handlers.console.render import LOCAL_TZ, render
+from handlers.console.render import LOCAL_TZ, render, staff_names_for
 from handlers.console.state import state_of
 from storage.console_models import AuditEntry
 from storage.models import StaffLevel
@@ -146,4 +146,6 @@ async def _activity_panel(session, user: ConsoleUser):
         stmt = stmt.where(AuditEntry.community_id.in_(visible_communities(user.scope)))
     entries = (await session.execute(stmt)).scalars().all()
     daily = (await compute_figures(session, user))["daily"]
-    return user.fragment("panels/activity.html", daily=daily, entries=entries, action_label=action_label)
+    names = await staff_names_for(session, [f"staff:{e.username}" for e in entries if e.username])
+    return user.fragment("panels/activity.html", daily=daily, entries=entries, action_label=action_label,
+                         staff_names=names)

@@ -7,6 +7,7 @@ pagination live in `_macros.html`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,11 +15,10 @@ from typing import Any, Generic, Sequence, TypeVar
 from urllib.parse import urlencode
 
 import jinja2
-
-from bot.localtime import LOCAL_TZ, local_text  # noqa: F401  (LOCAL_TZ re-exported for pages)
 from aiohttp import web
 from sqlalchemy import update
 
+from bot.localtime import LOCAL_TZ, local_text  # noqa: F401  (LOCAL_TZ re-exported for pages)
 from handlers.common import links
 from handlers.console import charts
 from handlers.console.guard import USER, ConsoleUser, current, db
@@ -36,6 +36,7 @@ def build_environment(extra_dirs: Sequence[Path] = ()) -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.globals.update(bar_chart=charts.bar_chart, line_chart=charts.line_chart, fmt_time=fmt_time,
                        percent=percent)
+    env.filters["who"] = who
     links.register(env)  # `|http_url` for every address from a resident or outside (handlers/common/links.py)
     return env
 
@@ -44,8 +45,58 @@ def fmt_time(value: datetime | None, with_time: bool = True) -> str:
     return local_text(value, with_time)
 
 
+SYSTEM_NAMES = {"surveys": "满意度调查", "meetings": "联席会议", "tickets": "投诉工单", "notices": "公示",
+                "scorecards": "企业评议", "reports": "月度报告", "hotline": "12345 工单", "broadcasts": "群发"}
+
+
+@jinja2.pass_context
+def who(ctx, label: str | None) -> str:
+    return _who(ctx, label)
+
+
+def _who(ctx, label: str | None) -> str:
+    """A recorded actor ("staff:yijing", "system:surveys", "survey:1") as staff read it: the staff member's
+    display name when the page loaded it (`staff_names`, from `staff_names_for`), never the raw id."""
+    if not label:
+        return "—"
+    kind, _, rest = str(label).partition(":")
+    if kind == "staff":
+        names = ctx.get("staff_names") or {}
+        return names.get(rest) or f"工作人员 {rest}"
+    if kind == "system":
+        return f"系统（{SYSTEM_NAMES.get(rest, rest)}）" if rest else "系统"
+    if kind in SYSTEM_NAMES or kind in ("survey", "meeting", "notice", "ticket"):
+        return "系统（" + SYSTEM_NAMES.get(kind, SYSTEM_NAMES.get(kind + "s", kind)) + "）"
+    return str(label)
+
+
+_LABEL = re.compile(r"\b(?:staff|system|survey|meeting|notice|ticket):[\w.@-]+")
+
+
+def humanize(text: str | None, names: dict[str, str]) -> str:
+    """`text` with every recorded actor in it ("staff:yijing 创建") written as staff read it (`who`)."""
+    if not text:
+        return ""
+    context = {"staff_names": names}
+    return _LABEL.sub(lambda m: _who(context, m.group(0)), text)
+
+
+async def staff_names_for(session, labels) -> dict[str, str]:
+    """{username: display name} for the "staff:<username>" labels among `labels` (one query)."""
+    from sqlalchemy import select
+
+    from storage.models import Staff
+
+    found = [m.group(0) for x in labels if x for m in _LABEL.finditer(str(x))]
+    usernames = {x.partition(":")[2] for x in found if x.startswith("staff:")}
+    if not usernames:
+        return {}
+    rows = await session.execute(select(Staff.username, Staff.display_name).where(Staff.username.in_(usernames)))
+    return {u: n for u, n in rows.all()}
+
+
 def percent(part: float, whole: float | None) -> str:
-    return f"{part / whole * 100:.1f}%" if whole else "—"
+    return charts.pct_text(part / whole * 100) if whole else "—"
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:

@@ -13,7 +13,7 @@ from bot.errors import BadRequest, DomainError
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, max_body, require_staff
-from handlers.console.render import flash, render, see_other
+from handlers.console.render import flash, render, see_other, staff_names_for
 from handlers.console.state import state_of
 from handlers.console.toolkit import path_id
 from handlers.hotline import service
@@ -83,7 +83,8 @@ async def _page(request: web.Request, *, outcome=None, problems=None, status: in
     return render(request, "hotline/index.html", title="12345 工单", orders=[service.order_json(o) for o in orders],
                   communities=communities, outcome=outcome,
                   problems=problems or [], categories=CATEGORIES, imports=imports, limit_kb=_limit(request) // 1024,
-                  mapping=mapping_of(request), status=status)
+                  mapping=mapping_of(request), status=status,
+                  staff_names=await staff_names_for(session, [i.imported_by for i in imports]))
 
 
 @require_staff()

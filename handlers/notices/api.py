@@ -33,6 +33,7 @@ def notice_json(notice, version, base_url: str) -> dict:
             "version": notice.version, "title": version.title, "summary": version.summary,
             "publish_at": _iso(notice.publish_at), "published_at": _iso(notice.published_at),
             "withdrawn_at": _iso(notice.withdrawn_at), "withdraw_reason": notice.withdraw_reason,
+            "submitted_at": _iso(notice.submitted_at), "submitted_by": notice.submitted_by,
             "created_at": _iso(notice.created_at), "updated_at": _iso(notice.updated_at)}
 
 
@@ -150,6 +151,16 @@ async def approve_notice(request: web.Request) -> web.Response:
 
 
 @require_staff()
+async def submit_notice(request: web.Request) -> web.Response:
+    async def work(notice, body, session, user):
+        from handlers.notices.jobs import tell_reviewers
+
+        await service.submit(session, actor_of(request), notice, now=user.now)
+        await tell_reviewers(session, notice, base_url=_base(request), now=user.now)
+    return await _action(request, "notice.submit", work)
+
+
+@require_staff()
 async def correct_notice(request: web.Request) -> web.Response:
     async def work(notice, body, session, user):
         f = _fields(body)
@@ -202,6 +213,7 @@ def register(registry) -> None:
     registry.api("POST", "/notices", create_notice)
     registry.api("GET", "/notices/{notice_id}", get_notice)
     registry.api("PUT", "/notices/{notice_id}", edit_notice)
+    registry.api("POST", "/notices/{notice_id}/submit", submit_notice)
     registry.api("POST", "/notices/{notice_id}/approve", approve_notice)
     registry.api("POST", "/notices/{notice_id}/correct", correct_notice)
     registry.api("POST", "/notices/{notice_id}/correction/approve", approve_correction)

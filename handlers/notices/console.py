@@ -8,18 +8,16 @@ with a scope outside it answers 403. Rule refusals (four-eyes, level) are shown 
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 from aiohttp import web
 
-from bot.errors import DomainError
-
 from bot.delivery import progress
+from bot.errors import DomainError
 from handlers.console.audit import audit
 from handlers.console.authz import visible_communities
 from handlers.console.guard import current, db, max_body, require_staff
-from handlers.console.render import Page, flash, page_number, render, see_other
+from handlers.console.render import Page, flash, page_number, render, see_other, staff_names_for
 from handlers.console.state import state_of
 from handlers.console.toolkit import path_id
 from handlers.notices import rules, service, webforms
@@ -29,7 +27,7 @@ from storage.repositories import notices as repo
 
 HERE = Path(__file__).parent
 PER_PAGE = 30
-LABELS = {"notice.create": "起草公示", "notice.edit": "修改公示草稿", "notice.approve": "审核发布公示",
+LABELS = {"notice.create": "起草公示", "notice.edit": "修改公示草稿", "notice.submit": "提交公示审核", "notice.approve": "审核发布公示",
           "notice.schedule": "定时发布公示", "notice.correct": "更正公示", "notice.withdraw": "撤回公示",
           "notice.correction_approve": "审核发布更正", "notice.correction_discard": "放弃更正",
           "notice.import": "导入公示表格", "meeting.create": "记录联席会议", "meeting.item": "添加会议议题",
@@ -64,7 +62,8 @@ async def list_page(request: web.Request) -> web.Response:
     rows, total = await repo.staff_list(db(request), communities(request), state=state, category=category,
                                         limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     return render(request, "notices/list.html", title="公示通知", page=Page(rows, number, PER_PAGE, total),
-                  states=rules.STATES, categories=rules.CATEGORIES, state=state or "", category=category or "")
+                  states=rules.STATES, categories=rules.CATEGORIES, state=state or "", category=category or "",
+                  staff_names=await staff_names_for(db(request), [n.author for n, _ in rows]))
 
 
 async def _form(request: web.Request, *, values: dict, errors: dict, notice=None, status: int = 200):
@@ -157,7 +156,13 @@ async def detail_page(request: web.Request) -> web.Response:
         in_jurisdiction=actor.covers(covered, notice.scope_level), four_eyes=_four(request),
         exempt=rules.four_eyes_exempt(notice.category, notice.source))
     scope = "、".join(await repo.scope_names(session, notice.scope_level, list(notice.scope_ids))) or "全市"
+    review = rules.needs_review(four_eyes=_four(request), exempt=rules.four_eyes_exempt(notice.category, notice.source))
+    labels = [notice.author, notice.approver, notice.submitted_by] + [
+        x for v in notice.versions for x in (v.created_by, v.approved_by)]
     return render(request, "notices/detail.html", title=version.title, notice=notice, version=version,
+                  staff_names=await staff_names_for(session, labels),
+                  may_submit=(notice.state == "draft" and review and notice.submitted_at is None
+                              and actor.covers(covered, notice.scope_level)),
                   pending=pending, pending_problem=pending_problem,
                   reports=reports, approve_problem=problem, manage_problem=manage, scope=scope,
                   link=service.link(_base(request), notice), rules=rules,
@@ -212,6 +217,18 @@ async def approve(request: web.Request) -> web.Response:
                               base_url=_base(request), publish_at=when, four=_four(request))
 
     return await _act(request, work, "notice.approve", "已审核。到发布时间后会推送给范围内的居民。")
+
+
+@require_staff()
+async def submit(request: web.Request) -> web.Response:
+    async def work(notice, data):
+        from handlers.notices.jobs import tell_reviewers
+
+        await service.submit(db(request), actor_of(request), notice, now=current(request).now)
+        pushed = await tell_reviewers(db(request), notice, base_url=_base(request), now=current(request).now)
+        return "已提交审核，草稿已进入审核人工作台的「待审核」" + (f"，并已通过微信提醒 {pushed} 位审核人。" if pushed else "。")
+
+    return await _act(request, work, "notice.submit", "")
 
 
 @require_staff()
@@ -284,9 +301,26 @@ async def import_table(request: web.Request) -> web.Response:
     return await _act(request, guarded, "notice.import", "表格已导入，合计已自动计算。")
 
 
+REVIEW_PANEL_ORDER = 5  # first on the dashboard: someone is waiting for this person
+
+
+async def review_panel(session, user):
+    """待审核: drafts submitted for review that this level may approve inside the jurisdiction (the author's
+    own drafts show too, marked: the panel is shared by the jurisdiction; the page refuses the author)."""
+    scope = None if user.scope.is_admin else visible_communities(user.scope)
+    rows = [(n, v) for n, v in await repo.awaiting_review(session, scope)
+            if rules.RANK[user.level] >= rules.RANK[rules.required_level(n.category, n.scope_level)]]
+    if not rows:
+        return None
+    names = await staff_names_for(session, [n.submitted_by for n, _ in rows])
+    return user.fragment("notices/review_panel.html", rows=rows, rules=rules, staff_names=names)
+
+
 def console(registry) -> None:
     from handlers.notices import api, console_meetings
 
+    # cache_seconds=0: a queue someone is waiting on must be current (one small indexed query)
+    registry.panel("notice_review", "待审核的公示", order=REVIEW_PANEL_ORDER, cache_seconds=0)(review_panel)
     registry.labels(LABELS)
     registry.templates(HERE / "templates")
     registry.openapi(HERE / "openapi.yaml")
@@ -298,6 +332,7 @@ def console(registry) -> None:
     registry.page("GET", "/notices/{notice_id}/edit", edit_page)
     registry.page("POST", "/notices/{notice_id}/edit", edit)
     registry.page("GET", "/notices/{notice_id}/preview", preview)
+    registry.page("POST", "/notices/{notice_id}/submit", submit)
     registry.page("POST", "/notices/{notice_id}/approve", approve)
     registry.page("GET", "/notices/{notice_id}/correct", correct_page)
     registry.page("POST", "/notices/{notice_id}/correct", correct)

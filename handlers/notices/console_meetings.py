@@ -12,11 +12,11 @@ from handlers.console.audit import audit
 from handlers.console.authz import restrict, visible_communities
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
-from handlers.console.render import flash, render, see_other
+from handlers.console.render import flash, render, see_other, staff_names_for
 from handlers.console.toolkit import path_id
 from handlers.notices import meetings
 from handlers.notices.console import _base, actor_of, communities
-from handlers.notices.service import Forbidden, NoticeError, NotFound
+from handlers.notices.service import Forbidden, NotFound, NoticeError
 from storage.models import Community
 from storage.repositories import meetings as repo
 
@@ -95,7 +95,8 @@ async def detail_page(request: web.Request) -> web.Response:
     meeting = await _load(request)
     community = await db(request).get(Community, meeting.community_id)
     return render(request, "meetings/detail.html", title=f"{community.name}联席会议", meeting=meeting,
-                  community=community, states=meetings.STATES, today=meetings.local_today(current(request).now))
+                  community=community, states=meetings.STATES, today=meetings.local_today(current(request).now),
+                  staff_names=await staff_names_for(db(request), [meeting.author]))
 
 
 async def _act(request: web.Request, work, action: str, done: str) -> web.Response:

@@ -28,14 +28,23 @@ SUMMARY_AFTER = (timedelta(days=3), timedelta(days=7))
 
 
 async def push_to_staff(session: AsyncSession, staff: list[Staff], *, title: str, text: str, link: str,
-                        now: datetime, source: str) -> int:
+                        now: datetime, source: str, category: str = "meeting") -> int:
     """Push through the delivery engine to staff who linked WeChat (their follower rows); how many were found."""
     residents = await repo.residents_for_openids(session, [s.openid for s in staff if s.openid])
     if residents:
-        await create_broadcast(session, category="meeting", scope=Scope.of_residents(residents),
+        await create_broadcast(session, category=category, scope=Scope.of_residents(residents),
                                content=Content(text=text, title=title, summary=text[:60], link=link),
                                created_by="system:meetings", source=source, now=now)
     return len(residents)
+
+
+async def tell_reviewers(session: AsyncSession, notice, *, base_url: str, now: datetime) -> int:
+    """After 提交审核: push the draft to the staff who may approve it and linked WeChat; how many were reached."""
+    title = service.current(notice).title
+    text = f"公示「{title[:40]}」已提交审核，请在工作台「待审核」中审核发布。"
+    return await push_to_staff(session, await service.reviewers(session, notice), title="有公示等待您审核",
+                               text=text, link=f"{base_url.rstrip('/')}/console/notices/{notice.id}", now=now,
+                               source=f"notice-review:{notice.id}", category="notice")
 
 
 async def publish_scheduled(services: Services, now: datetime) -> list[int]:

@@ -40,6 +40,7 @@ STATES = {"draft": "草稿", "scheduled": "待发布", "published": "已发布",
 LIVE = ("published", "corrected")  # visible to residents
 ACTIONS = {  # action → states it is allowed in
     "edit": ("draft",),
+    "submit": ("draft",),
     "approve": ("draft",),
     "publish_due": ("scheduled",),
     "correct": ("published", "corrected"),
@@ -73,7 +74,7 @@ def allowed(action: str, state: str) -> bool:
 def state_problem(action: str, state: str) -> str | None:
     if allowed(action, state):
         return None
-    verbs = {"edit": "修改", "approve": "审核发布", "correct": "更正", "withdraw": "撤回", "publish_due": "发布"}
+    verbs = {"edit": "修改", "submit": "提交审核", "approve": "审核发布", "correct": "更正", "withdraw": "撤回", "publish_due": "发布"}
     return f"该公示当前为「{STATES.get(state, state)}」，不能{verbs.get(action, action)}"
 
 
@@ -105,6 +106,20 @@ def approval_problem(*, level: StaffLevel, is_author: bool, category: str, scope
     if four_eyes and is_author and not system and not exempt:
         return "不能审核自己撰写的内容，请由同级或上级的另一位工作人员审核"
     return None
+
+
+def needs_review(*, four_eyes: bool, exempt: bool) -> bool:
+    """Whether a draft needs a second person (提交审核 → another staff member approves): always, unless four-eyes
+    is switched off or the notice is exempt (minutes a recorded meeting produced)."""
+    return four_eyes and not exempt
+
+
+def reviewer_problem(*, level: StaffLevel, name: str, author: str, category: str, scope_level: str,
+                     in_jurisdiction: bool) -> str | None:
+    """Why a staff member is not a reviewer of a submitted draft (the 待审核 queue and its push): the approval
+    rule with four eyes on — the author never reviews their own draft."""
+    return approval_problem(level=level, is_author=name == author, category=category, scope_level=scope_level,
+                            in_jurisdiction=in_jurisdiction)
 
 
 # ---- money and tables ------------------------------------------------------------------------------------------

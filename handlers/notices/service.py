@@ -14,15 +14,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import errors
 from bot.delivery import Content, Scope, create_broadcast
+from bot.localtime import LOCAL_TZ
 from bot.settings import Settings
+from handlers.console.authz import load_scope
 from handlers.notices import rules
 from storage.db import affected
-from storage.models import Community, District, Estate, StaffLevel, Street
+from storage.models import Community, District, Estate, Staff, StaffLevel, Street
 from storage.notice_models import Notice, NoticeVersion
 from storage.repositories import broadcasts
 from storage.repositories import notices as repo
@@ -213,6 +215,39 @@ async def edit_draft(session: AsyncSession, actor: Actor, notice: Notice, *, tit
     await repo.set_targets(session, notice, pairs)
     await session.flush()
     return notice
+
+
+async def submit(session: AsyncSession, actor: Actor, notice: Notice, *, now: datetime) -> Notice:
+    """提交审核: put a draft in the 待审核 queue of the staff who may approve it (another person, four eyes)."""
+    _require("submit", notice)
+    if not actor.covers(await repo.covered_communities(session, notice.id), notice.scope_level):
+        raise Forbidden("只能提交本辖区的公示")
+    if notice.submitted_at is not None:
+        raise NoticeError(f"该草稿已于{_local(notice.submitted_at)}提交审核，正在等待审核")
+    notice.submitted_at, notice.submitted_by, notice.updated_at = now, actor.name[:64], now
+    await session.flush()
+    return notice
+
+
+def _local(when: datetime) -> str:
+    return when.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+async def reviewers(session: AsyncSession, notice: Notice) -> list[Staff]:
+    """The active staff who may approve this draft (not its author): whom the 待审核 push goes to."""
+    covered = await repo.covered_communities(session, notice.id)
+    needed = rules.required_level(notice.category, notice.scope_level)
+    levels = [level for level, rank in rules.RANK.items() if rank >= rules.RANK[needed]]
+    found = []
+    for staff in (await session.scalars(select(Staff).where(Staff.active.is_(True), Staff.level.in_(levels))
+                                        .order_by(Staff.id).limit(500))):
+        scope = await load_scope(session, staff)
+        who = Actor(f"staff:{staff.username}"[:64], staff.level, staff.id, scope.community_ids)
+        if rules.reviewer_problem(level=staff.level, name=who.name, author=notice.author, category=notice.category,
+                                  scope_level=notice.scope_level,
+                                  in_jurisdiction=who.covers(covered, notice.scope_level)) is None:
+            found.append(staff)
+    return found
 
 
 async def approve(session: AsyncSession, actor: Actor, notice: Notice, *, now: datetime, base_url: str,

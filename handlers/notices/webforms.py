@@ -6,15 +6,13 @@ import csv
 import io
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.localtime import LOCAL_TZ
+from handlers.console import pickers
 from handlers.console.authz import Scope as StaffScope
-from handlers.console.authz import visible_communities
 from handlers.notices import rules
 from handlers.notices.service import NoticeError
-from storage.models import Community, District, Estate, StaffLevel, Street
 
 MAX_TABLES = 10
 
@@ -84,29 +82,5 @@ def tables_from_form(data) -> list[dict]:
 
 
 async def scope_options(session: AsyncSession, scope: StaffScope) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Grouped (value, label) choices for the scope picker, limited to the jurisdiction."""
-    communities = list((await session.execute(
-        select(Community).where(Community.id.in_(visible_communities(scope))).order_by(Community.code))).scalars())
-    ids = [c.id for c in communities]
-    estates = list((await session.execute(select(Estate, Community.name).join(Community, Community.id ==
-                                                                              Estate.community_id)
-                                          .where(Estate.community_id.in_(ids)).order_by(Estate.code))).all())
-    groups = []
-    rank = rules.RANK[scope.level]
-    if scope.is_admin:
-        groups.append(("全市", [("all", "全市所有居民")]))
-    if rank >= rules.RANK[StaffLevel.district]:
-        query = select(District).order_by(District.code)
-        if not scope.is_admin:
-            query = query.where(District.id == scope.district_id)
-        groups.append(("区", [(f"district:{d.id}", d.name) for d in (await session.execute(query)).scalars()]))
-    if rank >= rules.RANK[StaffLevel.street]:
-        query = select(Street).order_by(Street.code)
-        if scope.level is StaffLevel.street:
-            query = query.where(Street.id == scope.street_id)
-        elif scope.level is StaffLevel.district:
-            query = query.where(Street.district_id == scope.district_id)
-        groups.append(("街道", [(f"street:{s.id}", s.name) for s in (await session.execute(query)).scalars()]))
-    groups.append(("社区", [(f"community:{c.id}", c.name) for c in communities]))
-    groups.append(("小区", [(f"estate:{e.id}", f"{name} · {e.name}") for e, name in estates]))
-    return [(label, options) for label, options in groups if options]
+    """Grouped (value, label) choices for the scope picker (handlers/console/pickers.py)."""
+    return await pickers.scope_options(session, scope)

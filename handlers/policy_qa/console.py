@@ -13,12 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
+
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.authz import restrict
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
-from handlers.console.render import flash, render, see_other
+from handlers.console.render import flash, render, see_other, staff_names_for
 from handlers.console.state import state_of
 from handlers.console.toolkit import visible
 from handlers.policy_qa import api_kb, console_kb, kb_roots, kb_store, service
@@ -58,7 +59,8 @@ async def qa_page(request: web.Request) -> web.Response:
     kb = holder.current if holder is not None else None
     kb_dir = kb_store.deployment_dir(state_of(request).services.settings)
     return render(request, "policy_qa/qa.html", title="政策问答", inquiries=inquiries, gaps=gaps, ratings=ratings,
-                  showing=status, kb=kb, kb_dir=kb_dir if kb_store.KbStore(kb_dir).initialized else None)
+                  showing=status, kb=kb, kb_dir=kb_dir if kb_store.KbStore(kb_dir).initialized else None,
+                  staff_names=await staff_names_for(db(request), [i.answered_by for i in inquiries]))
 
 
 @require_staff()

@@ -44,6 +44,7 @@ async def list_page(request: web.Request) -> web.Response:
     board = await board_of(request, view)
     chart = bar_chart([(c.subject_name, c.score) for c in board.ranked[:20]], title="综合得分", max_value=100)
     return render(request, "scorecards/list.html", title="企业评议", board=board, chart=chart,
+                  period_choices=periods.choices(current(request).now, view.period),
                   areas=await access.area_choices(db(request), current(request).scope), **common(view))
 
 
@@ -83,6 +84,7 @@ async def subject_detail(request: web.Request) -> web.Response:
     card = data["card"]
     trend = [(p.short_label, c.score) for p, c in data["trend"] if c is not None and c.score is not None]
     return render(request, "scorecards/detail.html", title=card.subject_name, **data, **common(view),
+                  period_choices=periods.choices(current(request).now, view.period),
                   trend_chart=line_chart(trend, title="综合得分走势"), groups=publish.GROUPS,
                   can_publish=access.may_publish(current(request).level), estates={
                       e.id: e.name for e in data["board"].estates.values()},

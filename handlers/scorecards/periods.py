@@ -104,3 +104,14 @@ def containing(moment: datetime, kind: str = "quarter") -> Period:
     first = (day.month - 1) // months * months + 1
     start = date(day.year, first, 1)
     return Period(start, _add_months(start, months), kind)
+
+
+def choices(now: datetime, chosen: "Period | None" = None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Grouped (key, label) options for the period picker: the last 8 quarters, 4 half-years, 3 years and 12
+    months up to the present, newest first; a chosen period outside them is kept at the top."""
+    groups = [("季度", containing(now, "quarter").previous(8)), ("半年", containing(now, "half").previous(4)),
+              ("年度", containing(now, "year").previous(3)), ("月份", containing(now, "month").previous(12))]
+    out = [(name, [(p.key, p.label) for p in reversed(periods)]) for name, periods in groups]
+    if chosen is not None and not any(chosen.key == key for _, opts in out for key, _ in opts):
+        out.insert(0, ("所选", [(chosen.key, chosen.label)]))
+    return out

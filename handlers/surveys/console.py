@@ -10,11 +10,12 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import select
 
+from handlers.console import pickers
 from handlers.console.audit import audit
 from handlers.console.charts import bar_chart
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
-from handlers.console.render import Form, flash, render, see_other
+from handlers.console.render import Form, flash, humanize, render, see_other, staff_names_for
 from handlers.surveys import access, api, service, stats
 from handlers.surveys.templates_builtin import SUBJECT_LABELS, TEMPLATE_LABELS
 from storage.models import Developer, PropertyCompany, StaffLevel
@@ -37,7 +38,10 @@ async def _list_context(request: web.Request) -> dict:
     companies = (await session.execute(select(PropertyCompany.code, PropertyCompany.name))).all()
     developers = (await session.execute(select(Developer.code, Developer.name))).all()
     return {"rows": [(s, parts[s.id]) for s in found], "templates": list(TEMPLATE_LABELS.items()),
-            "levels": LEVEL_LABELS, "subjects": list(companies) + list(developers), "statuses": service.STATUS_LABELS}
+            "levels": LEVEL_LABELS, "subjects": list(companies) + list(developers), "statuses": service.STATUS_LABELS,
+            "subject_groups": [("物业服务企业", list(companies)), ("开发建设单位", list(developers))],
+            "scope_options": [(g, opts) for g, opts in await pickers.scope_options(session, current(request).scope)
+                              if g != "全市"]}
 
 
 @require_staff()
@@ -49,12 +53,23 @@ async def list_page(request: web.Request) -> web.Response:
 
 @require_staff()
 async def create(request: web.Request) -> web.Response:
-    form = await Form.read(request, *FIELDS)
+    form = await Form.read(request, *FIELDS, "subject_other")
+    posted = await request.post()
+    picked = [str(v) for v in posted.getall("scope", [])]
+    form.values["scope"] = picked  # type: ignore[assignment]  (re-selected on the form after an error)
     data = dict(form.values, owners_only=form.values["owners_only"] == "on",
                 per_household=form.values["per_household"] == "on",
+                subject=form.values["subject"] or form.values["subject_other"],
                 scope_codes=form.values["scope_codes"].replace("，", ",").split(","))
     user = current(request)
     try:
+        if picked:  # the picker (names); codes typed by hand remain possible for old bookmarks and scripts
+            scope = pickers.parse_scope(picked)
+            if scope is None or scope[0] == "all":
+                raise service.SurveyError("请选择调查范围（同一级别的社区、小区、街道或区县，可多选）")
+            data["scope_level"], data["scope_codes"] = scope[0], await pickers.codes_for(db(request), *scope)
+        elif not form.values["scope_codes"]:
+            raise service.SurveyError("请选择调查范围（同一级别的社区、小区、街道或区县，可多选）")
         survey = await access.create_from(request, data, f"staff:{user.staff.username}")
     except service.SurveyError as exc:
         form.error("survey", str(exc))
@@ -70,10 +85,27 @@ async def detail_page(request: web.Request) -> web.Response:
     survey = await access.visible_survey(request)
     session = db(request)
     result = await stats.results(session, survey)
+    history = await repo.history(session, survey.id)
+    names = await staff_names_for(session, [entry.detail for entry in history])
+    log = [{"at": entry.at, "event": EVENT_LABELS.get(entry.event, entry.event),
+            "detail": humanize(_detail(entry.event, entry.detail), names)} for entry in history]
     return render(request, "surveys/detail.html", title=survey.title, s=survey, r=result, charts=_charts(result),
-                  manage=await access.manageable(request, survey), log=await repo.history(session, survey.id),
+                  manage=await access.manageable(request, survey), log=log,
                   statuses=service.STATUS_LABELS, subject_label=SUBJECT_LABELS.get(survey.subject_type, "对象"),
                   can_audit=access.at_least_district(current(request).level))
+
+
+EVENT_LABELS = {"created": "创建", "scheduled": "排期", "questions": "修改题目", "opened": "开始", "invited": "邀请居民",
+                "reminded": "提醒未参与的居民", "closed": "结束", "published": "公布结果"}
+
+
+def _detail(event: str, detail: str | None) -> str | None:
+    """The log's detail as staff read it: the published result's notice, not its internal reference."""
+    if event == "published" and detail and detail.startswith("notice:"):
+        return f"已生成结果公示（公示编号 {detail.split(':', 1)[1]}）"
+    if event == "created" and detail:
+        return detail.removesuffix(" 创建")
+    return detail
 
 
 def _pct(value) -> float:

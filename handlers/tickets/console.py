@@ -13,7 +13,7 @@ from handlers.console.authz import can_see_community
 from handlers.console.registry import SLOTS
 from handlers.tickets import console_api, console_pages, stats
 from handlers.tickets.calendar import LOCAL_TZ, calendar_for
-from handlers.tickets.rules import LEVEL_LABELS, LEVELS, OPEN
+from handlers.tickets.rules import LEVEL_LABELS, LEVELS, OPEN, RANK
 from storage.ticket_models import Ticket
 
 HERE = Path(__file__).parent
@@ -37,6 +37,7 @@ def console(registry) -> None:
     registry.nav("投诉统计", "/console/tickets/stats", order=16)
     registry.page("GET", "/tickets", console_pages.list_page)
     registry.page("GET", "/tickets/stats", console_pages.stats_page)
+    registry.page("POST", "/tickets/bulk", console_pages.bulk_post)
     registry.page("GET", "/tickets/{ticket_id}", console_pages.detail_page)
     registry.page("POST", "/tickets/{ticket_id}/phone", console_pages.phone_page)
     registry.page("POST", "/tickets/{ticket_id}/actions/{action}", console_pages.action_post)
@@ -63,11 +64,14 @@ async def open_by_deadline(session, user):
             counts[community_id][(level, key)] = n
         return counts
 
-    table = {level: {"overdue": 0, "soon": 0, "later": 0, "waiting": 0} for level in LEVELS}
+    # a level's own work and the levels below it: a community account has no 街道/区县 rows
+    rank = RANK[user.level.value]
+    table = {level: {"overdue": 0, "soon": 0, "later": 0, "waiting": 0} for level in LEVELS if RANK[level] <= rank}
     for community_id, counts in (await user.shared(("tickets-open-all",), ORG_SECONDS, everything)).items():
         if can_see_community(user.scope, community_id):
             for (level, key), n in counts.items():
-                table[level][key] += n
+                if level in table:
+                    table[level][key] += n
     if not any(sum(row.values()) for row in table.values()):
         return None
     return user.fragment("tickets/panel.html", table=table, levels=LEVEL_LABELS)

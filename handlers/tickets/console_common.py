@@ -14,7 +14,7 @@ from handlers.console.guard import current, db
 from handlers.console.toolkit import path_id
 from handlers.privacy.redact import mask
 from handlers.tickets import canned, publication, rules, service
-from handlers.tickets.rules import CATEGORIES, CHANNELS, LEVEL_LABELS, STATUS_LABELS
+from handlers.tickets.rules import CATEGORIES, CHANNELS, LEVEL_LABELS, STAFF_STATUS_LABELS
 from storage.models import Community, Estate, Staff, StaffLevel, Street
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
@@ -54,7 +54,7 @@ def summary(t: Ticket, now: datetime, named: dict[str, dict[int, str]]) -> dict:
     return {
         "id": t.id, "number": t.number, "category": t.category, "category_label": CATEGORIES[t.category],
         "channel": t.channel, "channel_label": CHANNELS.get(t.channel, t.channel),
-        "status": t.status, "status_label": STATUS_LABELS[t.status], "level": t.level,
+        "status": t.status, "status_label": STAFF_STATUS_LABELS[t.status], "level": t.level,
         "level_label": LEVEL_LABELS[t.level], "community_id": t.community_id,
         "community": named["community"].get(t.community_id), "estate": named["estate"].get(t.estate_id),
         "description": mask(t.description), "phone_masked": t.phone_masked, "created_at": t.created_at,
@@ -70,6 +70,8 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
     similar = sorted(((rules.similarity(t.description, o.description), o)
                       for o in await repo.similar_open(session, t)), key=lambda p: -p[0])[:5]
     linked = await repo.linked(session, t.id)
+    events = await repo.events(session, t.id)
+    allowed = [a for a in service.STAFF_ACTIONS if service.allowed(t, a, actor)]
     return {
         **summary(t, now, named),
         "photos": t.photos or [], "location": t.location, "resolution": t.resolution,
@@ -79,15 +81,17 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
         "may_publish": publication.refusal(actor, t.level, actor.sees(t.community_id)) is None,
         "events": [{"at": e.at, "kind": e.kind, "label": rules.ACTION_LABELS.get(e.kind, e.kind),
                     "actor": e.actor_label, "level": e.level, "public": e.public, "text": e.text}
-                   for e in await repo.events(session, t.id)],
+                   for e in events],
         "mediations": [{"parties": m.parties, "agreement": m.agreement, "mediated_on": m.mediated_on.isoformat(),
                         "committee": m.committee, "created_by": m.created_by}
                        for m in await repo.mediations(session, t.id)],
         "linked": [o.number for o in linked],
         "similar": [{"id": o.id, "number": o.number, "status": o.status, "description": mask(o.description),
                      "similarity": round(score, 2)} for score, o in similar],
-        "allowed_actions": [a for a in service.STAFF_ACTIONS if service.allowed(t, a, actor)],
+        "allowed_actions": allowed,
+        "next_step": rules.next_step(t.status, allowed, rules.replied_since_signed([e.kind for e in events])),
         "canned_replies": canned.replies(t.category, settings),
+        "canned_resolutions": canned.resolutions(t.category, settings),
     }
 
 

@@ -23,6 +23,8 @@ RANK = {"community": 1, "street": 2, "district": 3, "admin": 4}
 
 STATUS_LABELS = {"received": "已受理", "assigned": "处理中", "resolved": "已办结", "closed": "已关闭",
                  "escalated": "已升级", "rejected": "不予受理"}
+# the console's words: 「在办」 is every open status, and an unsigned ticket is 「待签收」 (residents read 已受理)
+STAFF_STATUS_LABELS = {**STATUS_LABELS, "received": "待签收"}
 OPEN = frozenset({"received", "escalated", "assigned"})  # someone at the ticket's level must act
 DONE = frozenset({"closed", "rejected"})
 
@@ -155,6 +157,33 @@ def _state_rule(action: str, actor: Actor, t: TicketView) -> str | None:
         return "该工单没有在等待您补充"
     if action == "reopen" and t.reopened >= 1:
         return "该工单已重新办理过一次"
+    return None
+
+
+def replied_since_signed(kinds: list[str]) -> bool:
+    """Whether the resident has been answered since the ticket was last signed at its present level."""
+    replied = False
+    for kind in kinds:
+        if kind in ("sign", "escalate", "return", "reopen"):
+            replied = False
+        elif kind == "reply":
+            replied = True
+    return replied
+
+
+def next_step(status: str, allowed: list[str] | tuple[str, ...], replied: bool) -> str | None:
+    """The ticket page's one primary button (签收 → 答复/交办 → 办结); everything else is under 更多操作.
+
+    The action the ticket page offers as its primary button, or None when the caller has nothing to do next.
+
+    Unsigned → 签收; signed but the resident has had no answer yet → 答复 (交办 sits beside it); answered →
+    办结. Only actions the caller may take are offered (`allowed` comes from `check`)."""
+    if status in ("received", "escalated") and "sign" in allowed:
+        return "sign"
+    if status == "assigned":
+        for step in (("resolve",) if replied else ("reply", "resolve")):
+            if step in allowed:
+                return step
     return None
 
 

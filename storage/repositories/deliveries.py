@@ -87,6 +87,17 @@ def _recipients(broadcast: Broadcast, lo: int, hi: int):
     return _in_scope(query, broadcast.scope).order_by(R.c.id)
 
 
+async def audience(session: AsyncSession, category: str, scope: dict) -> tuple[int, int]:
+    """(residents in the scope, of whom the broadcast would reach: following and not muted for `category`) —
+    the same rules expansion applies, counted before anything is queued (the 群发 form's confirmation)."""
+    muted = false() if category in UNMUTABLE else exists().where(DeliveryMute.resident_id == R.c.id,
+                                                                 DeliveryMute.category == category)
+    reached = case((and_(R.c.subscribed == true(), ~muted), 1), else_=0)
+    query = _in_scope(select(func.count(), func.coalesce(func.sum(reached), 0)).select_from(R), scope)
+    total, reach = (await session.execute(query)).one()
+    return int(total or 0), int(reach or 0)
+
+
 async def expand_step(session: AsyncSession, broadcast_id: int, batch: int) -> bool:
     """Expand the next range of residents; True while more remains (or another worker moved the cursor)."""
     b = await session.get(Broadcast, broadcast_id, populate_existing=True)

@@ -109,6 +109,16 @@ async def staff_list(session: AsyncSession, communities: Select | None, *, state
     return [(n, v) for n, v in (await session.execute(query)).all()], int(total or 0)
 
 
+async def awaiting_review(session: AsyncSession, communities: Select | None, limit: int = 50
+                          ) -> list[tuple[Notice, NoticeVersion]]:
+    """Drafts submitted for review (提交审核) inside the jurisdiction, oldest submission first."""
+    query = (select(Notice, NoticeVersion)
+             .join(NoticeVersion, and_(NoticeVersion.notice_id == Notice.id, NoticeVersion.version == Notice.version))
+             .where(staff_filter(communities), Notice.state == "draft", Notice.submitted_at.is_not(None))
+             .order_by(Notice.submitted_at, Notice.id).limit(limit))
+    return [(n, v) for n, v in (await session.execute(query)).all()]
+
+
 async def due_scheduled(session: AsyncSession, now: datetime) -> list[int]:
     query = select(Notice.id).where(Notice.state == "scheduled", Notice.publish_at <= now).order_by(Notice.id)
     return list(await session.scalars(query))

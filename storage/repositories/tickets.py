@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, Select, and_, func, or_, select, update
+from sqlalchemy import Row, Select, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,11 +101,29 @@ async def mediations(session: AsyncSession, ticket_id: int) -> list[TicketMediat
     return list((await session.execute(stmt)).scalars())
 
 
+SORTS = {"number": Ticket.id, "created": Ticket.created_at, "due": Ticket.resolve_due_at, "status": Ticket.status,
+         "level": Ticket.level, "category": Ticket.category, "community": Ticket.community_id}
+
+
+def deadline():
+    """The ticket's next deadline: the sign-by time while unsigned (when earlier), then the resolve-by time."""
+    return case((and_(Ticket.signed_at.is_(None), Ticket.sign_due_at < Ticket.resolve_due_at), Ticket.sign_due_at),
+                else_=Ticket.resolve_due_at)
+
+
 def listing(*, status: str | None = None, level: str | None = None, category: str | None = None,
             community_id: int | None = None, overdue_before: datetime | None = None,
-            number: str | None = None) -> Select:
-    """SELECT of tickets matching the console's filters, newest first (add `restrict` and paging)."""
-    stmt = select(Ticket).order_by(Ticket.id.desc())
+            number: str | None = None, due_before: datetime | None = None, mine: tuple[str | None, int] | None = None,
+            sort: str = "-number") -> Select:
+    """SELECT of tickets matching the console's filters (add `restrict` and paging).
+
+    `due_before`: open, not waiting for the resident, next deadline before it (即将超期/已超期); `mine`: (level,
+    staff id) — open tickets at that level either not yet signed or assigned to that person (我的待办); `sort`: a
+    key of SORTS, `-` first for descending (default newest first)."""
+    key = sort.lstrip("-")
+    column = SORTS.get(key, Ticket.id)
+    order = column.desc() if sort.startswith("-") or key not in SORTS else column.asc()
+    stmt = select(Ticket).order_by(order, Ticket.id.desc())
     if status == "open":
         stmt = stmt.where(Ticket.status.in_(OPEN))
     elif status:
@@ -120,6 +138,13 @@ def listing(*, status: str | None = None, level: str | None = None, category: st
         stmt = stmt.where(Ticket.status.in_(OPEN), Ticket.waiting_since.is_(None), or_(
             Ticket.resolve_due_at < overdue_before,
             and_(Ticket.signed_at.is_(None), Ticket.sign_due_at < overdue_before)))
+    if due_before is not None:
+        stmt = stmt.where(Ticket.status.in_(OPEN), Ticket.waiting_since.is_(None), deadline() <= due_before)
+    if mine is not None:
+        at_level, staff_id = mine
+        stmt = stmt.where(Ticket.status.in_(OPEN), or_(Ticket.signed_at.is_(None), Ticket.assignee_staff_id == staff_id))
+        if at_level is not None:  # admins act at every level
+            stmt = stmt.where(Ticket.level == at_level)
     if number:
         stmt = stmt.where(Ticket.number.like(f"%{number.strip().upper()}%"))
     return stmt

@@ -142,6 +142,14 @@ class Browser:
         WebDriverWait(self.driver, 15, ignored_exceptions=(WebDriverException,)).until(
             lambda d: d.execute_script("return window.__linliOldPage !== true && document.readyState === 'complete'"))
 
+    def more(self) -> None:
+        """Open the ticket page's 更多操作 (the actions besides the next step)."""
+        from selenium.webdriver.common.by import By
+
+        details = self.driver.find_element(By.CSS_SELECTOR, "details.more")
+        if not details.get_attribute("open"):
+            details.find_element(By.CSS_SELECTOR, "summary").click()
+
     def svg_texts(self, card_heading: str) -> list[str]:
         """The texts drawn in the chart of the card whose heading contains `card_heading`."""
         return self.driver.execute_script("""
@@ -220,7 +228,7 @@ async def test_notice_is_composed_previewed_published_and_readable(aiohttp_clien
         street.shot("review")
         published = street.submit("form[action$='/approve'] button[type=submit]")
         assert "已审核" in published and "已发布" in published and "审核并发布" not in published
-        assert "youyilu" in published  # the approver
+        assert "友谊路街道演示账号" in published and "staff:" not in published  # the approver, by name
         link = street.driver.find_element("css selector", "dl.facts a[href*='/n/']").get_attribute("href")
         street.shot("published")
 
@@ -259,7 +267,7 @@ async def test_ticket_is_worked_through_escalation(aiohttp_client, sqlite_url):
 
     def flow(community: Browser, street: Browser):
         listing = community.go("/console/tickets")
-        assert number in listing and "已受理" in listing and "138****5678" not in listing.split(number)[0]
+        assert number in listing and "待签收" in listing and "138****5678" not in listing.split(number)[0]
         community.shot("list")
         detail = community.click_link(number)
         assert COMPLAINT in detail and "签收" in detail and "13812345678" not in detail
@@ -269,6 +277,7 @@ async def test_ticket_is_worked_through_escalation(aiohttp_client, sqlite_url):
         community.fill("text", REPLY, "form[action$='/actions/reply']")
         replied = community.submit("form[action$='/actions/reply'] button")
         assert REPLY in replied
+        community.more()
         community.fill("reason", WHY, "form[action$='/actions/escalate']")
         escalated = community.submit("form[action$='/actions/escalate'] button")
         assert "已升级" in escalated and WHY in escalated
@@ -285,6 +294,7 @@ async def test_ticket_is_worked_through_escalation(aiohttp_client, sqlite_url):
         assert WHY in detail and REPLY in detail and COMPLAINT in detail
         signed = street.submit("form[action$='/actions/sign'] button")
         assert "处理中" in signed or "已签收" in signed
+        street.more()  # the next step is 答复; the street resolves at once, from 更多操作
         street.fill("text", RESOLUTION, "form[action$='/actions/resolve']")
         resolved = street.submit("form[action$='/actions/resolve'] button")
         assert "已办结" in resolved and RESOLUTION in resolved

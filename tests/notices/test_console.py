@@ -64,7 +64,7 @@ async def test_compose_approve_correct_withdraw_through_pages(cworld):
     resp = await client.post(f"/console/notices/{nid}/correction/approve", data={"_csrf": csrf}, allow_redirects=False)
     assert resp.status == 303
     detail = await (await client.get(f"/console/notices/{nid}")).text()
-    assert "第2版" in detail and "电梯维修支出应为 800.50 元" in detail and "staff:youyilu / staff:hexi" in detail
+    assert "第2版" in detail and "电梯维修支出应为 800.50 元" in detail and "友谊路街道演示账号 / 河西区演示账号" in detail and "staff:" not in detail
     resp = await client.post(f"/console/notices/{nid}/withdraw", data={"_csrf": csrf, "reason": ""},
                              allow_redirects=False)
     assert resp.status == 303 and "请填写撤回原因" in await (await client.get(f"/console/notices/{nid}")).text()
@@ -98,7 +98,7 @@ async def test_pages_refuse_other_jurisdictions(cworld):
 async def test_csv_import_on_a_draft(cworld):
     client = cworld.client
     csrf = await cworld.login("yijing")
-    await compose(cworld, csrf, f"estate:1", table_csv_0="")
+    await compose(cworld, csrf, "estate:1", table_csv_0="")
     nid = await _notice_id(cworld)
     form = aiohttp.FormData()
     form.add_field("_csrf", csrf)
@@ -170,6 +170,8 @@ async def test_api_matches_the_openapi_fragment(cworld):
     await call("PUT", "/notices/{notice_id}", "yijing", {**draft, "title": "10月收支公示"}, notice_id=n["id"])
     await call("POST", "/notices/{notice_id}/tables", "yijing", data=CSV.encode(), notice_id=n["id"])
     await call("POST", "/notices", "yijing", {**draft, "scope": {"level": "community", "codes": ["HX-YYL-PJ"]}}, 403)
+    submitted = await call("POST", "/notices/{notice_id}/submit", "yijing", notice_id=n["id"])
+    assert submitted["submitted_by"] == "staff:yijing" and submitted["state"] == "draft"
     refused = await call("POST", "/notices/{notice_id}/approve", "yijing", {}, 403, notice_id=n["id"])
     assert "自己撰写" in refused["message"]
     approved = await call("POST", "/notices/{notice_id}/approve", "youyilu", {}, notice_id=n["id"])
@@ -213,3 +215,72 @@ async def test_api_matches_the_openapi_fragment(cworld):
     await call("GET", "/meetings/reminders", "admin")
     assert not problems
     assert seen == documented
+
+
+async def test_submit_for_review_reaches_the_second_community_account_who_approves(cworld):
+    """提交审核: the author submits, the draft waits in 待审核 on the other community account's dashboard (not
+    the author's own approval), the second account approves and it is published; submitting twice is refused."""
+    client = cworld.client
+    csrf = await cworld.login("yijing")
+    await compose(cworld, csrf, f"community:{cworld.community['YJ']}", category="general", title="停水通知")
+    nid = await _notice_id(cworld)
+    detail = await (await client.get(f"/console/notices/{nid}")).text()
+    assert "提交审核</button>" in detail and "审核并发布" not in detail
+    resp = await client.post(f"/console/notices/{nid}/submit", data={"_csrf": csrf})
+    page = await resp.text()
+    assert "已提交审核" in page and "待审核" in page and "谊景社区演示账号 于" in page  # a name, not staff:yijing
+    assert "staff:yijing" not in page and "提交审核</button>" not in page
+    again = await client.post(f"/console/notices/{nid}/submit", data={"_csrf": csrf})
+    assert "正在等待审核" in await again.text()
+    async with cworld.services.db.transaction() as session:
+        notice = await session.get(Notice, nid)
+        assert notice.state == "draft" and notice.submitted_by == "staff:yijing"
+    await cworld.logout(csrf)
+    csrf = await cworld.login("pingjiang")  # another community: nothing waiting there
+    assert "停水通知" not in await (await client.get("/console/")).text()
+    await cworld.logout(csrf)
+    csrf = await cworld.login("yijing2")
+    home = await (await client.get("/console/")).text()
+    assert "待审核的公示" in home and "停水通知" in home
+    detail = await (await client.get(f"/console/notices/{nid}")).text()
+    assert "审核并发布" in detail
+    resp = await client.post(f"/console/notices/{nid}/approve", data={"_csrf": csrf, "publish_at": ""})
+    assert "已发布" in await resp.text()
+    async with cworld.services.db.transaction() as session:
+        notice = await session.get(Notice, nid)
+        assert notice.state == "published" and notice.approver == "staff:yijing2"
+    assert "停水通知" not in await (await client.get("/console/")).text()  # the queue is empty again
+
+
+async def test_submit_through_the_api(cworld):
+    headers = cworld.bearer("yijing")
+    body = {"category": "general", "title": "电梯检修", "body": "周三电梯检修。",
+            "scope": {"level": "community", "ids": [cworld.community["YJ"]]}}
+    created = await cworld.client.post("/api/v1/notices", json=body, headers=headers)
+    nid = (await created.json())["id"]
+    resp = await cworld.client.post(f"/api/v1/notices/{nid}/submit", headers=headers)
+    data = await resp.json()
+    assert resp.status == 200 and data["submitted_by"] == "staff:yijing" and data["submitted_at"]
+    assert (await cworld.client.post(f"/api/v1/notices/{nid}/submit", headers=headers)).status == 422
+    outside = await cworld.client.post(f"/api/v1/notices/{nid}/submit", headers=cworld.bearer("pingjiang"))
+    assert outside.status == 404
+
+
+async def test_submit_for_review_pushes_to_the_reviewers_who_linked_wechat(cworld):
+    from sqlalchemy import update
+
+    from storage.delivery_models import Broadcast
+    from storage.models import Staff
+
+    reviewer = await cworld.add_resident("YJ")  # the second account's own WeChat follows the account
+    async with cworld.services.db.transaction() as session:
+        await session.execute(update(Staff).where(Staff.username == "yijing2").values(openid=reviewer.openid))
+    csrf = await cworld.login("yijing")
+    await compose(cworld, csrf, f"community:{cworld.community['YJ']}", category="general", title="停电通知")
+    nid = await _notice_id(cworld)
+    page = await (await cworld.client.post(f"/console/notices/{nid}/submit", data={"_csrf": csrf})).text()
+    assert "并已通过微信提醒 1 位审核人" in page
+    async with cworld.services.db.transaction() as session:
+        push = (await session.execute(select(Broadcast).where(Broadcast.source == f"notice-review:{nid}"))
+                ).scalar_one()
+    assert push.scope["refs"] == [reviewer.ref] and "停电通知" in push.text  # the author is not pushed

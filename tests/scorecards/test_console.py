@@ -114,6 +114,9 @@ async def test_pages_trace_every_figure(world):
     ja = await company_id(world, "WY-JA")
     listing = await (await world.client.get(f"/console/scorecards?{OCT}")).text()
     assert "津安物业服务有限公司" in listing and "梅江嘉园物业服务有限公司" in listing and "无调查答卷" in listing
+    assert '<select name="period">' in listing and 'name="period" value=' not in listing  # a picker, no codes
+    assert '<option value="2026-Q4" selected>2026年第4季度</option>' in await (
+        await world.client.get("/console/scorecards?period=2026-Q4")).text()
     page = await (await world.client.get(f"/console/scorecards/property/{ja}?{OCT}")).text()
     async with world.services.db.transaction() as session:
         from storage.survey_models import Survey

@@ -249,3 +249,35 @@ async def test_every_survey_route_refuses_anonymous_callers(console_world):
         assert resp.status == expected, (method, url, resp.status)
     async with world.services.db.transaction() as session:
         assert (await repo.get(session, sid)).status == "open"  # refused writes changed nothing
+
+
+async def test_console_create_form_uses_pickers_not_codes(console_world):
+    """The subject is chosen from the companies by name and the scope from the jurisdiction's picker; a
+    community account is offered only its own community and estates, and a pick outside is refused."""
+    from sqlalchemy import select as _select
+
+    from storage.models import Community, Estate
+    from storage.survey_models import Survey
+
+    world = console_world
+    await world.login("yijing")
+    page = await (await world.client.get("/console/surveys")).text()
+    assert "辖区编码" not in page and ">津安物业服务有限公司</option>" in page
+    async with world.services.db.transaction() as session:
+        yj = await session.scalar(_select(Community.id).where(Community.code == "HX-YYL-YJ"))
+        pj = await session.scalar(_select(Community.id).where(Community.code == "HX-YYL-PJ"))
+        estate = await session.scalar(_select(Estate.id).where(Estate.code == "HX-YYL-YJ-01"))
+    assert f'value="community:{yj}"' in page and f'value="community:{pj}"' not in page
+    base = {"_csrf": csrf_in(page), "template": "property", "subject": "WY-JA", "opens_at": "2026-11-21T09:00",
+            "closes_at": "2026-11-28T18:00", "owners_only": "on", "per_household": "on", "reminders_max": "2",
+            "reminder_gap_hours": "48"}
+    resp = await world.client.post("/console/surveys", data={**base, "scope": f"estate:{estate}"},
+                                   allow_redirects=False)
+    assert resp.status == 303
+    async with world.services.db.transaction() as session:
+        survey = (await session.execute(_select(Survey).order_by(Survey.id.desc()))).scalars().first()
+    assert survey.scope_level == "estate" and survey.subject_name == "津安物业服务有限公司"
+    missing = await world.client.post("/console/surveys", data=base)
+    assert missing.status == 422 and "请选择调查范围" in await missing.text()
+    outside = await world.client.post("/console/surveys", data={**base, "scope": f"community:{pj}"})
+    assert outside.status == 403

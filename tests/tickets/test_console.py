@@ -247,3 +247,119 @@ async def test_open_tickets_are_classed_by_their_deadline(world):
     async with world.services.db.reading() as session:
         got = {(level, key): n for _, level, key, n in (await session.execute(_open_counts(now))).all()}
     assert got == {("community", key): len(rows) for key, rows in cases.items()}
+
+
+def _primary(page: str) -> str:
+    """The action of the one form inside the page's next-step card ('' when there is none)."""
+    card = page.split('id="next-step"', 1)[1].split("</div>", 1)[0]
+    return card.split('data-action="', 1)[1].split('"', 1)[0] if 'data-action="' in card else ""
+
+
+async def test_the_ticket_page_offers_the_next_step_as_one_button_and_the_rest_under_more(world):
+    t = await file(world)
+    csrf = await world.login("yijing")
+    page = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert _primary(page) == "sign" and '<details class="card more"' in page
+    more = page.split('id="more-actions"', 1)[1]
+    assert 'data-action="reject"' in more and 'data-action="sign"' not in more
+    await world.client.post(f"/console/tickets/{t.id}/actions/sign", data={"_csrf": csrf})
+    page = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert _primary(page) == "reply" and 'data-action="assign"' in page.split('id="more-actions"', 1)[1]
+    await world.client.post(f"/console/tickets/{t.id}/actions/reply", data={"_csrf": csrf, "text": "已联系物业"})
+    page = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert _primary(page) == "resolve"
+    resolve_form = page.split('data-action="resolve"', 1)[1].split("</form>", 1)[0]
+    assert "维修人员已上门完成维修" in resolve_form  # the resolution templates, not the replies
+    assert "已通知物业服务企业安排维修人员上门查看" not in resolve_form
+    await world.client.post(f"/console/tickets/{t.id}/actions/resolve",
+                            data={"_csrf": csrf, "canned": "维修人员已上门完成维修，经现场查看已恢复正常使用。"})
+    assert await status_of(world, t.id) == "resolved"
+    page = await (await world.client.get(f"/console/tickets/{t.id}")).text()
+    assert _primary(page) == "" and "等待居民评价" in page
+    world.client.session.cookie_jar.clear()
+    await world.login("youyilu")  # the street supervises: no primary step, chase/note under 更多操作
+    t2 = await file(world, text="楼道灯坏了")
+    page = await (await world.client.get(f"/console/tickets/{t2.id}")).text()
+    assert _primary(page) == "" and 'data-action="chase"' in page
+
+
+def _numbers(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'<td class="number" data-label="编号"><a href="/console/tickets/\d+">([^<]+)</a>', page)
+
+
+async def test_list_sorts_by_column_keeps_filters_in_links_and_has_my_and_due_views(world):
+    from datetime import timedelta
+
+    first = await file(world, text="3号楼电梯坏了")
+    second = await file(world, text="楼道灯不亮", category="property")
+    third = await file(world, text="垃圾没人清运", category="environment")
+    async with world.services.db.transaction() as session:
+        late = await repo.get(session, third.id)
+        late.sign_due_at = late.resolve_due_at = world.clock() - timedelta(hours=1)  # overdue
+        soon = await repo.get(session, second.id)
+        soon.sign_due_at = world.clock() + timedelta(hours=2)  # due within one working day
+        later = await repo.get(session, first.id)
+        later.sign_due_at = world.clock() + timedelta(days=6)  # well after one working day
+    csrf = await world.login("yijing")
+    page = await (await world.client.get("/console/tickets")).text()
+    assert _numbers(page) == [third.number, second.number, first.number]  # newest first
+    page = await (await world.client.get("/console/tickets?sort=number&category=")).text()
+    assert _numbers(page) == [first.number, second.number, third.number]
+    assert 'aria-sort="ascending"' in page
+    page = await (await world.client.get("/console/tickets?category=repair&sort=number")).text()
+    assert _numbers(page) == [first.number]
+    assert 'href="/console/tickets?status=open&amp;category=repair&amp;sort=-category"' in page  # filters kept
+    assert '<tr class="overdue">' not in page
+    page = await (await world.client.get("/console/tickets?view=due")).text()
+    assert set(_numbers(page)) == {second.number, third.number}
+    assert '<tr class="overdue">' in page and '<tr class="soon">' in page
+    await world.client.post(f"/console/tickets/{first.id}/actions/sign", data={"_csrf": csrf})
+    mine = await (await world.client.get("/console/tickets?view=mine")).text()
+    assert set(_numbers(mine)) == {first.number, second.number, third.number}  # signed by me + unsigned
+    world.client.session.cookie_jar.clear()
+    await world.login("youyilu")  # the street has no community-level work of its own
+    assert _numbers(await (await world.client.get("/console/tickets?view=mine")).text()) == []
+
+
+async def test_bulk_sign_and_assign_follow_the_ticket_rules(world):
+    a, b = await file(world, text="电梯坏了"), await file(world, text="水管漏水")
+    other = await file(world, short="PJ", text="平江的工单")
+    csrf = await world.login("yijing")
+    resp = await world.client.post("/console/tickets/bulk", data=[
+        ("_csrf", csrf), ("action", "sign"), ("ids", str(a.id)), ("ids", str(b.id)), ("ids", str(other.id)),
+        ("back", "/console/tickets?category=repair")], allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/console/tickets?category=repair"
+    page = await (await world.client.get("/console/tickets")).text()
+    assert "已签收 2 件" in page and "不在您的辖区内" in page
+    assert await status_of(world, a.id) == "assigned" and await status_of(world, b.id) == "assigned"
+    assert await status_of(world, other.id) == "received"
+    again = await world.client.post("/console/tickets/bulk", data=[("_csrf", csrf), ("action", "sign"),
+                                                                   ("ids", str(a.id))])
+    assert "未能签收" in await again.text()  # already signed: the rule's reason is shown
+    resp = await world.client.post("/console/tickets/bulk", data=[
+        ("_csrf", csrf), ("action", "assign"), ("partner", "property"), ("ids", str(a.id)), ("ids", str(b.id))])
+    assert "已交办 2 件" in await resp.text()
+    async with world.services.db.transaction() as session:
+        assert (await repo.get(session, a.id)).assignee_partner.startswith("property")
+        actions = list((await session.execute(select(AuditEntry.action))).scalars())
+    assert actions.count("ticket.sign") == 2 and actions.count("ticket.assign") == 2
+    nothing = await world.client.post("/console/tickets/bulk", data={"_csrf": csrf, "action": "sign"})
+    assert "请先勾选工单" in await nothing.text()
+    no_csrf = await world.client.post("/console/tickets/bulk", data={"action": "sign", "ids": str(a.id)})
+    assert no_csrf.status == 403
+
+
+async def test_the_open_tickets_panel_shows_a_level_and_the_levels_below_it(world, aiohttp_client):
+    await file(world)
+    seen = {}
+    for username in ("yijing", "youyilu", "hexi"):
+        client = await aiohttp_client(world.client.server.app)
+        await world.login(username, client=client)
+        home = await (await client.get("/console/")).text()
+        panel = home.split("在办投诉：按层级和期限", 1)[1].split("</table>", 1)[0]
+        seen[username] = [level for level in ("community", "street", "district")
+                          if f'status=open&amp;level={level}"' in panel]
+    assert seen == {"yijing": ["community"], "youyilu": ["community", "street"],
+                    "hexi": ["community", "street", "district"]}

@@ -134,3 +134,15 @@ def test_similarity():
     assert rules.is_duplicate("repair", "5号楼电梯坏了一周了没人修", "repair", "5号楼电梯坏了一周了 没人修！")
     assert not rules.is_duplicate("repair", "5号楼电梯坏了", "fees", "5号楼电梯坏了")
     assert rules.similarity("楼道灯坏了", "物业费太贵了") < 0.2
+
+
+def test_the_next_step_follows_sign_then_reply_then_resolve():
+    everything = ("sign", "assign", "reply", "resolve", "reject", "note")
+    assert rules.next_step("received", everything, replied=False) == "sign"
+    assert rules.next_step("escalated", everything, replied=False) == "sign"
+    assert rules.next_step("assigned", everything, replied=False) == "reply"
+    assert rules.next_step("assigned", everything, replied=True) == "resolve"
+    assert rules.next_step("resolved", everything, replied=True) is None
+    assert rules.next_step("received", ("note", "chase"), replied=False) is None  # supervising from above
+    assert rules.replied_since_signed(["created", "sign", "reply"]) is True
+    assert rules.replied_since_signed(["created", "sign", "reply", "escalate", "sign"]) is False
