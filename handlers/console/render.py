@@ -16,14 +16,13 @@ from urllib.parse import urlencode
 
 import jinja2
 from aiohttp import web
-from sqlalchemy import update
 
 from bot.localtime import LOCAL_TZ, local_text  # noqa: F401  (LOCAL_TZ re-exported for pages)
 from handlers.common import links
 from handlers.console import charts
 from handlers.console.guard import USER, ConsoleUser, current, db
 from handlers.console.state import state_of
-from storage.console_models import StaffSession
+from storage.repositories import staff as staff_repo
 
 TEMPLATES = Path(__file__).with_name("templates")
 T = TypeVar("T")
@@ -132,8 +131,7 @@ async def flash(request: web.Request, text: str, kind: str = "ok") -> None:
     """Show `text` once on the next page this session loads (kind: ok | error | info)."""
     user = current(request)
     if user.session_row_id is not None:
-        await db(request).execute(update(StaffSession).where(StaffSession.id == user.session_row_id)
-                                  .values(flash={"kind": kind, "text": text}))
+        await staff_repo.flash_session(db(request), user.session_row_id, kind, text)
 
 
 def see_other(location: str) -> web.HTTPSeeOther:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
@@ -19,7 +18,6 @@ from bot.delivery import Content, Scope, create_broadcast
 from bot.jobs import Job
 from handlers.notices import service
 from handlers.notices.meetings import local_today, month_range
-from storage.db import affected
 from storage.models import Community, Staff
 from storage.notice_models import Meeting
 from storage.repositories import meetings as repo
@@ -59,10 +57,7 @@ async def summary_reminders(services: Services, now: datetime) -> int:
             stage = sum(1 for gap in SUMMARY_AFTER if meeting.closed_at and now >= meeting.closed_at + gap)
             if stage <= meeting.reminders_sent:
                 continue
-            moved = await session.execute(update(Meeting).where(
-                Meeting.id == meeting.id, Meeting.reminders_sent == meeting.reminders_sent,
-                Meeting.state == "closed").values(reminders_sent=stage))
-            if affected(moved) != 1:
+            if not await repo.claim_summary_reminder(session, meeting, stage):
                 continue
             sent += await _remind_summary(session, services, meeting, stage, now)
     return sent

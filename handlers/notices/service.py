@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import errors
@@ -23,7 +23,6 @@ from bot.localtime import LOCAL_TZ
 from bot.settings import Settings
 from handlers.console.authz import load_scope
 from handlers.notices import rules
-from storage.db import affected
 from storage.models import Community, District, Estate, Staff, StaffLevel, Street
 from storage.notice_models import Notice, NoticeVersion
 from storage.repositories import broadcasts
@@ -293,9 +292,7 @@ async def publish_due(session: AsyncSession, now: datetime, base_url: str) -> li
     two runs never publish twice)."""
     published = []
     for notice_id in await repo.due_scheduled(session, now):
-        claimed = await session.execute(update(Notice).where(
-            Notice.id == notice_id, Notice.state == "scheduled", Notice.publish_at <= now).values(state="publishing"))
-        if affected(claimed) != 1:
+        if not await repo.claim_scheduled(session, notice_id, now):
             continue
         notice = await repo.get(session, notice_id)
         await _go_live(session, notice, now, base_url, notice.approver or "system:schedule")

@@ -7,14 +7,15 @@ import random
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.tickets.calendar import calendar_for
 from handlers.tickets.numbering import day_of, format_number
 from handlers.tickets.rules import CATEGORIES
 from storage.models import Estate
-from storage.ticket_models import Ticket, TicketCounter
+from storage.repositories import tickets as repo
+from storage.ticket_models import TicketCounter
 
 TEXTS = ["楼道灯坏了", "电梯故障停运", "水管漏水", "垃圾清运不及时", "车位被占用", "物业费公示不清", "夜间噪音扰民",
          "门禁损坏", "绿化带无人修剪", "业委会换届拖延"]
@@ -55,8 +56,7 @@ async def seed(session: AsyncSession, count: int, community_ids: list[int], rng:
             "closed_reason": "rated" if status == "closed" else None, "reopened": 0, "escalations": 0,
             "escalation_offered": False,
             "rating": rng.choices((5, 4, 3, 2, 1), (50, 25, 10, 10, 5))[0] if status == "closed" else None})
-    for start in range(0, len(rows), 2000):
-        await session.execute(insert(Ticket), rows[start:start + 2000])
+    await repo.insert_many(session, rows)
     for day in per_day:  # synthetic numbers use 9xxxx; real filings that day continue after them
         counter = await session.get(TicketCounter, day)
         if counter is None:

@@ -17,14 +17,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-
 from bot.jobs import Job
 from handlers.tickets import notify, rules, service
 from handlers.tickets.erasure import erase_ticket
 from handlers.tickets.rules import Actor
 from handlers.tickets.sla import sla_of
-from storage.db import affected
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
 
@@ -34,11 +31,7 @@ SYSTEM = Actor.system()
 
 async def _claim(session, ticket_id: int, now: datetime, **expected) -> Ticket | None:
     """Touch the ticket only if it still has the `expected` column values; then load it fresh."""
-    conditions = [getattr(Ticket, k) == v if v is not None else getattr(Ticket, k).is_(None)
-                  for k, v in expected.items()]
-    result = await session.execute(update(Ticket).where(Ticket.id == ticket_id, Ticket.status.in_(rules.OPEN | {
-        "resolved"}), *conditions).values(updated_at=now))
-    if affected(result) != 1:
+    if not await repo.touch_if(session, ticket_id, now, rules.OPEN | {"resolved"}, **expected):
         return None
     return await repo.get(session, ticket_id)
 

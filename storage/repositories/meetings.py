@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.db import affected
 from storage.models import Community, Resident, Staff, StaffLevel, Street
 from storage.notice_models import Meeting, MeetingItem, MeetingReminder
 
@@ -116,3 +117,11 @@ async def finish_reminders(session: AsyncSession, key_like: str, now: datetime) 
     """Mark open reminders whose key matches (SQL LIKE) as done: their reason is gone."""
     await session.execute(update(MeetingReminder).where(MeetingReminder.key.like(key_like),
                                                         MeetingReminder.done_at.is_(None)).values(done_at=now))
+
+
+async def claim_summary_reminder(session: AsyncSession, meeting: Meeting, stage: int) -> bool:
+    """Record that reminder `stage` for a closed meeting's minutes is due, once across processes."""
+    moved = await session.execute(update(Meeting).where(
+        Meeting.id == meeting.id, Meeting.reminders_sent == meeting.reminders_sent,
+        Meeting.state == "closed").values(reminders_sent=stage))
+    return affected(moved) == 1

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import Select, and_, exists, func, or_, select, true
+from sqlalchemy import Select, and_, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.db import affected
 from storage.delivery_models import Broadcast, Delivery
 from storage.models import ORG_MODELS, Community, Estate, Street
 from storage.notice_models import Notice, NoticeTarget, NoticeVersion
@@ -146,3 +147,10 @@ async def scope_names(session: AsyncSession, level: str, ids: list[int]) -> list
     if model is None or not ids:
         return []
     return list(await session.scalars(select(model.name).where(model.id.in_(ids)).order_by(model.id)))
+
+
+async def claim_scheduled(session: AsyncSession, notice_id: int, now: datetime) -> bool:
+    """Move a scheduled notice whose time has come to `publishing`, once across processes; whether this call did."""
+    claimed = await session.execute(update(Notice).where(
+        Notice.id == notice_id, Notice.state == "scheduled", Notice.publish_at <= now).values(state="publishing"))
+    return affected(claimed) == 1

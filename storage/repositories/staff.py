@@ -258,3 +258,9 @@ async def prune(session: AsyncSession, now: datetime, keep_throttle: timedelta =
         (LoginThrottle.blocked_until.is_(None)) | (LoginThrottle.blocked_until <= now)))
     await session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at.is_(None)))
     await session.execute(delete(LoginDevice).where(LoginDevice.last_used_at <= now - DEVICE_KEEP))
+
+
+async def flash_session(session: AsyncSession, session_row_id: int, kind: str, text: str) -> None:
+    """`set_flash` by the session row's id, without loading it."""
+    await session.execute(update(StaffSession).where(StaffSession.id == session_row_id)
+                          .values(flash={"kind": kind, "text": text}))

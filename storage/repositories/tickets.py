@@ -6,11 +6,13 @@ Takes the caller's session and never commits. Jurisdiction filters are applied b
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Iterable
 
-from sqlalchemy import Row, Select, and_, case, func, or_, select, update
+from sqlalchemy import Row, Select, and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import affected
 from storage.ticket_models import Ticket, TicketCounter, TicketEvent, TicketMediation
 
 OPEN = ("received", "escalated", "assigned")
@@ -177,3 +179,20 @@ async def orphans(session: AsyncSession, limit: int = 500) -> list[Ticket]:
     stmt = (select(Ticket).where(Ticket.resident_id.is_(None), Ticket.resident_erased_at.is_(None))
             .order_by(Ticket.id).limit(limit))
     return list((await session.execute(stmt)).scalars())
+
+
+async def touch_if(session: AsyncSession, ticket_id: int, now: datetime, statuses: Iterable[str],
+                   **expected: Any) -> bool:
+    """Set `updated_at` on a ticket in one of `statuses` whose columns still have the `expected` values (None:
+    NULL); whether it did. A sweep claims a ticket this way, so two processes never act on it twice."""
+    conditions = [getattr(Ticket, k) == v if v is not None else getattr(Ticket, k).is_(None)
+                  for k, v in expected.items()]
+    result = await session.execute(update(Ticket).where(Ticket.id == ticket_id, Ticket.status.in_(list(statuses)),
+                                                        *conditions).values(updated_at=now))
+    return affected(result) == 1
+
+
+async def insert_many(session: AsyncSession, rows: list[dict], chunk: int = 2000) -> None:
+    """Insert ticket rows in bulk (synthetic data for benchmarks and tests)."""
+    for start in range(0, len(rows), chunk):
+        await session.execute(insert(Ticket), rows[start:start + chunk])
