@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -100,3 +101,20 @@ def new_database(prefix: str, admin: str = PG_ADMIN) -> tuple[str, str]:
 
 def drop_database(name: str, admin: str = PG_ADMIN) -> None:
     asyncio.run(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin))
+
+
+@contextmanager
+def bench_database(prefix: str, *, postgres: bool = False, url: str | None = None):
+    """The database URL of one benchmark run: a fresh PostgreSQL database (dropped afterwards), the given URL, or
+    a temporary SQLite file (removed afterwards)."""
+    if postgres:
+        url, name = new_database(prefix)
+        try:
+            yield url
+        finally:
+            drop_database(name)
+    elif url:
+        yield url
+    else:
+        with tempfile.TemporaryDirectory(prefix=prefix.replace("_", "-") + "-") as tmp:
+            yield f"sqlite+aiosqlite:///{tmp}/bench.db"

@@ -20,7 +20,6 @@ import asyncio
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -28,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import drop_database, new_database  # noqa: E402
+from bench.common import bench_database  # noqa: E402
 
 MONTH = "2026-11"
 NOW = datetime(2026, 12, 1, 0, 30, tzinfo=timezone.utc)  # the job's morning: every figure of November is in
@@ -242,26 +241,13 @@ def main() -> int:
     args = parser.parse_args()
     from storage.migrate import upgrade
 
-    name, tmp = None, None
-    if args.postgres:
-        url, name = new_database("linli_bench_report")
-    elif args.database_url:
-        url = args.database_url
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="linli-report-")
-        url = f"sqlite+aiosqlite:///{tmp.name}/bench.db"
-    try:
+    with bench_database("linli_bench_report", postgres=args.postgres, url=args.database_url) as url:
         if not args.reuse:
             upgrade(url)
             asyncio.run(seed(url, args.tickets, random.Random(21)))
         else:
             asyncio.run(_settle(url))
         median = asyncio.run(measure(url, args.runs, not args.no_pdf))
-    finally:
-        if name:
-            drop_database(name)
-        if tmp:
-            tmp.cleanup()
     print(f"district report median {median:.2f} s — target under 5 s: {'met' if median < 5 else 'NOT met'}")
     return 0 if median < 5 else 1
 

@@ -27,7 +27,6 @@ import asyncio
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -35,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import drop_database, new_database  # noqa: E402
+from bench.common import bench_database  # noqa: E402
 
 PERIOD = "2026-Q3"
 NOW = datetime(2026, 10, 20, 2, 0, tzinfo=timezone.utc)  # after the period: every figure is final
@@ -258,23 +257,10 @@ def main() -> int:
     args = parser.parse_args()
     from storage.migrate import upgrade
 
-    name, tmp = None, None
-    if args.postgres:
-        url, name = new_database("linli_bench_scorecards")
-    elif args.database_url:
-        url = args.database_url
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="linli-scorecards-")
-        url = f"sqlite+aiosqlite:///{tmp.name}/bench.db"
-    try:
+    with bench_database("linli_bench_scorecards", postgres=args.postgres, url=args.database_url) as url:
         upgrade(url)
         asyncio.run(seed(url, args.companies, args.tickets, args.responses, random.Random(10)))
         asyncio.run(measure(url, args.runs))
-    finally:
-        if name:
-            drop_database(name)
-        if tmp:
-            tmp.cleanup()
     return 0
 
 
