@@ -24,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,6 +42,7 @@ log = logging.getLogger("linli.voice")
 HEARD_KEY = "_heard"  # the memory of a heard message, kept one turn in the conversation data
 HEARD_STATE = "voice.heard"  # the conversation row's state when the heard message left no dialog open
 ECHO_MAX = 200
+_FINAL_PUNCTUATION = re.compile(r"[\s。．.！!？?，,、…]+$")
 TEXT_MAX = 2000
 
 
@@ -156,11 +159,22 @@ class LocalRecognizer:
 
     async def transcribe(self, audio: Audio) -> str:
         model = await self._model()
-        async with self._busy:
-            with tempfile.TemporaryDirectory(prefix="linli-voice-") as tmp:
-                file = Path(tmp) / f"voice.{audio.format or 'amr'}"
-                file.write_bytes(audio.data)
-                return await asyncio.to_thread(model, str(file))
+        await self._busy.acquire()
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="linli-voice-"))
+            file = folder / f"voice.{audio.format or 'amr'}"
+            file.write_bytes(audio.data)
+        except BaseException:
+            self._busy.release()
+            raise
+        work = asyncio.ensure_future(asyncio.to_thread(model, str(file)))
+
+        def done(_: asyncio.Future) -> None:  # a thread cannot be stopped: the model stays busy until it returns
+            self._busy.release()
+            shutil.rmtree(folder, ignore_errors=True)
+
+        work.add_done_callback(done)
+        return await asyncio.shield(work)
 
 
 class HttpRecognizer:
@@ -228,6 +242,9 @@ async def _transcribe(message: InboundMessage, recognizer: Recognizer, wechat: A
 
 
 def _heard(message: InboundMessage, text: str) -> InboundMessage:
+    # the final full stop or question mark is the recogniser's, not the resident's: 「确认。」 is 「确认」, and
+    # 「3号楼2单元501。」 a room number (every dialog reads the text as typed)
+    text = _FINAL_PUNCTUATION.sub("", text.strip()) or text.strip()
     return replace(message, kind="text", content=text[:TEXT_MAX], heard=True)
 
 

@@ -3,6 +3,7 @@
 clear error when an engine's package is not installed."""
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
 import types
@@ -116,3 +117,20 @@ async def test_funasr_glue_follows_its_api(tmp_path, monkeypatch):
     path = model_dir(tmp_path, "config.yaml", "model.pt")
     assert await LocalRecognizer(str(path)).transcribe(Audio(AMR, "amr")) == "电梯坏了。"
     assert calls["init"] == (str(path), "cpu", True) and calls["audio"] == (AMR, "zh", True)
+
+
+async def test_one_transcription_at_a_time_even_after_a_timeout(tmp_path, monkeypatch):
+    from tests.voice.conftest import LOADS, standin_model
+
+    folders = []
+    real_mkdtemp = voice.tempfile.mkdtemp
+    monkeypatch.setattr(voice.tempfile, "mkdtemp", lambda **kw: folders.append(real_mkdtemp(**kw)) or folders[-1])
+    recognizer = LocalRecognizer(standin_model(tmp_path, "电梯坏了", delay=0.6))
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(recognizer.transcribe(Audio(AMR, "amr")), 0.2)
+    # the first recording is still in the model's thread: the next one waits for it instead of running beside it
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(recognizer.transcribe(Audio(AMR, "amr")), 0.2)
+    assert await asyncio.wait_for(recognizer.transcribe(Audio(AMR, "amr")), 3) == "电梯坏了"
+    assert len(LOADS) == 1 and len(folders) == 2  # the second gave up waiting: it never reached the model
+    assert not any(Path(f).exists() for f in folders)  # every temporary recording is removed

@@ -42,7 +42,7 @@ async def media_gets(bot) -> int:
 async def test_recognised_voice_is_a_question(voice_bot):
     bot = await voice_bot()
     reply = await hear(bot, "o_v_q", "联席会议多久开一次？")
-    assert reply.startswith(f"{ECHO}「联席会议多久开一次？」") and "依据：" in reply and "有用" in reply
+    assert reply.startswith(f"{ECHO}「联席会议多久开一次」") and "依据：" in reply and "有用" in reply
     assert "暂时无法处理" not in reply
     assert await media_gets(bot) == 0  # Recognition is enough: the recording is not fetched
 
@@ -53,12 +53,12 @@ async def test_recognised_voice_through_the_complaint_dialog(voice_bot):
     assert "请选择投诉类别" in await hear(bot, "o_v_c", "投诉。")
     assert "请描述问题" in await hear(bot, "o_v_c", "维修。")
     reply = await hear(bot, "o_v_c", "3号楼2单元楼道灯坏了三天了。")
-    assert reply.startswith(f"{ECHO}「3号楼2单元楼道灯坏了三天了。」") and "照片或位置" in reply
+    assert reply.startswith(f"{ECHO}「3号楼2单元楼道灯坏了三天了」") and "照片或位置" in reply
     assert "手机号" in await bot.say("o_v_c", "跳过")
     assert "请核对" in await hear(bot, "o_v_c", "不需要。")
     assert "已受理" in await hear(bot, "o_v_c", "确认。")
     [ticket] = await rows(bot, Ticket)
-    assert ticket.category == "repair" and ticket.description == "3号楼2单元楼道灯坏了三天了。"
+    assert ticket.category == "repair" and ticket.description == "3号楼2单元楼道灯坏了三天了"
 
 
 async def test_recognised_voice_answers_a_survey(voice_bot):
@@ -67,7 +67,7 @@ async def test_recognised_voice_answers_a_survey(voice_bot):
     me = await add_resident(bot.services, "HX-YYL-YJ-01")
     assert "第 1/9 题" in await bot.say(me.openid, "调查")
     reply = await hear(bot, me.openid, "满意。")
-    assert reply.startswith(f"{ECHO}「满意。」") and "第 2/9 题" in reply
+    assert reply.startswith(f"{ECHO}「满意」") and "第 2/9 题" in reply
     reply = await hear(bot, me.openid, "5")
     assert "第 3/9 题" in reply
     [draft] = await rows(bot, SurveyDraft)
@@ -80,8 +80,8 @@ async def test_recognised_voice_in_the_bind_steps(voice_bot):
     assert "请选择您所在的街道" in await hear(bot, openid, "绑定")
     await bot.dialog(openid, [("1", "请选择您所在的社区"), ("1", "请选择您居住的小区"), ("2", "业主"),
                               ("1", "楼号和房号")])
-    reply = await hear(bot, openid, "3-2-501")
-    assert reply.startswith(f"{ECHO}「3-2-501」") and "请核对" in reply
+    reply = await hear(bot, openid, "3号楼2单元501。")
+    assert reply.startswith(f"{ECHO}「3号楼2单元501」") and "请核对" in reply
     assert "绑定成功" in await bot.say(openid, "确认")
 
 
@@ -101,11 +101,23 @@ async def test_wrong_after_a_heard_step_undoes_that_step(voice_bot):
     assert ticket.description == "楼道灯坏了三天了"
 
 
+async def test_wrong_after_a_heard_survey_answer_asks_that_question_again(voice_bot):
+    bot = await voice_bot()
+    await new_campaign(bot.services)
+    me = await add_resident(bot.services, "HX-YYL-YJ-01")
+    assert "第 1/9 题" in await bot.say(me.openid, "调查")
+    assert "第 2/9 题" in await hear(bot, me.openid, "满意")  # the resident said 不满意
+    assert "「满意」不算" in await bot.say(me.openid, "不对")
+    assert "第 2/9 题" in await bot.say(me.openid, "2")  # the answer to question 1, again
+    [draft] = await rows(bot, SurveyDraft)
+    assert draft.answers == {"q1": 2}  # the draft row is rewritten by the answer given again
+
+
 async def test_wrong_spoken_after_a_heard_question_and_not_twice(voice_bot):
     bot = await voice_bot()
     await hear(bot, "o_v_q2", "联席会议多久开一次")
     reply = await hear(bot, "o_v_q2", "不对。")  # said, not typed
-    assert reply.startswith(f"{ECHO}「不对。」") and "不算" in reply
+    assert reply.startswith(f"{ECHO}「不对」") and "不算" in reply
     # the memory lasts one turn: a second 不对 is an ordinary message again, not another undo
     assert "不算" not in await bot.say("o_v_q2", "不对")
 
