@@ -160,6 +160,23 @@ async def on_media_text(ctx: Context) -> Reply:
     return Reply("请发送照片或位置；发完或没有请回复「好了」/「跳过」。")
 
 
+async def on_voice(ctx: Context) -> Reply:
+    """A voice message that could not be heard, at any step: kept as evidence, and the step goes on."""
+    step = ctx.conversation.state
+    said = add_voice(ctx)
+    if step == Complaint.description:
+        if ctx.conversation.data.get("description"):
+            return await advance(ctx, said)
+        return Reply(f"{said}请再用文字描述一下问题。")
+    if step == Complaint.confirm:
+        return Reply(f"{said}\n{await confirmation(ctx)}")
+    if step == Complaint.media:
+        return Reply(f"{said}发完请回复「好了」。")
+    if step == Complaint.category:
+        return Reply(f"{said}\n请回复 1 到 {len(CATEGORY_NAMES)} 的数字选择投诉类别：\n{numbered(CATEGORY_NAMES)}")
+    return Reply(f"{said}如需回电请发送手机号，不需要请回复「跳过」。")  # the phone step
+
+
 async def on_phone(ctx: Context) -> Reply:
     if vocabulary.is_skip(ctx.text):
         ctx.conversation.update(phone_done=True, phone=None)

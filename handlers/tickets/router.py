@@ -11,7 +11,7 @@ import re
 from bot.context import Context
 from bot.router import Router
 from bot.types import UNHANDLED, Reply
-from handlers.choices import numbered, pick
+from handlers.choices import pick
 from handlers.tickets import dialog, resident
 from handlers.tickets.numbering import LOOSE, canonical, find_number
 from handlers.tickets.states import Complaint, Mine
@@ -125,23 +125,8 @@ def build_router() -> Router:
             return Reply(f"{said}可以继续发送，发完请回复「好了」。")
         return Reply(f"{said}请先回复上一条消息中的问题。")
 
-    @router.message("voice", state=Complaint.any)
-    async def voice(ctx: Context) -> Reply:
-        # only a voice nobody could hear arrives as `voice`; a heard one is text (bot/voice.py)
-        describing = ctx.conversation.state == Complaint.description
-        said = dialog.add_voice(ctx)
-        if describing and ctx.conversation.data.get("description"):
-            return await dialog.advance(ctx, said)
-        if ctx.conversation.state == Complaint.confirm:
-            return Reply(f"{said}\n{await dialog.confirmation(ctx)}")
-        if ctx.conversation.state == Complaint.media:
-            return Reply(f"{said}发完请回复「好了」。")
-        if ctx.conversation.state == Complaint.category:
-            return Reply(f"{said}\n请回复 1 到 {len(dialog.CATEGORY_NAMES)} 的数字选择投诉类别：\n"
-                         f"{numbered(dialog.CATEGORY_NAMES)}")
-        if describing:
-            return Reply(f"{said}请再用文字描述一下问题。")
-        return Reply(f"{said}如需回电请发送手机号，不需要请回复「跳过」。")  # the phone step
+    # only a voice nobody could hear arrives as `voice`; a heard one is text (bot/voice.py)
+    router.message("voice", state=Complaint.any)(dialog.on_voice)
 
     @router.message("location", state=Complaint.any)
     async def location(ctx: Context) -> Reply:
