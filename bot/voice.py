@@ -33,6 +33,7 @@ from typing import Any, Callable, Protocol
 
 import aiohttp
 
+from bot import metrics
 from bot.conversation import ConversationState
 from bot.settings import Settings
 from bot.types import InboundMessage, Reply
@@ -220,18 +221,23 @@ async def hear(message: InboundMessage, recognizer: Recognizer | None, wechat: A
         return message
     recognition = str(message.raw.get("Recognition") or "").strip()
     if recognition:
+        metrics.VOICE.labels("recognition").inc()
         return _heard(message, recognition)
     if recognizer is None or wechat is None or not message.media_id:
+        metrics.VOICE.labels("none").inc()
         return message
     try:
         text = await asyncio.wait_for(_transcribe(message, recognizer, wechat), timeout)
     except asyncio.TimeoutError:
+        metrics.VOICE.labels("timeout").inc()
         log.warning("voice recognition timed out after %.1fs", timeout)
         return message
     except Exception as exc:  # the backend's own errors, WeChat's media API, a missing engine: never the resident's
+        metrics.VOICE.labels("failed").inc()
         log.warning("voice recognition failed: %s: %s", type(exc).__name__, exc)
         return message
     text = " ".join(text.split())
+    metrics.VOICE.labels("asr" if text else "empty").inc()
     return _heard(message, text) if text else message
 
 

@@ -261,3 +261,16 @@ async def test_media_api_failure_counts_as_unheard(voice_bot, tmp_path):
         assert resp.status == 200
     reply = await hear(bot, "o_v_media")
     assert "咨询编号" in reply and LOADS == []  # the engine was not even needed
+
+
+async def test_metrics_count_how_voices_were_heard(voice_bot, tmp_path):
+    from tests.bot.test_metrics import delta, scrape
+
+    bot = await voice_bot(asr="local", asr_model=standin_model(tmp_path, "联席会议多久开一次"))
+    before = await scrape(bot)
+    await hear(bot, "o_v_metrics", "联席会议多久开一次")
+    await hear(bot, "o_v_metrics")
+    after = await scrape(bot)
+    assert delta(after, before, "linli_voice_messages_total", outcome="recognition") == 1
+    assert delta(after, before, "linli_voice_messages_total", outcome="asr") == 1
+    assert delta(after, before, "linli_voice_messages_total", outcome="failed") == 0
