@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from aiohttp import web
 
-from bot import health, metrics, webhook
+from bot import health, metrics, voice, webhook
 from bot.context import Services
 from bot.delivery.config import DeliveryConfig
 from bot.delivery.worker import background as delivery_background
@@ -56,7 +56,7 @@ def build_services(
         from knowledge import KnowledgeHolder
 
         knowledge = KnowledgeHolder()
-    services = Services(settings=settings, db=db, wechat=wechat, knowledge=knowledge)
+    services = Services(settings=settings, db=db, wechat=wechat, knowledge=knowledge, asr=voice.build(settings))
     if clock is not None:
         services.clock = clock
     return services
@@ -136,6 +136,8 @@ async def _lifetime(app: web.Application):
     await tasks.drain()
     if services.wechat is not None:
         await services.wechat.close()
+    if isinstance(services.asr, voice.HttpRecognizer):
+        await services.asr.close()
     await services.db.dispose()
 
 

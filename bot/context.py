@@ -16,6 +16,7 @@ from storage.models import Resident
 
 if TYPE_CHECKING:  # imported lazily so the kernel does not depend on optional parts at import time
     from bot.outbound import WeChatClient
+    from bot.voice import Recognizer
     from knowledge import KnowledgeHolder
 
 
@@ -26,6 +27,7 @@ class Services:
     settings: Settings
     db: Database
     wechat: "WeChatClient | None" = None
+    asr: "Recognizer | None" = None  # LINLI_ASR's speech-to-text backend (bot/voice.py); None: `none`
     knowledge: "KnowledgeHolder | None" = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     extras: dict[str, Any] = field(default_factory=dict)
@@ -42,6 +44,9 @@ class Context:
     now: datetime
     match: re.Match[str] | None = None
     erased: bool = False  # the resident's data was erased: keep nothing about them from this message
+    # the previous message was a voice heard as text: {"text", "undo": {"state", "data"} | None} (bot/voice.py)
+    previous_heard: dict[str, Any] | None = None
+    forget_heard: bool = False  # a handler answered 「不对」: this message is not remembered as heard
 
     @property
     def text(self) -> str:

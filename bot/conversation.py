@@ -33,6 +33,11 @@ class ConversationState:
         self.data = {**self.data, **data}
         self.changed = True
 
+    def restore(self, state: str | None, data: dict[str, Any]) -> None:
+        """Go back to a state this conversation was in before (saved by the kernel, so already checked): used to
+        undo the dialog step a misheard voice message advanced (bot/voice.py)."""
+        self.state, self.data, self.changed = state, dict(data), True
+
     def clear(self) -> None:
         self.state, self.data, self.changed = None, {}, True
 

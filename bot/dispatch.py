@@ -22,7 +22,7 @@ from typing import Sequence
 
 from sqlalchemy.exc import IntegrityError
 
-from bot import metrics, replay
+from bot import metrics, replay, voice
 from bot.context import Context, Services
 from bot.conversation import ConversationState
 from bot.delivery.inbound import note_inbound
@@ -117,6 +117,8 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         give_up, delays = loop.time() + DB_RETRY_SECONDS, BUSY_BACKOFF.delays()
         async with self.locks.hold(message.openid):
+            # before the transaction (a speech backend may take seconds); inside the lock (messages stay in order)
+            message = await voice.hear(message, self.services.asr, self.services.wechat, self.services.settings.asr_timeout)
             for attempt in range(DB_ATTEMPTS):
                 try:
                     if self._group is not None:
@@ -177,8 +179,14 @@ class Dispatcher:
         await note_inbound(session, resident, message, now)
         live = row is not None and row.expires_at > now
         state = ConversationState(row.state, dict(row.data)) if live and row else ConversationState()
-        ctx = Context(message, session, resident, state, services, now)
+        previous_heard = voice.recall(state)
+        before = voice.snapshot(state) if message.heard else None
+        ctx = Context(message, session, resident, state, services, now, previous_heard=previous_heard)
         reply = await self._run_handlers(ctx)
+        if message.heard:
+            reply = voice.echo(message.content, reply)
+            if before is not None and not ctx.forget_heard and not ctx.erased:
+                voice.remember(state, message.content, before)
         if state.changed and not ctx.erased:
             await self._save_state(ctx, row)
         await session.flush()

@@ -33,6 +33,8 @@ MESSAGES = Counter("linli_webhook_messages", "Inbound messages by outcome: repli
                    ["outcome"])
 REJECTED = Counter("linli_webhook_rejected", "Inbound requests refused before dispatch, by HTTP status.", ["status"])
 HANDLER_ERRORS = Counter("linli_handler_errors", "Handlers that raised (the resident got the error reply).")
+VOICE = Counter("linli_voice_messages", "Voice messages by how they were heard: recognition (WeChat's text), asr "
+                "(LINLI_ASR), none (no backend), empty (no words), failed, timeout.", ["outcome"])
 DEDUPE_HITS = Counter("linli_dedupe_hits", "Duplicate deliveries of an already processed message.")
 DB_RETRIES = Counter("linli_db_busy_retries", "Transactions retried because the database was busy or unreachable.")
 DELIVERIES = Counter("linli_deliveries", "Broadcast deliveries finished by this deployment, by status and channel.",

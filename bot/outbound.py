@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("linli.outbound")
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+MAX_MEDIA_BYTES = 10 * 1024 * 1024  # WeChat's own limit for a temporary voice is 2 MB, a video 10 MB
 SYSTEM_BUSY = -1
 QRCODE_HOST = "https://mp.weixin.qq.com"
 _SECRET_RE = re.compile(r"((?:access_token|secret)=)[^&\s'\"]+", re.IGNORECASE)
@@ -258,6 +259,43 @@ class WeChatClient:
             "grant_type": "client_credential", "appid": self.settings.wechat_appid,
             "secret": self.settings.wechat_secret, "force_refresh": bool(force_refresh)})
         return str(answer["access_token"]), int(answer["expires_in"])
+
+    async def get_media(self, media_id: str, max_bytes: int = MAX_MEDIA_BYTES) -> tuple[bytes, str]:
+        """`GET /cgi-bin/media/get`: a temporary media file (a voice message, a photo) by MediaId, as (content,
+        content type). One attempt (a resident is waiting; the caller decides what a failure means), with one
+        access_token refresh. WeChat answers an error as JSON with HTTP 200, the file itself as binary."""
+        path = "/cgi-bin/media/get"
+        access_token = await self.tokens.get()
+        for attempt in (1, 2):
+            try:
+                async with self._http().get(self.base + path, params={"access_token": access_token, "media_id": media_id},
+                                            timeout=self.timeout) as resp:
+                    if resp.status >= 500 or resp.status == 404:
+                        raise WeChatUnavailable(f"微信接口 {path} 返回 HTTP {resp.status}")
+                    content_type = resp.content_type
+                    raw = await resp.content.read(max_bytes + 1)
+            except (asyncio.TimeoutError, TimeoutError):
+                metrics.WECHAT_CALLS.labels(metrics.api_label(path), "unavailable").inc()
+                raise WeChatUnavailable(f"微信接口 {path} 超时（{self.timeout.total} 秒）") from None
+            except aiohttp.ClientError as exc:
+                metrics.WECHAT_CALLS.labels(metrics.api_label(path), "unavailable").inc()
+                raise WeChatUnavailable(f"微信接口 {path} 连接失败：{type(exc).__name__}") from None
+            if content_type not in ("application/json", "text/plain"):
+                if len(raw) > max_bytes:
+                    raise WeChatUnavailable(f"微信接口 {path} 返回的文件超过 {max_bytes} 字节")
+                metrics.WECHAT_CALLS.labels(metrics.api_label(path), "ok").inc()
+                return raw, content_type
+            try:
+                self._decode(path, raw)
+            except _Transient as failure:
+                raise failure.error from None
+            except WeChatError as exc:
+                if exc.errcode not in TOKEN_ERRORS or attempt == 2:
+                    raise
+                access_token = await self.tokens.invalidate(access_token)
+                continue
+            raise WeChatUnavailable(f"微信接口 {path} 没有返回文件")
+        raise AssertionError("unreachable")
 
     async def send_custom(self, payload: dict) -> None:
         """A 客服 message (`payload` as documented: touser, msgtype, and the msgtype's object)."""

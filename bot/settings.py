@@ -32,6 +32,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DELIVERY_CATEGORIES = ("NOTICE", "MEETING", "SURVEY", "TICKET")
 MAX_WORKERS = 64
 ENCRYPT_MODES = ("plain", "compat", "safe")
+ASR_BACKENDS = ("none", "http", "local")  # LINLI_ASR: speech-to-text for voice messages (bot/voice.py, docs/voice.md)
 # variables some deployments set that linli does not read itself (no warning about them)
 FOREIGN = {"LINLI_TEST_PG_URL"}
 
@@ -126,6 +127,12 @@ class Settings:
     report_pdf_timeout: float = 60.0
     hotline_mapping_file: str | None = None
     hotline_max_bytes: int = 5 * 1024 * 1024
+    # voice messages without WeChat's Recognition (bot/voice.py, docs/voice.md)
+    asr: str = "none"
+    asr_url: str = ""
+    asr_model: str | None = None
+    asr_engine: str = "auto"
+    asr_timeout: float = 3.0
 
     @property
     def safe_mode(self) -> bool:
@@ -302,6 +309,18 @@ def _read_encrypt_mode(raw: str) -> str:
     return raw.lower()
 
 
+def _read_asr(raw: str) -> str:
+    if raw.lower() not in ASR_BACKENDS:
+        raise ValueError("应为 none（不识别）、http（语音识别服务）或 local（本机模型）")
+    return raw.lower()
+
+
+def _read_asr_engine(raw: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]{0,31}", raw.lower()):
+        raise ValueError("应为 auto、faster-whisper 或 funasr")
+    return raw.lower()
+
+
 def _read_networks(raw: str) -> tuple:
     networks = []
     for part in re.split(r"[\s,]+", raw):
@@ -372,8 +391,8 @@ class Var:
         return [self.env + s for s in self.suffixes] if self.suffixes else [self.env]
 
 
-WECHAT, WEB, CONSOLE, DELIVERY, NOTICES, TICKETS, SCORECARDS, KB, REPORTS = (
-    "微信", "服务进程", "工作台", "群发投递", "公示与联席会议", "投诉工单", "评议", "政策问答", "月度报告与 12345 热线")
+WECHAT, WEB, CONSOLE, DELIVERY, NOTICES, TICKETS, SCORECARDS, KB, REPORTS, VOICE = (
+    "微信", "服务进程", "工作台", "群发投递", "公示与联席会议", "投诉工单", "评议", "政策问答", "月度报告与 12345 热线", "语音识别")
 
 VARIABLES: tuple[Var, ...] = (
     Var("WECHAT_TOKEN", "wechat_token", _pattern(r"[A-Za-z0-9_\-]{3,32}",
@@ -511,6 +530,17 @@ VARIABLES: tuple[Var, ...] = (
         "12345 工单表格的列对应文件（其他城市的热线导出格式，见 docs/hotline.md）", REPORTS, shown_default="天津 12345 格式"),
     Var("LINLI_HOTLINE_MAX_BYTES", "hotline_max_bytes", _int_between(1024, 100 * 1024 * 1024),
         "上传的 12345 工单表格大小上限（字节）", REPORTS),
+    Var("LINLI_ASR", "asr", Kind(_read_asr, " / ".join(ASR_BACKENDS)),
+        "微信没有附带识别文字（Recognition）时，语音转文字的方式：`none` 不识别（语音交给工作人员收听）；"
+        "`http` 调用 `LINLI_ASR_URL` 的识别服务；`local` 用本机模型 `LINLI_ASR_MODEL`（见 docs/voice.md）", VOICE),
+    Var("LINLI_ASR_URL", "asr_url", HTTP_URL, "语音识别服务地址（`LINLI_ASR=http`）：POST 语音，返回 JSON `{\"text\": …}`",
+        VOICE),
+    Var("LINLI_ASR_MODEL", "asr_model", PATH,
+        "本机语音识别模型的目录（`LINLI_ASR=local`；faster-whisper 或 FunASR/SenseVoice 模型）", VOICE),
+    Var("LINLI_ASR_ENGINE", "asr_engine", Kind(_read_asr_engine, "auto / faster-whisper / funasr"),
+        "本机模型所用的引擎；`auto` 按模型目录中的文件判断", VOICE),
+    Var("LINLI_ASR_TIMEOUT", "asr_timeout", _number_between(0.1, 60, unit=" 秒"),
+        "识别一条语音的时限（秒，含下载语音）；超时按未识别处理", VOICE),
 )
 BY_ENV = {name: var for var in VARIABLES for name in var.names if not var.suffixes or "<" not in name}
 OPEN_FAMILIES = [var for var in VARIABLES if any("<" in s for s in var.suffixes)]  # any suffix accepted
@@ -559,6 +589,10 @@ def parse(values: Mapping[str, str]) -> Settings:
     settings = Settings(**_parsed(values))
     if settings.encrypt_mode != "plain" and not settings.wechat_aes_key:
         raise SettingsError([f"WECHAT_ENCRYPT_MODE={settings.encrypt_mode}：兼容模式和安全模式须同时设置 WECHAT_AES_KEY"])
+    if settings.asr == "http" and not settings.asr_url:
+        raise SettingsError(["LINLI_ASR=http：须同时设置 LINLI_ASR_URL（语音识别服务地址）"])
+    if settings.asr == "local" and not settings.asr_model:
+        raise SettingsError(["LINLI_ASR=local：须同时设置 LINLI_ASR_MODEL（本机模型目录）"])
     return settings
 
 

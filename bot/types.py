@@ -26,6 +26,7 @@ class InboundMessage:
     content: str = ""
     media_id: str = ""
     pic_url: str = ""
+    heard: bool = False  # a voice message turned into text (WeChat's Recognition or LINLI_ASR; bot/voice.py)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

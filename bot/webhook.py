@@ -29,7 +29,7 @@ Pusher = Callable[[str, list[str]], Coroutine[Any, Any, None]]  # push texts to 
 PUSHER = web.AppKey[Pusher]("pusher")
 
 UNSUPPORTED = {
-    "image": "图片", "voice": "语音", "video": "视频", "shortvideo": "小视频", "location": "位置",
+    "image": "图片", "video": "视频", "shortvideo": "小视频", "location": "位置",
     "link": "链接", "file": "文件", "miniprogrampage": "小程序卡片",
 }
 

@@ -6,7 +6,8 @@ these words through this module, so a word understood at one step is understood 
 
 A dialog decides what each meaning does at its step: at an optional step (photos, phone number, room) "no" is
 a skip; at a confirmation only "yes" goes ahead; after an answer or a candidate list "wrong" means the resident
-was not helped (not a new question).
+was not helped (not a new question). Right after a voice message was heard as text, 「不对」「听错了」 (MISHEARD)
+say the hearing was wrong (handlers/common, bot/voice.py).
 """
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ SKIP = frozenset({
 WRONG = frozenset({
     "没用", "没有用", "无用", "没帮助", "没有帮助", "不对", "不是这个", "都不是", "都不对", "答非所问", "错了",
     "不是我要问的", "看不懂", "👎",
+})
+# Right after a voice message was heard as text (「您说的是：…」): the resident says it was heard wrong. Only words
+# about the hearing: 「没用」「答非所问」 still rate an answer, even one given to a heard question.
+MISHEARD = frozenset({
+    "不对", "不对不对", "错了", "听错了", "说错了", "识别错了", "认错了", "不是这个", "不是这样", "都不对", "不是这句",
+    "我不是这么说的", "不是这么说的", "我说的不是这个",
 })
 MEANINGS = (("wrong", WRONG), ("skip", SKIP), ("no", NO), ("yes", YES))
 _TRAILING = re.compile(r"[\s。．.！!~～，,、…]+$")
@@ -61,3 +68,8 @@ def is_skip(text: str) -> bool:
 
 def is_wrong(text: str) -> bool:
     return meaning(text) == "wrong"
+
+
+def is_misheard(text: str) -> bool:
+    """「不对」 about what a voice message was heard as (see MISHEARD)."""
+    return clean(text) in MISHEARD

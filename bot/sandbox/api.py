@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 from typing import Callable
 
@@ -102,6 +103,35 @@ async def show_qrcode(request: web.Request) -> web.Response:
     return web.Response(text=svg, content_type="image/svg+xml")
 
 
+# A short AMR-NB file (the header and silent frames), what WeChat serves for a resident's voice message.
+VOICE_PAYLOAD = b"#!AMR\n" + bytes([0x3C] + [0x00] * 31) * 50
+MEDIA_ID = re.compile(r"[A-Za-z0-9_\-]{1,128}")
+
+
+async def media_get(request: web.Request) -> web.StreamResponse:
+    """`GET /cgi-bin/media/get`: a temporary media file by MediaId. The sandbox serves every well-formed MediaId
+    as a one-second voice recording (binary, `audio/amr`); errors are JSON as in WeChat (40007 invalid media_id)."""
+    sandbox = request.app[SANDBOX]
+    sandbox.requests[request.path] += 1
+    outcome = sandbox.faults.roll(request.path)
+    if outcome.latency:
+        await asyncio.sleep(outcome.latency)
+    if outcome.drop:
+        if request.transport is not None:
+            request.transport.close()
+        raise web.HTTPServiceUnavailable()
+    if outcome.errcode is not None:
+        return error_json(outcome.errcode, outcome.errmsg)
+    try:
+        sandbox.state.tokens.check(request.query.get("access_token"))
+        if not MEDIA_ID.fullmatch(request.query.get("media_id", "")):
+            raise ApiError(40007)
+    except ApiError as exc:
+        return error_json(exc.errcode, exc.errmsg)
+    return web.Response(body=VOICE_PAYLOAD, content_type="audio/amr", headers={
+        "Content-Disposition": f'attachment; filename="{request.query["media_id"]}.amr"'})
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/cgi-bin/token", endpoint(_classic_token, token=False, body=False, ok=False))
@@ -115,3 +145,4 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/cgi-bin/menu/get", endpoint(lambda sb, _r, _b: sb.state.get_menu(), body=False, ok=False))
     r.add_post("/cgi-bin/qrcode/create", endpoint(lambda sb, _r, b: sb.state.create_qrcode(b), ok=False))
     r.add_get("/cgi-bin/showqrcode", show_qrcode)
+    r.add_get("/cgi-bin/media/get", media_get)

@@ -5,10 +5,12 @@ from bot.context import Context
 from bot.router import ANY_STATE, NO_STATE, Router
 from bot.types import SILENT, UNHANDLED, Reply
 from bot.webhook import unsupported_text
+from handlers import vocabulary
 from handlers.common import rules
 
 HELP_WORDS = ("帮助", "菜单", "help", "?", "？", "功能")
 CANCEL_WORDS = ("取消", "退出", "算了", "不办了")
+UNHEARD = "没能听清这段语音。请再说一遍，或直接打字回复。"
 
 
 def help_text(ctx: Context) -> str:
@@ -27,6 +29,20 @@ def build_router() -> Router:
     @router.click("HELP")
     async def help_button(ctx: Context) -> Reply:
         return Reply(help_text(ctx))
+
+    @router.text(state=ANY_STATE)
+    async def misheard(ctx: Context):
+        """「不对」 right after a voice message heard as text (bot/voice.py): undo the dialog step it advanced when
+        the state before it is kept, else just ask again (what it filed or submitted stands)."""
+        heard = ctx.previous_heard
+        if heard is None or not vocabulary.is_misheard(ctx.text):
+            return UNHANDLED
+        ctx.forget_heard = True
+        undo = heard.get("undo")
+        if isinstance(undo, dict):
+            ctx.conversation.restore(undo.get("state"), undo.get("data") or {})
+            return Reply(f"好的，刚才听到的「{heard.get('text', '')}」不算。请再说一遍，或直接打字回复。")
+        return Reply("抱歉，可能听错了。请再说一遍，或直接打字告诉我们。")
 
     @router.words(*CANCEL_WORDS, state=ANY_STATE)
     async def cancel(ctx: Context) -> Reply:
@@ -59,7 +75,13 @@ def fallback_router() -> Router:
     """Registered last: whatever no feature took."""
     router = Router("fallback")
 
-    @router.message("image", "voice", "video", "shortvideo", "location", "link", "file", "unknown", state=ANY_STATE)
+    @router.message("voice", state=ANY_STATE)
+    async def unheard_voice(ctx: Context) -> Reply:
+        # a voice no one could turn into text (bot/voice.py) where no feature keeps it (a complaint keeps it as
+        # evidence, a question goes to staff): the dialog goes on, the resident types it
+        return Reply(UNHEARD)
+
+    @router.message("image", "video", "shortvideo", "location", "link", "file", "unknown", state=ANY_STATE)
     async def unsupported(ctx: Context) -> Reply:
         return Reply(unsupported_text(ctx.message.kind))
 

@@ -7,6 +7,9 @@ Soft dialog states (the resident may simply move on; anything else is routed afr
   qa.unanswered {question[, ids, titles]}  after "not found" (with up to three suggestions when the question
                                     looks in scope): a number for a suggestion, or 转人工
   qa.human      {}                  after a bare 转人工: the next text is the question for staff
+
+A voice message that could not be turned into text (bot/voice.py), outside a dialog or in one of these, goes to
+the 转人工 queue as an inquiry marked 【语音】 with its MediaId.
 """
 from __future__ import annotations
 
@@ -39,6 +42,14 @@ def build_router() -> Router:
         if len(ctx.text) < 4:
             return Reply("问题太短了，请写清楚您想咨询的事情（至少 4 个字），或回复「取消」。")
         return await _hand_over(ctx, ctx.text)
+
+    @router.message("voice")
+    @router.message("voice", state=QA.any)
+    async def voice(ctx: Context) -> Reply:
+        """A voice nobody could turn into text (bot/voice.py; a heard one is a text question): staff listen to it."""
+        ctx.conversation.clear()
+        inquiry = await service.open_inquiry(ctx, rules.voice_question(ctx.message.media_id))
+        return Reply(f"没能把这段语音转成文字，已转给{_staff(ctx)}收听，咨询编号 Q{inquiry.id}，答复会推送给您。")
 
     @router.state(QA.answered)
     async def after_answer(ctx: Context):
@@ -136,8 +147,11 @@ async def _hand_over(ctx: Context, question: str) -> Reply:
         return Reply("请用一条消息写下您的问题，我们会转给社区工作人员。")
     inquiry = await service.open_inquiry(ctx, question)
     ctx.conversation.clear()
-    where = "社区工作人员" if ctx.resident.community_id else "工作人员（您尚未绑定社区，绑定后答复更快：回复「绑定」）"
-    return Reply(f"已将您的问题转给{where}，咨询编号 Q{inquiry.id}。工作时间内会尽快答复，答复将推送给您。")
+    return Reply(f"已将您的问题转给{_staff(ctx)}，咨询编号 Q{inquiry.id}。工作时间内会尽快答复，答复将推送给您。")
+
+
+def _staff(ctx: Context) -> str:
+    return "社区工作人员" if ctx.resident.community_id else "工作人员（您尚未绑定社区，绑定后答复更快：回复「绑定」）"
 
 
 def _render_entry(entry) -> str:

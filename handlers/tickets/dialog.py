@@ -1,8 +1,13 @@
 """The filing dialog: category → description → photos/location → call-back phone → confirmation, asking only
 for what the resident has not already said (`投诉 楼道灯坏了三天了` goes straight to the confirmation).
 
-State `tickets.<step>`; data: category, description, photos [{media_id, pic_url}], location {lat, lng, label},
-phone, and `quick` (one-shot: skip the optional steps, the confirmation invites them instead).
+State `tickets.<step>`; data: category, description, photos [{media_id, pic_url}, or {media_id, kind: "voice",
+format} for a voice message nobody could turn into text], location {lat, lng, label}, phone, and `quick` (one-shot:
+skip the optional steps, the confirmation invites them instead).
+
+A voice message heard as text (bot/voice.py) is text here like any other. One that could not be heard is kept as
+evidence (`add_voice`) and the dialog goes on: at the description step it stands for the description (staff listen
+to it), so a resident who cannot type can still file.
 """
 from __future__ import annotations
 
@@ -69,8 +74,11 @@ async def confirmation(ctx: Context) -> str:
     sign_due, resolve_due = sla_of(ctx.services).deadlines(ctx.now, "community", data["category"])
     place = (await notify.place_names(ctx.session, ctx.resident.community_id))["community"]
     lines = ["请核对您的投诉：", f"类别：{CATEGORIES[data['category']]}", f"描述：{data['description']}"]
-    if data.get("photos"):
-        lines.append(f"照片：{len(data['photos'])} 张")
+    photos, voices = _evidence(data)
+    if photos:
+        lines.append(f"照片：{photos} 张")
+    if voices:
+        lines.append(f"语音：{voices} 段（工作人员会收听）")
     if data.get("location"):
         lines.append(f"位置：{data['location'].get('label') or '已发送'}")
     lines.append(f"回电号码：{rules.mask_phone(data.get('phone')) or '未留'}")
@@ -88,6 +96,27 @@ def add_photo(ctx: Context) -> str:
     photos.append({"media_id": ctx.message.media_id, "pic_url": ctx.message.pic_url})
     ctx.conversation.update(photos=photos)
     return f"已收到第 {len(photos)} 张照片。"
+
+
+def _evidence(data: dict) -> tuple[int, int]:
+    """(photos, voice messages) attached so far."""
+    items = data.get("photos") or []
+    voices = sum(1 for item in items if item.get("kind") == "voice")
+    return len(items) - voices, voices
+
+
+def add_voice(ctx: Context) -> str:
+    """Keep a voice message that could not be turned into text as evidence (its MediaId, as for photos)."""
+    evidence = list(ctx.conversation.data.get("photos") or [])
+    if len(evidence) >= MAX_PHOTOS:
+        return f"照片和语音最多 {MAX_PHOTOS} 个，这段语音没有加入，请用文字说明。"
+    fmt = str(ctx.message.raw.get("Format") or "amr").lower()[:8]
+    evidence.append({"media_id": ctx.message.media_id, "pic_url": "", "kind": "voice", "format": fmt})
+    ctx.conversation.update(photos=evidence)
+    if ctx.conversation.state == Complaint.description and not ctx.conversation.data.get("description"):
+        ctx.conversation.update(description=f"（居民用语音描述了问题，请收听语音附件；{notify.local(ctx.now)} 发送）")
+        return "没能把这段语音转成文字，已作为问题描述加入投诉，工作人员会收听。"
+    return "没能把这段语音转成文字，已作为语音附件加入投诉，工作人员会收听。"
 
 
 def add_location(ctx: Context) -> str:
@@ -129,6 +158,23 @@ async def on_media_text(ctx: Context) -> Reply:
         ctx.conversation.update(media_done=True)
         return await advance(ctx)
     return Reply("请发送照片或位置；发完或没有请回复「好了」/「跳过」。")
+
+
+async def on_voice(ctx: Context) -> Reply:
+    """A voice message that could not be heard, at any step: kept as evidence, and the step goes on."""
+    step = ctx.conversation.state
+    said = add_voice(ctx)
+    if step == Complaint.description:
+        if ctx.conversation.data.get("description"):
+            return await advance(ctx, said)
+        return Reply(f"{said}请再用文字描述一下问题。")
+    if step == Complaint.confirm:
+        return Reply(f"{said}\n{await confirmation(ctx)}")
+    if step == Complaint.media:
+        return Reply(f"{said}发完请回复「好了」。")
+    if step == Complaint.category:
+        return Reply(f"{said}\n请回复 1 到 {len(CATEGORY_NAMES)} 的数字选择投诉类别：\n{numbered(CATEGORY_NAMES)}")
+    return Reply(f"{said}如需回电请发送手机号，不需要请回复「跳过」。")  # the phone step
 
 
 async def on_phone(ctx: Context) -> Reply:

@@ -125,6 +125,9 @@ def build_router() -> Router:
             return Reply(f"{said}可以继续发送，发完请回复「好了」。")
         return Reply(f"{said}请先回复上一条消息中的问题。")
 
+    # only a voice nobody could hear arrives as `voice`; a heard one is text (bot/voice.py)
+    router.message("voice", state=Complaint.any)(dialog.on_voice)
+
     @router.message("location", state=Complaint.any)
     async def location(ctx: Context) -> Reply:
         said = dialog.add_location(ctx)
