@@ -18,7 +18,7 @@ from handlers.broadcasts.reach import may_reach
 from handlers.console import pickers
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
-from handlers.console.render import flash, render, see_other
+from handlers.console.render import Form, flash, render, see_other
 from storage.repositories import deliveries
 
 # what staff may send by hand: 投诉进度 goes only to a complaint's own resident and cannot be muted
@@ -27,8 +27,8 @@ ROLES = {"": "范围内全部居民", "owner": "仅业主", "tenant": "仅租户
 TITLE_MAX, TEXT_MAX = 64, 600
 
 
-def read_form(data) -> dict:
-    return {"scope": [str(v) for v in data.getall("scope", [])],
+def read_form(data: Form) -> dict:
+    return {"scope": data.many("scope"),
             **{k: str(data.get(k, "")).strip() for k in ("category", "roles", "title", "text", "send_at")}}
 
 
@@ -77,7 +77,7 @@ async def compose_page(request: web.Request) -> web.Response:
 
 @require_staff()
 async def compose_post(request: web.Request) -> web.Response:
-    data = await request.post()
+    data = await Form.read(request)
     values, user, session = read_form(data), current(request), db(request)
     step = str(data.get("step", "preview"))
     errors, parsed = problems(values, user.now)

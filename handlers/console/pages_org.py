@@ -10,7 +10,7 @@ from sqlalchemy import select
 from handlers.console import queries
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, max_body, require_staff
-from handlers.console.render import flash, render, see_other
+from handlers.console.render import Form, flash, render, see_other
 from handlers.console.state import state_of
 from storage.models import Developer, PropertyCompany, StaffLevel
 from storage.orgimport import OrgImportError, apply_org_plan, parse_org_bytes
@@ -45,8 +45,8 @@ async def org_page(request: web.Request) -> web.Response:
 
 async def import_upload(request: web.Request) -> tuple[bytes, str, str] | None:
     """(contents, kind, file name) of the uploaded file, or None when missing or of the wrong type."""
-    field = (await request.post()).get("file")
-    if not isinstance(field, web.FileField):
+    field = (await Form.read(request, "file")).file("file")
+    if field is None:
         return None
     name = PurePath(field.filename or "").name
     suffix = PurePath(name).suffix.lower()

@@ -169,10 +169,13 @@ def page_url(request: web.Request, number: int) -> str:
 
 @dataclass
 class Form:
-    """Submitted values and per-field errors, for re-rendering a form with messages next to fields."""
+    """A submitted form, read once: text values (stripped, except passwords), every value of a repeated field,
+    uploads, and per-field errors for re-rendering it with messages next to fields."""
 
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    files: dict[str, web.FileField] = field(default_factory=dict)
 
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
@@ -181,8 +184,31 @@ class Form:
     def ok(self) -> bool:
         return not self.errors
 
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name) or default
+
+    def many(self, name: str) -> list[str]:
+        """Every value of a repeated field (check boxes, multi-selects), in order."""
+        return self.lists.get(name, [])
+
+    def file(self, name: str) -> web.FileField | None:
+        return self.files.get(name)
+
     @classmethod
     async def read(cls, request: web.Request, *names: str) -> "Form":
+        """The fields `names` (every submitted field when none are named); a missing field reads as ""."""
         data = await request.post()
-        return cls({n: str(data.get(n, "")) if n.startswith("password") else str(data.get(n, "")).strip()
-                    for n in names})
+        form = cls()
+        for name in names or tuple(dict.fromkeys(data.keys())):
+            found = data.getall(name, [])
+            keep = (lambda text: text) if name.startswith("password") else str.strip
+            texts = [keep(v) for v in found if isinstance(v, str)]
+            form.values[name] = texts[0] if texts else ""
+            form.lists[name] = texts
+            uploads = [v for v in found if isinstance(v, web.FileField)]
+            if uploads:
+                form.files[name] = uploads[0]
+        return form

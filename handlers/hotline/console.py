@@ -13,7 +13,7 @@ from bot.errors import BadRequest, DomainError
 from handlers.console.api import json_error, json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.guard import current, db, max_body, require_staff
-from handlers.console.render import flash, render, see_other, staff_names_for
+from handlers.console.render import Form, flash, render, see_other, staff_names_for
 from handlers.console.state import state_of
 from handlers.console.toolkit import path_id
 from handlers.hotline import service
@@ -96,9 +96,8 @@ async def index_page(request: web.Request) -> web.Response:
 @require_staff()
 async def import_post(request: web.Request) -> web.Response:
     _too_big(request, request.content_length and request.content_length - 64 * 1024)
-    form = await request.post()
-    upload = form.get("file")
-    if not isinstance(upload, web.FileField):
+    upload = (await Form.read(request, "file")).file("file")
+    if upload is None:
         return await _page(request, problems=["请选择 12345 平台导出的 .xlsx 或 .csv 文件"], status=400)
     name = PurePath(upload.filename or "upload").name
     data = upload.file.read(_limit(request) + 1)
@@ -132,7 +131,7 @@ async def _place(request: web.Request, fields: dict):
 
 @require_staff()
 async def place_post(request: web.Request) -> web.Response:
-    ticket = await _place(request, dict(await request.post()))
+    ticket = await _place(request, (await Form.read(request, "community_id", "estate_id")).values)
     await flash(request, f"已建立投诉工单 {ticket.number}。")
     raise see_other("/console/hotline")
 

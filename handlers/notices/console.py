@@ -17,7 +17,7 @@ from bot.errors import DomainError
 from handlers.console.audit import audit
 from handlers.console.authz import visible_communities
 from handlers.console.guard import current, db, max_body, require_staff
-from handlers.console.render import Page, flash, page_number, render, see_other, staff_names_for
+from handlers.console.render import Form, Page, flash, page_number, render, see_other, staff_names_for
 from handlers.console.state import state_of
 from handlers.console.toolkit import path_id
 from handlers.notices import rules, service, webforms
@@ -78,16 +78,16 @@ async def new_page(request: web.Request) -> web.Response:
     return await _form(request, values=values, errors={})
 
 
-def _values(data) -> dict:
+def _values(data: Form) -> dict:
     tables = [{"title": str(data.get(f"table_title_{n}", "")), "csv": str(data.get(f"table_csv_{n}", ""))}
               for n in range(webforms.MAX_TABLES + 1) if f"table_csv_{n}" in data]
     return {k: str(data.get(k, "")).strip() for k in ("category", "title", "body", "publisher", "publish_at",
-                                                       "roles")} | {"scope": data.getall("scope", []),
+                                                       "roles")} | {"scope": data.many("scope"),
                                                                     "tables": tables or [{}]}
 
 
 async def _save(request: web.Request, notice=None) -> web.Response:
-    data = await request.post()
+    data = await Form.read(request)
     values, session, user = _values(data), db(request), current(request)
     try:
         level, ids = webforms.parse_scope(values["scope"])
@@ -196,7 +196,7 @@ async def preview(request: web.Request) -> web.Response:
 
 async def _act(request: web.Request, work, action: str, done: str) -> web.Response:
     notice, user = await load(request), current(request)
-    data = await request.post()
+    data = await Form.read(request)
     try:
         said = await work(notice, data)
     except DomainError as exc:
@@ -283,8 +283,8 @@ async def withdraw(request: web.Request) -> web.Response:
 @require_staff()
 async def import_table(request: web.Request) -> web.Response:
     async def work(notice, data):
-        upload = data.get("file")
-        raw = upload.file.read() if hasattr(upload, "file") else str(data.get("csv", "")).encode()
+        upload = data.file("file")
+        raw = upload.file.read() if upload is not None else str(data.get("csv", "")).encode()
         table = rules.table_from_csv(rules.decode_upload(raw), str(data.get("title", "")).strip())
         version = service.current(notice)
         await service.edit_draft(db(request), actor_of(request), notice, title=version.title, body=version.body,

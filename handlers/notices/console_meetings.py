@@ -12,7 +12,7 @@ from handlers.console.audit import audit
 from handlers.console.authz import restrict, visible_communities
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
-from handlers.console.render import flash, render, see_other, staff_names_for
+from handlers.console.render import Form, flash, render, see_other, staff_names_for
 from handlers.console.toolkit import path_id
 from handlers.notices import meetings
 from handlers.notices.console import _base, actor_of, communities
@@ -69,7 +69,7 @@ async def new_page(request: web.Request) -> web.Response:
 
 @require_staff()
 async def create(request: web.Request) -> web.Response:
-    data = await request.post()
+    data = await Form.read(request)
     values = {k: str(data.get(k, "")).strip() for k in ("community", "held_on", "chair", "location", "attendees")}
     try:
         if not values["community"].isdigit():
@@ -101,7 +101,7 @@ async def detail_page(request: web.Request) -> web.Response:
 
 async def _act(request: web.Request, work, action: str, done: str) -> web.Response:
     meeting = await _load(request)
-    data = await request.post()
+    data = await Form.read(request)
     try:
         await work(meeting, data)
     except (NoticeError, ValueError) as exc:
@@ -150,7 +150,7 @@ async def publish(request: web.Request) -> web.Response:
 
 @require_staff()
 async def followup_done(request: web.Request) -> web.Response:
-    data = await request.post()
+    data = await Form.read(request, "note")
     try:
         item = await meetings.complete_followup(db(request), actor_of(request), path_id(request, "item_id"),
                                                 note=str(data.get("note", "")), now=current(request).now)

@@ -19,7 +19,7 @@ from handlers.console.audit import audit
 from handlers.console.authz import restrict
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
-from handlers.console.render import flash, render, see_other, staff_names_for
+from handlers.console.render import Form, flash, render, see_other, staff_names_for
 from handlers.console.state import state_of
 from handlers.console.toolkit import visible
 from handlers.policy_qa import api_kb, console_kb, kb_roots, kb_store, service
@@ -66,7 +66,7 @@ async def qa_page(request: web.Request) -> web.Response:
 @require_staff()
 async def answer_page(request: web.Request) -> web.Response:
     inquiry, user = await _inquiry(request), current(request)
-    text = str((await request.post()).get("answer", "")).strip()
+    text = (await Form.read(request, "answer")).get("answer")
     if inquiry.status != "open":
         await flash(request, f"Q{inquiry.id} 已答复过", "error")
     elif not text:
@@ -80,7 +80,7 @@ async def answer_page(request: web.Request) -> web.Response:
 
 @require_staff(StaffLevel.admin)
 async def reload_page(request: web.Request) -> web.Response:
-    directory = str((await request.post()).get("directory", "")).strip() or None
+    directory = (await Form.read(request, "directory")).get("directory") or None
     try:
         generation = await console_kb.reload_everywhere(request, directory)
     except kb_roots.OutsideRoot as exc:

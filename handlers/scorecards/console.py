@@ -14,7 +14,7 @@ from handlers.console.authz import can_see_community, visible_communities
 from handlers.console.charts import bar_chart, line_chart
 from handlers.console.guard import current, db, public, require_staff
 from handlers.console.registry import SLOTS
-from handlers.console.render import flash, render, see_other
+from handlers.console.render import Form, flash, render, see_other
 from handlers.console.toolkit import path_id
 from handlers.csv_export import csv_response
 from handlers.notices.rules import CATEGORIES as NOTICE_CATEGORIES
@@ -138,11 +138,11 @@ async def publish_subject(request: web.Request, fields: dict, groups: list[str])
 
 @require_staff()
 async def publish_post(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await Form.read(request)
     kind = request.match_info.get("kind", "")
     back = f"/console/scorecards/{kind}/{request.match_info.get('subject_id', '')}"
     try:
-        pub = await publish_subject(request, dict(form), list(form.getall("groups", [])))
+        pub = await publish_subject(request, form.values, form.many("groups"))
     except Problem as exc:
         if exc.status == 403:
             raise web.HTTPForbidden() from None
@@ -225,9 +225,9 @@ async def save_rules(request: web.Request, refs: list, fields: dict) -> int:
 
 @require_staff()
 async def rules_post(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await Form.read(request)
     try:
-        count = await save_rules(request, list(form.getall("estate", [])), dict(form))
+        count = await save_rules(request, form.many("estate"), form.values)
     except Problem as exc:
         if exc.status == 403:
             raise web.HTTPForbidden() from None

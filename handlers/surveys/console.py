@@ -53,9 +53,8 @@ async def list_page(request: web.Request) -> web.Response:
 
 @require_staff()
 async def create(request: web.Request) -> web.Response:
-    form = await Form.read(request, *FIELDS, "subject_other")
-    posted = await request.post()
-    picked = [str(v) for v in posted.getall("scope", [])]
+    form = await Form.read(request, *FIELDS, "subject_other", "scope")
+    picked = form.many("scope")
     form.values["scope"] = picked  # type: ignore[assignment]  (re-selected on the form after an error)
     data = dict(form.values, owners_only=form.values["owners_only"] == "on",
                 per_household=form.values["per_household"] == "on",

@@ -14,7 +14,7 @@ from handlers.console.audit import audit
 from handlers.console.authz import can_see_community, restrict, visible_communities
 from handlers.console.charts import multi_line_chart
 from handlers.console.guard import current, db, require_staff
-from handlers.console.render import Page, flash, page_number, render, see_other, staff_names_for
+from handlers.console.render import Form, Page, flash, page_number, render, see_other, staff_names_for
 from handlers.console.state import state_of
 from handlers.csv_export import csv_response
 from handlers.tickets import console_trends, publication, rules, service, stats
@@ -124,8 +124,8 @@ async def bulk_post(request: web.Request) -> web.Response:
     """签收 or 交办 the ticked tickets, one by one under the same rules as the ticket page; what could not be done
     is listed with its reason. Returns to the list with its filters."""
     session, user = db(request), current(request)
-    fields = await request.post()
-    action = str(fields.get("action") or "")
+    fields = await Form.read(request)
+    action = fields.get("action")
     back = str(fields.get("back") or "/console/tickets")
     if not back.startswith("/console/tickets"):
         back = "/console/tickets"
@@ -133,13 +133,13 @@ async def bulk_post(request: web.Request) -> web.Response:
         await flash(request, "请选择批量操作", "error")
         raise see_other(back)
     ids = []
-    for raw in fields.getall("ids", [])[:PAGE_SIZE * 4]:
+    for raw in fields.many("ids")[:PAGE_SIZE * 4]:
         if str(raw).isdigit() and len(str(raw)) < 10:
             ids.append(int(raw))
     if not ids:
         await flash(request, "请先勾选工单", "error")
         raise see_other(back)
-    params = await params_for(session, action, dict(fields)) if action == "assign" else {}
+    params = await params_for(session, action, fields.values) if action == "assign" else {}
     if action == "assign" and not (params.get("staff_id") or params.get("partner")):
         await flash(request, "批量交办请选择承办人", "error")
         raise see_other(back)
@@ -196,9 +196,9 @@ async def phone_page(request: web.Request) -> web.Response:
 async def public_summary_post(request: web.Request) -> web.Response:
     """Approve (or withdraw, when empty) the ticket's public summary; audited."""
     ticket, user, session = await ticket_of(request), current(request), db(request)
-    fields = await request.post()
+    fields = await Form.read(request, "summary")
     try:
-        said = await publication.set_summary(session, ticket, str(fields.get("summary") or ""), actor_of(request),
+        said = await publication.set_summary(session, ticket, fields.get("summary"), actor_of(request),
                                              user.now)
     except service.TicketError as exc:
         if exc.status == 403:
@@ -214,7 +214,7 @@ async def public_summary_post(request: web.Request) -> web.Response:
 async def action_post(request: web.Request) -> web.Response:
     ticket, user, session = await ticket_of(request), current(request), db(request)
     action = request.match_info["action"]
-    fields = dict(await request.post())
+    fields = (await Form.read(request)).values
     try:
         params = await params_for(session, action, fields)
         said = await service.perform(session, state_of(request).services, ticket, action, actor_of(request),
