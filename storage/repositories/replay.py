@@ -13,8 +13,8 @@ from storage.prepared import Prepared, typed_params
 _T = WebhookNonce.__table__
 _CLAIM = Prepared(lambda dialect: text(
     "INSERT INTO webhook_nonces (key, digest, expires_at) VALUES (:key, :digest, :expires_at)"
-    " ON CONFLICT (key) DO NOTHING"
-).bindparams(*typed_params(_T, "key", "digest", "expires_at")))
+    " ON CONFLICT (key) DO NOTHING RETURNING digest"
+).bindparams(*typed_params(_T, "key", "digest", "expires_at")).columns(_T.c.digest))
 _DIGEST = Prepared(lambda dialect: text("SELECT digest FROM webhook_nonces WHERE key = :key")
                    .bindparams(*typed_params(_T, "key")).columns(_T.c.digest))
 
@@ -22,7 +22,8 @@ _DIGEST = Prepared(lambda dialect: text("SELECT digest FROM webhook_nonces WHERE
 async def claim(session: AsyncSession, key: str, digest: str, expires_at: datetime) -> str:
     """Record `key` for `digest` unless some request recorded it already; returns the digest it is bound to
     (ours when this is the first use; on PostgreSQL a concurrent first use is waited for)."""
-    await _CLAIM.run(session, key=key, digest=digest, expires_at=expires_at)
+    if (await _CLAIM.run(session, key=key, digest=digest, expires_at=expires_at)).first() is not None:
+        return digest  # the first use: one statement
     row = (await _DIGEST.run(session, key=key)).first()
     return row[0] if row is not None else digest
 
