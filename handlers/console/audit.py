@@ -4,6 +4,8 @@ in the caller's transaction, so the entry exists exactly when the action does.
 Actions are dotted names, feature first: `staff.create`, `resident.unbind`, `notice.publish`. `target` is a short
 human-readable description (no secrets, no personal data beyond a reference). Pass `community_id` when the
 action concerns one community, so that community's and its street's and district's dashboards show it.
+Given the request, the action is also remembered on it: once the request's transaction commits, dashboard panels
+declared `fresh_after` that action are recomputed (handlers/console/registry.Panel).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.console.guard import ConsoleUser
+from handlers.console.guard import AUDITED, ConsoleUser
 from handlers.console.security import client_ip
 from handlers.console.state import state_of
 from storage.models import Staff
@@ -38,6 +40,7 @@ async def audit(session: AsyncSession, staff: ConsoleUser | Staff, action: str, 
     if request is not None:
         state = state_of(request)
         ip, now = client_ip(request, state.trusted_proxies), state.services.clock()
+        request.setdefault(AUDITED, []).append(action)
     await audit_repo.record(session, username=account.username, staff_id=account.id, action=action, target=target,
                             community_id=community_id, ip=ip, via=user.via if user else "web", detail=detail,
                             at=now)

@@ -70,6 +70,7 @@ class ConsoleUser:
 
 USER = web.RequestKey("linli.console.user", ConsoleUser)
 DB = web.RequestKey("linli.console.db", AsyncSession)
+AUDITED = web.RequestKey("linli.console.audited", list)  # actions this request recorded (console.audit)
 
 
 def current(request: web.Request) -> ConsoleUser:
@@ -163,12 +164,15 @@ async def _run(request: web.Request, handler: Handler, state: ConsoleState, auth
         user = await authenticate(request, session, state)
         request[USER] = user
         try:
-            return await handler(request)
+            response = await handler(request)
         except web.HTTPException as exc:
             if exc.status >= 400:
                 raise
             redirect = exc  # commit, then redirect
-    raise redirect
+    state.after_actions(request.get(AUDITED, ()))  # committed: panels that show what changed are recomputed
+    if redirect is not None:
+        raise redirect
+    return response
 
 
 async def _run_reading(request: web.Request, handler: Handler, state: ConsoleState,

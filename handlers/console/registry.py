@@ -39,7 +39,9 @@ class NavItem:
 class Panel:
     """A dashboard panel. `provider(session, user)` returns an HTML fragment (escape what you interpolate:
     return `Markup` from a template), or None to hide the panel for this user. Results are cached per
-    jurisdiction for `cache_seconds` (0: never)."""
+    jurisdiction for `cache_seconds` (0: never); `fresh_after` names audited actions (or their prefixes, e.g.
+    "notice" for every "notice.*") after whose commit this process drops the cached values, so a queue someone is
+    waiting on shows a change at once (other processes within `cache_seconds`)."""
 
     key: str
     title: str
@@ -48,6 +50,7 @@ class Panel:
     order: int = 100
     cache_seconds: float = 30.0
     wide: bool = False
+    fresh_after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,13 +75,14 @@ class ConsoleRegistry:
         self.nav_items.append(NavItem(label, path, level, order))
 
     def panel(self, key: str, title: str, *, level: StaffLevel | None = None, order: int = 100,
-              cache_seconds: float = 30.0, wide: bool = False) -> Callable[[PanelProvider], PanelProvider]:
+              cache_seconds: float = 30.0, wide: bool = False,
+              fresh_after: tuple[str, ...] = ()) -> Callable[[PanelProvider], PanelProvider]:
         """Decorator registering a dashboard panel provider."""
         if any(p.key == key for p in self.panels):
             raise ValueError(f"dashboard panel {key!r} registered twice")
 
         def register(provider: PanelProvider) -> PanelProvider:
-            self.panels.append(Panel(key, title, provider, level, order, cache_seconds, wide))
+            self.panels.append(Panel(key, title, provider, level, order, cache_seconds, wide, tuple(fresh_after)))
             return provider
 
         return register

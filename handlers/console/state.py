@@ -7,6 +7,8 @@ It can also serve stale values while revalidating: a caller that passes `refresh
 its own database session, so it can outlive the request) gets an expired value at once, until it is
 `STALE_FACTOR` lifetimes old (no figure is ever more than twice its cache time old), while the value is
 recomputed in the background, one refresh at a time per cache.
+`forget(match)` drops the values whose key matches (after the data under them changed); a computation that started
+before the forget does not store what it read.
 Without this, every jurisdiction's panels expired together and were recomputed inside the requests of
 whoever came next: a burst of queries that stalled the event loop (the dashboard's p99).
 """
@@ -16,7 +18,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterable
 
 import jinja2
 from aiohttp import web
@@ -37,6 +39,7 @@ class TTLCache:
         self._locks: dict[Any, asyncio.Lock] = {}
         self._refreshing: dict[Any, asyncio.Task] = {}
         self._one_refresh_at_a_time = asyncio.Lock()
+        self._generation = 0  # bumped by forget/clear: a value computed across a bump is not stored
         self.max_entries = max_entries
 
     async def get_or_compute(self, key: Any, seconds: float, compute: Callable[[], Awaitable[Any]], *,
@@ -58,11 +61,14 @@ class TTLCache:
             hit = self._fresh(key)
             if hit is not None:
                 return hit[0]
+            generation = self._generation
             value = await compute()
-            self._store(key, seconds, value)
+            self._store(key, seconds, value, generation)
             return value
 
-    def _store(self, key: Any, seconds: float, value: Any) -> None:
+    def _store(self, key: Any, seconds: float, value: Any, generation: int) -> None:
+        if generation != self._generation:  # forgotten while it was computed: it may predate the change
+            return
         if len(self._values) >= self.max_entries and key not in self._values:
             self._values.clear()
         self._values[key] = (self.clock() + seconds, value)
@@ -75,7 +81,8 @@ class TTLCache:
             try:
                 async with self._one_refresh_at_a_time:
                     if self._fresh(key) is None:  # a request may have recomputed it meanwhile
-                        self._store(key, seconds, await refresh())
+                        generation = self._generation
+                        self._store(key, seconds, await refresh(), generation)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the stale value stays; once too old, a request computes it itself
@@ -93,8 +100,17 @@ class TTLCache:
 
     def clear(self) -> None:
         """Forget every value; refreshes under way are cancelled (they may hold what was just invalidated)."""
-        self._values.clear()
-        self._cancel_refreshes()
+        self.forget(lambda key: True)
+
+    def forget(self, match: Callable[[Any], bool]) -> None:
+        """Forget the values whose key matches; their refreshes under way are cancelled, and computations that
+        started before this call do not store what they read."""
+        self._generation += 1
+        for key in [key for key in self._values if match(key)]:
+            del self._values[key]
+        for key, task in list(self._refreshing.items()):
+            if match(key):
+                task.cancel()
 
     async def close(self) -> None:
         """Cancel refreshes still running (app shutdown)."""
@@ -131,6 +147,13 @@ class ConsoleState:
                 return await compute(own)
 
         return await cache.get_or_compute(key, seconds, lambda: compute(session), refresh=refresh)
+
+    def after_actions(self, actions: Iterable[str]) -> None:
+        """A request committed these audited actions: drop the panels declared `fresh_after` any of them."""
+        stale = {panel.key for panel in self.registry.panels for action in actions
+                 if any(action == p or action.startswith(p + ".") for p in panel.fresh_after)}
+        if stale:
+            self.panels.forget(lambda key: isinstance(key, tuple) and key[0] in stale)
 
     def forget_org(self) -> None:
         """Drop cached jurisdictions and panels after the organisation tree changed."""

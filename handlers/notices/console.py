@@ -319,8 +319,10 @@ async def review_panel(session, user):
 def console(registry) -> None:
     from handlers.notices import api, console_meetings
 
-    # cache_seconds=0: a queue someone is waiting on must be current (one small indexed query)
-    registry.panel("notice_review", "待审核的公示", order=REVIEW_PANEL_ORDER, cache_seconds=0)(review_panel)
+    # a queue someone is waiting on: dropped in this process when any notice action commits, so a submission
+    # shows at once here and within 10 s (two lifetimes, see state.STALE_FACTOR) in the other workers
+    registry.panel("notice_review", "待审核的公示", order=REVIEW_PANEL_ORDER, cache_seconds=5,
+                   fresh_after=("notice",))(review_panel)
     registry.labels(LABELS)
     registry.templates(HERE / "templates")
     registry.openapi(HERE / "openapi.yaml")

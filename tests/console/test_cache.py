@@ -140,3 +140,30 @@ async def test_no_caching_when_seconds_is_not_positive(seconds):
     cache = TTLCache(clock=Clock())
     compute = counting(["a", "b"])
     assert [await cache.get_or_compute("k", seconds, compute) for _ in range(2)] == ["a", "b"]
+
+
+async def test_forget_drops_the_matching_values_only():
+    cache = TTLCache(clock=Clock())
+    await cache.get_or_compute(("review", "c1"), 30, counting(["old"]))
+    await cache.get_or_compute(("figures", "c1"), 30, counting(["kept"]))
+    cache.forget(lambda key: key[0] == "review")
+    assert await cache.get_or_compute(("review", "c1"), 30, counting(["new"])) == "new"
+    assert await cache.get_or_compute(("figures", "c1"), 30, counting(["other"])) == "kept"
+
+
+async def test_a_value_computed_across_a_forget_is_returned_but_not_stored():
+    cache = TTLCache(clock=Clock())
+    reading = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow():  # read the data before it changed
+        reading.set()
+        await release.wait()
+        return "before the change"
+
+    pending = asyncio.ensure_future(cache.get_or_compute("k", 30, slow))
+    await reading.wait()
+    cache.forget(lambda key: key == "k")  # the change commits while the value is being computed
+    release.set()
+    assert await pending == "before the change"
+    assert await cache.get_or_compute("k", 30, counting(["after the change"])) == "after the change"
