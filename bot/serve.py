@@ -1,7 +1,6 @@
 """`linli serve`: run the webhook server and tell the operator where to look."""
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import sys
@@ -82,20 +81,6 @@ async def freeze_startup_objects(_app: "web.Application") -> None:
     gc.freeze()
 
 
-def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
-    """The server's event loop: uvloop (libuv; what it gains on the webhook is measured in
-    docs/architecture.md) when chosen or, with `auto`, when installed; else the standard library's."""
-    if choice != "asyncio":
-        try:
-            import uvloop
-        except ImportError:
-            if choice == "uvloop":
-                raise RuntimeError("LINLI_EVENT_LOOP=uvloop，但没有安装 uvloop（pip install uvloop）") from None
-        else:
-            return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
-
-
 def serve(settings: Settings) -> int:
     app = app_or_report(settings)
     if app is None:
@@ -105,6 +90,5 @@ def serve(settings: Settings) -> int:
         print(banner(settings, await startup_demo_logins(started, settings)), flush=True)
 
     app.on_startup.append(announce)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log_class=logs.QuietAccessLogger,
-                loop=new_event_loop(settings.event_loop))
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log_class=logs.QuietAccessLogger)
     return 0

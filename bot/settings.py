@@ -32,7 +32,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DELIVERY_CATEGORIES = ("NOTICE", "MEETING", "SURVEY", "TICKET")
 MAX_WORKERS = 64
 ENCRYPT_MODES = ("plain", "compat", "safe")
-EVENT_LOOPS = ("auto", "uvloop", "asyncio")  # LINLI_EVENT_LOOP: the event loop of `linli serve` (bot/serve.py)
 ASR_BACKENDS = ("none", "http", "local")  # LINLI_ASR: speech-to-text for voice messages (bot/voice.py, docs/voice.md)
 # variables some deployments set that linli does not read itself (no warning about them)
 FOREIGN = {"LINLI_TEST_PG_URL"}
@@ -70,7 +69,6 @@ class Settings:
     timestamp_window: int = 300
     max_body_bytes: int = 64 * 1024
     conversation_ttl: int = 30 * 60
-    event_loop: str = "auto"  # auto | uvloop | asyncio (bot/serve.new_event_loop)
     workers: int = 1
     worker_index: int | None = None  # set by `linli serve --workers` for each child, not by operators
     metrics_token: str | None = None  # LINLI_METRICS_TOKEN: /metrics and /healthz beyond loopback
@@ -311,12 +309,6 @@ def _read_encrypt_mode(raw: str) -> str:
     return raw.lower()
 
 
-def _read_event_loop(raw: str) -> str:
-    if raw.lower() not in EVENT_LOOPS:
-        raise ValueError("应为 auto（有 uvloop 就用）、uvloop 或 asyncio")
-    return raw.lower()
-
-
 def _read_asr(raw: str) -> str:
     if raw.lower() not in ASR_BACKENDS:
         raise ValueError("应为 none（不识别）、http（语音识别服务）或 local（本机模型）")
@@ -435,8 +427,6 @@ VARIABLES: tuple[Var, ...] = (
     Var("LINLI_TIMESTAMP_WINDOW", "timestamp_window", INT_POSITIVE, "允许的请求时间戳偏差（秒），超出视为重放", WEB),
     Var("LINLI_MAX_BODY_BYTES", "max_body_bytes", INT_POSITIVE, "请求体上限（字节）", WEB),
     Var("LINLI_CONVERSATION_TTL", "conversation_ttl", INT_POSITIVE, "多轮对话保留时长（秒）", WEB),
-    Var("LINLI_EVENT_LOOP", "event_loop", Kind(_read_event_loop, " / ".join(EVENT_LOOPS)),
-        "`linli serve` 的事件循环：`auto` 装有 uvloop 时用 uvloop（更快），否则用标准库 asyncio", WEB),
     Var("LINLI_WORKERS", "workers", _int_between(1, MAX_WORKERS, "工作进程数"),
         f"`linli serve` 在同一端口上运行的工作进程数（1–{MAX_WORKERS}，`--workers` 优先）", WEB),
     Var("LINLI_WORKER_INDEX", "worker_index", _int_between(0, MAX_WORKERS),

@@ -247,7 +247,7 @@ def run_worker(settings: Settings) -> int:
     from aiohttp import web
 
     from bot import logs
-    from bot.serve import app_or_report, new_event_loop
+    from bot.serve import app_or_report
 
     app = app_or_report(settings)
     if app is None:
@@ -262,8 +262,7 @@ def run_worker(settings: Settings) -> int:
 
     app.cleanup_ctx.append(watch)
     web.run_app(app, host=settings.host, port=settings.port, reuse_port=True, print=None,
-                access_log_class=logs.QuietAccessLogger, shutdown_timeout=WORKER_SHUTDOWN_SECONDS,
-                loop=new_event_loop(settings.event_loop))
+                access_log_class=logs.QuietAccessLogger, shutdown_timeout=WORKER_SHUTDOWN_SECONDS)
     return 0
 
 
