@@ -40,20 +40,7 @@ LONG = flows.nfkc("3号楼东侧单元电梯已经坏了一个星期，物业说
 class Browser(flows.Browser):
     """The flows' browser at 390 px, screenshots into first-day/."""
 
-    def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for width in (PHONE, DESKTOP):
-            self._viewport(width)
-            height = self.driver.execute_script("return document.documentElement.scrollHeight")
-            if width == PHONE:
-                self.widest[name] = self.driver.execute_script("return document.documentElement.scrollWidth")
-            self._viewport(width, min(max(height, 600), 8000))
-            self.driver.save_screenshot(str(ARTIFACTS / f"{self.prefix}-{self.username}-{name}-{width}.png"))
-        self._viewport(self.width)
-
-    def assert_fits_phone(self) -> None:
-        too_wide = {name: w for name, w in self.widest.items() if w > PHONE}
-        assert not too_wide, f"wider than a {PHONE}-px phone: {too_wide}"
+    artifacts, phone = ARTIFACTS, PHONE
 
     def primary(self) -> str:
         """The action of the form in the ticket page's next-step card ('' when none)."""

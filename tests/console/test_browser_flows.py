@@ -49,6 +49,8 @@ def nfkc(text: str) -> str:
 class Browser:
     """One staff member in one Chromium window of a given width; every step waits for the page it expects."""
 
+    artifacts, phone = ARTIFACTS, PHONE  # where screenshots go, and the phone width pages must fit
+
     def __init__(self, base: str, username: str, width: int, prefix: str):
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -62,9 +64,9 @@ class Browser:
         self.driver = webdriver.Chrome(service=Service(DRIVER), options=options)
         self.wait = WebDriverWait(self.driver, 15)
         self.base, self.username, self.width, self.prefix = base, username, width, prefix
-        self.widest: dict[str, int] = {}  # page name → document width at 375 px
+        self.widest: dict[str, int] = {}  # page name → document width at the phone's width
         self._viewport(width)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.artifacts.mkdir(parents=True, exist_ok=True)
 
     def _viewport(self, width: int, height: int = 900) -> None:
         # headless windows are at least 500 px wide: emulate the phone's viewport exactly
@@ -161,18 +163,18 @@ class Browser:
 
     def shot(self, name: str) -> None:
         """Full-page screenshots at phone and desktop width; remembers how wide the page is on the phone."""
-        for width in (PHONE, DESKTOP):
+        for width in (self.phone, DESKTOP):
             self._viewport(width)
             height = self.driver.execute_script("return document.documentElement.scrollHeight")
-            if width == PHONE:
+            if width == self.phone:
                 self.widest[name] = self.driver.execute_script("return document.documentElement.scrollWidth")
             self._viewport(width, min(max(height, 600), 8000))
-            self.driver.save_screenshot(str(ARTIFACTS / f"{self.prefix}-{self.username}-{name}-{width}.png"))
+            self.driver.save_screenshot(str(self.artifacts / f"{self.prefix}-{self.username}-{name}-{width}.png"))
         self._viewport(self.width)
 
     def assert_fits_phone(self) -> None:
-        too_wide = {name: w for name, w in self.widest.items() if w > PHONE}
-        assert not too_wide, f"wider than a {PHONE}-px phone: {too_wide}"
+        too_wide = {name: w for name, w in self.widest.items() if w > self.phone}
+        assert not too_wide, f"wider than a {self.phone}-px phone: {too_wide}"
 
 
 def _run(base: str, script, *browsers: tuple[str, int], prefix: str):
