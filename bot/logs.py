@@ -7,10 +7,10 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -64,7 +64,7 @@ def request_id_from(header: str | None) -> str:
     fresh id: the header is echoed and written into every log line, so nothing else may pass."""
     if header and _REQUEST_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex[:12]
+    return os.urandom(6).hex()
 
 
 @web.middleware

@@ -172,6 +172,9 @@ def _check_ciphertext(value: Any) -> None:
         raise ProtocolError(400, "Encrypt field missing or malformed")
 
 
+_SKIPPED = (("<![CDATA[", "]]>"), ("<!--", "-->"), ("<?", "?>"), ("<!", ">"))
+
+
 def _depth_ok(text: str, limit: int = MAX_XML_DEPTH) -> bool:
     """Whether no element nests deeper than `limit`: one forward scan over the tags (CDATA, comments and
     declarations skipped), linear in the text. xmltodict builds nested dicts recursively, so thousands of levels
@@ -181,13 +184,14 @@ def _depth_ok(text: str, limit: int = MAX_XML_DEPTH) -> bool:
         start = find("<", pos)
         if start < 0:
             return True
-        for opener, closer in (("<![CDATA[", "]]>"), ("<!--", "-->"), ("<?", "?>"), ("<!", ">")):
-            if text.startswith(opener, start):
-                end = find(closer, start + len(opener))
-                if end < 0:
-                    return True
-                pos = end + len(closer)
-                break
+        if text[start + 1:start + 2] in ("!", "?"):  # CDATA, comment, processing instruction, declaration
+            for opener, closer in _SKIPPED:
+                if text.startswith(opener, start):
+                    end = find(closer, start + len(opener))
+                    if end < 0:
+                        return True
+                    pos = end + len(closer)
+                    break
         else:
             end = find(">", start + 1)
             if end < 0:

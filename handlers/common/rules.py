@@ -35,9 +35,14 @@ def _is_symbol(ch: str) -> bool:
     return category in ("So", "Sk", "Cs", "Mn", "Cf") or 0x1F000 <= ord(ch) <= 0x1FAFF
 
 
-def _strip_words(text: str, kinds: dict[str, str]) -> tuple[str, set[str]]:
-    """Remove leading known words (longest first) and particles; (what is left, the kinds of words found)."""
-    ordered = sorted([*kinds, *PARTICLES], key=len, reverse=True)
+def _by_length(kinds: dict[str, str]) -> list[str]:
+    return sorted([*kinds, *PARTICLES], key=len, reverse=True)
+
+
+def _strip_words(text: str, kinds: dict[str, str], ordered: list[str] | None = None) -> tuple[str, set[str]]:
+    """Remove leading known words (longest first) and particles; (what is left, the kinds of words found).
+    `ordered` is `_by_length(kinds)` when the caller keeps it (every chat message is classified)."""
+    ordered = ordered or _by_length(kinds)
     found: set[str] = set()
     changed = True
     while text and changed:
@@ -49,6 +54,9 @@ def _strip_words(text: str, kinds: dict[str, str]) -> tuple[str, set[str]]:
                     found.add(kinds[word])
                 break
     return text, found
+
+
+_KINDS_BY_LENGTH = _by_length(_KINDS)
 
 
 def classify(text: str) -> str | None:
@@ -65,7 +73,7 @@ def classify(text: str) -> str | None:
     words = _PUNCT.sub("", plain.lower().replace("thank you", "thanks"))
     if not words:
         return "thanks" if codes or symbols else None  # only emoji (👍, [微笑]): a friendly acknowledgement
-    rest, found = _strip_words(words, _KINDS)
+    rest, found = _strip_words(words, _KINDS, _KINDS_BY_LENGTH)
     if not rest and found:
         if is_english(raw) and words not in ("ok", "okay"):
             return "english"  # hello / thanks in English: point to the Chinese help
