@@ -98,6 +98,14 @@ ANONYMOUS: dict[str, str] = {
     "ticket_mediations.id": _ID, "ticket_mediations.ticket_id": _ID, "ticket_mediations.mediated_on": _WHEN,
     "ticket_mediations.committee": "the mediation committee (an organisation)",
     "ticket_mediations.created_by": _STAFF, "ticket_mediations.created_at": _WHEN,
+    # kept media (handlers/tickets/media.py): the resident's own are marked erased and their objects deleted by
+    # the media sweep; staff evidence stays with the ticket
+    "ticket_media.id": _ID, "ticket_media.ticket_id": _ID, "ticket_media.kind": _FACT,
+    "ticket_media.source": _FACT + " (complaint / supplement / staff)", "ticket_media.status": _FACT,
+    "ticket_media.attempts": _FACT, "ticket_media.next_try_at": _WHEN, "ticket_media.received_at": _WHEN,
+    "ticket_media.stored_at": _WHEN, "ticket_media.content_type": _FACT, "ticket_media.size": _FACT,
+    "ticket_media.key": "a random object name made by linli; an erased file's object is deleted by the sweep",
+    "ticket_media.added_by": _STAFF,
     # surveys: the vote as a figure
     "survey_responses.id": _ID, "survey_responses.survey_id": _ID, "survey_responses.community_id": _ORG,
     "survey_responses.estate_id": _ORG, "survey_responses.questions_version": _FACT,

@@ -24,6 +24,9 @@ def _web(app: web.Application, services: Services) -> None:
 
     sla.from_settings(services.settings)  # bad LINLI_TICKET_* values stop the start, not the first ticket
     setup_routes(app, services)  # the Open311 GeoReport v2 export /open311/v2/…
+    from handlers.tickets.console_media import public_file
+
+    app.router.add_get("/m/{token}", public_file)  # a resident's own photos/voice, by signed expiring link
 
 
 feature = Feature("tickets", routers=[ChatRouter(40, build_router)], console=console, web=_web, jobs=jobs,

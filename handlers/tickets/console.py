@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, literal, select
 
 from handlers.console.authz import can_see_community
 from handlers.console.registry import SLOTS
-from handlers.tickets import console_api, console_pages, stats
+from handlers.tickets import console_api, console_media, console_pages, stats
 from handlers.tickets.calendar import LOCAL_TZ, calendar_for
 from handlers.tickets.rules import LEVEL_LABELS, LEVELS, OPEN, RANK
 from storage.ticket_models import Ticket
@@ -42,6 +42,8 @@ def console(registry) -> None:
     registry.page("POST", "/tickets/{ticket_id}/phone", console_pages.phone_page)
     registry.page("POST", "/tickets/{ticket_id}/actions/{action}", console_pages.action_post)
     registry.page("POST", "/tickets/{ticket_id}/public-summary", console_pages.public_summary_post)
+    registry.page("GET", "/tickets/{ticket_id}/media/{media_id}", console_media.media_file)
+    registry.page("POST", "/tickets/{ticket_id}/media", console_media.media_upload)
     registry.api("GET", "/tickets", console_api.api_list)
     registry.api("GET", "/tickets/stats", console_api.api_stats)
     registry.api("GET", "/tickets/{ticket_id}", console_api.api_one)

@@ -78,7 +78,7 @@ async def confirmation(ctx: Context) -> str:
     if photos:
         lines.append(f"照片：{photos} 张")
     if voices:
-        lines.append(f"语音：{voices} 段（工作人员会收听）")
+        lines.append(f"语音和视频：{voices} 段（工作人员会收听、查看）")
     if data.get("location"):
         lines.append(f"位置：{data['location'].get('label') or '已发送'}")
     lines.append(f"回电号码：{rules.mask_phone(data.get('phone')) or '未留'}")
@@ -98,10 +98,20 @@ def add_photo(ctx: Context) -> str:
     return f"已收到第 {len(photos)} 张照片。"
 
 
+def add_video(ctx: Context) -> str:
+    """Keep a short video as evidence (its MediaId; downloaded and stored like photos, handlers/tickets/media.py)."""
+    evidence = list(ctx.conversation.data.get("photos") or [])
+    if len(evidence) >= MAX_PHOTOS:
+        return f"照片、语音和视频最多 {MAX_PHOTOS} 个，这段视频没有加入。"
+    evidence.append({"media_id": ctx.message.media_id, "pic_url": "", "kind": "video"})
+    ctx.conversation.update(photos=evidence)
+    return "已收到视频，会作为附件加入投诉。"
+
+
 def _evidence(data: dict) -> tuple[int, int]:
     """(photos, voice messages) attached so far."""
     items = data.get("photos") or []
-    voices = sum(1 for item in items if item.get("kind") == "voice")
+    voices = sum(1 for item in items if item.get("kind") in ("voice", "video"))
     return len(items) - voices, voices
 
 

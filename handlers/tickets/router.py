@@ -125,6 +125,21 @@ def build_router() -> Router:
             return Reply(f"{said}可以继续发送，发完请回复「好了」。")
         return Reply(f"{said}请先回复上一条消息中的问题。")
 
+    @router.message("video", "shortvideo", state=Complaint.any)
+    async def video(ctx: Context) -> Reply:
+        said = dialog.add_video(ctx)
+        if ctx.conversation.state == Complaint.confirm:
+            return Reply(f"{said}\n{await dialog.confirmation(ctx)}")
+        if ctx.conversation.state == Complaint.media:
+            return Reply(f"{said}可以继续发送，发完请回复「好了」。")
+        return Reply(f"{said}请先回复上一条消息中的问题。")
+
+    @router.message("image", "video", "shortvideo")
+    async def evidence_for_waiting(ctx: Context):
+        """A photo or video sent outside a dialog while one complaint waits for the resident's 补充: its 补充."""
+        said = await resident.supplement_media(ctx)
+        return Reply(said) if said else UNHANDLED
+
     # only a voice nobody could hear arrives as `voice`; a heard one is text (bot/voice.py)
     router.message("voice", state=Complaint.any)(dialog.on_voice)
 

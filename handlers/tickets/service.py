@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.privacy.redact import mask
-from handlers.tickets import notify, rules
+from handlers.tickets import media, notify, rules
 from handlers.tickets.intake import MAX_DESCRIPTION
 from handlers.tickets.numbering import next_number
 from handlers.tickets.operations import ACTIONS, RATING_LABELS, STAFF_ACTIONS, Op, TicketError
@@ -107,6 +107,7 @@ async def file_ticket(session: AsyncSession, services, resident: Resident, filin
         first_sign_due_at=sign_due, reopened=0, escalations=0, escalation_offered=False)
     session.add(ticket)
     await session.flush()
+    media.enqueue(session, ticket.id, ticket.photos, "complaint", now)  # kept beyond WeChat's three days
     repo.add_event(session, ticket, kind="created", actor="resident", actor_label="居民", public=True,
                    text=f"{CATEGORIES[ticket.category]}：{mask(ticket.description)[:60]}", at=now)
     await notify.to_staff(session, ticket, "community",
