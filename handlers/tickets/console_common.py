@@ -75,6 +75,7 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
     allowed = [a for a in service.STAFF_ACTIONS if service.allowed(t, a, actor)]
     return {
         **summary(t, now, named),
+        "caller_name": t.caller_name, "building": t.building, "claimed_at": t.claimed_at,
         "photos": t.photos or [], "media": media.listing(list(await media_repo.of_ticket(session, t.id)), t.id),
         "location": t.location, "resolution": t.resolution,
         "reject_reason": t.reject_reason, "rating_words": t.rating_words,

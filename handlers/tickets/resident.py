@@ -22,7 +22,8 @@ async def my_tickets(ctx: Context) -> str:
     """The resident's latest complaints, numbered: the next message may pick one by its number."""
     found = await repo.of_resident(ctx.session, ctx.resident.ref, limit=MINE_LIMIT)
     if not found:
-        return "您还没有提交过投诉。回复「投诉」即可反映问题，例如「投诉 3号楼电梯坏了」。"
+        return ("您还没有提交过投诉。回复「投诉」即可反映问题，例如「投诉 3号楼电梯坏了」。\n"
+                "打电话或来访反映过问题的，回复「关联投诉」即可在这里查看进度。")
     if not ctx.conversation.active or ctx.conversation.in_group("mine"):  # never over a dialog in progress
         ctx.conversation.enter(Mine.listed, numbers=[t.number for t in found])
     lines = ["您最近的投诉："]

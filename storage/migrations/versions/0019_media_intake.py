@@ -41,9 +41,25 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket_media") as batch:
         batch.create_index(batch.f("ix_ticket_media_ticket_id"), ["ticket_id"], unique=False)
         batch.create_index("ix_ticket_media_due", ["status", "next_try_at"], unique=False)
+    with op.batch_alter_table("survey_responses") as batch:
+        batch.add_column(sa.Column("channel", sa.String(length=8), server_default="wechat", nullable=False))
+        batch.add_column(sa.Column("collector", sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column("entered_by", sa.String(length=80), nullable=True))
+    with op.batch_alter_table("tickets") as batch:
+        batch.add_column(sa.Column("caller_name", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("building", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("claimed_at", storage.models.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("survey_responses") as batch:
+        batch.drop_column("entered_by")
+        batch.drop_column("collector")
+        batch.drop_column("channel")
+    with op.batch_alter_table("tickets") as batch:
+        batch.drop_column("claimed_at")
+        batch.drop_column("building")
+        batch.drop_column("caller_name")
     with op.batch_alter_table("ticket_media") as batch:
         batch.drop_index("ix_ticket_media_due")
         batch.drop_index(batch.f("ix_ticket_media_ticket_id"))
