@@ -47,6 +47,7 @@ def console(registry) -> None:
     registry.page("POST", "/tickets/{ticket_id}/public-summary", console_pages.public_summary_post)
     registry.page("GET", "/tickets/{ticket_id}/media/{media_id}", console_media.media_file)
     registry.page("POST", "/tickets/{ticket_id}/media", console_media.media_upload)
+    registry.page("POST", "/tickets/{ticket_id}/media/{media_id}/retry", console_media.media_retry)
     registry.api("GET", "/tickets", console_api.api_list)
     registry.api("GET", "/tickets/stats", console_api.api_stats)
     registry.api("POST", "/tickets", console_intake.api_intake)

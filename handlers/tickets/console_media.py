@@ -79,6 +79,23 @@ async def media_upload(request: web.Request) -> web.Response:
     raise see_other(back)
 
 
+@require_staff()
+async def media_retry(request: web.Request) -> web.Response:
+    """POST /console/tickets/{ticket_id}/media/{media_id}/retry: one more round of attempts for a failed download
+    (after a long WeChat outage; a file WeChat no longer has fails again at once)."""
+    ticket, session = await ticket_of(request), db(request)
+    if not service.allowed(ticket, "note", actor_of(request)):
+        raise web.HTTPForbidden()
+    item = await media_repo.get(session, ticket.id, path_id(request, "media_id"))
+    if item is None:
+        raise web.HTTPNotFound()
+    if await media_repo.retry_failed(session, item.id, current(request).now):
+        await flash(request, "已重新排队下载，几分钟后刷新查看。")
+    else:
+        await flash(request, "这个附件不是「下载失败」状态，无需重试。", "error")
+    raise see_other(f"/console/tickets/{ticket.id}#media")
+
+
 async def public_file(request: web.Request) -> web.StreamResponse:
     """GET /m/{token}: a file the resident sent, through the signed, expiring link they were given. The link
     stops working when it expires, when the ticket is no longer theirs (erased) or the file was erased."""

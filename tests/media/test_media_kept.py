@@ -16,6 +16,7 @@ from handlers.tickets import media
 from storage.media_models import TicketMedia
 from storage.models import Resident
 from storage.ticket_models import TicketEvent
+from tests.console.conftest import csrf_in
 from tests.media.conftest import JPEG, MP4, PNG, complaint, put
 
 
@@ -106,7 +107,13 @@ async def test_a_failing_download_is_retried_then_shown_on_the_ticket(world, con
     assert len(events) == 1 and "照片下载失败（已尝试 3 次" in events[0][0] and not events[0][1]
     await world.login("yijing")
     page = await (await world.client.get(f"/console/tickets/{ticket.id}")).text()
-    assert "下载失败" in page and "请联系居民重新发送" in page
+    assert "下载失败" in page and "请联系居民重新发送" in page and "重试下载" in page
+    csrf = csrf_in(page)
+    await control.delete("/sandbox/faults")  # WeChat is back
+    retry = await world.client.post(f"/console/tickets/{ticket.id}/media/{row.id}/retry", data={"_csrf": csrf},
+                                    allow_redirects=False)
+    assert retry.status == 303
+    assert (await media.sweep(world.services, now + timedelta(seconds=300)))["stored"] == 1
 
 
 async def test_a_file_wechat_no_longer_has_fails_at_once(world, control):
