@@ -86,6 +86,8 @@ async def test_media_urls_refuse_staff_outside_the_jurisdiction_and_strangers(wo
     assert (await world.client.get(f"/console/tickets/{ticket.id}/media/{theirs.id}")).status == 404  # not its file
     assert (await world.client.get(f"/console/tickets/{other.id}/media/{theirs.id}")).status == 404  # not visible
     assert (await world.client.get(f"/console/tickets/{ticket.id}/media/abc")).status == 404
+    assert (await world.client.get(f"/console/tickets/{ticket.id}/media/999999999999999999")).status == 404
+    assert (await world.client.get("/m/not-a-token")).status == 404
 
 
 async def test_a_failing_download_is_retried_then_shown_on_the_ticket(world, control):
