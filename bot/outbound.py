@@ -286,7 +286,7 @@ class WeChatClient:
                 metrics.WECHAT_CALLS.labels(metrics.api_label(path), "ok").inc()
                 return raw, content_type
             try:
-                self._decode(path, raw)
+                answer = self._decode(path, raw)
             except _Transient as failure:
                 raise failure.error from None
             except WeChatError as exc:
@@ -294,8 +294,27 @@ class WeChatClient:
                     raise
                 access_token = await self.tokens.invalidate(access_token)
                 continue
+            video_url = answer.get("video_url")
+            if isinstance(video_url, str) and video_url.startswith(("http://", "https://")):
+                return await self._download(video_url, max_bytes)  # a video: WeChat answers where to fetch it
             raise WeChatUnavailable(f"微信接口 {path} 没有返回文件")
         raise AssertionError("unreachable")
+
+    async def _download(self, url: str, max_bytes: int) -> tuple[bytes, str]:
+        """A video's file from the address `media/get` gave (no access_token: the address carries its own)."""
+        try:
+            async with self._http().get(url, timeout=self.timeout) as resp:
+                if resp.status != 200:
+                    raise WeChatUnavailable(f"微信视频地址返回 HTTP {resp.status}")
+                content_type = resp.content_type
+                raw = await resp.content.read(max_bytes + 1)
+        except (asyncio.TimeoutError, TimeoutError):
+            raise WeChatUnavailable(f"微信视频地址超时（{self.timeout.total} 秒）") from None
+        except aiohttp.ClientError as exc:
+            raise WeChatUnavailable(f"微信视频地址连接失败：{type(exc).__name__}") from None
+        if len(raw) > max_bytes:
+            raise WeChatUnavailable(f"微信视频文件超过 {max_bytes} 字节")
+        return raw, content_type
 
     async def send_custom(self, payload: dict) -> None:
         """A 客服 message (`payload` as documented: touser, msgtype, and the msgtype's object)."""

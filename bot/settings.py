@@ -133,6 +133,11 @@ class Settings:
     asr_model: str | None = None
     asr_engine: str = "auto"
     asr_timeout: float = 3.0
+    # media that are kept: complaint photos, voice, videos (handlers/tickets/media.py, docs/media.md)
+    media_dir: str = "data/media"
+    media_url: str = ""
+    media_s3_endpoint: str = ""
+    media_attempts: int = 6
 
     @property
     def safe_mode(self) -> bool:
@@ -270,6 +275,12 @@ def _read_http_url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _read_media_url(raw: str) -> str:
+    if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[A-Za-z0-9._\-/]*)?", raw):
+        raise ValueError("应为 s3://存储桶/前缀，例如 s3://linli-media/prod（存储桶名为小写字母、数字、点和连字符）")
+    return raw.rstrip("/")
+
+
 def _read_log_level(raw: str) -> str:
     if raw.upper() not in LOG_LEVELS:
         raise ValueError("应为 " + " / ".join(LOG_LEVELS) + " 之一")
@@ -391,8 +402,9 @@ class Var:
         return [self.env + s for s in self.suffixes] if self.suffixes else [self.env]
 
 
-WECHAT, WEB, CONSOLE, DELIVERY, NOTICES, TICKETS, SCORECARDS, KB, REPORTS, VOICE = (
-    "微信", "服务进程", "工作台", "群发投递", "公示与联席会议", "投诉工单", "评议", "政策问答", "月度报告与 12345 热线", "语音识别")
+WECHAT, WEB, CONSOLE, DELIVERY, NOTICES, TICKETS, SCORECARDS, KB, REPORTS, VOICE, MEDIA = (
+    "微信", "服务进程", "工作台", "群发投递", "公示与联席会议", "投诉工单", "评议", "政策问答", "月度报告与 12345 热线", "语音识别",
+    "照片、语音与视频附件")
 
 VARIABLES: tuple[Var, ...] = (
     Var("WECHAT_TOKEN", "wechat_token", _pattern(r"[A-Za-z0-9_\-]{3,32}",
@@ -541,6 +553,15 @@ VARIABLES: tuple[Var, ...] = (
         "本机模型所用的引擎；`auto` 按模型目录中的文件判断", VOICE),
     Var("LINLI_ASR_TIMEOUT", "asr_timeout", _number_between(0.1, 60, unit=" 秒"),
         "识别一条语音的时限（秒，含下载语音）；超时按未识别处理", VOICE),
+    Var("LINLI_MEDIA_DIR", "media_dir", PATH, "投诉照片、语音、视频下载后保存的本机目录（未设置 `LINLI_MEDIA_URL` 时使用，"
+        "见 docs/media.md）", MEDIA, shown_default="`data/media`"),
+    Var("LINLI_MEDIA_URL", "media_url", Kind(_read_media_url, "s3://存储桶/前缀"),
+        "设置后附件保存到 S3 兼容的对象存储（多台服务器部署时使用，如 MinIO），例如 `s3://linli-media/prod`；"
+        "访问密钥用标准的 `AWS_ACCESS_KEY_ID`、`AWS_SECRET_ACCESS_KEY`", MEDIA, shown_default="空（保存在本机目录）"),
+    Var("LINLI_MEDIA_S3_ENDPOINT", "media_s3_endpoint", HTTP_URL,
+        "对象存储的地址（MinIO 等，如 `http://minio:9000`）；不设置时用 AWS S3", MEDIA, shown_default="空"),
+    Var("LINLI_MEDIA_ATTEMPTS", "media_attempts", _int_between(1, 20),
+        "下载一个附件最多尝试几次（间隔 30 秒起每次加倍）；仍失败时在工单上标明「附件下载失败」", MEDIA),
 )
 BY_ENV = {name: var for var in VARIABLES for name in var.names if not var.suffixes or "<" not in name}
 OPEN_FAMILIES = [var for var in VARIABLES if any("<" in s for s in var.suffixes)]  # any suffix accepted

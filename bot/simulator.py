@@ -26,6 +26,10 @@ def _cdata(value: str) -> str:
     return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
+# a stand-in photo (a JPEG header and padding) for the sandbox's media store: `media/get` serves it as image/jpeg
+SAMPLE_PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(512) + b"\xff\xd9"
+
+
 def message_xml(openid: str, msg_type: str, fields: dict[str, Any], *, create_time: int | None = None,
                 msg_id: int | None = None, account: str = ORIGINAL_ID) -> str:
     """The plaintext XML WeChat posts for a message (`msg_id` is added for non-events)."""
@@ -137,8 +141,15 @@ class WeChatSimulator:
         return await self.post(event_xml(openid, event, key))
 
     async def image(self, openid: str, pic_url: str = "http://example.invalid/p.jpg") -> Response:
+        """A photo. With a sandbox, the photo is first put there (as WeChat keeps a resident's photo), so linli
+        can download and keep it with `media/get`; otherwise its MediaId names nothing."""
         await self._interaction(openid, "message")
-        return await self.post(message_xml(openid, "image", {"PicUrl": pic_url, "MediaId": secrets.token_hex(8)}))
+        media_id = secrets.token_hex(8)
+        if self.sandbox_url:
+            async with self.session.post(f"{self.sandbox_url}/sandbox/media?type=image", data=SAMPLE_PHOTO,
+                                         headers={"Content-Type": "image/jpeg"}) as resp:
+                media_id = str((await resp.json()).get("media_id") or media_id)
+        return await self.post(message_xml(openid, "image", {"PicUrl": pic_url, "MediaId": media_id}))
 
     async def voice(self, openid: str, recognition: str = "") -> Response:
         """A voice message; WeChat adds its speech recognition (`Recognition`) when the account enabled it."""

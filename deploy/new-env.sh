@@ -17,4 +17,5 @@ WECHAT_SECRET=$(hex 32)
 # WECHAT_ENCRYPT_MODE=        # plain / compat / safe; unset: safe when WECHAT_AES_KEY is set
 # LINLI_METRICS_TOKEN=        # only for a Prometheus outside the web containers (at least 16 characters)
 LINLI_DB_PASSWORD=$(random 32)
+MINIO_ROOT_PASSWORD=$(random 32)
 ENV

@@ -97,6 +97,11 @@ class SurveyResponse(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # how the voice came in (issue 19): `wechat`, or `paper` (a questionnaire entered by staff, one per household,
+    # keyed like an online household vote, so one voice holds across channels); who collected and entered it
+    channel: Mapped[str] = mapped_column(String(8), default="wechat", server_default="wechat")
+    collector: Mapped[str | None] = mapped_column(String(32))
+    entered_by: Mapped[str | None] = mapped_column(String(80))
 
     __table_args__ = (
         UniqueConstraint("survey_id", "voter_key", name="uq_survey_responses_voter"),

@@ -41,6 +41,10 @@ class Ticket(Base):
     location: Mapped[dict | None] = mapped_column(JSON)  # {"lat": .., "lng": .., "label": ..}
     phone: Mapped[str | None] = mapped_column(String(32))  # for the call-back only; shown masked everywhere
     phone_masked: Mapped[str | None] = mapped_column(String(32))
+    # a complaint received by phone, at the office or from 12345 (issue 19): who called and where they live
+    caller_name: Mapped[str | None] = mapped_column(String(64))
+    building: Mapped[str | None] = mapped_column(String(16))
+    claimed_at: Mapped[datetime | None]  # the caller linked it to their WeChat (关联投诉, same phone, confirmed)
     level: Mapped[str] = mapped_column(String(16), index=True)  # community / street / district
     status: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -108,9 +108,18 @@ VOICE_PAYLOAD = b"#!AMR\n" + bytes([0x3C] + [0x00] * 31) * 50
 MEDIA_ID = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 
 
+# WeChat's limits on temporary media (what `media/upload` accepts, so what a resident's message can carry)
+MEDIA_LIMITS = {"image": 10 * 1024 * 1024, "voice": 2 * 1024 * 1024, "video": 10 * 1024 * 1024, "thumb": 64 * 1024}
+MEDIA_TYPES = {"image": ("image/jpeg", "image/png", "image/gif"), "voice": ("audio/amr", "audio/mpeg", "audio/speex"),
+               "video": ("video/mp4",), "thumb": ("image/jpeg",)}
+MEDIA_LIFETIME = 3 * 24 * 3600  # WeChat deletes temporary media after three days
+
+
 async def media_get(request: web.Request) -> web.StreamResponse:
-    """`GET /cgi-bin/media/get`: a temporary media file by MediaId. The sandbox serves every well-formed MediaId
-    as a one-second voice recording (binary, `audio/amr`); errors are JSON as in WeChat (40007 invalid media_id)."""
+    """`GET /cgi-bin/media/get`: a temporary media file by MediaId. Media put with `POST /sandbox/media` are served
+    as they were put (a video as JSON `{"video_url"}`, as WeChat does), and are gone (40007) three days later by
+    the sandbox clock; any other well-formed MediaId is served as a one-second voice recording (binary,
+    `audio/amr`). Errors are JSON as in WeChat (40007 invalid media_id)."""
     sandbox = request.app[SANDBOX]
     sandbox.requests[request.path] += 1
     outcome = sandbox.faults.roll(request.path)
@@ -122,14 +131,58 @@ async def media_get(request: web.Request) -> web.StreamResponse:
         raise web.HTTPServiceUnavailable()
     if outcome.errcode is not None:
         return error_json(outcome.errcode, outcome.errmsg)
+    media_id = request.query.get("media_id", "")
     try:
         sandbox.state.tokens.check(request.query.get("access_token"))
-        if not MEDIA_ID.fullmatch(request.query.get("media_id", "")):
+        if not MEDIA_ID.fullmatch(media_id):
             raise ApiError(40007)
+        stored = _stored_media(sandbox.state, media_id)
     except ApiError as exc:
         return error_json(exc.errcode, exc.errmsg)
-    return web.Response(body=VOICE_PAYLOAD, content_type="audio/amr", headers={
-        "Content-Disposition": f'attachment; filename="{request.query["media_id"]}.amr"'})
+    if stored is None:
+        return web.Response(body=VOICE_PAYLOAD, content_type="audio/amr", headers={
+            "Content-Disposition": f'attachment; filename="{media_id}.amr"'})
+    content, content_type, kind = stored
+    if kind == "video":
+        return web.json_response({"video_url": str(request.url.with_path(f"/sandbox/media/{media_id}")
+                                                   .with_query(None))})
+    return web.Response(body=content, content_type=content_type, headers={
+        "Content-Disposition": f'attachment; filename="{media_id}"'})
+
+
+def _stored_media(state, media_id: str) -> tuple[bytes, str, str] | None:
+    """A media put into the sandbox (None: not one of those); 40007 once WeChat would have deleted it."""
+    entry = state.media.get(media_id)
+    if entry is None:
+        return None
+    content, content_type, kind, created = entry
+    if state.now() - created >= MEDIA_LIFETIME:
+        raise ApiError(40007)
+    return content, content_type, kind
+
+
+async def video_file(request: web.Request) -> web.StreamResponse:
+    """The download address a video's `media/get` answer points at."""
+    state = request.app[SANDBOX].state
+    try:
+        stored = _stored_media(state, request.match_info["media_id"])
+    except ApiError:
+        stored = None
+    if stored is None or stored[2] != "video":
+        raise web.HTTPNotFound()
+    return web.Response(body=stored[0], content_type=stored[1])
+
+
+def put_media(state, kind: str, content: bytes, content_type: str) -> dict:
+    """Keep a media file as WeChat would after `media/upload` (its type and size limits): the MediaId a resident's
+    message carries. Raises ApiError 40004 (type) / 40006 (size)."""
+    if kind not in MEDIA_LIMITS or content_type not in MEDIA_TYPES[kind]:
+        raise ApiError(40004)
+    if not content or len(content) > MEDIA_LIMITS[kind]:
+        raise ApiError(40006)
+    media_id = f"{kind[0]}Media_{secrets.token_hex(12)}"
+    state.media[media_id] = (content, content_type, kind, state.now())
+    return {"type": kind, "media_id": media_id, "created_at": int(state.now())}
 
 
 def add_routes(app: web.Application) -> None:
@@ -146,3 +199,4 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/cgi-bin/qrcode/create", endpoint(lambda sb, _r, b: sb.state.create_qrcode(b), ok=False))
     r.add_get("/cgi-bin/showqrcode", show_qrcode)
     r.add_get("/cgi-bin/media/get", media_get)
+    r.add_get("/sandbox/media/{media_id}", video_file)

@@ -6,6 +6,8 @@
     GET    /sandbox/faults        list;  POST {"endpoint", "latency"?, "errcode"?, "errmsg"?, "drop"?,
                                   "probability"?, "count"?};  DELETE ?endpoint=&id=  (no query: all)
     POST   /sandbox/tokens/revoke every issued access_token becomes invalid (40001)
+    POST   /sandbox/media         ?type=image|voice|video|thumb, body: the file (Content-Type as WeChat accepts):
+                                  {"media_id"} a resident's message can carry; WeChat's limits, 40004 / 40006
     POST   /sandbox/clock         {"advance": seconds}
     POST   /sandbox/reset         forget users, deliveries, tokens, quota, menu, faults, counters
     GET    /sandbox/stats
@@ -122,6 +124,23 @@ async def clock(request: web.Request) -> web.Response:
     return reply({"now": state.now(), "offset": state.offset})
 
 
+async def media(request: web.Request) -> web.Response:
+    from bot.sandbox.api import MEDIA_LIMITS, put_media
+    from bot.sandbox.errors import ApiError
+
+    kind = request.query.get("type", "")
+    cap, content = max(MEDIA_LIMITS.values()) + 1, b""
+    while len(content) < cap:
+        chunk = await request.content.read(cap - len(content))
+        if not chunk:
+            break
+        content += chunk
+    try:
+        return reply(put_media(request.app[SANDBOX].state, kind, content, request.content_type))
+    except ApiError as exc:
+        return reply({"errcode": exc.errcode, "errmsg": exc.errmsg})
+
+
 async def reset(request: web.Request) -> web.Response:
     request.app[SANDBOX].reset()
     return reply({"reset": True})
@@ -141,5 +160,6 @@ def add_routes(app: web.Application) -> None:
     r.add_delete("/sandbox/faults", clear_faults)
     r.add_post("/sandbox/tokens/revoke", revoke_tokens)
     r.add_post("/sandbox/clock", clock)
+    r.add_post("/sandbox/media", media)
     r.add_post("/sandbox/reset", reset)
     r.add_get("/sandbox/stats", stats)

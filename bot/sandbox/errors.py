@@ -7,6 +7,8 @@ from __future__ import annotations
 ERRMSGS: dict[int, str] = {
     -1: "system error",
     40001: "invalid credential, access_token is invalid or not latest",
+    40004: "invalid media type",
+    40006: "invalid meida size",
     40007: "invalid media_id",
     40002: "invalid grant_type",
     40003: "invalid openid",

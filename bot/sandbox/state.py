@@ -68,6 +68,7 @@ class SandboxState:
         self.template_days: dict[int, int] = {}
         self.client_msg_ids: dict[tuple[str, str], tuple[int, float]] = {}
         self.menu: dict | None = None
+        self.media: dict[str, tuple[bytes, str, str, float]] = {}  # media_id -> (content, type, kind, put at)
         self.qrcodes: dict[str, dict] = {}
 
     # --- credentials ---------------------------------------------------------------------------------------

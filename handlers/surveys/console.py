@@ -16,7 +16,7 @@ from handlers.console.charts import bar_chart
 from handlers.console.guard import current, db, require_staff
 from handlers.console.registry import SLOTS
 from handlers.console.render import Form, flash, humanize, render, see_other, staff_names_for
-from handlers.surveys import access, api, service, stats
+from handlers.surveys import access, api, console_paper, service, stats
 from handlers.surveys.templates_builtin import SUBJECT_LABELS, TEMPLATE_LABELS
 from storage.models import Developer, PropertyCompany, StaffLevel
 from storage.repositories import surveys as repo
@@ -27,7 +27,7 @@ FIELDS = ("template", "subject", "title", "scope_level", "scope_codes", "opens_a
           "per_household", "quota_per_estate", "reminders_max", "reminder_gap_hours")
 LEVEL_LABELS = [("community", "社区"), ("estate", "小区"), ("street", "街道"), ("district", "区县")]
 LABELS = ({"survey.create": "创建满意度调查", "survey.schedule": "调查排期", "survey.close": "提前结束调查",
-                      "survey.publish": "公布调查结果", "survey.questions": "修改调查题目",
+                      "survey.publish": "公布调查结果", "survey.paper": "录入纸质问卷", "survey.questions": "修改调查题目",
                       "survey.export": "导出调查数据", "survey.audit": "查看调查投票记录"})
 
 
@@ -191,6 +191,9 @@ def console(registry) -> None:
         registry.page("POST", f"/surveys/{{survey_id}}/{name}", _action(name))
     registry.page("GET", "/surveys/{survey_id}/export.csv", export_page)
     registry.page("GET", "/surveys/{survey_id}/audit", audit_page)
+    registry.page("GET", "/surveys/{survey_id}/paper", console_paper.paper_page)
+    registry.page("POST", "/surveys/{survey_id}/paper", console_paper.paper_post)
+    registry.api("POST", "/surveys/{survey_id}/paper", console_paper.api_paper)
     for method, path, handler in api.ROUTES:
         registry.api(method, path, handler)
 

@@ -72,6 +72,17 @@ async def results(session: AsyncSession, survey: Survey) -> dict:
         e["community"] = community_names.get(e["community_id"], "—")
     for c in result["communities"]:
         c["community"] = community_names.get(c["community_id"], "—")
+    channels = await repo.response_channels(session, survey.id)
+    result["by_channel"] = tally.by_channel(survey.questions, [(c, a) for c, _, a in channels])
+    counted: dict[int, int] = defaultdict(int)
+    for _, estate_id, _ in channels:
+        counted[estate_id or 0] += 1
+    households = await repo.estate_households(session, [k for k in estate_community if k])
+    homes = tally.household_participation(counted, households)
+    for e in result["estates"]:  # participation against all the estate's households, not only bound residents
+        e["households"] = households.get(e["estate_id"] or 0)
+        e["household_participation"] = homes["per_estate"].get(e["estate_id"] or 0)
+    result.update({k: homes[k] for k in ("households", "household_respondents", "household_participation")})
     return result
 
 

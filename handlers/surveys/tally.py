@@ -171,3 +171,22 @@ def rank(entries: Iterable[tuple[str, int | None, str, int, Scores]]) -> list[di
                     "subject_id": s.subject_id, "subject_name": s.subject_name, "campaigns": s.campaigns,
                     "respondents": s.respondents, "thin": s.respondents < THIN, **s.scores.as_dict()})
     return out
+
+
+def by_channel(questions: list[dict], rows: Iterable[tuple[str, dict]]) -> list[dict]:
+    """Respondents and pooled scores per channel (`wechat`, `paper`), from (channel, answers) pairs."""
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for channel, answers in rows:
+        groups[channel or "wechat"].append(Row(None, None, answers))
+    return [{"channel": c, "respondents": len(g), **overall(questions, g).as_dict()}
+            for c, g in sorted(groups.items(), key=lambda kv: kv[0] != "wechat")]
+
+
+def household_participation(respondents_by_estate: dict[int, int], households: dict[int, int]) -> dict:
+    """Participation against each estate's total households (not only bound residents): per estate and over the
+    estates whose household count is known."""
+    per_estate = {e: ratio(respondents_by_estate.get(e, 0), n) for e, n in households.items()}
+    counted = sum(respondents_by_estate.get(e, 0) for e in households)
+    total = sum(households.values())
+    return {"households": total, "household_respondents": counted, "household_participation": ratio(counted, total),
+            "per_estate": per_estate}

@@ -75,16 +75,26 @@ async def _check(session: AsyncSession, survey: Survey, resident: Resident, now:
         taken = await repo.response_of(session, survey.id, key=rules.voter_key(rule, me, household_key)) \
             if rule.per_household else None  # per person: the key is the ref, already looked up
         if taken is not None:
-            raise VoteRefused(_household_taken(resident))
+            raise VoteRefused(_household_taken(resident, taken))
         if survey.quota_per_estate and await repo.quota_full(session, survey.id, resident.estate_id or 0,
                                                              survey.quota_per_estate):
             raise VoteRefused("本小区本次调查的样本已满额，无需再参与，感谢您的支持！")
     return own, rules.voter_key(rule, me, household_key)
 
 
-def _household_taken(resident: Resident) -> str:
+def _household_taken(resident: Resident, taken: SurveyResponse | None = None) -> str:
+    if taken is not None and taken.channel == "paper":  # a paper questionnaire entered by staff (paper.py)
+        return (f"本次调查每户一票，您家（{resident.building}-{resident.room}）已于 {local_day(taken.created_at)} "
+                "填写纸质问卷，不能重复参与。感谢您的支持！")
     return (f"本次调查每户一票，您家（{resident.building}-{resident.room}）已由其他家庭成员提交，"
             "不能重复参与。感谢您的支持！")
+
+
+def local_day(at: datetime) -> str:
+    """A vote's date as residents and staff read it (Tianjin time)."""
+    from bot.localtime import LOCAL_TZ
+
+    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
 
 
 def _check_answers(survey: Survey, answers: dict, version: int) -> dict:

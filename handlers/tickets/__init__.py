@@ -16,7 +16,7 @@ from handlers.tickets.console import console
 from handlers.tickets.jobs import jobs
 from handlers.tickets.open311 import setup_routes
 from handlers.tickets.router import build_router
-from handlers.tickets.states import Complaint, Mine
+from handlers.tickets.states import Claim, Complaint, Mine
 
 
 def _web(app: web.Application, services: Services) -> None:
@@ -24,10 +24,13 @@ def _web(app: web.Application, services: Services) -> None:
 
     sla.from_settings(services.settings)  # bad LINLI_TICKET_* values stop the start, not the first ticket
     setup_routes(app, services)  # the Open311 GeoReport v2 export /open311/v2/…
+    from handlers.tickets.console_media import public_file
+
+    app.router.add_get("/m/{token}", public_file)  # a resident's own photos/voice, by signed expiring link
 
 
 feature = Feature("tickets", routers=[ChatRouter(40, build_router)], console=console, web=_web, jobs=jobs,
-                  cli=add_subcommands, states=[Complaint, Mine], erase=erasure.erase_resident,
+                  cli=add_subcommands, states=[Complaint, Mine, Claim], erase=erasure.erase_resident,
                   erase_warning=erasure.erase_warning, demo=DemoStep(40, demo.load))
 
 __all__ = ["feature", "build_router", "console", "jobs", "setup_routes", "add_subcommands"]

@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, literal, select
 
 from handlers.console.authz import can_see_community
 from handlers.console.registry import SLOTS
-from handlers.tickets import console_api, console_pages, stats
+from handlers.tickets import console_api, console_intake, console_media, console_pages, stats
 from handlers.tickets.calendar import LOCAL_TZ, calendar_for
 from handlers.tickets.rules import LEVEL_LABELS, LEVELS, OPEN, RANK
 from storage.ticket_models import Ticket
@@ -24,7 +24,7 @@ AUDIT_LABELS = {
     "ticket.ask": "请居民补充", "ticket.resolve": "办结工单", "ticket.escalate": "升级工单", "ticket.return": "退单",
     "ticket.reject": "不予受理", "ticket.close": "关闭工单", "ticket.link": "合并重复件", "ticket.mediation": "登记调解",
     "ticket.chase": "催办", "ticket.phone": "查看投诉人电话",
-    "ticket.public_summary": "设置公开摘要",
+    "ticket.public_summary": "设置公开摘要", "ticket.intake": "登记来电来访投诉",
 }
 
 
@@ -35,15 +35,22 @@ def console(registry) -> None:
     registry.openapi(HERE / "openapi.yaml")
     registry.nav("投诉工单", "/console/tickets", order=15)
     registry.nav("投诉统计", "/console/tickets/stats", order=16)
+    registry.nav("登记来电来访", "/console/tickets/intake", order=17)
     registry.page("GET", "/tickets", console_pages.list_page)
     registry.page("GET", "/tickets/stats", console_pages.stats_page)
+    registry.page("GET", "/tickets/intake", console_intake.intake_page)
+    registry.page("POST", "/tickets/intake", console_intake.intake_post)
     registry.page("POST", "/tickets/bulk", console_pages.bulk_post)
     registry.page("GET", "/tickets/{ticket_id}", console_pages.detail_page)
     registry.page("POST", "/tickets/{ticket_id}/phone", console_pages.phone_page)
     registry.page("POST", "/tickets/{ticket_id}/actions/{action}", console_pages.action_post)
     registry.page("POST", "/tickets/{ticket_id}/public-summary", console_pages.public_summary_post)
+    registry.page("GET", "/tickets/{ticket_id}/media/{media_id}", console_media.media_file)
+    registry.page("POST", "/tickets/{ticket_id}/media", console_media.media_upload)
+    registry.page("POST", "/tickets/{ticket_id}/media/{media_id}/retry", console_media.media_retry)
     registry.api("GET", "/tickets", console_api.api_list)
     registry.api("GET", "/tickets/stats", console_api.api_stats)
+    registry.api("POST", "/tickets", console_intake.api_intake)
     registry.api("GET", "/tickets/{ticket_id}", console_api.api_one)
     registry.api("POST", "/tickets/{ticket_id}/actions/{action}", console_api.api_action)
     registry.api("POST", "/tickets/{ticket_id}/public-summary", console_api.api_public_summary)

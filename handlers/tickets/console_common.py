@@ -13,9 +13,10 @@ from handlers.console.authz import can_see_community
 from handlers.console.guard import current, db
 from handlers.console.toolkit import path_id
 from handlers.privacy.redact import mask
-from handlers.tickets import canned, publication, rules, service
+from handlers.tickets import canned, media, publication, rules, service
 from handlers.tickets.rules import CATEGORIES, CHANNELS, LEVEL_LABELS, STAFF_STATUS_LABELS
 from storage.models import Community, Estate, Staff, StaffLevel, Street
+from storage.repositories import media as media_repo
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
 
@@ -74,7 +75,9 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
     allowed = [a for a in service.STAFF_ACTIONS if service.allowed(t, a, actor)]
     return {
         **summary(t, now, named),
-        "photos": t.photos or [], "location": t.location, "resolution": t.resolution,
+        "caller_name": t.caller_name, "building": t.building, "claimed_at": t.claimed_at,
+        "photos": t.photos or [], "media": media.listing(list(await media_repo.of_ticket(session, t.id)), t.id),
+        "location": t.location, "resolution": t.resolution,
         "reject_reason": t.reject_reason, "rating_words": t.rating_words,
         "public_summary": t.public_summary, "public_summary_by": t.public_summary_by,
         "public_summary_at": t.public_summary_at, "resident_erased_at": t.resident_erased_at,

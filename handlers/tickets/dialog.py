@@ -74,11 +74,13 @@ async def confirmation(ctx: Context) -> str:
     sign_due, resolve_due = sla_of(ctx.services).deadlines(ctx.now, "community", data["category"])
     place = (await notify.place_names(ctx.session, ctx.resident.community_id))["community"]
     lines = ["请核对您的投诉：", f"类别：{CATEGORIES[data['category']]}", f"描述：{data['description']}"]
-    photos, voices = _evidence(data)
+    photos, voices, videos = _evidence(data)
     if photos:
         lines.append(f"照片：{photos} 张")
     if voices:
         lines.append(f"语音：{voices} 段（工作人员会收听）")
+    if videos:
+        lines.append(f"视频：{videos} 段")
     if data.get("location"):
         lines.append(f"位置：{data['location'].get('label') or '已发送'}")
     lines.append(f"回电号码：{rules.mask_phone(data.get('phone')) or '未留'}")
@@ -98,11 +100,22 @@ def add_photo(ctx: Context) -> str:
     return f"已收到第 {len(photos)} 张照片。"
 
 
-def _evidence(data: dict) -> tuple[int, int]:
-    """(photos, voice messages) attached so far."""
+def add_video(ctx: Context) -> str:
+    """Keep a short video as evidence (its MediaId; downloaded and stored like photos, handlers/tickets/media.py)."""
+    evidence = list(ctx.conversation.data.get("photos") or [])
+    if len(evidence) >= MAX_PHOTOS:
+        return f"照片、语音和视频最多 {MAX_PHOTOS} 个，这段视频没有加入。"
+    evidence.append({"media_id": ctx.message.media_id, "pic_url": "", "kind": "video"})
+    ctx.conversation.update(photos=evidence)
+    return "已收到视频，会作为附件加入投诉。"
+
+
+def _evidence(data: dict) -> tuple[int, int, int]:
+    """(photos, voice messages, videos) attached so far."""
     items = data.get("photos") or []
     voices = sum(1 for item in items if item.get("kind") == "voice")
-    return len(items) - voices, voices
+    videos = sum(1 for item in items if item.get("kind") == "video")
+    return len(items) - voices - videos, voices, videos
 
 
 def add_voice(ctx: Context) -> str:

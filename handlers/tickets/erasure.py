@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.privacy.redact import redact, redact_value
 from handlers.tickets import rules
 from storage.models import Resident, new_ref
+from storage.repositories import media as media_repo
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket, TicketEvent, TicketMediation
 
@@ -41,7 +42,7 @@ async def erase_ticket(session: AsyncSession, t: Ticket, now: datetime) -> None:
     """Remove everything personal from one ticket of an erased resident and mark it."""
     t.resident_ref, t.resident_id = new_ref(), None
     t.description, t.photos, t.location = ERASED_DESCRIPTION, [], None
-    t.phone = t.phone_masked = t.rating_words = None
+    t.phone = t.phone_masked = t.rating_words = t.caller_name = t.building = None
     t.resolution = redact(t.resolution) if t.resolution else t.resolution
     t.reject_reason = redact(t.reject_reason) if t.reject_reason else t.reject_reason
     t.public_summary = redact(t.public_summary) if t.public_summary else t.public_summary
@@ -50,6 +51,7 @@ async def erase_ticket(session: AsyncSession, t: Ticket, now: datetime) -> None:
         t.sign_due_at, t.resolve_due_at = t.sign_due_at + paused, t.resolve_due_at + paused
         t.waiting_since = None
     t.resident_erased_at = now
+    await media_repo.erase_residents_media(session, t.id)  # the resident's photos/voice; staff evidence stays
     for event in await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)):
         if event.actor == "resident":
             event.text = ""

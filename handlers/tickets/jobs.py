@@ -5,6 +5,7 @@
   deadline; automatic escalation to the next level when the resolve deadline has passed, and at the district
   (the top) a one-time 超期 mark. Tickets waiting for the resident are skipped (their clock is paused).
 - `close_unrated`: resolved tickets nobody rated within `rating_days` working days are closed.
+- `media`: downloads and keeps the photos, voice and videos of complaints (handlers/tickets/media.py).
 - `erase_orphans`: tickets whose resident row disappeared without the erasure running (deleted by hand, an old
   backup restored) lose their personal data as an erasure would have done (handlers/tickets/erasure.py).
 
@@ -18,7 +19,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.jobs import Job
-from handlers.tickets import notify, rules, service
+from handlers.tickets import media, notify, rules, service
 from handlers.tickets.erasure import erase_ticket
 from handlers.tickets.rules import Actor
 from handlers.tickets.sla import sla_of
@@ -129,4 +130,5 @@ async def erase_orphans(services, now: datetime) -> int:
 def jobs() -> list[Job]:
     return [Job("tickets.deadlines", deadlines, every=300),
             Job("tickets.close_unrated", close_unrated, every=3600),
-            Job("tickets.erase_orphans", erase_orphans, every=3600)]
+            Job("tickets.erase_orphans", erase_orphans, every=3600),
+            Job("tickets.media", media.sweep, every=20)]

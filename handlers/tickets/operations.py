@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import DomainError
 from handlers.console.authz import can_see_community, load_scope
 from handlers.privacy.redact import mask
-from handlers.tickets import notify, rules
+from handlers.tickets import media, notify, rules
 from handlers.tickets.rules import LEVEL_LABELS, Actor
 from handlers.tickets.sla import sla_of
 from storage.models import Estate, Staff
@@ -152,7 +152,9 @@ async def _supplement(op: Op, text: str = "", photos: list | None = None) -> str
         t.resolve_due_at = op.sla.calendar.add(t.resolve_due_at, paused)
         t.waiting_since = None
     if photos:
-        t.photos = (list(t.photos or []) + list(photos))[:9]
+        room = max(0, 9 - len(t.photos or []))
+        t.photos = list(t.photos or []) + list(photos)[:room]
+        media.enqueue(op.session, t.id, list(photos)[:room], "supplement", op.now)
     await op.record("supplement", mask(text), public=True, data={"photos": len(photos or [])})
     await notify.to_staff(op.session, t, t.level, f"工单 {t.number} 居民已补充情况，办理时限恢复计算。", now=op.now)
     return f"已收到您的补充，已转给办理人员。预计 {notify.local(t.resolve_due_at)} 前办结。"

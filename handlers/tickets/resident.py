@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from bot.context import Context
-from handlers.tickets import notify, rules, service
+from handlers.tickets import media, notify, rules, service
 from handlers.tickets.numbering import find_written
 from handlers.tickets.rules import CATEGORIES, STATUS_LABELS
 from handlers.tickets.states import Mine
+from storage.repositories import media as media_repo
 from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
 
@@ -21,7 +22,8 @@ async def my_tickets(ctx: Context) -> str:
     """The resident's latest complaints, numbered: the next message may pick one by its number."""
     found = await repo.of_resident(ctx.session, ctx.resident.ref, limit=MINE_LIMIT)
     if not found:
-        return "您还没有提交过投诉。回复「投诉」即可反映问题，例如「投诉 3号楼电梯坏了」。"
+        return ("您还没有提交过投诉。回复「投诉」即可反映问题，例如「投诉 3号楼电梯坏了」。\n"
+                "打电话或来访反映过问题的，回复「关联投诉」即可在这里查看进度。")
     if not ctx.conversation.active or ctx.conversation.in_group("mine"):  # never over a dialog in progress
         ctx.conversation.enter(Mine.listed, numbers=[t.number for t in found])
     lines = ["您最近的投诉："]
@@ -64,6 +66,14 @@ async def timeline(ctx: Context, number: str) -> str:
         lines.append(f"等待您补充情况：回复「补充 {ticket.number} 内容」，补充前办理时限暂停。")
     elif ticket.status in rules.OPEN:
         lines.append(f"预计 {notify.local(ticket.resolve_due_at)} 前办结。")
+    kept = [m for m in await media_repo.of_ticket(ctx.session, ticket.id)
+            if m.source in media_repo.RESIDENT_SOURCES and m.status in ("stored", "failed")]
+    if kept:
+        lines.append(f"您发送的附件（链接 {media.LINK_HOURS} 小时内有效）：")
+        for i, m in enumerate(kept, 1):
+            label = media.KIND_LABELS.get(m.kind, "附件")
+            lines.append(f"· {label} {i}：" + (media.resident_link(ctx.settings, m, ticket.resident_ref, ctx.now)
+                                               if m.status == "stored" else "未能保存，请重新发送给工作人员"))
     lines.append("办理过程：")
     for event in await repo.events(ctx.session, ticket.id, public_only=True):
         text = f"：{event.text}" if event.text else ""
@@ -124,6 +134,18 @@ async def supplement(ctx: Context, text: str) -> str:
         if ticket is None:
             return NOT_FOUND.format(number=number)
     return await _act(ctx, ticket, "supplement", text=body)
+
+
+async def supplement_media(ctx: Context) -> str | None:
+    """A photo or video as the 补充 of the one complaint waiting for it; None when no (or more than one) waits."""
+    waiting = await repo.waiting_for(ctx.session, ctx.resident.ref)
+    if len(waiting) != 1 or not ctx.message.media_id:
+        return None
+    kind = "image" if ctx.message.kind == "image" else "video"
+    item = {"media_id": ctx.message.media_id, "pic_url": ctx.message.pic_url, "kind": kind}
+    label = "照片" if kind == "image" else "视频"
+    return await _act(ctx, waiting[0], "supplement", text=f"（居民补充了一段{label}）" if kind == "video"
+                      else "（居民补充了一张照片）", photos=[item])
 
 
 async def _act(ctx: Context, ticket: Ticket, action: str, **params) -> str:

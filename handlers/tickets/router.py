@@ -12,9 +12,9 @@ from bot.context import Context
 from bot.router import Router
 from bot.types import UNHANDLED, Reply
 from handlers.choices import pick
-from handlers.tickets import dialog, resident
+from handlers.tickets import claim, dialog, resident
 from handlers.tickets.numbering import LOOSE, canonical, find_number
-from handlers.tickets.states import Complaint, Mine
+from handlers.tickets.states import Claim, Complaint, Mine
 
 START = re.compile(r"^(?:我要投诉|我想投诉|投诉一下|投诉|我要反映|反映问题|我要报事|报事)(.*)$", re.S)
 QUESTION = re.compile(r"[?？]|怎么|如何|找谁|哪里|吗$|么$|是否|能不能|可以不")
@@ -26,6 +26,7 @@ RATING = re.compile(r"^(?:评价\s*(" + LOOSE + r")?\s*)?([1-5])(?:\s*(?:分|星
 ESCALATE = re.compile(r"^(?:升级|申请升级)\s*(" + LOOSE + r")?\s*$", re.I)
 VERDICT = re.compile(r"^(不满意|非常不满意|很不满意|满意|非常满意|很满意)(?:$|[\s,，。!！:：]+(.*)$)", re.S)  # not 「满意度」
 SUPPLEMENT = re.compile(r"^补充\s*(.*)$", re.S)
+CLAIM = re.compile(r"^(?:关联投诉|认领投诉|关联电话投诉)\s*(.*)$", re.S)
 MINE = ("我的投诉", "投诉进度", "投诉记录", "我的工单", "查询投诉")
 SATISFIED = {"满意": 4, "非常满意": 5, "很满意": 5}
 
@@ -33,7 +34,8 @@ SATISFIED = {"满意": 4, "非常满意": 5, "很满意": 5}
 def build_router() -> Router:
     router = Router("tickets", help_lines=[
         "投诉：反映物业、维修、收费、停车等问题，也可一句话提交，如「投诉 楼道灯坏了三天了」",
-        "我的投诉：查看您提交的投诉及办理状态", "查询 编号：查看一件投诉的办理过程"])
+        "我的投诉：查看您提交的投诉及办理状态", "查询 编号：查看一件投诉的办理过程",
+        "关联投诉：把您打电话或来访时反映、由工作人员登记的投诉关联到微信"])
 
     @router.click("COMPLAINT")
     async def complaint_button(ctx: Context) -> Reply:
@@ -103,6 +105,13 @@ def build_router() -> Router:
         number = ctx.match.group(1)
         return Reply(await resident.escalate(ctx, canonical(number) if number else None))
 
+    @router.text(CLAIM)
+    async def claim_start(ctx: Context) -> Reply:
+        return await claim.begin(ctx, ctx.match.group(1).strip())
+
+    router.state(Claim.phone)(claim.on_phone)
+    router.state(Claim.confirm)(claim.on_confirm)
+
     @router.text(SUPPLEMENT)
     async def supplement(ctx: Context) -> Reply:
         return Reply(await resident.supplement(ctx, ctx.match.group(1)))
@@ -124,6 +133,21 @@ def build_router() -> Router:
         if ctx.conversation.state == Complaint.media:
             return Reply(f"{said}可以继续发送，发完请回复「好了」。")
         return Reply(f"{said}请先回复上一条消息中的问题。")
+
+    @router.message("video", "shortvideo", state=Complaint.any)
+    async def video(ctx: Context) -> Reply:
+        said = dialog.add_video(ctx)
+        if ctx.conversation.state == Complaint.confirm:
+            return Reply(f"{said}\n{await dialog.confirmation(ctx)}")
+        if ctx.conversation.state == Complaint.media:
+            return Reply(f"{said}可以继续发送，发完请回复「好了」。")
+        return Reply(f"{said}请先回复上一条消息中的问题。")
+
+    @router.message("image", "video", "shortvideo")
+    async def evidence_for_waiting(ctx: Context):
+        """A photo or video sent outside a dialog while one complaint waits for the resident's 补充: its 补充."""
+        said = await resident.supplement_media(ctx)
+        return Reply(said) if said else UNHANDLED
 
     # only a voice nobody could hear arrives as `voice`; a heard one is text (bot/voice.py)
     router.message("voice", state=Complaint.any)(dialog.on_voice)

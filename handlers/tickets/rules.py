@@ -52,7 +52,7 @@ ACTION_LABELS = {
     "supplement": "居民补充", "resolve": "办结", "escalate": "升级", "return": "退单", "reject": "不予受理",
     "close": "关闭", "rate": "评价", "reopen": "重新办理", "link": "合并重复件", "mediation": "调解记录",
     "chase": "催办", "overdue": "超期", "linked": "关联重复件", "phone": "查看电话", "erased": "居民删除个人信息",
-    "public_summary": "公开摘要",
+    "public_summary": "公开摘要", "media_failed": "附件下载失败", "media_added": "上传附件", "claimed": "居民认领",
 }
 AT_OWN_LEVEL = frozenset({"sign", "assign", "reply", "ask", "resolve", "return", "reject", "close", "link",
                           "mediation"})

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.privacy.redact import mask
-from handlers.tickets import notify, rules
+from handlers.tickets import media, notify, rules
 from handlers.tickets.intake import MAX_DESCRIPTION
 from handlers.tickets.numbering import next_number
 from handlers.tickets.operations import ACTIONS, RATING_LABELS, STAFF_ACTIONS, Op, TicketError
@@ -52,6 +52,8 @@ class Received:
     estate_id: int | None = None
     phone: str | None = None
     due_at: datetime | None = None
+    caller_name: str | None = None
+    building: str | None = None
     actor: str = "system"
     actor_label: str = "工作人员登记"
 
@@ -107,6 +109,7 @@ async def file_ticket(session: AsyncSession, services, resident: Resident, filin
         first_sign_due_at=sign_due, reopened=0, escalations=0, escalation_offered=False)
     session.add(ticket)
     await session.flush()
+    media.enqueue(session, ticket.id, ticket.photos, "complaint", now)  # kept beyond WeChat's three days
     repo.add_event(session, ticket, kind="created", actor="resident", actor_label="居民", public=True,
                    text=f"{CATEGORIES[ticket.category]}：{mask(ticket.description)[:60]}", at=now)
     await notify.to_staff(session, ticket, "community",
@@ -135,6 +138,7 @@ async def file_received(session: AsyncSession, services, received: Received, now
         property_company_id=estate.property_company_id if estate else None, category=received.category,
         channel=received.channel, description=received.description.strip()[:MAX_DESCRIPTION], photos=[],
         location=None, phone=received.phone, phone_masked=rules.mask_phone(received.phone), level="community",
+        caller_name=received.caller_name, building=received.building,
         status="received", created_at=at, updated_at=now, level_since=at, sign_due_at=sign_due,
         resolve_due_at=resolve_due, first_sign_due_at=sign_due, reopened=0, escalations=0, escalation_offered=False)
     session.add(ticket)

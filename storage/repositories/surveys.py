@@ -295,3 +295,19 @@ async def forget_trail_and_drafts(session: AsyncSession, resident_id: int, resid
     await session.execute(update(SurveyResponseEvent).where(SurveyResponseEvent.resident_ref == resident_ref)
                           .values(resident_ref=fresh_ref, answers={}))
     await session.execute(delete(SurveyDraft).where(SurveyDraft.resident_id == resident_id))
+
+
+async def response_channels(session: AsyncSession, survey_id: int) -> list[tuple[str, int | None, dict]]:
+    """(channel, estate id, answers) of every counted response: the split between WeChat and paper."""
+    rows = await session.execute(select(SurveyResponse.channel, SurveyResponse.estate_id, SurveyResponse.answers)
+                                 .where(SurveyResponse.survey_id == survey_id))
+    return [tuple(r) for r in rows.all()]
+
+
+async def estate_households(session: AsyncSession, estate_ids: Sequence[int]) -> dict[int, int]:
+    """Estate id → its total households (the org data's figure), for estates that have one."""
+    if not estate_ids:
+        return {}
+    rows = await session.execute(select(Estate.id, Estate.households).where(Estate.id.in_(list(estate_ids)),
+                                                                           Estate.households.is_not(None)))
+    return {e: n for e, n in rows.all() if n}

@@ -196,3 +196,23 @@ async def insert_many(session: AsyncSession, rows: list[dict], chunk: int = 2000
     """Insert ticket rows in bulk (synthetic data for benchmarks and tests)."""
     for start in range(0, len(rows), chunk):
         await session.execute(insert(Ticket), rows[start:start + chunk])
+
+
+async def unclaimed_by_phone(session: AsyncSession, community_id: int, phone: str, limit: int = 10) -> list[Ticket]:
+    """Complaints received by phone, at the office or from 12345 in this community with this call-back number,
+    not yet linked to anyone's WeChat."""
+    stmt = (select(Ticket).where(Ticket.community_id == community_id, Ticket.phone == phone,
+                                 Ticket.resident_id.is_(None), Ticket.claimed_at.is_(None),
+                                 Ticket.resident_erased_at.is_(None), Ticket.channel != "wechat")
+            .order_by(Ticket.id).limit(limit))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def claim(session: AsyncSession, ids: Iterable[int], ref: str, resident_id: int, phone: str,
+                now: datetime) -> list[int]:
+    """Link these unlinked tickets (still with this phone) to the resident; the ids actually linked."""
+    stmt = (update(Ticket).where(Ticket.id.in_(list(ids)), Ticket.resident_id.is_(None), Ticket.claimed_at.is_(None),
+                                 Ticket.phone == phone)
+            .values(resident_ref=ref, resident_id=resident_id, claimed_at=now, updated_at=now)
+            .returning(Ticket.id))
+    return sorted((await session.execute(stmt)).scalars())

@@ -78,4 +78,5 @@ async def test_unrated_resolved_tickets_close_after_the_rating_window(services):
 
 
 def test_jobs_are_declared():
-    assert {j.name for j in jobs.jobs()} == {"tickets.deadlines", "tickets.close_unrated", "tickets.erase_orphans"}
+    assert {j.name for j in jobs.jobs()} == {"tickets.deadlines", "tickets.close_unrated", "tickets.erase_orphans",
+                                              "tickets.media"}
