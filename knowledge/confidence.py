@@ -31,10 +31,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass
 
 IN_SCOPE_FEATURES = ("coverage", "general_coverage", "anchor", "evidence")
-CORRECT_FEATURES = ("coverage", "general_coverage", "anchor", "evidence", "margin", "unknown")
+CORRECT_FEATURES = ("coverage", "general_coverage", "anchor", "evidence", "margin", "lead", "rel")
+REL_MAX = 2.0           # rel (best score ÷ the entry's self-retrieval score) is clipped to this
+LEAD_MAX = 3.0          # lead (log of best ÷ second score) is clipped to this; the value when only one entry ranks
 UNKNOWN_SCALE = 10.0    # the unknown feature is a word's self-information divided by this
 
 ANCHOR_SCALE = 10.0     # keyness is divided by this and clipped to [ANCHOR_MIN, ANCHOR_MAX]
@@ -49,6 +52,8 @@ class Features:
     evidence: float = 0.0
     margin: float = 0.0
     unknown: float = 0.0
+    rel: float = 0.0
+    lead: float = 0.0
 
     def vector(self, names: tuple[str, ...]) -> list[float]:
         return [getattr(self, n) for n in names]
@@ -82,7 +87,7 @@ class TermStats:
         return v
 
 
-def general_coverage(stats: TermStats, tokens: set[str], present: frozenset[str]) -> tuple[float, float]:
+def general_coverage(stats: TermStats, tokens: set[str], present: Container[str]) -> tuple[float, float]:
     """(share of the question's general information found in `present`, log(1 + that information))."""
     total = hit = 0.0
     for t in tokens:
@@ -102,7 +107,7 @@ def unknown(stats: TermStats, tokens: set[str], vocabulary) -> float:
     return best / UNKNOWN_SCALE
 
 
-def anchor(stats: TermStats, tokens: set[str], present: frozenset[str]) -> float:
+def anchor(stats: TermStats, tokens: set[str], present: Container[str]) -> float:
     best = None
     for t in tokens:
         if t in present:
