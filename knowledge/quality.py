@@ -38,37 +38,57 @@ class Finding:
 
 def review(kb: KnowledgeBase, min_questions: int = MIN_QUESTIONS, close_margin: float = CLOSE_MARGIN) -> list[Finding]:
     """Every finding for the knowledge base, entry by entry in file order."""
-    m = kb.matcher
-    out: list[Finding] = []
     misrouted = _misrouted(kb)
+    out: list[Finding] = []
     seen_pairs: set[frozenset[str]] = set()
-    for doc_id, entry in enumerate(m.entries):
-        for question, other in misrouted.get(doc_id, ()):
-            out.append(Finding(entry.id, "misrouted",
-                               f"问法「{question}」（不算它自己时）会先找到条目 {other.id}（{other.title}）", other.id))
-        ranked = m.rank(m.analyzer.analyze(entry.title), 2)
-        if len(ranked) == 2 and ranked[0][1] == doc_id and ranked[0][0] > 0:
-            second_score, second_doc = ranked[1]
-            pair = frozenset((entry.id, m.entries[second_doc].id))
-            if second_score >= (1.0 - close_margin) * ranked[0][0] and pair not in seen_pairs:
-                seen_pairs.add(pair)
-                other = m.entries[second_doc]
-                out.append(Finding(entry.id, "too_close",
-                                   f"与条目 {other.id}（{other.title}）太接近，居民问到时常会被要求二选一；"
-                                   "请在标题和问法里写出两者的区别", other.id))
-        if len(entry.questions) < min_questions:
-            out.append(Finding(entry.id, "few_questions",
-                               f"只有 {len(entry.questions)} 个其他问法（建议至少 {min_questions} 个，写居民平时的说法）"))
+    for doc_id in range(len(kb.matcher.entries)):
+        out += _entry_findings(kb, doc_id, misrouted.get(doc_id, ()), min_questions, close_margin, seen_pairs)
     return out
 
 
-def _misrouted(kb: KnowledgeBase, folds: int = FOLDS) -> dict[int, list[tuple[str, Entry]]]:
+def review_entry(kb: KnowledgeBase, entry_id: str, min_questions: int = MIN_QUESTIONS,
+                 close_margin: float = CLOSE_MARGIN) -> list[Finding]:
+    """The findings about one entry (the console's entry form): the same as `review` gives for it, asking only its
+    own example questions of the same leave-out indexes."""
+    entries = kb.matcher.entries
+    doc_id = next((d for d, e in enumerate(entries) if e.id == entry_id), None)
+    if doc_id is None:
+        return []
+    misrouted = _misrouted(kb, only=doc_id).get(doc_id, ())
+    return _entry_findings(kb, doc_id, misrouted, min_questions, close_margin, set())
+
+
+def _entry_findings(kb: KnowledgeBase, doc_id: int, misrouted, min_questions: int, close_margin: float,
+                    seen_pairs: set[frozenset[str]]) -> list[Finding]:
+    m = kb.matcher
+    entry = m.entries[doc_id]
+    out = [Finding(entry.id, "misrouted", f"问法「{question}」（不算它自己时）会先找到条目 {other.id}（{other.title}）",
+                   other.id) for question, other in misrouted]
+    ranked = m.rank(m.analyzer.analyze(entry.title), 2)
+    if len(ranked) == 2 and ranked[0][1] == doc_id and ranked[0][0] > 0:
+        second_score, second_doc = ranked[1]
+        other = m.entries[second_doc]
+        pair = frozenset((entry.id, other.id))
+        if second_score >= (1.0 - close_margin) * ranked[0][0] and pair not in seen_pairs:
+            seen_pairs.add(pair)
+            out.append(Finding(entry.id, "too_close",
+                               f"与条目 {other.id}（{other.title}）太接近，居民问到时常会被要求二选一；"
+                               "请在标题和问法里写出两者的区别", other.id))
+    if len(entry.questions) < min_questions:
+        out.append(Finding(entry.id, "few_questions",
+                           f"只有 {len(entry.questions)} 个其他问法（建议至少 {min_questions} 个，写居民平时的说法）"))
+    return out
+
+
+def _misrouted(kb: KnowledgeBase, folds: int = FOLDS, only: int | None = None) -> dict[int, list[tuple[str, Entry]]]:
     """Entry number → (example question, the entry ranked first instead) for each example question that, left
-    out of the knowledge base (every `folds`-th question of every entry at a time), ranks another entry first."""
+    out of the knowledge base (every `folds`-th question of every entry at a time), ranks another entry first.
+    `only`: ask only that entry's questions (the indexes are the same)."""
     entries = kb.matcher.entries
     out: dict[int, list[tuple[str, Entry]]] = {}
     for fold in range(folds):
-        asked = [(d, q) for d, e in enumerate(entries) for i, q in enumerate(e.questions) if i % folds == fold]
+        asked = [(d, q) for d, e in enumerate(entries) if only is None or d == only
+                 for i, q in enumerate(e.questions) if i % folds == fold]
         if not asked:
             continue
         kept = [replace(e, questions=tuple(q for i, q in enumerate(e.questions) if i % folds != fold))
@@ -79,8 +99,3 @@ def _misrouted(kb: KnowledgeBase, folds: int = FOLDS) -> dict[int, list[tuple[st
             if ranked and ranked[0][1] != doc_id:
                 out.setdefault(doc_id, []).append((question, entries[ranked[0][1]]))
     return out
-
-
-def review_entry(kb: KnowledgeBase, entry_id: str) -> list[Finding]:
-    """The findings about one entry, including those where another entry collides with it."""
-    return [f for f in review(kb) if f.entry_id == entry_id or f.other == entry_id]
