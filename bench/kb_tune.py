@@ -1,6 +1,16 @@
-"""Fit the matcher's decision and compare scoring settings, on the development splits only (kb_eval.TUNING_SPLITS).
+"""Fit the matcher's decision, across knowledge bases (default) or on the bundled development splits (older modes).
 
-    .venv/bin/python bench/kb_tune.py [--grid] [--loo]
+    .venv/bin/python bench/kb_tune.py [--max-oos 0.05] [--l2 0.01]        # the gate of issue 17
+    .venv/bin/python bench/kb_tune.py --splits-only | --grid [--loo]       # the bundled-only fit and scoring grid
+
+Default (issue 17): the gate is fitted on the fitting knowledge bases of bench/kb_eval.py (bundled with its whole
+evaluation set, terse, faq, civil; never the held-out retrofit). For each of them, P(best entry right) and the
+answer thresholds are fitted on the other three and measured on it (leave one knowledge base out), then fitted
+on all four; it prints those figures and the MatchPolicy values to write into knowledge/matcher.py. Each knowledge
+base weighs the same in the logistic fit; thresholds maximise a utility (gate_utility) with at most --max-oos
+of each one's out-of-scope questions answered. P(in scope) keeps its bundled fit (see fit_gate).
+
+Older modes, on the bundled development splits only (kb_eval.TUNING_SPLITS):
 
 1. (--grid) ranking quality (top-1/top-3 of the raw ranking, in-scope questions) for a small grid of
    scoring settings, on the fitting splits (dev, dev2, dev3) and separately on the checking splits (dev4, dev5,
@@ -13,7 +23,7 @@
 3. Picks the thresholds `none_below` / `answer_from` / `answer_margin` by a utility: right answer +1, wrong answer −3,
    out-of-scope answered −3, out-of-scope listed −0.5, in-scope list holding the right entry +0.3,
    in-scope list without it −0.3, in-scope "none" −1 (the resident gets nothing); among the settings that answer
-   at most `--max-oos` of the out-of-scope questions (the target is 5% on every held-out split, each of ~15
+   at most `--max-oos` (0.01 in this mode) of the out-of-scope questions (the target is 5% on every held-out split, each of ~15
    questions, so the development splits must stay well below it).
 4. Shows, for a grid of `suggest_from` / `suggest_anchor`, how many "none" questions would be offered suggestions:
    in-scope ones (and how many of those lists hold the right entry) against out-of-scope ones (which must not

@@ -16,16 +16,25 @@ base can answer at all. The decision uses a few features of the question and its
     how much specific content matched, in units that do not depend on the knowledge base's size (raw BM25
     scores do: in a three-entry knowledge base every shared word has a tiny idf);
   * margin — (best − second) / best;
+  * lead — log(best / second), clipped to LEAD_MAX: the same comparison, unbounded at the top, so "two or three
+    times the second" (40 against 13) reads as far ahead whatever the knowledge base;
+  * rel — the best score divided by the best entry's self-retrieval score (its own title asked of the knowledge
+    base, computed at load, Matcher.self_scores), clipped to REL_MAX: how much of what this entry can score the
+    question reaches. Raw scores grow with an entry's number of example questions and with the knowledge base's
+    size; the ratio does not;
   * unknown — the general self-information (÷ 10) of the most informative question word that no entry uses at
     all (0 when there is none). A specific word the whole knowledge base never mentions (税, 电费, 饭店, 疫苗)
     usually names what the question is really about; colloquial filler residents add is rarely that
-    informative.
+    informative. (Kept for diagnosis; no model uses it since issue 17: a small knowledge base leaves many of
+    its residents' ordinary words unknown, so it did not carry over between knowledge bases.)
 
-Two logistic models turn them into probabilities; the coefficients are fitted on the development splits
-by bench/kb_tune.py and kept in MatchPolicy:
-  P(in scope)   — from coverage, general_coverage, anchor and evidence: below a threshold, "none";
-  P(correct)    — all six: at or above a threshold (and with the best entry clearly ahead of the second),
-                  a confident "answer"; otherwise the top three are offered.
+Two logistic models turn them into probabilities; the coefficients are kept in MatchPolicy:
+  P(in scope)   — from coverage, general_coverage, anchor and evidence (fitted on the bundled development
+                  splits): below a threshold, "none";
+  P(correct)    — CORRECT_FEATURES (fitted by bench/kb_tune.py across four knowledge bases, validated by leaving
+                  one knowledge base out): at or above a threshold, with P(in scope) high enough and the best
+                  entry ahead of the second by the answer margin, a confident "answer"; otherwise the top three
+                  are offered (the "which one?" menu: true ties and vague questions).
 """
 from __future__ import annotations
 

@@ -27,10 +27,10 @@ The score is words + gram_weight × sounds + char_weight × chars + bigram_weigh
     question shares, so entries of one topic are told apart by what is asked about it.
 
 The outcome comes from two calibrated probabilities (knowledge.confidence): P(in scope) below
-`none_below` gives "none"; P(the best entry is right) at or above `answer_from`, with the best entry
-ahead of the second by at least `answer_margin` of its score, gives a confident "answer" (two entries
-that score alike are never guessed between: a bare topic word such as 物业费 gets the list); anything
-between offers the top entries as a numbered list ("ambiguous").
+`none_below` gives "none"; P(the best entry is right) at or above `answer_from`, with P(in scope) at least
+`answer_in` and the best entry ahead of the second by at least `answer_margin` of its score, gives a
+confident "answer" (two entries that score alike are never guessed between: a bare topic word such as 物业费
+gets the list); anything between offers the top entries as a numbered list ("ambiguous").
 
 A question that is, up to width, case, spaces and punctuation, one of the phrasings (title or example question)
 of exactly one entry is answered by that entry outright: the knowledge base's own examples, which the bot
