@@ -3,8 +3,6 @@ questions per entry, a few dozen words in all. A single entry far ahead is answe
 questions are not."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from knowledge import KnowledgeBase
