@@ -1,30 +1,33 @@
-"""Evaluate the knowledge-base matcher against the development and held-out question sets.
+"""Evaluate the knowledge-base matcher on every evaluation knowledge base, separately and pooled.
 
-Splits (tests/data/kb_eval.yaml): `dev` .. `dev5` and `dev6` (situations, hotline records, policy terms, dialect,
-homophone typos, the wrong institution) are used for diagnosis and tuning;
-`heldout`, `heldout2` (the second written before the intent/vocabulary changes), `heldout3` (written before the
-calibrated-decision round), `heldout4` (written before the suggestions round) and `heldout5` (written before the
-negation/unknown-word round) are only reported — misses are never listed for them.
+Knowledge bases (--sets, default all): `bundled` (linli's own entries and every split of tests/data/kb_eval.yaml)
+and bench/kb_sets/{terse,faq,civil,retrofit} (written outside the project, see bench/kb_sets/README.md).
+`retrofit` is HELD OUT: never fitted or tuned on, its misses are never listed; it is reported first. The others
+are the fitting sets: bench/kb_tune.py fits the gate on them, leaving one knowledge base out at a time.
 
-Splits written before entries were added to the knowledge base are also reported against the knowledge base
-as it was then (see ADDED_AFTER). Prints, for linli's matcher and for the plain-BM25-over-jieba baseline:
-top-1 accuracy and top-3 recall on in-scope questions, how often in-scope questions get a confident correct /
-confident wrong answer, the confident false-answer rate on out-of-scope questions, how often out-of-scope questions
-are given suggestions (a "none" that offers the nearest entries; such lists count for top-1/top-3 like the
-ambiguous list, never as an answer), and p50/p99 time per question, for the
-bundled knowledge base and for a synthesised 5,000-entry one; and the start-up time (load + index).
+Each question goes through the path of `linli kb ask --kb DIR --json --top 3` (outcome answer | ambiguous | none,
+matches[{id, score, title}]). Per knowledge base and pooled, over in-scope questions: top-1 answered (the right
+entry answered directly), right entry in the top 3, right entry ranked first, the "which one?" menu (ambiguous),
+answered wrong, none; and out-of-scope questions answered. Then p50/p99 per question on a synthesised 5,000-entry
+knowledge base.
 
-    .venv/bin/python bench/kb_eval.py [--eval tests/data/kb_eval.yaml] [--big 5000] [--show-misses] [--confusions]
-                                      [--splits dev,dev2]
+    .venv/bin/python bench/kb_eval.py [--sets retrofit,bundled,terse,faq,civil] [--big 5000] [--show-misses]
+
+The bundled knowledge base's historical per-split report (dev.. tuning splits, heldout.. splits, plain-BM25
+baseline, the 5k timing per split):
+
+    .venv/bin/python bench/kb_eval.py --splits all|dev,dev2 [--show-misses] [--confusions]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -154,23 +157,180 @@ def baseline_ask(bm):
     return ask
 
 
+SETS_DIR = ROOT / "bench" / "kb_sets"
+HELD_OUT = ("retrofit",)                             # never fitted or tuned on; misses never listed
+FIT_SETS = ("bundled", "terse", "faq", "civil")      # the gate is fitted on these, leave-one-knowledge-base-out
+ALL_SETS = (*HELD_OUT, *FIT_SETS)                    # the held-out one is reported first
+
+
+@dataclass
+class KbSet:
+    """One evaluation knowledge base: its directory (None: the bundled one) and its labelled questions."""
+
+    name: str
+    directory: Path | None
+    rows: list[tuple[str, set[str] | None]]
+
+    @property
+    def held_out(self) -> bool:
+        return self.name in HELD_OUT
+
+
+def load_set(name: str, bundled_splits: tuple[str, ...] | None = None) -> KbSet:
+    """`bundled`: the bundled knowledge base and every split of tests/data/kb_eval.yaml (or `bundled_splits`);
+    any other name: bench/kb_sets/NAME/{kb,questions.yaml}."""
+    if name == "bundled":
+        splits = load_eval(ROOT / "tests" / "data" / "kb_eval.yaml")
+        keep = bundled_splits or tuple(splits)
+        return KbSet(name, None, [row for s in keep for row in splits[s]])
+    if name not in ALL_SETS:
+        raise SystemExit(f"unknown set {name!r} (known: {', '.join(ALL_SETS)})")
+    folder = SETS_DIR / name
+    items = yaml.safe_load((folder / "questions.yaml").read_text(encoding="utf-8"))
+    rows = []
+    for item in items:
+        ids = item["id"]
+        rows.append((str(item["q"]), None if ids is None else set([ids] if isinstance(ids, str) else ids)))
+    return KbSet(name, folder / "kb", rows)
+
+
+def ask_json(kb: KnowledgeBase, question: str) -> dict:
+    """Exactly what `linli kb ask --kb DIR --json --top 3` prints for one question."""
+    return json.loads(json.dumps(kb.ask(question, top=3).to_json(), ensure_ascii=False))
+
+
+def score_set(kb: KnowledgeBase, rows, misses: list | None = None) -> dict:
+    """Counts of one knowledge base's questions, asked through the `kb ask --json --top 3` path."""
+    c = Counter()
+    for q, ids in rows:
+        out = ask_json(kb, q)
+        got = [m["id"] for m in out["matches"]]
+        outcome = out["outcome"]
+        if ids is None:
+            c["n_oos"] += 1
+            c["oos_answered"] += outcome == "answer"
+            c["oos_menu"] += outcome == "ambiguous"
+            if misses is not None and outcome == "answer":
+                misses.append((q, None, outcome, got))
+            continue
+        c["n_in"] += 1
+        first = bool(got) and got[0] in ids
+        c["first"] += first
+        c["top3"] += any(g in ids for g in got[:3])
+        c["answered"] += outcome == "answer" and first
+        c["wrong"] += outcome == "answer" and not first
+        c["menu"] += outcome == "ambiguous"
+        c["none"] += outcome == "none"
+        if misses is not None and not (outcome == "answer" and first):
+            misses.append((q, sorted(ids), outcome, [(m["id"], m["score"]) for m in out["matches"]]))
+    return c
+
+
+TARGETS = {"answered": (">=", 0.90), "top3": (">=", 0.97), "menu": ("<=", 0.10), "oos_answered": ("<=", 0.05)}
+
+
+def rates(c: Counter) -> dict[str, float]:
+    n, m = max(1, c["n_in"]), max(1, c["n_oos"])
+    return {"answered": c["answered"] / n, "top3": c["top3"] / n, "first": c["first"] / n, "menu": c["menu"] / n,
+            "wrong": c["wrong"] / n, "none": c["none"] / n, "oos_answered": c["oos_answered"] / m}
+
+
+def meets(r: dict[str, float]) -> bool:
+    return all((r[k] >= v) if op == ">=" else (r[k] <= v) for k, (op, v) in TARGETS.items())
+
+
+HEADER = (f"{'knowledge base':<22}{'in':>5}{'oos':>5}  {'top-1 answered':>14}  {'top-3':>7}  {'ranked 1st':>10}  "
+          f"{'menu':>7}  {'answered wrong':>14}  {'none':>7}  {'oos answered':>12}  targets")
+
+
+def row_line(label: str, c: Counter) -> str:
+    r = rates(c)
+    return (f"{label:<22}{c['n_in']:>5}{c['n_oos']:>5}  {pct(r['answered']):>14}  {pct(r['top3']):>7}  "
+            f"{pct(r['first']):>10}  {pct(r['menu']):>7}  {pct(r['wrong']):>14}  {pct(r['none']):>7}  "
+            f"{pct(r['oos_answered']):>12}  {'met' if meets(r) else 'NOT met'}")
+
+
+def print_table(results: list[tuple[KbSet, Counter]]) -> None:
+    print(HEADER)
+    pooled: Counter = Counter()
+    for s, c in results:
+        label = f"{s.name} (HELD OUT)" if s.held_out else f"{s.name} (fit)"
+        print(row_line(label, c))
+        pooled.update(c)
+    print(row_line("pooled", pooled))
+    fitted = [s for s, _ in results if not s.held_out]
+    if len(fitted) > 1:
+        pooled_fit: Counter = Counter()
+        for s, c in results:
+            if not s.held_out:
+                pooled_fit.update(c)
+        print(row_line("pooled, fit sets only", pooled_fit))
+    print("targets: top-1 answered >= 90%, top-3 >= 97%, menu <= 10% of in-scope, out-of-scope answered <= 5%")
+
+
+def time_big(total: int, repeat: int) -> None:
+    """p50/p99 per question on a synthesised knowledge base of `total` entries (bundled questions)."""
+    kb = KnowledgeBase.load()
+    rows = load_set("bundled").rows
+    items = synthesize(kb.entries, total)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_kb(items, Path(tmp))
+        t = time.perf_counter()
+        big = KnowledgeBase.load(Path(tmp))
+        load_s = time.perf_counter() - t
+    times = []
+    for _ in range(repeat):
+        for q, _ in rows:
+            t = time.perf_counter()
+            ask_json(big, q)
+            times.append(time.perf_counter() - t)
+    p50, p99 = quantiles(times)
+    print(f"synthesised knowledge base: {len(big)} entries, load + index {load_s:.2f} s; {len(times)} questions "
+          f"(`kb ask --json --top 3` path): p50 {p50:.2f} ms  p99 {p99:.2f} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--eval", type=Path, default=ROOT / "tests" / "data" / "kb_eval.yaml")
-    ap.add_argument("--big", type=int, default=5000, help="size of the synthesised knowledge base (0: skip)")
+    ap.add_argument("--sets", default=",".join(ALL_SETS),
+                    help=f"comma-separated knowledge bases to evaluate (default: all: {','.join(ALL_SETS)})")
+    ap.add_argument("--big", type=int, default=5000, help="size of the synthesised knowledge base timed (0: skip)")
     ap.add_argument("--repeat", type=int, default=3, help="timing passes over the questions")
-    ap.add_argument("--show-misses", action="store_true", help="list dev-set misses (never held-out ones)")
-    ap.add_argument("--splits", default="", help="comma-separated splits to evaluate (default: all)")
+    ap.add_argument("--show-misses", action="store_true",
+                    help="list the questions not answered right (fitting sets only, never the held-out one)")
+    ap.add_argument("--splits", default="",
+                    help="the bundled knowledge base's per-split report (comma-separated splits, 'all'), as before")
+    ap.add_argument("--eval", type=Path, default=ROOT / "tests" / "data" / "kb_eval.yaml")
     ap.add_argument("--confusions", action="store_true",
-                    help="count expected → got entry pairs of dev-set top-1 misses (never held-out ones)")
+                    help="with --splits: count expected → got entry pairs of dev-set top-1 misses")
     args = ap.parse_args(argv)
+    if args.splits:
+        return split_report(args)
+    names = [n for n in args.sets.split(",") if n]
+    sets = [load_set(n) for n in names]
+    print("fitting sets (gate fitted on these, leave-one-knowledge-base-out): " + ", ".join(FIT_SETS))
+    print("held-out set (never fitted or tuned on, misses never listed): " + ", ".join(HELD_OUT))
+    print("measured through `linli kb ask --kb DIR --json --top 3` (KnowledgeBase.load(DIR).ask(q, top=3).to_json())")
+    results = []
+    for s in sorted(sets, key=lambda s: (not s.held_out, ALL_SETS.index(s.name))):
+        kb = KnowledgeBase.load(s.directory)
+        misses: list | None = [] if args.show_misses and not s.held_out else None
+        results.append((s, score_set(kb, s.rows, misses)))
+        for q, ids, outcome, got in misses or []:
+            print(f"    [{s.name}] MISS {q!r} expected={ids} outcome={outcome} got={got}")
+    print_table(results)
+    if args.big:
+        time_big(args.big, args.repeat)
+    return 0
+
+
+def split_report(args) -> int:
 
     t = time.perf_counter()
     kb = KnowledgeBase.load()
     startup = time.perf_counter() - t
     base = PlainBM25(kb.entries)
     splits = load_eval(args.eval)
-    if args.splits:
+    if args.splits != "all":
         splits = {k: v for k, v in splits.items() if k in args.splits.split(",")}
     confusions: Counter = Counter()
     print(f"bundled knowledge base: {len(kb)} entries; start-up (import excluded, load + jieba + index) {startup:.2f} s")

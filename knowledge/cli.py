@@ -1,7 +1,7 @@
 """The `linli kb` command: ask the knowledge base from the command line, and validate a knowledge base.
 
     linli kb ask [--kb DIR] [--top N] [--json] [QUESTION ...]   (no question: one per line from stdin)
-    linli kb check DIR
+    linli kb check DIR      (validity, then how well it will be answered: knowledge.quality)
 
 `bot/cli.py` calls `add_subcommands(subparsers)`; `python -m knowledge.cli …` runs it on its own.
 """
@@ -14,8 +14,10 @@ from pathlib import Path
 
 from .base import KnowledgeBase
 from .model import Answer, KnowledgeBaseError
+from .quality import review
 from .render import NO_MATCH_TEXT
 
+QUALITY_HEADS = {"misrouted": "问法会找到别的条目", "too_close": "条目之间太接近", "few_questions": "其他问法太少"}
 OUTCOME_TEXT = {"answer": "找到答案", "ambiguous": "不太确定，可能是以下问题之一", "none": "没有找到答案"}
 
 
@@ -81,6 +83,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     files = sorted({e.file for e in kb.entries})
     print(f"知识库 {args.directory} 有效：{len(kb)} 个条目，{len(files)} 个文件。")
+    findings = review(kb)
+    if not findings:
+        print("回答质量：没有发现问题。")
+        return 0
+    print(f"回答质量：{len(findings)} 条提示（不影响加载，建议在居民使用前修改条目）：")
+    for kind, head in QUALITY_HEADS.items():
+        shown = [f for f in findings if f.kind == kind]
+        if shown:
+            print(f"  {head}（{len(shown)}）：")
+            for f in shown:
+                print(f"    - {f.entry_id}：{f.message}")
     return 0
 
 

@@ -16,25 +16,37 @@ base can answer at all. The decision uses a few features of the question and its
     how much specific content matched, in units that do not depend on the knowledge base's size (raw BM25
     scores do: in a three-entry knowledge base every shared word has a tiny idf);
   * margin — (best − second) / best;
+  * lead — log(best / second), clipped to LEAD_MAX: the same comparison, unbounded at the top, so "two or three
+    times the second" (40 against 13) reads as far ahead whatever the knowledge base;
+  * rel — the best score divided by the best entry's self-retrieval score (its own title asked of the knowledge
+    base, computed at load, Matcher.self_scores), clipped to REL_MAX: how much of what this entry can score the
+    question reaches. Raw scores grow with an entry's number of example questions and with the knowledge base's
+    size; the ratio does not;
   * unknown — the general self-information (÷ 10) of the most informative question word that no entry uses at
     all (0 when there is none). A specific word the whole knowledge base never mentions (税, 电费, 饭店, 疫苗)
     usually names what the question is really about; colloquial filler residents add is rarely that
-    informative.
+    informative. (Kept for diagnosis; no model uses it since issue 17: a small knowledge base leaves many of
+    its residents' ordinary words unknown, so it did not carry over between knowledge bases.)
 
-Two logistic models turn them into probabilities; the coefficients are fitted on the development splits
-by bench/kb_tune.py and kept in MatchPolicy:
-  P(in scope)   — from coverage, general_coverage, anchor and evidence: below a threshold, "none";
-  P(correct)    — all six: at or above a threshold (and with the best entry clearly ahead of the second),
-                  a confident "answer"; otherwise the top three are offered.
+Two logistic models turn them into probabilities; the coefficients are kept in MatchPolicy:
+  P(in scope)   — from coverage, general_coverage, anchor and evidence (fitted on the bundled development
+                  splits): below a threshold, "none";
+  P(correct)    — CORRECT_FEATURES (fitted by bench/kb_tune.py across four knowledge bases, validated by leaving
+                  one knowledge base out): at or above a threshold, with P(in scope) high enough and the best
+                  entry ahead of the second by the answer margin, a confident "answer"; otherwise the top three
+                  are offered (the "which one?" menu: true ties and vague questions).
 """
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass
 
 IN_SCOPE_FEATURES = ("coverage", "general_coverage", "anchor", "evidence")
-CORRECT_FEATURES = ("coverage", "general_coverage", "anchor", "evidence", "margin", "unknown")
+CORRECT_FEATURES = ("coverage", "general_coverage", "anchor", "evidence", "margin", "lead", "rel")
+REL_MAX = 2.0           # rel (best score ÷ the entry's self-retrieval score) is clipped to this
+LEAD_MAX = 3.0          # lead (log of best ÷ second score) is clipped to this; the value when only one entry ranks
 UNKNOWN_SCALE = 10.0    # the unknown feature is a word's self-information divided by this
 
 ANCHOR_SCALE = 10.0     # keyness is divided by this and clipped to [ANCHOR_MIN, ANCHOR_MAX]
@@ -49,6 +61,8 @@ class Features:
     evidence: float = 0.0
     margin: float = 0.0
     unknown: float = 0.0
+    rel: float = 0.0
+    lead: float = 0.0
 
     def vector(self, names: tuple[str, ...]) -> list[float]:
         return [getattr(self, n) for n in names]
@@ -82,7 +96,7 @@ class TermStats:
         return v
 
 
-def general_coverage(stats: TermStats, tokens: set[str], present: frozenset[str]) -> tuple[float, float]:
+def general_coverage(stats: TermStats, tokens: set[str], present: Container[str]) -> tuple[float, float]:
     """(share of the question's general information found in `present`, log(1 + that information))."""
     total = hit = 0.0
     for t in tokens:
@@ -102,7 +116,7 @@ def unknown(stats: TermStats, tokens: set[str], vocabulary) -> float:
     return best / UNKNOWN_SCALE
 
 
-def anchor(stats: TermStats, tokens: set[str], present: frozenset[str]) -> float:
+def anchor(stats: TermStats, tokens: set[str], present: Container[str]) -> float:
     best = None
     for t in tokens:
         if t in present:

@@ -13,7 +13,8 @@ class BM25Index:
     """BM25 (Robertson/Sparck Jones idf, saturating tf, length normalisation) over term lists."""
 
     def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75, keep_terms: bool = True):
-        """`keep_terms`: remember each document's term set (doc_terms), for coverage look-ups."""
+        """`keep_terms`: remember each document's terms and their weights (doc_terms), for coverage and
+        self-retrieval look-ups."""
         self.k1, self.b = k1, b
         self.n_docs = len(docs)
         lengths = [len(d) for d in docs]
@@ -33,10 +34,15 @@ class BM25Index:
         get = postings.get
         k1p1 = k1 + 1.0
         base, slope = k1 * (1.0 - b), k1 * b / avg
+        self.doc_terms: list[dict[str, float]] = []
         for doc_id, c in enumerate(counts):
             norm = base + slope * lengths[doc_id]
+            weights: dict[str, float] = {}
+            if keep_terms:
+                self.doc_terms.append(weights)
             for term, tf in c.items():
                 posting = (doc_id, idf[term] * tf * k1p1 / (tf + norm))
+                weights[term] = posting[1]
                 plist = get(term)
                 if plist is None:
                     postings[term] = [posting]
@@ -49,7 +55,6 @@ class BM25Index:
         self.common: dict[str, dict[int, float]] = {
             t: dict(p) for t, p in postings.items() if len(p) > self.common_df
         }
-        self.doc_terms: list[frozenset[str]] = [frozenset(c) for c in counts] if keep_terms else []
 
     def __len__(self) -> int:
         return self.n_docs

@@ -30,7 +30,9 @@ from handlers.console.state import state_of
 from handlers.policy_qa import kb_roots, kb_store, service
 from handlers.policy_qa.kb_store import KbStore, KbStoreError, Saved
 from knowledge import Answer, Entry, KnowledgeBaseError
+from knowledge.cli import QUALITY_HEADS
 from knowledge.loader import BUNDLED_DIR
+from knowledge.quality import review_entry
 from storage.models import StaffLevel
 from storage.policy_qa_models import KbGap, KbRating
 from storage.repositories import policy_qa as repo
@@ -162,10 +164,19 @@ def _form_values(entry=None, gap: KbGap | None = None) -> dict[str, str]:
             "source": entry.source if entry else ""}
 
 
-def _edit_form(request, *, entry, values, gap, errors, status=200, base=""):
+def _edit_form(request, *, entry, values, gap, errors, status=200, base="", findings=()):
     return render(request, "policy_qa/kb_form.html", title="修改知识库条目" if entry else "新增知识库条目",
                   entry=entry, values=values, gap=gap, errors=errors, base=base, status=status,
-                  store=store_of(request))
+                  store=store_of(request), findings=list(findings), quality_heads=QUALITY_HEADS)
+
+
+async def entry_findings(request: web.Request, entry_id: str) -> list:
+    """How well residents will be answered by this entry of the knowledge base in use (knowledge.quality, the
+    warnings `linli kb check` prints); empty when the entry is not in it yet."""
+    holder = holder_of(request)
+    if holder is None:
+        return []
+    return await asyncio.to_thread(review_entry, holder.current, entry_id)
 
 
 @require_staff(StaffLevel.admin)
@@ -186,7 +197,7 @@ async def edit_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     gap = await gap_of(request, request.query.get("gap"))
     return _edit_form(request, entry=entry, values=_form_values(entry, gap), gap=gap, errors={},
-                      base=kb_store.fingerprint(entry))
+                      base=kb_store.fingerprint(entry), findings=await entry_findings(request, entry.id))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 knowledge base lacks, take 有用/没用 ratings, and hand a question to staff (转人工).
 
 Soft dialog states (the resident may simply move on; anything else is routed afresh):
-  qa.answered   {entry, question}   after an answer: 有用 / 没用 / 转人工
+  qa.answered   {entry, question[, ids, titles]}   after an answer: 有用 / 没用 (不对: the next candidates, when
+                                    the answer came with any, offered by number) / 转人工
   qa.pick       {ids, titles, question}  after three candidates: a number, or 转人工
   qa.unanswered {question[, ids, titles]}  after "not found" (with up to three suggestions when the question
                                     looks in scope): a number for a suggestion, or 转人工
@@ -60,6 +61,11 @@ def build_router() -> Router:
             ctx.conversation.clear()
             if useful:
                 return Reply("谢谢您的反馈！")
+            if data.get("ids"):  # the answer was one of several candidates: offer the next ones
+                ctx.conversation.enter(QA.pick, ids=data["ids"], titles=data["titles"],
+                                       question=data.get("question", ""))
+                return Reply(f"抱歉没能帮上忙。您想问的是不是下面这些？\n{numbered(data['titles'])}\n"
+                             "请回复数字；都不是的话，换个说法再问，或回复「转人工」。")
             return _not_helped(ctx, data.get("question", ""), "抱歉没能帮上忙，我们会改进这条回答。")
         if rules.is_word(ctx.text, rules.HUMAN):
             return await _hand_over(ctx, data.get("question", ""))
@@ -89,7 +95,9 @@ async def _answer_question(ctx: Context) -> Reply:
     if answer.outcome == "answer":
         entry = answer.matches[0].entry
         await service.record_answer(ctx, entry)
-        ctx.conversation.enter(QA.answered, entry=entry.id, question=ctx.text)
+        others = answer.matches[1:3]  # 不对 / 没用 offers these next
+        ctx.conversation.enter(QA.answered, entry=entry.id, question=ctx.text, ids=[m.entry.id for m in others],
+                               titles=[m.entry.title for m in others])
         return Reply(f"{_render_entry(entry)}\n\n{RATE_HINT}")
     await service.record_gap(ctx, answer.outcome)
     if answer.outcome == "ambiguous":

@@ -43,10 +43,10 @@ def test_probability_is_logistic():
 
 def test_decide_three_outcomes(kb):
     m = kb.matcher
-    strong = Features(coverage=1.0, general_coverage=1.0, anchor=1.2, evidence=3.0, margin=0.5)
+    strong = Features(coverage=1.0, general_coverage=1.0, anchor=1.2, evidence=3.0, margin=0.5, lead=0.7, rel=0.8)
     weak = Features(coverage=0.1, general_coverage=0.1, anchor=0.0, evidence=1.0, margin=0.5)
     assert m.decide(strong)[0] == "answer"
-    assert m.decide(replace(strong, margin=0.01))[0] == "ambiguous"  # two entries alike: never guess
+    assert m.decide(replace(strong, margin=0.01, lead=0.01))[0] == "ambiguous"  # two entries alike: never guess
     assert m.decide(weak)[0] == "none"
     outcome, p_in, p_ok = m.decide(strong)
     assert 0.0 <= p_ok <= 1.0 and 0.0 <= p_in <= 1.0

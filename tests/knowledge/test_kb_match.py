@@ -77,8 +77,18 @@ def test_dev_quality_floor(kb, split, top1_floor):
     suggested = sum(kb.ask(r["q"]).suggested for r in oos)
     assert top1 / len(inscope) >= top1_floor
     assert top3 / len(inscope) >= 0.97
-    assert false / len(oos) <= 0.05
+    # Issue 17: the 5% target holds per knowledge base (test_dev_out_of_scope_answered_pooled); a split has ~15
+    # out-of-scope questions, so one answered is 6.7%: at most one per split.
+    assert false <= max(1, int(0.05 * len(oos)))
     assert suggested / len(oos) <= 0.05  # other services are not offered our entries as suggestions
+
+
+def test_dev_out_of_scope_answered_pooled(kb):
+    """Out-of-scope questions of all development splits together: at most 5% answered (issue 17's target)."""
+    data = yaml.safe_load(EVAL.read_text(encoding="utf-8"))
+    oos = [r["q"] for split in ("dev", "dev2", "dev3", "dev4", "dev5", "dev6") for r in data[split] if r["id"] is None]
+    assert len(oos) >= 100
+    assert sum(kb.ask(q).outcome == "answer" for q in oos) / len(oos) <= 0.05
 
 
 def test_eval_set_is_well_formed(kb):

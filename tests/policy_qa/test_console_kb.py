@@ -12,7 +12,9 @@ from sqlalchemy import select
 from handlers.policy_qa import kb_store
 from handlers.policy_qa.kb_store import Conflict, Draft, KbStore, KbStoreError
 from knowledge import KnowledgeBase, KnowledgeHolder
+from knowledge.cli import QUALITY_HEADS
 from knowledge.loader import BUNDLED_DIR, RESOURCE_FILES
+from knowledge.quality import review, review_entry
 from storage.console_models import AuditEntry
 from storage.policy_qa_models import KbGap, KbGeneration
 from storage.repositories import policy_qa as repo
@@ -186,6 +188,23 @@ async def test_admin_adds_a_phrasing_to_an_existing_entry(aiohttp_client, sqlite
     (tmp_path / "kb" / "zz.yaml").write_text("- id: x\n", encoding="utf-8")
     await _post(world, "/console/qa/kb/validate", csrf)
     assert "处问题" in await (await world.client.get("/console/qa/kb")).text()
+
+
+async def test_the_entry_form_shows_the_kb_check_warnings(aiohttp_client, sqlite_url, tmp_path):
+    """Issue 17: the entry form shows knowledge.quality's findings for the entry, as `linli kb check` does."""
+    world, _ = await _kb_world(aiohttp_client, sqlite_url, tmp_path)
+    await world.login("admin")
+    kb = world.services.knowledge.current
+    findings = review_entry(kb, "property-fee-how-to-pay")
+    assert findings  # the bundled entry has example questions that, left out, find another entry
+    form = await (await world.client.get("/console/qa/kb/entries/property-fee-how-to-pay/edit")).text()
+    assert 'id="kb-quality"' in form and "linli kb check" in form
+    for f in findings:
+        assert f"{QUALITY_HEADS[f.kind]}：{f.message}" in form
+    flagged = {x for f in review(kb) for x in (f.entry_id, f.other)}
+    quiet = next(e for e in kb.entries if e.id not in flagged)
+    assert 'id="kb-quality"' not in await (await world.client.get(f"/console/qa/kb/entries/{quiet.id}/edit")).text()
+    assert 'id="kb-quality"' not in await (await world.client.get("/console/qa/kb/new")).text()
 
 
 async def test_other_levels_browse_but_cannot_edit(aiohttp_client, sqlite_url, tmp_path):
