@@ -149,10 +149,11 @@ async def test_wrong_after_a_list_is_not_a_new_question_and_transfer_sends_the_q
     reply = await bot.say("o_wrong", "没用")
     assert "抱歉" in reply and f"「{asked}」" in reply and "转人工" in reply and "您想问的是哪一个" not in reply
     assert "咨询编号 Q" in await bot.say("o_wrong", "转人工")
-    # after an answer rated 没用, 转人工 offers nothing to retype: the question goes to staff
+    # after an answer rated 没用 the next candidates are offered; 转人工 then sends the question, nothing to retype
     question = "联席会议多久开一次"
     assert "依据" in await bot.say("o_wrong", question)
-    assert f"「{question}」" in await bot.say("o_wrong", "没用")
+    reply = await bot.say("o_wrong", "没用")
+    assert "下面这些" in reply and "1. " in reply and "转人工" in reply
     assert "咨询编号 Q" in await bot.say("o_wrong", "我要转人工")
     assert [i.question for i in await _rows(bot, Inquiry)] == [asked, question]
 
