@@ -1,7 +1,7 @@
 """The web glue every console page and API route shares, written once.
 
 - `path_id(request, name)`: the integer id in the path; a malformed or out-of-range id is a 404 (an id that
-  cannot exist), never a 500 (`²`, `٣`, 2^63 and above are all refused the same way).
+  cannot exist), never a 500 (`²`, `٣`, 0 and 2^31 and above are all refused the same way).
 - `visible(request, name, load, community=…)`: the object named by the path, loaded by `load(session, id)`;
   404 when it does not exist or lies outside the caller's jurisdiction (an id tells nothing either way).
 - `paging(request)`: `limit`/`offset` for API lists (`page` for pages: `render.page_number`), bounded.
@@ -26,7 +26,8 @@ from handlers.console.authz import can_see_community
 from handlers.console.guard import current, db
 
 T = TypeVar("T")
-ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only, and below 2^63 (SQL BIGINT)
+ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only
+MAX_ID = 2**31 - 1  # the rows addressed by path are INTEGER keys: a larger id names nothing (PostgreSQL refuses it)
 MAX_OFFSET = 10**9
 
 Loader = Callable[[AsyncSession, int], Awaitable["T | None"]]
@@ -34,9 +35,9 @@ CommunityOf = Callable[[Any], "int | None | Iterable[int | None] | Awaitable[Ite
 
 
 def path_id(request: web.Request, name: str) -> int:
-    """The id in path segment `name`; 404 unless it is 1–18 ASCII digits."""
+    """The id in path segment `name`; 404 unless it is ASCII digits naming an INTEGER key (1 to 2^31 − 1)."""
     raw = request.match_info.get(name, "")
-    if not ID.fullmatch(raw):
+    if not ID.fullmatch(raw) or not 0 < int(raw) <= MAX_ID:
         raise web.HTTPNotFound()
     return int(raw)
 

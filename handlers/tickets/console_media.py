@@ -17,14 +17,6 @@ from storage.repositories import media as media_repo
 from storage.repositories import tickets as repo
 
 UPLOAD_CAP = max(media.LIMITS.values()) + 64 * 1024
-INT32 = 2**31 - 1  # ticket_media.id is an INTEGER: a larger id names nothing (and PostgreSQL would refuse it)
-
-
-def _media_id(request: web.Request) -> int:
-    found = path_id(request, "media_id")
-    if found > INT32:
-        raise web.HTTPNotFound()
-    return found
 
 
 def sniffed_type(data: bytes) -> str | None:
@@ -48,7 +40,7 @@ def sniffed_type(data: bytes) -> str | None:
 async def media_file(request: web.Request) -> web.StreamResponse:
     """GET /console/tickets/{ticket_id}/media/{media_id}: a stored file of a ticket in the caller's jurisdiction."""
     ticket = await ticket_of(request)
-    item = await media_repo.get(db(request), ticket.id, _media_id(request))
+    item = await media_repo.get(db(request), ticket.id, path_id(request, "media_id"))
     if item is None:
         raise web.HTTPNotFound()
     return await media.serve(state_of(request).services, item, download=request.query.get("download") == "1")
@@ -94,7 +86,7 @@ async def media_retry(request: web.Request) -> web.Response:
     ticket, session = await ticket_of(request), db(request)
     if not service.allowed(ticket, "note", actor_of(request)):
         raise web.HTTPForbidden()
-    item = await media_repo.get(session, ticket.id, _media_id(request))
+    item = await media_repo.get(session, ticket.id, path_id(request, "media_id"))
     if item is None:
         raise web.HTTPNotFound()
     if await media_repo.retry_failed(session, item.id, current(request).now):
