@@ -13,7 +13,7 @@ from bot.states import StateCheckError, StatesGroup, check_routes, state
 from tests.bot import example_feature
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLED = {"broadcasts", "common", "console", "hotline", "notices", "policy_qa", "registration", "reports",
+BUNDLED = {"broadcasts", "common", "console", "hotline", "notices", "owners", "policy_qa", "registration", "reports",
            "scorecards", "subscriptions", "surveys", "tickets"}
 
 
