@@ -5,7 +5,8 @@ after the roster's phone, or staff approval); motions are voted on in chat (`表
 and headcount by the pure rules in `rules.py`, and published as a notice at the close. See docs/owners-votes.md.
 """
 from bot.features import Feature
+from handlers.owners.cli import add_subcommands
 
-feature = Feature("owners")
+feature = Feature("owners", cli=add_subcommands)
 
 __all__ = ["feature"]
