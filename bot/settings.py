@@ -135,6 +135,8 @@ class Settings:
     asr_model: str | None = None
     asr_engine: str = "auto"
     asr_timeout: float = 3.0
+    # owners' votes (docs/owners-votes.md)
+    owners_city: str = "tianjin"
 
     @property
     def safe_mode(self) -> bool:
@@ -399,8 +401,9 @@ class Var:
         return [self.env + s for s in self.suffixes] if self.suffixes else [self.env]
 
 
-WECHAT, WEB, CONSOLE, DELIVERY, NOTICES, TICKETS, SCORECARDS, KB, REPORTS, VOICE = (
-    "微信", "服务进程", "工作台", "群发投递", "公示与联席会议", "投诉工单", "评议", "政策问答", "月度报告与 12345 热线", "语音识别")
+WECHAT, WEB, CONSOLE, DELIVERY, NOTICES, TICKETS, SCORECARDS, KB, REPORTS, VOICE, OWNERS = (
+    "微信", "服务进程", "工作台", "群发投递", "公示与联席会议", "投诉工单", "评议", "政策问答", "月度报告与 12345 热线", "语音识别",
+    "业主共同决定")
 
 VARIABLES: tuple[Var, ...] = (
     Var("WECHAT_TOKEN", "wechat_token", _pattern(r"[A-Za-z0-9_\-]{3,32}",
@@ -551,6 +554,8 @@ VARIABLES: tuple[Var, ...] = (
         "本机模型所用的引擎；`auto` 按模型目录中的文件判断", VOICE),
     Var("LINLI_ASR_TIMEOUT", "asr_timeout", _number_between(0.1, 60, unit=" 秒"),
         "识别一条语音的时限（秒，含下载语音）；超时按未识别处理", VOICE),
+    Var("LINLI_OWNERS_CITY", "owners_city", _pattern(r"[a-z][a-z0-9_]{1,31}", "城市名应为 2–32 位小写字母、数字或下划线"),
+        "业主表决适用的城市规则（handlers/owners/thresholds.yaml 中的一条：参与和通过的面积、人数比例）", OWNERS),
 )
 BY_ENV = {name: var for var in VARIABLES for name in var.names if not var.suffixes or "<" not in name}
 OPEN_FAMILIES = [var for var in VARIABLES if any("<" in s for s in var.suffixes)]  # any suffix accepted

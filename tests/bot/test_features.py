@@ -23,7 +23,7 @@ def test_every_bundled_feature_is_installed_through_its_entry_point():
 
 def test_the_chat_order_is_the_declared_one():
     names = [r.name for r in chat_routers(installed_features())]
-    assert names == ["common", "subscriptions", "registration", "tickets", "notices", "surveys", "scorecards",
+    assert names == ["common", "subscriptions", "registration", "tickets", "notices", "surveys", "owners", "scorecards",
                      "policy_qa", "fallback"]
 
 
