@@ -7,10 +7,11 @@ and headcount by the pure rules in `rules.py`, and published as a notice at the 
 from bot.features import ChatRouter, Feature
 from handlers.owners import erasure, jobs
 from handlers.owners.cli import add_subcommands
+from handlers.owners.console import console
 from handlers.owners.router import build_router
 from handlers.owners.states import Ballot, Verify
 
 feature = Feature("owners", routers=[ChatRouter(62, build_router)], cli=add_subcommands, states=[Verify, Ballot],
-                  jobs=jobs.jobs, erase=erasure.erase_resident)
+                  console=console, jobs=jobs.jobs, erase=erasure.erase_resident)
 
 __all__ = ["feature"]

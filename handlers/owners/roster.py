@@ -133,10 +133,16 @@ async def correct_room(session: AsyncSession, room: RosterRoom, *, area: str | N
             if not name or len(name) > 64:
                 raise Invalid(f"第 {n} 位业主的姓名无效", errors={"owners": "姓名无效"})
             wanted.append((name, phone))
-        owners = {(o.name, o.phone): o for o in await repo.owners_of(session, room.estate_id)}
+        estate_owners = await repo.owners_of(session, room.estate_id)
+        owners = {(o.name, o.phone): o for o in estate_owners}
+        held = set(await repo.owner_ids_of_room(session, room.id))
+        current = {o.name: o for o in estate_owners if o.id in held}
         ids = []
         for name, phone in wanted:
-            owner = owners.get((name, phone))
+            # a name alone keeps the room's owner of that name (and the phone the roster holds for them)
+            owner = current.get(name) if phone is None else owners.get((name, phone))
+            if owner is None:
+                owner = owners.get((name, phone))
             if owner is None:
                 owner = owners[(name, phone)] = RosterOwner(estate_id=room.estate_id, name=name, phone=phone,
                                                             phone_masked=rules.mask_phone(phone), updated_at=now)

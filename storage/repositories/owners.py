@@ -61,6 +61,10 @@ async def holdings_of(session: AsyncSession, estate_id: int) -> list[tuple[int, 
     return [(r, o) for r, o in rows.all()]
 
 
+async def owner_ids_of_room(session: AsyncSession, room_id: int) -> list[int]:
+    return list(await session.scalars(select(RosterHolding.owner_id).where(RosterHolding.room_id == room_id)))
+
+
 async def set_holdings(session: AsyncSession, room_id: int, owner_ids: Sequence[int]) -> bool:
     """Make `owner_ids` the room's owners; True when anything changed."""
     current = set(await session.scalars(select(RosterHolding.owner_id).where(RosterHolding.room_id == room_id)))
