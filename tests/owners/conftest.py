@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from handlers import common, owners
+from handlers import common, owners, registration
 from handlers.owners import motions, roster, roster_file
 from handlers.owners.router import build_router
 from storage.models import Estate, Resident, ResidentRole
@@ -28,7 +28,7 @@ ROSTER = [
 
 
 def routers():
-    return [common.build_router(), build_router(), common.fallback_router()]
+    return [common.build_router(), registration.build_router(), build_router(), common.fallback_router()]
 
 
 async def add_owner(services, building: str, room: str, *, role: str = "owner", estate: str = ESTATE) -> Resident:

@@ -149,3 +149,12 @@ async def test_close_publishes_the_result_equal_to_an_independent_recount(owners
         assert notice.state == "published" and notice.source == f"motion:{mid}"
         assert "结果：**通过**" in text.body and "2号楼" in str(text.tables) and "404.95" in text.body
         assert "三分之二" in text.body and "超过半数" in text.body
+
+
+async def test_my_info_shows_the_owner_as_unverified_until_verified(owners_bot):
+    services = owners_bot.services
+    await load_roster(services)
+    me = await add_owner(services, "2", "202")
+    await owners_bot.dialog(me.openid, [("我的信息", "身份：业主（未核验，回复「核验」核验业主身份）")])
+    await verify_by_phone(owners_bot, me, "13800000004")
+    await owners_bot.dialog(me.openid, [("我的信息", "身份：业主（已核验）")])
