@@ -356,3 +356,112 @@ def share_text(part: Fraction, whole: Fraction) -> str:
     pct = Decimal(part.numerator * 100 * whole.denominator) / Decimal(part.denominator * whole.numerator)
     return f"{pct.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}%"
 
+
+
+# ------------------------------------------------------------------------------------------------ elections
+
+TOPICS = {"general": "一般表决事项", "repair_fund": "维修资金使用", "election": "业主委员会选举"}
+MAX_CANDIDATES = 30
+
+
+def parse_picks(text: str, candidates: int, seats: int) -> str | None:
+    """An election ballot as typed: candidate numbers (「1 3」「1、3」, at most `seats`, distinct) → "c:0,2";
+    「弃权」 → "abstain"; None when unclear."""
+    cleaned = (text or "").strip().rstrip("。.!！")
+    if cleaned in ("弃权", "3弃权"):
+        return "abstain"
+    numbers = re.split(r"[\s,，、;；]+", cleaned)
+    if not numbers or not all(n.isascii() and n.isdigit() and len(n) <= 3 for n in numbers):
+        return None
+    picked = sorted({int(n) - 1 for n in numbers})
+    if len(picked) != len(numbers) or len(picked) > seats or any(not 0 <= p < candidates for p in picked):
+        return None
+    return "c:" + ",".join(str(p) for p in picked)
+
+
+def picks_of(choice: str) -> list[int]:
+    """The candidate indices of an election ballot's choice ("c:0,2"); none for "abstain"."""
+    if not choice.startswith("c:") or choice == "c:":
+        return []
+    return [int(p) for p in choice[2:].split(",")]
+
+
+def valid_election_choice(choice: str, candidates: int, seats: int) -> bool:
+    if choice == "abstain":
+        return True
+    if not re.fullmatch(r"c:[0-9]{1,2}(?:,[0-9]{1,2})*", choice or ""):
+        return False
+    picks = picks_of(choice)
+    return len(set(picks)) == len(picks) <= seats and all(0 <= p < candidates for p in picks) and \
+        picks == sorted(picks)
+
+
+@dataclass
+class Election:
+    rule: Rule
+    area: Measure
+    heads: Measure
+    candidates: list[dict]  # {"name", "area", "heads", "pass_area", "pass_heads", "elected"}
+    quorum_area: bool
+    quorum_heads: bool
+    seats: int
+
+    @property
+    def quorum(self) -> bool:
+        return self.quorum_area and self.quorum_heads
+
+    @property
+    def elected(self) -> list[str]:
+        return [c["name"] for c in self.candidates if c["elected"]]
+
+    def as_dict(self) -> dict:
+        return {"kind": "ordinary", "topic": "election", "rule": self.rule.as_dict("ordinary"), "seats": self.seats,
+                "area": {"total": area_text(self.area.total), "voted": area_text(self.area.voted)},
+                "heads": {"total": int(self.heads.total), "voted": int(self.heads.voted)},
+                "quorum_area": self.quorum_area, "quorum_heads": self.quorum_heads, "quorum": self.quorum,
+                "candidates": self.candidates, "elected": self.elected, "passed": bool(self.elected)}
+
+    def verdict(self) -> str:
+        if not self.quorum:
+            return "参与表决的面积或人数未达到法定比例，选举无效"
+        if not self.elected:
+            return "没有候选人获得参与表决面积和人数的双过半数，无人当选"
+        return "当选：" + "、".join(self.elected)
+
+
+def election(rooms: Iterable[RoomShare], ballots: Iterable[BallotFact], candidates: list[str], seats: int,
+             rule: Rule) -> Election:
+    """Committee election (art. 278 item 2, an ordinary matter): the quorum on both measures as for any matter;
+    each candidate needs more than half of the participating area **and** of the participating owners (the
+    city's ordinary threshold); when more candidates pass than there are seats, the seats go by owners' votes,
+    then area, then the order on the ballot."""
+    rooms = list(rooms)
+    by_room = {r.room_id: r for r in rooms}
+    counted: dict[int, BallotFact] = {}
+    for ballot in sorted(ballots, key=lambda b: b.order):
+        if ballot.room_id in by_room and ballot.room_id not in counted and \
+                valid_election_choice(ballot.choice, len(candidates), seats):
+            counted[ballot.room_id] = ballot
+    area, heads = Measure(), Measure()
+    area.total = sum((Fraction(r.area) for r in rooms), Fraction(0))
+    heads.total = Fraction(len({r.holder for r in rooms}))
+    area.voted = sum((Fraction(by_room[b.room_id].area) for b in counted.values()), Fraction(0))
+    holders = holder_choices(rooms, counted.values())
+    heads.voted = Fraction(len(holders))
+    rows: list[dict] = []
+    keys: list[tuple] = []
+    for index, name in enumerate(candidates):
+        yes_area = sum((Fraction(by_room[b.room_id].area) for b in counted.values() if index in picks_of(b.choice)),
+                       Fraction(0))
+        yes_heads = sum(1 for choice in holders.values() if index in picks_of(choice))
+        rows.append({"name": name, "area": area_text(yes_area), "heads": yes_heads,
+                     "pass_area": rule.ordinary.met(yes_area, area.voted),
+                     "pass_heads": rule.ordinary.met(yes_heads, heads.voted), "elected": False})
+        keys.append((-yes_heads, -yes_area, index))
+    quorum_area = rule.quorum_area.met(area.voted, area.total)
+    quorum_heads = rule.quorum_heads.met(heads.voted, heads.total)
+    if quorum_area and quorum_heads:
+        passing = sorted((i for i, r in enumerate(rows) if r["pass_area"] and r["pass_heads"]), key=lambda i: keys[i])
+        for i in passing[:seats]:
+            rows[i]["elected"] = True
+    return Election(rule, area, heads, rows, quorum_area, quorum_heads, seats)

@@ -163,3 +163,32 @@ def test_thresholds_configurable_per_city():
         rules.parse_rules({"cities": {"x": {"quorum_area": {"share": "3/2"}}}})
     with pytest.raises(rules.RuleError):
         rules.load_rule("atlantis")
+
+
+def test_election_picks_parsed():
+    assert rules.parse_picks("1 3", 4, 2) == "c:0,2" and rules.parse_picks("3、1", 4, 3) == "c:0,2"
+    assert rules.parse_picks("弃权", 4, 2) == "abstain"
+    assert rules.parse_picks("1 2 3", 4, 2) is None  # more than the seats
+    assert rules.parse_picks("5", 4, 2) is None and rules.parse_picks("1 1", 4, 2) is None
+    assert rules.valid_election_choice("c:0,2", 4, 2) and not rules.valid_election_choice("c:2,0", 4, 2)
+    assert not rules.valid_election_choice("yes", 4, 2)
+
+
+def test_election_each_candidate_needs_the_double_majority_and_seats_go_by_votes():
+    rooms = [room(1, "150.00"), room(2, "40.00"), room(3, "40.00"), room(4, "40.00")]
+    cast = ballots((1, "c:0"), (2, "c:1,2"), (3, "c:1,2"), (4, "c:1"))
+    result = rules.election(rooms, cast, ["甲", "乙", "丙"], 2, RULE)
+    by_name = {c["name"]: c for c in result.candidates}
+    # 甲: area 150 of 270 (55.6%) but 1 of 4 owners; 乙: 3 owners, 120 m² (44.4%); 丙: 2 owners (not more than half)
+    assert by_name["甲"]["pass_area"] and not by_name["甲"]["pass_heads"]
+    assert by_name["乙"]["pass_heads"] and not by_name["乙"]["pass_area"]
+    assert result.elected == [] and "无人当选" in result.verdict()
+    six = [room(i, "100.00") for i in range(1, 5)] + [room(5, "200.00"), room(6, "200.00")]
+    cast = ballots((1, "c:0,1"), (2, "c:0,1"), (3, "c:0,2"), (4, "c:0,2"), (5, "c:1,2"), (6, "c:1,2"))
+    result = rules.election(six, cast, ["甲", "乙", "丙"], 2, RULE)
+    # 4 of 6 owners each; 甲's 400 m² is exactly half of the 800 voted: not more than half
+    assert [(c["heads"], c["pass_area"], c["pass_heads"]) for c in result.candidates] == [
+        (4, False, True), (4, True, True), (4, True, True)]
+    assert result.elected == ["乙", "丙"]
+    assert result.as_dict()["candidates"][0]["area"] == "400.00" and "当选：乙、丙" == result.verdict()
+    assert rules.election(six, cast[:3], ["甲", "乙", "丙"], 2, RULE).elected == []  # no quorum
