@@ -81,6 +81,9 @@ class Motion(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(16))  # ordinary / special (art. 278 items 6–8)
+    topic: Mapped[str] = mapped_column(String(16), default="general")  # general / repair_fund / election
+    # repair_fund: {"works", "budget", "quotes": [...]}; election: {"candidates": [...], "seats": n}
+    details: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)  # scheduled/open/closed
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime] = mapped_column(index=True)
@@ -90,6 +93,7 @@ class Motion(Base):
     rule: Mapped[dict | None] = mapped_column(JSON)  # the rule applied (rules.Rule.as_dict)
     result: Mapped[dict | None] = mapped_column(JSON)  # rules.Tally.as_dict + per-building turnout
     notice_ref: Mapped[str | None] = mapped_column(String(32))
+    disclosure_ref: Mapped[str | None] = mapped_column(String(32))  # repair fund: the later spending notice
     reminded_at: Mapped[datetime | None]
 
 
@@ -108,7 +112,7 @@ class OwnerBallot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     motion_id: Mapped[int] = mapped_column(ForeignKey("motions.id", ondelete="CASCADE"), index=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("roster_rooms.id"), index=True)
-    choice: Mapped[str] = mapped_column(String(16))  # yes / no / abstain
+    choice: Mapped[str] = mapped_column(String(64))  # yes / no / abstain; election: "c:0,2" or abstain
     channel: Mapped[str] = mapped_column(String(16))  # chat / paper
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"), index=True)
     voter_ref: Mapped[str | None] = mapped_column(String(32), index=True)  # the resident's ref (chat)
@@ -125,7 +129,7 @@ class OwnerBallotEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ballot_id: Mapped[int] = mapped_column(ForeignKey("owner_ballots.id", ondelete="CASCADE"), index=True)
     motion_id: Mapped[int] = mapped_column(Integer)
-    event: Mapped[str] = mapped_column(String(16))  # cast / changed / refused
-    choice: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str] = mapped_column(String(16))  # cast / changed
+    choice: Mapped[str] = mapped_column(String(64))
     actor_ref: Mapped[str | None] = mapped_column(String(64))  # the voter's ref, or staff:<username>
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -94,5 +94,6 @@ async def create_motion(request: web.Request, data: dict) -> Motion:
     draft = motions.check_draft(str(data.get("title") or ""), str(data.get("body") or ""),
                                 str(data.get("kind") or ""), when(data.get("opens_at")), when(data.get("closes_at")),
                                 [str(b).strip() for b in buildings],
-                                await repo.buildings_of(db(request), found.id))
+                                await repo.buildings_of(db(request), found.id),
+                                topic=str(data.get("topic") or "general"), details=data.get("details"))
     return await motions.create(db(request), found, draft, author=f"staff:{user.staff.username}", now=user.now)

@@ -102,7 +102,8 @@ async def room_rows(session: AsyncSession, estate_id: int, buildings: list[str])
 
 def motion_json(m: Motion) -> dict:
     return {"id": m.id, "estate_id": m.estate_id, "community_id": m.community_id, "buildings": list(m.buildings),
-            "title": m.title, "body": m.body, "kind": m.kind, "status": m.status, "opens_at": m.opens_at,
+            "title": m.title, "body": m.body, "kind": m.kind, "topic": m.topic, "details": m.details,
+            "disclosure_ref": m.disclosure_ref, "status": m.status, "opens_at": m.opens_at,
             "closes_at": m.closes_at, "created_by": m.created_by, "closed_at": m.closed_at, "rule": m.rule,
             "result": m.result, "notice_ref": m.notice_ref}
 
@@ -184,6 +185,22 @@ async def api_paper(request: web.Request) -> web.Response:
                          201 if cast.outcome == "new" else 200)
 
 
+async def disclose(request: web.Request, motion: Motion, text: str) -> str:
+    user = current(request)
+    ref = await motions.disclose(db(request), motion, text, author=f"staff:{user.staff.username}", now=user.now,
+                                 settings=state_of(request).services.settings)
+    await audit(db(request), user, "owners.disclose", f"表决事项 {motion.id} → {ref}", request,
+                community_id=motion.community_id)
+    return ref
+
+
+@require_staff()
+async def api_disclose(request: web.Request) -> web.Response:
+    motion = await access.motion(request)
+    body = await read_json(request)
+    return json_response({"disclosure_ref": await disclose(request, motion, body["text"])}, 201)
+
+
 @require_staff()
 async def api_recount(request: web.Request) -> web.Response:
     motion = await access.motion(request)
@@ -212,6 +229,7 @@ ROUTES = [
     ("POST", "/owners/motions", api_create),
     ("GET", "/owners/motions/{motion_id}", api_motion),
     ("POST", "/owners/motions/{motion_id}/ballots", api_paper),
+    ("POST", "/owners/motions/{motion_id}/disclosure", api_disclose),
     ("GET", "/owners/motions/{motion_id}/recount", api_recount),
     ("GET", "/owners/motions/{motion_id}/ballots", api_ballots),
 ]

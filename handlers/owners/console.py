@@ -25,8 +25,10 @@ from storage.repositories import owners as repo
 
 HERE = Path(__file__).parent
 LABELS = {"owners.room": "修改业主名册", "owners.verify": "核验业主身份", "owners.motion": "创建业主表决事项",
-          "owners.paper": "录入纸质表决票", "owners.export": "导出业主表决票", "owners.recount": "复核业主表决计票"}
-MOTION_FIELDS = ("estate_id", "title", "body", "kind", "opens_at", "closes_at", "buildings")
+          "owners.paper": "录入纸质表决票", "owners.export": "导出业主表决票", "owners.recount": "复核业主表决计票",
+          "owners.disclose": "公示维修资金支出"}
+MOTION_FIELDS = ("estate_id", "title", "body", "kind", "opens_at", "closes_at", "buildings", "topic", "works",
+                 "budget", "quotes", "candidates", "seats")
 
 
 async def _index_context(request: web.Request) -> dict:
@@ -39,7 +41,8 @@ async def _index_context(request: web.Request) -> dict:
     names = {e.id: e.name for e in estates}
     return {"estates": estates, "rows": rows, "pending": [(link, owner, resident, await _owner_rooms(request, owner))
                                                           for link, owner, resident in pending],
-            "motions": found, "estate_names": names, "kinds": rules.KINDS, "statuses": motions.STATUS_LABELS}
+            "motions": found, "estate_names": names, "kinds": rules.KINDS, "statuses": motions.STATUS_LABELS,
+            "topics": rules.TOPICS}
 
 
 async def _owner_rooms(request: web.Request, owner) -> str:
@@ -50,15 +53,18 @@ async def _owner_rooms(request: web.Request, owner) -> str:
 
 @require_staff()
 async def index_page(request: web.Request) -> web.Response:
-    return render(request, "owners/index.html", title="业主共同决定", form=Form({"kind": "ordinary"}),
+    return render(request, "owners/index.html", title="业主共同决定", form=Form({"kind": "ordinary", "topic": "general"}),
                   **await _index_context(request))
 
 
 @require_staff()
 async def motion_create(request: web.Request) -> web.Response:
     form = await Form.read(request, *MOTION_FIELDS)
+    data: dict = dict(form.values)
+    data["details"] = {"works": data.pop("works"), "budget": data.pop("budget"), "quotes": data.pop("quotes"),
+                       "candidates": data.pop("candidates"), "seats": data.pop("seats")}
     try:
-        motion = await access.create_motion(request, dict(form.values))
+        motion = await access.create_motion(request, data)
     except Invalid as exc:
         for field, message in (exc.details.get("errors") or {"motion": exc.message}).items():
             form.error(field, message)
@@ -89,10 +95,39 @@ async def motion_page(request: web.Request) -> web.Response:
     session = db(request)
     estate = await session.get(Estate, motion.estate_id)
     return render(request, "owners/motion.html", title=motion.title, m=motion, estate=estate,
-                  turnout=await motions.turnout(session, motion), kinds=rules.KINDS, choices=rules.CHOICES,
+                  turnout=await motions.turnout(session, motion), kinds=rules.KINDS, choices=_paper_choices(motion),
+                  topics=rules.TOPICS,
                   statuses=motions.STATUS_LABELS, rule_text=_rule_text(request, motion),
                   is_open=motions.is_open(motion, current(request).now), form=Form(),
                   can_export=api.can_export(request))
+
+
+def _paper_choices(motion) -> list[tuple[str, str]]:
+    if motion.topic != "election":
+        return list(rules.CHOICES.items())
+    details = motion.details or {}
+    names, seats = list(details.get("candidates") or []), int(details.get("seats") or 1)
+    options = [("abstain", "弃权")]
+    if seats == 1 or len(names) <= 6:  # every combination up to the seats (small elections); else the API
+        from itertools import combinations
+
+        for size in range(1, seats + 1):
+            for combo in combinations(range(len(names)), size):
+                options.append(("c:" + ",".join(map(str, combo)), "、".join(names[i] for i in combo)))
+    return options
+
+
+@require_staff()
+async def disclose_post(request: web.Request) -> web.Response:
+    motion = await access.motion(request)
+    form = await Form.read(request, "text")
+    try:
+        ref = await api.disclose(request, motion, form.get("text"))
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/owners/motions/{motion.id}") from None
+    await flash(request, f"已公示维修资金支出（{ref}）。")
+    raise see_other(f"/console/owners/motions/{motion.id}")
 
 
 def _rule_text(request: web.Request, motion) -> str:
@@ -173,6 +208,7 @@ def console(registry) -> None:
     registry.page("GET", "/owners/motions/{motion_id}", motion_page)
     registry.page("POST", "/owners/motions/{motion_id}/paper", paper_post)
     registry.page("GET", "/owners/motions/{motion_id}/ballots.csv", export_page)
+    registry.page("POST", "/owners/motions/{motion_id}/disclosure", disclose_post)
     registry.page("GET", "/owners/estates/{estate_id}", estate_page)
     registry.page("POST", "/owners/rooms/{room_id}", room_post)
     for method, path, handler in api.ROUTES:

@@ -103,16 +103,23 @@ def build_router() -> Router:
 
     @router.state(Ballot.choice)
     async def chosen(ctx: Context) -> Reply:
-        choice = rules.parse_choice(ctx.text)
-        if choice is None:
-            return Reply("请回复 1（同意）、2（反对）或 3（弃权）；回复「取消」退出。")
         motion = await repo.get_motion(ctx.session, ctx.conversation.data["mid"])
         if motion is None or not motions.is_open(motion, ctx.now):
             ctx.conversation.clear()
             return Reply("这项表决已经结束。")
+        if motion.topic == "election":
+            candidates, seats = _election(motion)
+            choice = rules.parse_picks(ctx.text, len(candidates), seats)
+            if choice is None:
+                return Reply(f"请回复候选人序号（1 到 {len(candidates)}，最多 {seats} 个，用空格分隔），或回复「弃权」；"
+                             "回复「取消」退出。")
+        else:
+            choice = rules.parse_choice(ctx.text)
+            if choice is None:
+                return Reply("请回复 1（同意）、2（反对）或 3（弃权）；回复「取消」退出。")
         rooms = await voting.rooms_for(ctx.session, motion, ctx.resident)
         ctx.conversation.update(Ballot.confirm, choice=choice)
-        lines = [f"请确认：您以下列房屋对「{motion.title}」表决为【{rules.CHOICES[choice]}】："]
+        lines = [f"请确认：您以下列房屋对「{motion.title}」表决为【{motions.choice_text(motion, choice)}】："]
         lines += [f"- {rc.label}{'（受托代理）' if rc.link.method == 'proxy' else ''}" for rc in rooms]
         lines.append("回复「确认」提交，回复「取消」放弃。截止前可以修改。")
         return Reply("\n".join(lines))
@@ -127,7 +134,7 @@ def build_router() -> Router:
         if motion is None or not motions.is_open(motion, ctx.now):
             return Reply("这项表决已经结束，本次未提交。")
         outcomes = await voting.cast_chat(ctx.session, motion, ctx.resident, data["choice"], ctx.now)
-        lines = [f"「{motion.title}」表决结果已记录（{rules.CHOICES[data['choice']]}）："]
+        lines = [f"「{motion.title}」表决结果已记录（{motions.choice_text(motion, data['choice'])}）："]
         lines += [f"- {o.label}：{OUTCOME[o.outcome]}" for o in outcomes]
         lines.append(f"{motions.local(motion.closes_at)} 截止前回复「表决」可以修改。")
         return Reply("\n".join(lines))
@@ -155,15 +162,31 @@ async def _show(ctx: Context, motion) -> Reply:
         ctx.conversation.clear()
         return Reply("这项表决已经结束。")
     rooms = await voting.rooms_for(ctx.session, motion, ctx.resident)
-    lines = [f"【{motion.title}】（{rules.KINDS[motion.kind]}）", motion.body[:800] + ("……" if len(motion.body) > 800
+    what = rules.TOPICS[motion.topic] if motion.topic != "general" else rules.KINDS[motion.kind]
+    lines = [f"【{motion.title}】（{what}）", motion.body[:800] + ("……" if len(motion.body) > 800
                                                                                      else ""),
              f"截止：{motions.local(motion.closes_at)}", "表决房屋："]
     for rc in rooms:
         held = await repo.ballot_of_room(ctx.session, motion.id, rc.room.id)
         mine = held is not None and held.voter_ref == ctx.resident.ref
-        note = (f"（您已表决：{rules.CHOICES[held.choice]}）" if mine else
+        note = (f"（您已表决：{motions.choice_text(motion, held.choice)}）" if mine else
                 "（已由其他共有人或纸质表决票表决）" if held is not None else "")
         lines.append(f"- {rc.label}{note}")
-    lines.append("请回复：1 同意　2 反对　3 弃权")
+    if motion.topic == "election":
+        candidates, seats = _election(motion)
+        lines.append(f"候选人（应选 {seats} 名）：")
+        lines += [f"{n}. {name}" for n, name in enumerate(candidates, 1)]
+        lines.append(f"请回复您同意的候选人序号（最多 {seats} 个，用空格分隔），或回复「弃权」。")
+    else:
+        if motion.topic == "repair_fund":
+            details = motion.details or {}
+            lines.insert(2, f"维修工程：{details.get('works', '')}\n预算：{details.get('budget', '')}"
+                         + (f"\n报价：{'；'.join(details.get('quotes') or [])}" if details.get("quotes") else ""))
+        lines.append("请回复：1 同意　2 反对　3 弃权")
     ctx.conversation.enter(Ballot.choice, mid=motion.id)
     return Reply("\n".join(lines))
+
+
+def _election(motion) -> tuple[list[str], int]:
+    details = motion.details or {}
+    return list(details.get("candidates") or []), int(details.get("seats") or 1)

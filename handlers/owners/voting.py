@@ -66,8 +66,8 @@ class RoomOutcome:
 
 async def cast_chat(session: AsyncSession, motion: Motion, resident: Resident, choice: str,
                     now: datetime) -> list[RoomOutcome]:
-    if choice not in rules.CHOICES:
-        raise Invalid("表决意见应为 同意 / 反对 / 弃权")
+    if not motions.valid_choice(motion, choice):
+        raise Invalid("表决意见无效")
     if not motions.is_open(motion, now):
         raise Conflict(f"「{motion.title}」不在表决时间内（{motions.local(motion.opens_at)} 至 "
                        f"{motions.local(motion.closes_at)}）")
@@ -82,8 +82,9 @@ async def cast_chat(session: AsyncSession, motion: Motion, resident: Resident, c
 async def cast_paper(session: AsyncSession, motion: Motion, room_id: int, choice: str, *, collector: str,
                      staff: str, proxy: bool, now: datetime) -> repo.Cast:
     collector = (collector or "").strip()
-    if choice not in rules.CHOICES:
-        raise Invalid("表决意见应为 同意 / 反对 / 弃权", errors={"choice": "无效"})
+    if not motions.valid_choice(motion, choice):
+        raise Invalid("表决意见无效（一般事项：yes / no / abstain；选举：c:候选人序号（从 0 起，逗号分隔，不超过应选名额）"
+                      "或 abstain）", errors={"choice": "无效"})
     if not collector or len(collector) > 64:
         raise Invalid("请填写收票人姓名（最多 64 字）", errors={"collector": "必填"})
     if not motions.is_open(motion, now):

@@ -67,6 +67,7 @@ NOT_RESIDENT = {
     "staff.openid": "a staff member's own WeChat account, not a resident",
     "surveys.published_ref": "notice:<id> / broadcast:<id> of the published results",
     "motions.notice_ref": "notice:<id> of the published result of an owners' vote",
+    "motions.disclosure_ref": "notice:<id> of a repair fund's spending disclosed after the vote",
 }
 
 _FACT = "an anonymous fact the figures need"
