@@ -81,10 +81,11 @@ def when(raw) -> datetime | None:
 async def create_motion(request: web.Request, data: dict) -> Motion:
     user = current(request)
     raw_estate = data.get("estate_id")
-    estate_id = int(raw_estate) if isinstance(raw_estate, int) or (isinstance(raw_estate, str)
-                                                                    and raw_estate.isascii()
-                                                                    and raw_estate.isdigit()
-                                                                    and len(raw_estate) <= 18) else None
+    estate_id = int(raw_estate) if (isinstance(raw_estate, int) and not isinstance(raw_estate, bool)) or (
+        isinstance(raw_estate, str) and raw_estate.isascii() and raw_estate.isdigit() and len(raw_estate) <= 18) \
+        else None
+    if estate_id is not None and not 0 < estate_id < 10**18:
+        estate_id = None
     found = await db(request).get(Estate, estate_id) if estate_id else None
     if found is None or not can_see_community(user.scope, found.community_id):
         raise Invalid("请选择您辖区内的小区", errors={"estate_id": "请选择小区"})

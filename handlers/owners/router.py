@@ -59,9 +59,10 @@ def build_router() -> Router:
             tries = ctx.conversation.data.get("tries", 0) + 1
             if tries >= MAX_PHONE_TRIES:
                 ctx.conversation.clear()
-                return Reply("名册中没有这个电话号码。请回复「核验」后选择「人工核验」，或联系社区工作人员。")
+                return Reply("您绑定的房屋在名册中没有这个电话号码。请回复「核验」后选择「人工核验」，或联系社区工作人员。")
             ctx.conversation.update(tries=tries)
-            return Reply("您所在小区的业主名册中没有这个电话号码。请核对后重新回复，或回复「人工核验」。")
+            return Reply("您绑定的房屋在业主名册中没有登记这个电话号码。请核对后重新回复，或回复「人工核验」；"
+                         "绑定的房号有误请先回复「绑定」修改。")
         ctx.conversation.update(Verify.code)
         return Reply(f"验证码已通过本服务号推送给您，请在 {verify.CODE_MINUTES} 分钟内回复这 6 位数字。")
 

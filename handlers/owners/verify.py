@@ -47,12 +47,15 @@ async def status_of(session: AsyncSession, resident: Resident) -> str:
 
 async def send_code(session: AsyncSession, resident: Resident, phone_text: str, *, secret: bytes,
                     now: datetime) -> int:
-    """Push a code when the phone is on the roster for an owner of the resident's estate; returns how many
-    owners it matched (0: nothing sent)."""
+    """Push a code when the phone is on the roster for an owner of the room the resident bound to; returns how
+    many owners it matched (0: nothing sent). Knowing a phone number alone is not enough: it must be the phone of
+    an owner of that very room."""
     phone = rules.normal_phone(phone_text)
     if phone is None or resident.estate_id is None:
         return 0
-    owners = await repo.owners_with_phone(session, resident.estate_id, phone)
+    holders = {owner_id for room in await bound_rooms(session, resident)
+               for owner_id in await repo.owner_ids_of_room(session, room.id)}
+    owners = [o for o in await repo.owners_with_phone(session, resident.estate_id, phone) if o.id in holders]
     if not owners:
         return 0
     code = f"{secrets.randbelow(10**6):06d}"
@@ -104,17 +107,19 @@ def _room_matches(room: RosterRoom, building: str | None, label: str | None) -> 
     return label in (room.room, f"{room.unit}-{room.room}", f"{room.unit}{room.room}")
 
 
+async def bound_rooms(session: AsyncSession, resident: Resident) -> list[RosterRoom]:
+    """The roster rooms matching the building and room the resident bound to."""
+    if resident.estate_id is None or not resident.building or not resident.room:
+        return []
+    return [r for r in await repo.rooms_of(session, resident.estate_id)
+            if _room_matches(r, resident.building, resident.room)]
+
+
 async def request_staff(session: AsyncSession, resident: Resident, now: datetime) -> int:
     """Ask for staff verification: unverified links to the owners of the resident's bound room; how many."""
-    if resident.estate_id is None:
-        return 0
-    rooms = [r for r in await repo.rooms_of(session, resident.estate_id)
-             if _room_matches(r, resident.building, resident.room)]
     count = 0
-    for room in rooms:
-        for room_id, owner_id in await repo.holdings_of(session, resident.estate_id):
-            if room_id != room.id:
-                continue
+    for room in await bound_rooms(session, resident):
+        for owner_id in await repo.owner_ids_of_room(session, room.id):
             if await repo.link(session, resident.id, owner_id) is None:
                 session.add(OwnerLink(resident_id=resident.id, owner_id=owner_id, status="unverified",
                                       created_at=now))

@@ -37,7 +37,7 @@ async def test_verify_by_phone_then_vote_and_co_owner_is_told(owners_bot):
     zhang = await add_owner(services, "1", "1-101")
     li = await add_owner(services, "1", "1-101")
     await owners_bot.dialog(zhang.openid, [("表决", "未核验")])
-    await owners_bot.dialog(zhang.openid, [("核验", "手机号码"), ("13900000000", "没有这个电话号码"),
+    await owners_bot.dialog(zhang.openid, [("核验", "手机号码"), ("13900000000", "没有登记这个电话号码"),
                                            ("13800000001", "验证码已通过本服务号推送"), ("000000", "")])
     code = await pushed_code(services, zhang)
     await owners_bot.dialog(zhang.openid, [(code, "核验成功"), ("核验", "已核验")])
@@ -60,7 +60,9 @@ async def test_wrong_codes_run_out(owners_bot):
     services = owners_bot.services
     await load_roster(services)
     me = await add_owner(services, "2", "202")
-    await owners_bot.dialog(me.openid, [("核验", "手机号码"), ("13800000004", "验证码")])
+    # 张三's phone is on the roster, but not for the room this resident bound to: no code
+    await owners_bot.dialog(me.openid, [("核验", "手机号码"), ("13800000001", "没有登记这个电话号码"),
+                                        ("13800000004", "验证码")])
     for _ in range(verify.MAX_TRIES):
         await owners_bot.dialog(me.openid, [("999999", "不正确")])
     code = await pushed_code(services, me)
