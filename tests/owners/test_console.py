@@ -137,3 +137,75 @@ async def test_motion_paper_ballots_export_and_recount(world):
         "_csrf": csrf, "estate_id": str(world.estate_id), "title": "", "body": "x", "kind": "ordinary",
         "opens_at": "2026-11-20T09:00", "closes_at": "2026-11-21T18:00"}, allow_redirects=False)
     assert made.status == 422 and "请填写标题" in await made.text()
+
+
+async def test_page_forms_approve_paper_export_and_disclose(world):
+    from handlers.owners import verify
+    from storage.models import Resident
+
+    me = await add_owner(world.services, "2", "201")
+    async with world.services.db.transaction() as session:
+        await verify.request_staff(session, await session.get(Resident, me.id), NOW)
+        link = await session.scalar(select(OwnerLink).where(OwnerLink.resident_id == me.id))
+    csrf = await world.login("yijing")
+    index = await (await world.client.get("/console/owners")).text()
+    assert "待人工核验的业主（1）" in index and "138****0003" in index and "13800000003" not in index
+    url = f"/console/owners/links/{link.id}/approve"
+    await world.client.post(url, data={"_csrf": csrf}, allow_redirects=False)  # evidence not ticked
+    async with world.services.db.transaction() as session:
+        assert (await session.get(OwnerLink, link.id)).status == "unverified"
+    resp = await world.client.post(url, data={"_csrf": csrf, "evidence": "on"}, allow_redirects=False)
+    assert resp.status == 303
+    async with world.services.db.transaction() as session:
+        assert (await session.get(OwnerLink, link.id)).method == "staff"
+    made = await world.client.post("/console/owners/motions", data={
+        "_csrf": csrf, "estate_id": str(world.estate_id), "title": "更换2号楼电梯", "body": "说明", "kind": "special",
+        "topic": "repair_fund", "works": "更换电梯一部", "budget": "48 万元", "quotes": "甲公司 47.5 万元，乙公司 49 万元",
+        "opens_at": "2026-11-20T09:00", "closes_at": "2026-11-21T18:00"}, allow_redirects=False)
+    assert made.status == 303, await made.text()
+    motion_url = made.headers["Location"]
+    page = await (await world.client.get(motion_url)).text()
+    assert "乙公司 49 万元" in page and "录入纸质表决票" in page
+    for building, unit, room in (("1", "1", "101"), ("1", "1", "102"), ("2", "", "202"), ("2", "", "203")):
+        resp = await world.client.post(motion_url + "/paper", data={
+            "_csrf": csrf, "building": building, "unit": unit, "room": room, "choice": "yes", "collector": "刘阿姨"},
+            allow_redirects=False)
+        assert resp.status == 303
+    resp = await world.client.post(motion_url + "/paper", data={
+        "_csrf": csrf, "building": "9", "unit": "", "room": "901", "choice": "yes", "collector": "刘阿姨"},
+        allow_redirects=False)
+    assert resp.status == 303  # refused with a message, nothing stored
+    assert len(await audited(world, "owners.paper")) == 4
+    assert (await world.client.get(motion_url + "/ballots.csv")).status == 403
+    await jobs.sweep(world.services, NOW + timedelta(days=2))
+    page = await (await world.client.get(motion_url)).text()
+    assert "表决结果：通过" in page and "公示支出" in page
+    resp = await world.client.post(motion_url + "/disclosure", data={"_csrf": csrf, "text": "已支付 47.5 万元"},
+                                   allow_redirects=False)
+    assert resp.status == 303 and len(await audited(world, "owners.disclose")) == 1
+    assert "维修资金支出已公示" in await (await world.client.get(motion_url)).text()
+    await world.logout(csrf)
+    await world.login("youyilu")
+    export = await world.client.get(motion_url + "/ballots.csv")
+    assert export.status == 200 and "刘阿姨" in await export.text()
+
+
+async def test_election_page_offers_the_combinations_for_paper_ballots(world):
+    body = {"estate_id": world.estate_id, "title": "业委会选举", "body": "选举第一届业主委员会。", "kind": "ordinary",
+            "topic": "election", "details": {"candidates": ["刘一", "陈二", "张三"], "seats": 2},
+            "opens_at": "2026-11-20T09:00", "closes_at": "2026-11-21T18:00"}
+    resp = await world.client.post("/api/v1/owners/motions", json=body, headers=world.bearer("youyilu"))
+    motion = await resp.json()
+    assert resp.status == 201 and motion["topic"] == "election" and motion["details"]["seats"] == 2
+    async with world.services.db.transaction() as session:
+        room = await session.scalar(select(RosterRoom).where(RosterRoom.room == "203"))
+    paper = f"/api/v1/owners/motions/{motion['id']}/ballots"
+    bad = await world.client.post(paper, json={"room_id": room.id, "choice": "c:0,1,2", "collector": "刘阿姨"},
+                                  headers=world.bearer("yijing"))
+    assert bad.status == 422
+    ok = await world.client.post(paper, json={"room_id": room.id, "choice": "c:0,2", "collector": "刘阿姨"},
+                                 headers=world.bearer("yijing"))
+    assert ok.status == 201
+    await world.login("yijing")
+    page = await (await world.client.get(f"/console/owners/motions/{motion['id']}")).text()
+    assert 'value="c:0,2">刘一、张三</option>' in page and "应选 2 名" in page

@@ -160,3 +160,41 @@ async def test_my_info_shows_the_owner_as_unverified_until_verified(owners_bot):
     await owners_bot.dialog(me.openid, [("我的信息", "身份：业主（未核验，回复「核验」核验业主身份）")])
     await verify_by_phone(owners_bot, me, "13800000004")
     await owners_bot.dialog(me.openid, [("我的信息", "身份：业主（已核验）")])
+
+
+async def test_reminders_go_only_to_verified_owners_who_have_not_voted(owners_bot):
+    services = owners_bot.services
+    await load_roster(services)
+    mid = await new_motion(services)
+    voted = await add_owner(services, "2", "202")
+    waiting = await add_owner(services, "1", "1-102")
+    unverified = await add_owner(services, "1", "1-101")
+    await verify_by_phone(owners_bot, voted, "13800000004")
+    await verify_by_phone(owners_bot, waiting, "13800000003")
+    await owners_bot.dialog(voted.openid, [("表决", "请回复"), ("1", "请确认"), ("确认", "已计入")])
+    report = await jobs.sweep(services, NOW + timedelta(hours=13))
+    assert report.reminded == [(mid, 1)]
+    assert (await jobs.sweep(services, NOW + timedelta(hours=14))).reminded == []  # once a day
+    async with services.db.transaction() as session:
+        sent = await session.scalar(select(Broadcast).where(Broadcast.source.like(f"motion:{mid}:remind:%")))
+        assert sent.scope["residents"] == [waiting.id] and unverified.id not in sent.scope["residents"]
+
+
+async def test_erasure_keeps_the_ballot_anonymous_and_drops_the_links(owners_bot):
+    from handlers.privacy.erasure import erase_resident
+    from storage.models import Resident
+
+    services = owners_bot.services
+    await load_roster(services)
+    mid = await new_motion(services)
+    me = await add_owner(services, "2", "202")
+    await verify_by_phone(owners_bot, me, "13800000004")
+    await owners_bot.dialog(me.openid, [("表决", "请回复"), ("2", "请确认"), ("确认", "已计入")])
+    async with services.db.transaction() as session:
+        await erase_resident(session, await session.get(Resident, me.id), NOW)
+    async with services.db.transaction() as session:
+        ballot = await session.scalar(select(OwnerBallot).where(OwnerBallot.motion_id == mid))
+        assert ballot.choice == "no" and ballot.resident_id is None and ballot.voter_ref != me.ref
+        events = list(await session.scalars(select(OwnerBallotEvent.actor_ref)))
+        assert events == [ballot.voter_ref]
+        assert await session.scalar(select(func.count()).select_from(OwnerLink)) == 0
