@@ -54,7 +54,7 @@ def cmd_totals(args) -> int:
         if estate is None:
             raise CliError(f"没有编码为 {args.estate} 的小区")
         t = await roster.totals(session, estate.id)
-        return (f"{estate.name}：房屋 {t.rooms} 套，业主 {t.households} 人（按表决计数规则），"
+        return (f"{estate.name}：{t.households} 户，业主 {t.owners} 人（按表决计数规则），"
                 f"专有部分面积合计 {t.as_dict()['area']} 平方米")
 
     return run_command(work)

@@ -83,18 +83,19 @@ async def apply_plan(session: AsyncSession, plan: RosterPlan, now: datetime, *,
                 changed = True
             summary.rooms_changed += changed
         await repo.drop_orphan_owners(session, estate.id)
+        estate.households = (await totals(session, estate.id)).households  # the estate's 户数 from the roster
     return summary
 
 
 @dataclass(frozen=True)
 class Totals:
-    rooms: int
-    households: int  # owners by the headcount rule (rules.holder_key)
+    households: int  # 户数: the rooms (exclusive parts) of the roster
+    owners: int  # 业主人数 by the headcount rule (rules.holder_key)
     area: Fraction
-    owners_listed: int
+    owners_listed: int  # owners named on the roster
 
     def as_dict(self) -> dict:
-        return {"rooms": self.rooms, "households": self.households, "area": rules.area_text(self.area),
+        return {"households": self.households, "owners": self.owners, "area": rules.area_text(self.area),
                 "owners_listed": self.owners_listed}
 
 

@@ -38,7 +38,7 @@ async def test_roster_in_and_out_of_the_jurisdiction_with_masked_phones(world):
     resp = await world.client.get(url, headers=world.bearer("yijing"))
     body = await resp.json()
     assert resp.status == 200, body
-    assert body["totals"] == {"rooms": 5, "households": 4, "area": "404.95", "owners_listed": 4}
+    assert body["totals"] == {"households": 5, "owners": 4, "area": "404.95", "owners_listed": 4}
     text = await resp.text()
     assert "138****0001" in text and "13800000001" not in text
     assert (await world.client.get(url, headers=world.bearer("pingjiang"))).status == 404

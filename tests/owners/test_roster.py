@@ -45,7 +45,8 @@ async def test_import_and_totals(db_url, kind):
             estate = (await repo.estates_by_code(session, [ESTATE]))[ESTATE]
             totals = await roster.totals(session, estate.id)
             # 张三+李四 (one holder), 王五 (two rooms, one holder), the developer's room: 3 households
-            assert totals.as_dict() == {"rooms": 4, "households": 3, "area": "344.85", "owners_listed": 3}
+            assert totals.as_dict() == {"households": 4, "owners": 3, "area": "344.85", "owners_listed": 3}
+            assert estate.households == 4  # the estate's 户数 now comes from the roster
             room = await session.scalar(select(RosterRoom).where(RosterRoom.room == "102"))
             assert room.area_cents == 12025
         async with db.transaction() as session:  # the same file again changes nothing
@@ -132,5 +133,6 @@ def test_cli_import_and_totals(sqlite_url, monkeypatch, capsys, tmp_path):
     assert linli("roster", "import", str(good)) == 0
     assert "新增房屋 4 套" in capsys.readouterr().out
     assert linli("roster", "totals", ESTATE) == 0
-    assert "业主 3 人" in capsys.readouterr().out and "344.85" in capsys.readouterr().out + "344.85"
+    out = capsys.readouterr().out
+    assert "4 户，业主 3 人" in out and "344.85" in out
     assert linli("roster", "import", str(tmp_path / "missing.csv")) == 1
