@@ -66,7 +66,7 @@ class ChatRouter:
 @dataclass(frozen=True)
 class DemoStep:
     """The feature's part of the demo history (`linli org demo`, see bot/demo.py), written through its own services
-    after the steps of lower `order` (tickets 40, notices 50, surveys 60, scorecards 70, broadcasts 80, policy Q&A
+    after the steps of lower `order` (tickets 40, notices 50, surveys 60, owners 65, scorecards 70, broadcasts 80, policy Q&A
     900: a scorecard needs the tickets and surveys before it)."""
 
     order: int
