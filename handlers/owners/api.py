@@ -92,7 +92,7 @@ async def room_rows(session: AsyncSession, estate_id: int, buildings: list[str])
     owners = {o.id: o for o in await repo.owners_of(session, estate_id)}
     out = []
     for row in sorted(await repo.share_rows(session, estate_id, buildings),
-                      key=lambda r: (rules._building_order(r.building), r.unit, r.room)):
+                      key=lambda r: (rules.building_order(r.building), r.unit, r.room)):
         out.append({"id": row.room_id, "building": row.building, "unit": row.unit, "room": row.room,
                     "area": rules.area_text(Decimal(row.area_cents) / 100),
                     "owners": [{"id": o, "name": owners[o].name, "phone_masked": owners[o].phone_masked}

@@ -174,7 +174,7 @@ async def export_page(request: web.Request) -> web.Response:
 async def estate_page(request: web.Request) -> web.Response:
     estate = await access.estate(request)
     session = db(request)
-    buildings = sorted(await repo.buildings_of(session, estate.id), key=lambda b: rules._building_order(b))
+    buildings = sorted(await repo.buildings_of(session, estate.id), key=lambda b: rules.building_order(b))
     chosen = request.query.get("building")
     if chosen not in buildings:
         chosen = buildings[0] if buildings else None

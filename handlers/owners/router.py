@@ -135,6 +135,8 @@ def build_router() -> Router:
         if motion is None or not motions.is_open(motion, ctx.now):
             return Reply("这项表决已经结束，本次未提交。")
         outcomes = await voting.cast_chat(ctx.session, motion, ctx.resident, data["choice"], ctx.now)
+        if not outcomes:
+            return Reply("您名下没有可以参加这项表决的房屋（核验可能已被撤销），本次未提交。")
         lines = [f"「{motion.title}」表决结果已记录（{motions.choice_text(motion, data['choice'])}）："]
         lines += [f"- {o.label}：{OUTCOME[o.outcome]}" for o in outcomes]
         lines.append(f"{motions.local(motion.closes_at)} 截止前回复「表决」可以修改。")

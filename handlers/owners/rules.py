@@ -335,7 +335,7 @@ def turnout(rooms: Iterable[RoomShare], voted_room_ids: Iterable[int]) -> list[T
     for room in rooms:
         groups.setdefault(room.building, []).append(room)
     out = []
-    for building in sorted(groups, key=_building_order):
+    for building in sorted(groups, key=building_order):
         members = groups[building]
         out.append(Turnout(building, len(members), sum(1 for r in members if r.room_id in voted),
                            sum((Fraction(r.area) for r in members), Fraction(0)),
@@ -345,7 +345,7 @@ def turnout(rooms: Iterable[RoomShare], voted_room_ids: Iterable[int]) -> list[T
     return out
 
 
-def _building_order(label: str) -> tuple:
+def building_order(label: str) -> tuple:
     digits = re.match(r"[0-9]+", label)
     return (0, int(digits.group()), label) if digits else (1, 0, label)
 

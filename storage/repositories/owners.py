@@ -117,14 +117,6 @@ async def buildings_of(session: AsyncSession, estate_id: int) -> list[str]:
                                       .distinct()))
 
 
-async def room_with_ballots(session: AsyncSession, room_id: int) -> bool:
-    return bool(await session.scalar(select(exists().where(OwnerBallot.room_id == room_id))))
-
-
-async def delete_room(session: AsyncSession, room_id: int) -> None:
-    await session.execute(delete(RosterRoom).where(RosterRoom.id == room_id))
-
-
 # ----- links of residents to owners ------------------------------------------------------------------------------
 
 async def owners_with_phone(session: AsyncSession, estate_id: int, phone: str) -> list[RosterOwner]:
