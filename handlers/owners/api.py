@@ -19,7 +19,7 @@ from decimal import Decimal
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import Forbidden
+from bot.errors import DomainError, Forbidden
 from handlers.console.api import json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.authz import at_least
@@ -40,7 +40,10 @@ def rule_of(request: web.Request) -> rules.Rule:
     services = state_of(request).services
     found = services.extras.get("owners.rule")
     if found is None:
-        found = services.extras["owners.rule"] = rules.load_rule(services.settings.owners_city)
+        try:
+            found = services.extras["owners.rule"] = rules.load_rule(services.settings.owners_city)
+        except rules.RuleError as exc:
+            raise DomainError(f"业主表决规则有误（LINLI_OWNERS_CITY）：{exc}", 503) from None
     return found
 
 

@@ -55,3 +55,21 @@ async def test_outcome(name, settings):
             assert recount == {k: motion.result[k] for k in recount}
     finally:
         await services.db.dispose()
+
+
+async def test_an_unknown_city_closes_nothing(settings, caplog):
+    from bot.app import build_services
+    from storage.repositories.org import load_demo
+
+    services = build_services(settings.with_(owners_city="atlantis"), load_knowledge=False)
+    try:
+        async with services.db.transaction() as session:
+            await load_demo(session)
+        await load_roster(services)
+        mid = await new_motion(services, closes=NOW + timedelta(hours=2))
+        report = await jobs.sweep(services, NOW + timedelta(hours=3))
+        assert report.closed == [] and "atlantis" in caplog.text
+        async with services.db.transaction() as session:
+            assert (await session.get(Motion, mid)).status == "open"
+    finally:
+        await services.db.dispose()
