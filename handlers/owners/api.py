@@ -19,7 +19,7 @@ from decimal import Decimal
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import DomainError, Forbidden
+from bot.errors import Conflict, DomainError, Forbidden
 from handlers.console.api import json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.authz import at_least
@@ -75,6 +75,8 @@ async def paper(request: web.Request, motion: Motion, room_id: int, choice: str,
 async def export_rows(request: web.Request, motion: Motion) -> list[list]:
     if not can_export(request):
         raise Forbidden("表决票清单由街道及以上工作人员导出存档")
+    if motion.status != "closed":
+        raise Conflict("表决结束后才能导出表决票清单（进行中只公布参与情况，不公布任何人的表决意见）")
     rows = await motions.ballot_rows(db(request), motion)
     await audit(db(request), current(request), "owners.export", f"表决事项 {motion.id}：{len(rows)} 张", request,
                 community_id=motion.community_id)

@@ -114,13 +114,14 @@ async def test_motion_paper_ballots_export_and_recount(world):
     assert (await world.client.get(f"/api/v1/owners/motions/{mid}", headers=world.bearer("pingjiang"))).status == 404
     export = f"/api/v1/owners/motions/{mid}/ballots"
     assert (await world.client.get(export, headers=world.bearer("yijing"))).status == 403
+    assert (await world.client.get(export, headers=world.bearer("youyilu"))).status == 409  # not while open
+    assert (await world.client.get(f"/api/v1/owners/motions/{mid}/recount",
+                                   headers=world.bearer("yijing"))).status == 409
+    await jobs.sweep(world.services, NOW + timedelta(days=2))
     rows = await (await world.client.get(export, headers=world.bearer("youyilu"))).json()
     assert [r[4] for r in rows["rows"]] == ["同意", "同意", "反对"] and rows["rows"][0][7] == "楼长刘阿姨"
     csv_resp = await world.client.get(export + "?format=csv", headers=world.bearer("youyilu"))
     assert csv_resp.status == 200 and "楼长刘阿姨" in await csv_resp.text()
-    assert (await world.client.get(f"/api/v1/owners/motions/{mid}/recount",
-                                   headers=world.bearer("yijing"))).status == 409
-    await jobs.sweep(world.services, NOW + timedelta(days=2))
     recount = await (await world.client.get(f"/api/v1/owners/motions/{mid}/recount",
                                             headers=world.bearer("yijing"))).json()
     assert recount["matches"] is True
