@@ -55,7 +55,7 @@ class ChatRouter:
     """A chat router and its place in the order messages are offered (lower first).
 
     The order of the bundled features: 10 common words (帮助/取消), 20 subscriptions, 30 registration, 40
-    tickets, 50 notices, 60 surveys, 70 scorecards, 900 policy Q&A (answers any text, so after every feature with
+    tickets, 50 notices, 60 surveys, 62 owners, 70 scorecards, 900 policy Q&A (answers any text, so after every feature with
     words of its own), 1000 the polite fallback.
     """
 
@@ -66,7 +66,7 @@ class ChatRouter:
 @dataclass(frozen=True)
 class DemoStep:
     """The feature's part of the demo history (`linli org demo`, see bot/demo.py), written through its own services
-    after the steps of lower `order` (tickets 40, notices 50, surveys 60, scorecards 70, broadcasts 80, policy Q&A
+    after the steps of lower `order` (tickets 40, notices 50, surveys 60, owners 65, scorecards 70, broadcasts 80, policy Q&A
     900: a scorecard needs the tickets and surveys before it)."""
 
     order: int

@@ -138,6 +138,8 @@ class Settings:
     media_url: str = ""
     media_s3_endpoint: str = ""
     media_attempts: int = 6
+    # owners' votes (docs/owners-votes.md)
+    owners_city: str = "tianjin"
 
     @property
     def safe_mode(self) -> bool:
@@ -402,9 +404,9 @@ class Var:
         return [self.env + s for s in self.suffixes] if self.suffixes else [self.env]
 
 
-WECHAT, WEB, CONSOLE, DELIVERY, NOTICES, TICKETS, SCORECARDS, KB, REPORTS, VOICE, MEDIA = (
+WECHAT, WEB, CONSOLE, DELIVERY, NOTICES, TICKETS, SCORECARDS, KB, REPORTS, VOICE, MEDIA, OWNERS = (
     "微信", "服务进程", "工作台", "群发投递", "公示与联席会议", "投诉工单", "评议", "政策问答", "月度报告与 12345 热线", "语音识别",
-    "照片、语音与视频附件")
+    "照片、语音与视频附件", "业主共同决定")
 
 VARIABLES: tuple[Var, ...] = (
     Var("WECHAT_TOKEN", "wechat_token", _pattern(r"[A-Za-z0-9_\-]{3,32}",
@@ -562,6 +564,8 @@ VARIABLES: tuple[Var, ...] = (
         "对象存储的地址（MinIO 等，如 `http://minio:9000`）；不设置时用 AWS S3", MEDIA, shown_default="空"),
     Var("LINLI_MEDIA_ATTEMPTS", "media_attempts", _int_between(1, 20),
         "下载一个附件最多尝试几次（间隔 30 秒起每次加倍）；仍失败时在工单上标明「附件下载失败」", MEDIA),
+    Var("LINLI_OWNERS_CITY", "owners_city", _pattern(r"[a-z][a-z0-9_]{1,31}", "城市名应为 2–32 位小写字母、数字或下划线"),
+        "业主表决适用的城市规则（handlers/owners/thresholds.yaml 中的一条：参与和通过的面积、人数比例）", OWNERS),
 )
 BY_ENV = {name: var for var in VARIABLES for name in var.names if not var.suffixes or "<" not in name}
 OPEN_FAMILIES = [var for var in VARIABLES if any("<" in s for s in var.suffixes)]  # any suffix accepted

@@ -66,6 +66,8 @@ LINKED_BY_VALUE = {
 NOT_RESIDENT = {
     "staff.openid": "a staff member's own WeChat account, not a resident",
     "surveys.published_ref": "notice:<id> / broadcast:<id> of the published results",
+    "motions.notice_ref": "notice:<id> of the published result of an owners' vote",
+    "motions.disclosure_ref": "notice:<id> of a repair fund's spending disclosed after the vote",
 }
 
 _FACT = "an anonymous fact the figures need"
@@ -141,6 +143,13 @@ ANONYMOUS: dict[str, str] = {
     "hotline_orders.area_level": _ORG, "hotline_orders.area_id": _ORG, "hotline_orders.ticket_id": _ID,
     "hotline_orders.community_id": _ORG, "hotline_orders.imported_at": _WHEN, "hotline_orders.placed_at": _WHEN,
     "hotline_orders.placed_by": _STAFF, "hotline_orders.exported_at": _WHEN,
+    # owners' votes: the ballot as a figure (a room of the roster and its choice count in the tally)
+    "owner_ballots.id": _ID, "owner_ballots.motion_id": _ID, "owner_ballots.room_id": _FACT + " (the roster's room)",
+    "owner_ballots.choice": _FACT, "owner_ballots.channel": _FACT, "owner_ballots.proxy": _FACT,
+    "owner_ballots.collector": "who collected a paper ballot (a building leader or staff), not the resident",
+    "owner_ballots.entered_by": _STAFF, "owner_ballots.cast_at": _WHEN, "owner_ballots.updated_at": _WHEN,
+    "owner_ballot_events.id": _ID, "owner_ballot_events.ballot_id": _ID, "owner_ballot_events.motion_id": _ID,
+    "owner_ballot_events.event": _FACT, "owner_ballot_events.choice": _FACT, "owner_ballot_events.at": _WHEN,
 }
 # broadcasts.text/title/summary/link: emptied when the message was addressed to the resident alone (a reply to
 # their complaint or question); a message to many residents is nobody's words and stays, without their ref.

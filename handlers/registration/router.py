@@ -153,7 +153,23 @@ def build_router() -> Router:
 
 async def _show_info(ctx: Context) -> Reply:
     profile = await residents.load_profile(ctx.session, ctx.resident.id)
-    return Reply("本号保存的您的信息：\n" + rules.describe(profile) + "\n\n回复「绑定」可修改，回复「删除我的信息」可全部删除。")
+    text = rules.describe(profile)
+    owner_status = await _owner_status(ctx)
+    if owner_status:
+        text = text.replace(f"身份：{ResidentRole.owner.label}", f"身份：{ResidentRole.owner.label}（{owner_status}）")
+    return Reply("本号保存的您的信息：\n" + text + "\n\n回复「绑定」可修改，回复「删除我的信息」可全部删除。")
+
+
+async def _owner_status(ctx: Context) -> str | None:
+    """已核验 / 未核验 of an owner, from the owners feature when it is installed (issue 20)."""
+    if ctx.resident.role is not ResidentRole.owner:
+        return None
+    try:
+        from handlers.owners.verify import UNVERIFIED, status_of
+    except ImportError:
+        return None
+    status = await status_of(ctx.session, ctx.resident)
+    return f"{status}，回复「核验」核验业主身份" if status == UNVERIFIED else status
 
 
 def _picked(ctx: Context) -> int | None:

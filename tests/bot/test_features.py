@@ -13,7 +13,7 @@ from bot.states import StateCheckError, StatesGroup, check_routes, state
 from tests.bot import example_feature
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLED = {"broadcasts", "common", "console", "hotline", "notices", "policy_qa", "registration", "reports",
+BUNDLED = {"broadcasts", "common", "console", "hotline", "notices", "owners", "policy_qa", "registration", "reports",
            "scorecards", "subscriptions", "surveys", "tickets"}
 
 
@@ -23,7 +23,7 @@ def test_every_bundled_feature_is_installed_through_its_entry_point():
 
 def test_the_chat_order_is_the_declared_one():
     names = [r.name for r in chat_routers(installed_features())]
-    assert names == ["common", "subscriptions", "registration", "tickets", "notices", "surveys", "scorecards",
+    assert names == ["common", "subscriptions", "registration", "tickets", "notices", "surveys", "owners", "scorecards",
                      "policy_qa", "fallback"]
 
 

@@ -146,9 +146,23 @@ async def _shared_parents(session) -> dict:
     found["surveys"] = (await session.execute(insert(survey).values(**values).returning(survey.c.id))).scalar_one()
     for model in (PropertyCompany, Developer):
         found[model.__tablename__] = await session.scalar(select(model.id).order_by(model.id))
+    found.update(await _roster_parents(session, found))
     assert all(v is not None for v in found.values()), found
     assert Survey.__tablename__ == "surveys"
     return found
+
+
+async def _roster_parents(session, found: dict) -> dict:
+    """A roster room and owner and a motion (the owners' feature), which ballots and owner links point at."""
+    from storage.owner_models import Motion, RosterOwner, RosterRoom
+
+    room = RosterRoom(estate_id=found["estates"], building="1", unit="", room="101", area_cents=8950, updated_at=NOW)
+    owner = RosterOwner(estate_id=found["estates"], name="业主", phone=None, updated_at=NOW)
+    motion = Motion(estate_id=found["estates"], community_id=found["communities"], buildings=[], title="t", body="b",
+                    kind="ordinary", status="open", opens_at=NOW, closes_at=NOW, created_by="staff:x", created_at=NOW)
+    session.add_all([room, owner, motion])
+    await session.flush()
+    return {"roster_rooms": room.id, "roster_owners": owner.id, "motions": motion.id}
 
 
 def _text(value) -> str:

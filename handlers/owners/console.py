@@ -1,0 +1,215 @@
+"""The owners' pages of the console: estates with their roster totals, owners waiting for verification (approve
+as owner or as proxy, with the evidence seen), motions (create, turnout while open, result when closed, paper
+ballots with their collector, the ballot list for the archive), and an estate's roster (rooms with area and
+owners, phones masked) with corrections. Every action is audited; every object is in the caller's jurisdiction.
+The JSON API is in api.py.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.errors import DomainError, Invalid
+from handlers.console.audit import audit
+from handlers.console.guard import current, db, require_staff
+from handlers.console.render import Form, flash, render, see_other
+from handlers.csv_export import csv_response, to_csv
+from handlers.owners import access, api, motions, roster, rules
+from handlers.owners.roster_file import label
+from handlers.owners.verify import place
+from storage.models import Estate
+from storage.owner_models import RosterRoom
+from storage.repositories import owners as repo
+
+HERE = Path(__file__).parent
+LABELS = {"owners.room": "修改业主名册", "owners.verify": "核验业主身份", "owners.motion": "创建业主表决事项",
+          "owners.paper": "录入纸质表决票", "owners.export": "导出业主表决票", "owners.recount": "复核业主表决计票",
+          "owners.disclose": "公示维修资金支出"}
+MOTION_FIELDS = ("estate_id", "title", "body", "kind", "opens_at", "closes_at", "buildings", "topic", "works",
+                 "budget", "quotes", "candidates", "seats")
+
+
+async def _index_context(request: web.Request) -> dict:
+    session = db(request)
+    estates = list(await session.scalars(access.visible_estates_stmt(request)))
+    with_rooms = set(await session.scalars(select(RosterRoom.estate_id).distinct()))
+    rows = [(e, await roster.totals(session, e.id)) for e in estates if e.id in with_rooms]
+    pending = await repo.pending_links(session, access.estate_ids_stmt(request))
+    found = await repo.motions(session, estate_ids=access.estate_ids_stmt(request), limit=50)
+    names = {e.id: e.name for e in estates}
+    return {"estates": estates, "rows": rows, "pending": [(link, owner, resident, await _owner_rooms(request, owner))
+                                                          for link, owner, resident in pending],
+            "motions": found, "estate_names": names, "kinds": rules.KINDS, "statuses": motions.STATUS_LABELS,
+            "topics": rules.TOPICS}
+
+
+async def _owner_rooms(request: web.Request, owner) -> str:
+    from handlers.owners.verify import rooms_text
+
+    return await rooms_text(db(request), owner)
+
+
+@require_staff()
+async def index_page(request: web.Request) -> web.Response:
+    return render(request, "owners/index.html", title="业主共同决定", form=Form({"kind": "ordinary", "topic": "general"}),
+                  **await _index_context(request))
+
+
+@require_staff()
+async def motion_create(request: web.Request) -> web.Response:
+    form = await Form.read(request, *MOTION_FIELDS)
+    data: dict = dict(form.values)
+    data["details"] = {"works": data.pop("works"), "budget": data.pop("budget"), "quotes": data.pop("quotes"),
+                       "candidates": data.pop("candidates"), "seats": data.pop("seats")}
+    try:
+        motion = await access.create_motion(request, data)
+    except Invalid as exc:
+        for field, message in (exc.details.get("errors") or {"motion": exc.message}).items():
+            form.error(field, message)
+        return render(request, "owners/index.html", title="业主共同决定", form=form, errors=form.errors,
+                      status=422, **await _index_context(request))
+    await audit(db(request), current(request), "owners.motion", f"表决事项 {motion.id} {motion.title}"[:256],
+                request, community_id=motion.community_id)
+    await flash(request, "已创建表决事项。到开始时间后，已核验的业主回复「表决」即可参加。")
+    raise see_other(f"/console/owners/motions/{motion.id}")
+
+
+@require_staff()
+async def approve_post(request: web.Request) -> web.Response:
+    link, owner = await access.owner_link(request)
+    form = await Form.read(request, "proxy_name", "evidence")
+    if form.get("evidence") != "on":
+        await flash(request, "请先查验房产证等材料，并勾选「已查验」。", "error")
+        raise see_other("/console/owners")
+    await api.approve(request, link, owner, form.get("proxy_name") or None)
+    await flash(request, f"已核验：{owner.name}" + (f"（委托代理人 {form.get('proxy_name')}）"
+                                                  if form.get("proxy_name") else ""))
+    raise see_other("/console/owners")
+
+
+@require_staff()
+async def motion_page(request: web.Request) -> web.Response:
+    motion = await access.motion(request)
+    session = db(request)
+    estate = await session.get(Estate, motion.estate_id)
+    return render(request, "owners/motion.html", title=motion.title, m=motion, estate=estate,
+                  turnout=await motions.turnout(session, motion), kinds=rules.KINDS, choices=_paper_choices(motion),
+                  topics=rules.TOPICS,
+                  statuses=motions.STATUS_LABELS, rule_text=_rule_text(request, motion),
+                  is_open=motions.is_open(motion, current(request).now), form=Form(),
+                  can_export=api.can_export(request))
+
+
+def _paper_choices(motion) -> list[tuple[str, str]]:
+    if motion.topic != "election":
+        return list(rules.CHOICES.items())
+    details = motion.details or {}
+    names, seats = list(details.get("candidates") or []), int(details.get("seats") or 1)
+    options = [("abstain", "弃权")]
+    if seats == 1 or len(names) <= 6:  # every combination up to the seats (small elections); else the API
+        from itertools import combinations
+
+        for size in range(1, seats + 1):
+            for combo in combinations(range(len(names)), size):
+                options.append(("c:" + ",".join(map(str, combo)), "、".join(names[i] for i in combo)))
+    return options
+
+
+@require_staff()
+async def disclose_post(request: web.Request) -> web.Response:
+    motion = await access.motion(request)
+    form = await Form.read(request, "text")
+    try:
+        ref = await api.disclose(request, motion, form.get("text"))
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/owners/motions/{motion.id}") from None
+    await flash(request, f"已公示维修资金支出（{ref}）。")
+    raise see_other(f"/console/owners/motions/{motion.id}")
+
+
+def _rule_text(request: web.Request, motion) -> str:
+    if motion.rule:
+        rule, kind = rules.rule_from_dict(motion.rule)
+        return rule.describe(kind)
+    return api.rule_of(request).describe(motion.kind)
+
+
+@require_staff()
+async def paper_post(request: web.Request) -> web.Response:
+    motion = await access.motion(request)
+    form = await Form.read(request, "building", "unit", "room", "choice", "collector", "proxy")
+    try:
+        room = await _room_by_labels(request, motion.estate_id, form)
+        cast = await api.paper(request, motion, room.id, form.get("choice"), form.get("collector"),
+                               form.get("proxy") == "on")
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/owners/motions/{motion.id}") from None
+    await flash(request, f"{place(room)}：" + api.PAPER_OUTCOME[cast.outcome],
+                "ok" if cast.outcome != "taken" else "error")
+    raise see_other(f"/console/owners/motions/{motion.id}")
+
+
+async def _room_by_labels(request: web.Request, estate_id: int, form: Form) -> RosterRoom:
+    building, unit, number = label(form.get("building")), label(form.get("unit")), label(form.get("room"))
+    found = await db(request).scalar(select(RosterRoom).where(
+        RosterRoom.estate_id == estate_id, RosterRoom.building == building, RosterRoom.unit == unit,
+        RosterRoom.room == number))
+    if found is None:
+        raise Invalid("名册中没有这套房屋，请核对楼号、单元和房号")
+    return found
+
+
+@require_staff(access.EXPORT_LEVEL)
+async def export_page(request: web.Request) -> web.Response:
+    motion = await access.motion(request)
+    rows = await api.export_rows(request, motion)
+    return csv_response(to_csv([motions.BALLOT_COLUMNS, *rows]), f"motion-{motion.id}-ballots.csv")
+
+
+@require_staff()
+async def estate_page(request: web.Request) -> web.Response:
+    estate = await access.estate(request)
+    session = db(request)
+    buildings = sorted(await repo.buildings_of(session, estate.id), key=lambda b: rules.building_order(b))
+    chosen = request.query.get("building")
+    if chosen not in buildings:
+        chosen = buildings[0] if buildings else None
+    rooms = await api.room_rows(session, estate.id, [chosen] if chosen else [])
+    return render(request, "owners/estate.html", title=f"{estate.name} 业主名册", estate=estate,
+                  totals=await roster.totals(session, estate.id), buildings=buildings, chosen=chosen, rooms=rooms,
+)
+
+
+@require_staff()
+async def room_post(request: web.Request) -> web.Response:
+    room = await access.room(request)
+    form = await Form.read(request, "area", "owners")
+    try:
+        changes = await api.correct(request, room, form.get("area"), form.values.get("owners", ""))
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/owners/estates/{room.estate_id}?building={room.building}") from None
+    await flash(request, f"{place(room)}：" + ("；".join(changes) if changes else "没有改动"))
+    raise see_other(f"/console/owners/estates/{room.estate_id}?building={room.building}")
+
+
+def console(registry) -> None:
+    registry.labels(LABELS)
+    registry.templates(HERE / "templates")
+    registry.openapi(HERE / "openapi.yaml")
+    registry.nav("业主表决", "/console/owners", order=42)
+    registry.page("GET", "/owners", index_page)
+    registry.page("POST", "/owners/motions", motion_create)
+    registry.page("POST", "/owners/links/{link_id}/approve", approve_post)
+    registry.page("GET", "/owners/motions/{motion_id}", motion_page)
+    registry.page("POST", "/owners/motions/{motion_id}/paper", paper_post)
+    registry.page("GET", "/owners/motions/{motion_id}/ballots.csv", export_page)
+    registry.page("POST", "/owners/motions/{motion_id}/disclosure", disclose_post)
+    registry.page("GET", "/owners/estates/{estate_id}", estate_page)
+    registry.page("POST", "/owners/rooms/{room_id}", room_post)
+    for method, path, handler in api.ROUTES:
+        registry.api(method, path, handler)

@@ -1,0 +1,13 @@
+"""The dialog states of owners: verifying owner status (phone, then code) and voting on a motion."""
+from bot.states import StatesGroup, state
+
+
+class Verify(StatesGroup, prefix="owners_verify"):
+    phone = state()
+    code = state()
+
+
+class Ballot(StatesGroup, prefix="owners_vote"):
+    pick = state()
+    choice = state()
+    confirm = state()
