@@ -197,7 +197,7 @@ class Staff(Base):
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     password_hash: Mapped[str | None] = mapped_column(String(256))
-    openid: Mapped[str | None] = mapped_column(String(64))
+    openid: Mapped[str | None] = mapped_column(String(64), index=True)  # linked WeChat (handlers/staff)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # set for demo accounts (their password is published): the console shows nothing but the password change

@@ -111,7 +111,7 @@ async def file_ticket(session: AsyncSession, services, resident: Resident, filin
                    text=f"{CATEGORIES[ticket.category]}：{mask(ticket.description)[:60]}", at=now)
     await notify.to_staff(session, ticket, "community",
                           f"新投诉 {ticket.number}（{CATEGORIES[ticket.category]}），请于 {notify.local(sign_due)} "
-                          f"前签收。", now=now)
+                          f"前签收。", now=now, kind="ticket_new", services=services)
     return ticket
 
 
@@ -144,7 +144,8 @@ async def file_received(session: AsyncSession, services, received: Received, now
                    f"{mask(ticket.description)[:60]}", at=now)
     await notify.to_staff(session, ticket, "community",
                           f"新投诉 {ticket.number}（{CHANNELS[received.channel]}，{CATEGORIES[ticket.category]}），"
-                          f"请于 {notify.local(sign_due)} 前签收。", now=now)
+                          f"请于 {notify.local(sign_due)} 前签收。", now=now, kind="ticket_new",
+                          services=services)
     return ticket
 
 
