@@ -96,6 +96,8 @@ async def test_unlink_in_the_console_and_the_admin_sees_who_is_linked(loop):
     admin, admin_csrf = await loop.console("admin")
     listing = await (await admin.get("/console/staff-wechat")).text()
     assert "yijing" in listing and "youyilu" in listing and "hexi" not in listing
+    accounts = await (await admin.get("/console/staff")).text()
+    assert accounts.count('badge ok">已绑定') == 2 and "未绑定" in accounts
     api = await admin.get("/api/v1/staff-wechat", headers=await loop.bearer("admin"))
     assert api.status == 200 and {r["username"] for r in (await api.json())["items"]} == {"yijing", "youyilu"}
     community, ccsrf = await loop.console("yijing")
@@ -150,3 +152,25 @@ async def test_a_resident_who_is_also_staff_keeps_the_two_apart(loop):
         resident = (await session.execute(select(Resident).where(Resident.openid == "o_both"))).scalar_one()
     assert staff.openid == resident.openid and resident.community_id is not None
 
+
+
+async def test_push_settings_in_the_console(loop):
+    client, csrf = await loop.console("yijing")
+    bad = await client.post("/console/account/wechat/settings", data={
+        "_csrf": csrf, "kind": ["ticket_new"], "quiet_start": "25:00", "quiet_end": "07:00"})
+    assert bad.status == 400 and "请按 时:分 填写" in await bad.text()
+    half = await client.post("/console/account/wechat/settings", data={"_csrf": csrf, "quiet_start": "22:00"})
+    assert half.status == 400 and "须同时填写" in await half.text()
+    ok = await client.post("/console/account/wechat/settings", data=[
+        ("_csrf", csrf), ("kind", "ticket_new"), ("kind", "handoff"), ("quiet_start", "22:00"),
+        ("quiet_end", "07:30")], allow_redirects=False)
+    assert ok.status == 303
+    state = await (await client.get("/api/v1/account/wechat", headers=await loop.bearer("yijing"))).json()
+    assert state["kinds"]["ticket_new"] and state["kinds"]["handoff"] and not state["kinds"]["meeting"]
+    assert (state["quiet_start"], state["quiet_end"]) == ("22:00", "07:30")
+
+
+async def test_unfollowing_forgets_the_link(loop):
+    await loop.link("yijing", "o_leaving")
+    await loop.bot.sim.event("o_leaving", "unsubscribe")
+    assert await openid_of(loop, "yijing") is None
