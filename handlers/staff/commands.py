@@ -6,19 +6,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.localtime import local_text
 from handlers.console.authz import load_scope, restrict
+from handlers.privacy.redact import mask
 from handlers.staff import rules
 from handlers.tickets import service
-from handlers.tickets.rules import CATEGORIES, STAFF_STATUS_LABELS
+from handlers.tickets.notify import place_names
+from handlers.tickets.rules import CATEGORIES, OPEN, STAFF_STATUS_LABELS
 from storage.models import Staff
 from storage.repositories import staff_link as link_repo
 from storage.repositories import tickets as ticket_repo
 from storage.ticket_models import Ticket
 
 TODO_LIMIT = 10
+PARTNER_NOTE = "回复「签收 1」「回复 1 内容」（以社区名义答复居民）「办结 1 结果」（报告办结，社区核实后办结）办理。"
+PARTNER_ACTIONS = {"sign": "partner_sign", "reply": "reply", "resolve": "partner_done"}
 
 
 async def actor_of(session: AsyncSession, staff: Staff):
@@ -46,6 +51,24 @@ async def todo(session: AsyncSession, staff: Staff) -> str:
     return "\n".join(lines)
 
 
+async def partner_todo(session: AsyncSession, staff: Staff) -> str:
+    """What was 交办 to the partner organisation and is still open (never the resident's phone or name)."""
+    stmt = (select(Ticket).where(Ticket.assignee_partner == staff.partner, Ticket.status.in_(OPEN))
+            .order_by(Ticket.resolve_due_at, Ticket.id).limit(TODO_LIMIT))
+    tickets = list((await session.execute(stmt)).scalars())
+    prefs = await link_repo.settings_of(session, staff.id)
+    prefs.todo = [t.id for t in tickets]
+    if not tickets:
+        return "目前没有交办给贵单位的待办工单。"
+    lines = [f"交办给贵单位的工单（{len(tickets)} 件）："]
+    for i, t in enumerate(tickets, 1):
+        place = (await place_names(session, t.community_id))["community"]
+        lines.append(f"{i}. {t.number}（{place}，{CATEGORIES.get(t.category, '')}）：{mask(t.description)[:40]}"
+                     f"（{local_text(t.resolve_due_at)} 前办结）")
+    lines.append(PARTNER_NOTE)
+    return "\n".join(lines)
+
+
 async def _ticket(session: AsyncSession, staff: Staff, ref: str) -> Ticket | None:
     prefs = await link_repo.settings_of(session, staff.id)
     ticket_id = rules.pick(ref, list(prefs.todo or []))
@@ -58,14 +81,24 @@ async def _ticket(session: AsyncSession, staff: Staff, ref: str) -> Ticket | Non
 async def run(session: AsyncSession, services, staff: Staff, command: rules.Command, now: datetime) -> str:
     """Carry out a staff command; returns the reply. Outside the jurisdiction: the same answer as an unknown
     number (nothing about the ticket leaks)."""
-    scope, actor = await actor_of(session, staff)
-    ticket = await _ticket(session, staff, command.ref)
-    if ticket is None or not actor.sees(ticket.community_id):
-        return f"没有找到工单「{command.ref}」，或它不在您的辖区内。回复「待办」查看您的待办。"
+    if staff.partner is not None:
+        actor = service.partner_actor(staff)
+        action = PARTNER_ACTIONS.get(command.action)
+        ticket = await _ticket(session, staff, command.ref)
+        if ticket is None or ticket.assignee_partner != staff.partner:
+            return f"没有找到交办给贵单位的工单「{command.ref}」。回复「待办」查看。"
+        if action is None:
+            return f"工单 {ticket.number}：承办单位不能退单；如不属于贵单位职责，请用「回复」说明，由社区重新交办。"
+    else:
+        _scope, actor = await actor_of(session, staff)
+        action = command.action
+        ticket = await _ticket(session, staff, command.ref)
+        if ticket is None or not actor.sees(ticket.community_id):
+            return f"没有找到工单「{command.ref}」，或它不在您的辖区内。回复「待办」查看您的待办。"
     params = {"sign": {}, "reply": {"text": command.text}, "resolve": {"text": command.text},
               "return": {"rule": command.text}}[command.action]
     try:
-        said = await service.perform(session, services, ticket, command.action, actor, now, **params)
+        said = await service.perform(session, services, ticket, action, actor, now, **params)
     except service.TicketError as refused:
         return f"工单 {ticket.number}：{refused.message}"
     answer = f"工单 {ticket.number}：{said}。"
@@ -84,8 +117,13 @@ async def evidence(session: AsyncSession, services, staff: Staff, media_id: str,
     if prefs.photo_ticket_id is None or prefs.photo_until is None or prefs.photo_until <= now:
         return None
     ticket = await ticket_repo.get(session, prefs.photo_ticket_id, lock=True)
-    _scope, actor = await actor_of(session, staff)
-    if ticket is None or not actor.sees(ticket.community_id):
+    if staff.partner is not None:
+        actor = service.partner_actor(staff)
+        mine = ticket is not None and ticket.assignee_partner == staff.partner
+    else:
+        _scope, actor = await actor_of(session, staff)
+        mine = ticket is not None and actor.sees(ticket.community_id)
+    if ticket is None or not mine:
         prefs.photo_ticket_id = prefs.photo_until = None
         return None
     try:

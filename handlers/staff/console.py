@@ -11,8 +11,9 @@
     GET  /api/v1/account/wechat              the caller's link state and push settings
     GET  /api/v1/staff-wechat                (admin) the accounts with a linked WeChat
 
-Every route goes through `require_staff`; one's own account is the only object of the 我的账号 routes, and the admin
-routes are the admin's (whose jurisdiction is everything). Codes and tokens are shown once and stored hashed.
+Every route goes through `require_staff`; one's own account is the only object of the 我的账号 routes (which a
+partner organisation's account may use too: `partner_allowed`), and the admin routes are the admin's (whose
+jurisdiction is everything). Codes and tokens are shown once and stored hashed.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from bot.delivery.staff import KINDS, parse_hhmm
 from bot.errors import NotFound
 from handlers.console.api import json_response
 from handlers.console.audit import audit
-from handlers.console.guard import current, db, require_staff
+from handlers.console.guard import current, db, partner_allowed, require_staff
 from handlers.console.render import Form, flash, render, see_other
 from handlers.console.state import state_of
 from handlers.console.toolkit import path_id
@@ -51,11 +52,13 @@ async def _page(request: web.Request, *, code: str | None = None, qr: str | None
                   status=status, errors=errors or {})
 
 
+@partner_allowed
 @require_staff()
 async def wechat_page(request: web.Request) -> web.Response:
     return await _page(request)
 
 
+@partner_allowed
 @require_staff()
 async def code_post(request: web.Request) -> web.Response:
     user = current(request)
@@ -65,6 +68,7 @@ async def code_post(request: web.Request) -> web.Response:
     return await _page(request, code=code)
 
 
+@partner_allowed
 @require_staff()
 async def qr_post(request: web.Request) -> web.Response:
     """Show the page with the QR image (fetched by the browser from `qr_image`)."""
@@ -72,6 +76,7 @@ async def qr_post(request: web.Request) -> web.Response:
     return await _page(request, qr=f"/console/account/wechat/qr-image?n={secrets.token_hex(4)}")
 
 
+@partner_allowed
 @require_staff()
 async def qr_image(request: web.Request) -> web.Response:
     """A new single-use QR token and its temporary WeChat QR image. A GET (the page's <img>), so it runs in a
@@ -97,6 +102,7 @@ async def qr_image(request: web.Request) -> web.Response:
     return web.Response(body=raw, content_type=kind, headers={"Cache-Control": "no-store"})
 
 
+@partner_allowed
 @require_staff()
 async def unlink_post(request: web.Request) -> web.Response:
     user = current(request)
@@ -109,6 +115,7 @@ async def unlink_post(request: web.Request) -> web.Response:
     raise see_other("/console/account/wechat")
 
 
+@partner_allowed
 @require_staff()
 async def settings_post(request: web.Request) -> web.Response:
     user = current(request)
@@ -159,6 +166,7 @@ async def admin_unlink(request: web.Request) -> web.Response:
     raise see_other("/console/staff-wechat")
 
 
+@partner_allowed
 @require_staff()
 async def api_wechat(request: web.Request) -> web.Response:
     user = current(request)

@@ -87,7 +87,12 @@ def build_router() -> Router:
         staff = await linked_staff(ctx)
         if staff is None:
             return UNHANDLED
-        return Reply(_blocked(staff) or await commands.todo(ctx.session, staff))
+        blocked = _blocked(staff)
+        if blocked:
+            return Reply(blocked)
+        if staff.partner is not None:
+            return Reply(await commands.partner_todo(ctx.session, staff))
+        return Reply(await commands.todo(ctx.session, staff))
 
     @router.text(rules.COMMAND_RE)
     async def command(ctx: Context):

@@ -120,6 +120,10 @@ async def _assign(op: Op, staff_id: int | None = None, partner: str | None = Non
     t.status = "assigned"
     await op.record("assign", public_text, public=True, data={"assignee": t.assignee_label, "note": note[:200]},
                     push=f"您的投诉 {t.number}：{public_text}，预计 {notify.local(t.resolve_due_at)} 前办结。")
+    if t.assignee_partner is not None:
+        await notify.to_partner(op.session, t, f"{await op.place()}将工单 {t.number}（{rules.CATEGORIES[t.category]}）"
+                                f"交由贵单位办理：{mask(t.description)[:80]}\n请于 {notify.local(t.resolve_due_at)} 前办结。"
+                                "回复「待办」查看交办给贵单位的工单。", now=op.now)
     if t.assignee_staff_id is not None:
         await notify.to_assignee(op.session, t, staff, f"{op.actor.label}将工单 {t.number}（"
                                  f"{rules.CATEGORIES[t.category]}）交办给您，请于 {notify.local(t.resolve_due_at)} "
@@ -322,9 +326,26 @@ async def _chase(op: Op, text: str = "") -> str:
     return "已催办"
 
 
+async def _partner_sign(op: Op) -> str:
+    t = op.ticket
+    await op.record("partner_sign", f"{op.actor.label}已签收", public=False)
+    await notify.to_staff(op.session, t, t.level, f"工单 {t.number}：{op.actor.label}已签收。", now=op.now,
+                          services=op.services)
+    return "已签收"
+
+
+async def _partner_done(op: Op, text: str = "") -> str:
+    t = op.ticket
+    text = _text(text, "办理结果")
+    await op.record("partner_done", text, public=False)
+    await notify.to_staff(op.session, t, t.level, f"工单 {t.number}：{op.actor.label}报告已办结：{text[:80]}\n"
+                          "请核实后在工作台办结，或催办、重新交办。", now=op.now, services=op.services)
+    return "已报告办结，待社区核实后办结"
+
+
 ACTIONS = {"sign": _sign, "assign": _assign, "reply": _reply, "note": _note, "ask": _ask,
             "supplement": _supplement, "resolve": _resolve, "escalate": _escalate, "return": _return,
             "reject": _reject, "close": _close, "rate": _rate, "unsatisfied": _unsatisfied, "link": _link,
-            "mediation": _mediation, "chase": _chase}
+            "mediation": _mediation, "chase": _chase, "partner_sign": _partner_sign, "partner_done": _partner_done}
 STAFF_ACTIONS = ("sign", "assign", "reply", "note", "ask", "resolve", "escalate", "return", "reject", "close",
                  "link", "mediation", "chase")

@@ -1,4 +1,5 @@
-"""partners (issue 18): staff link their WeChat (staff_link_codes) and their push settings (staff_wechat)
+"""partners (issue 18): staff link their WeChat (staff_link_codes), their push settings (staff_wechat), and
+partner organisations' accounts (staff.partner)
 
 Revision ID: 0018_partners
 Revises: 0016_first_console
@@ -46,12 +47,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("staff_id"),
     )
     with op.batch_alter_table("staff") as batch:
+        batch.add_column(sa.Column("partner", sa.String(length=64), nullable=True))
         batch.create_index(batch.f("ix_staff_openid"), ["openid"], unique=False)
+        batch.create_index(batch.f("ix_staff_partner"), ["partner"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("staff") as batch:
+        batch.drop_index(batch.f("ix_staff_partner"))
         batch.drop_index(batch.f("ix_staff_openid"))
+        batch.drop_column("partner")
     op.drop_table("staff_wechat")
     op.drop_index(op.f("ix_staff_link_codes_expires_at"), table_name="staff_link_codes")
     op.drop_index(op.f("ix_staff_link_codes_secret_hash"), table_name="staff_link_codes")
