@@ -13,7 +13,8 @@ from storage.models import Staff
 from storage.ticket_models import Ticket, TicketEvent
 from tests.console.test_cli import _query, run
 from tests.staff.test_pushes import act, file, pushes
-from tests.support import TEST_PASSWORD, test_password_hash
+from tests.support import TEST_PASSWORD
+from tests.support import test_password_hash as known_hash
 from tests.tickets.conftest import bind
 
 
@@ -21,7 +22,7 @@ async def partner(loop, username: str, code: str) -> Staff:
     async with loop.services.db.transaction() as session:
         staff = await create_account(session, username=username, display_name=f"{code} 承办人", level="community",
                                      node=None, password=TEST_PASSWORD, partner=code)
-        staff.password_hash = test_password_hash()
+        staff.password_hash = known_hash()
         return staff
 
 
