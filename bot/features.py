@@ -54,8 +54,9 @@ DemoLoad = Callable[["AsyncSession", "DemoWorld"], Awaitable[None]]
 class ChatRouter:
     """A chat router and its place in the order messages are offered (lower first).
 
-    The order of the bundled features: 10 common words (帮助/取消), 20 subscriptions, 30 registration, 40
-    tickets, 50 notices, 60 surveys, 62 owners, 70 scorecards, 900 policy Q&A (answers any text, so after every feature with
+    The order of the bundled features: 5 staff (link codes; a linked staff member's words), 10 common words
+    (帮助/取消), 20 subscriptions, 30 registration, 40 tickets, 50 notices, 60 surveys, 62 owners, 70 scorecards,
+    900 policy Q&A (answers any text, so after every feature with
     words of its own), 1000 the polite fallback.
     """
 

@@ -357,6 +357,29 @@ class WeChatClient:
         return await self.call("POST", "/cgi-bin/qrcode/create", body={
             "action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene_str}}})
 
+    async def create_temporary_qrcode(self, scene_str: str, expire_seconds: int) -> dict:
+        """A temporary QR code (`QR_STR_SCENE`, at most 30 days); answers `{"ticket", "expire_seconds", "url"}`."""
+        if not 1 <= len(scene_str) <= 64:
+            raise ValueError("二维码场景值长度须为 1–64 个字符")
+        return await self.call("POST", "/cgi-bin/qrcode/create", body={
+            "expire_seconds": int(expire_seconds), "action_name": "QR_STR_SCENE",
+            "action_info": {"scene": {"scene_str": scene_str}}})
+
+    async def qrcode_image(self, ticket: str, max_bytes: int = 512 * 1024) -> tuple[bytes, str]:
+        """The QR image of `ticket` (showqrcode needs no access token), as (content, content type)."""
+        try:
+            async with self._http().get(self.qrcode_url(ticket), timeout=self.timeout) as resp:
+                if resp.status != 200:
+                    raise WeChatUnavailable(f"二维码图片获取失败：HTTP {resp.status}")
+                raw = await resp.content.read(max_bytes + 1)
+                if len(raw) > max_bytes:
+                    raise WeChatUnavailable("二维码图片过大")
+                return raw, resp.content_type
+        except (asyncio.TimeoutError, TimeoutError):
+            raise WeChatUnavailable("二维码图片获取超时") from None
+        except aiohttp.ClientError as exc:
+            raise WeChatUnavailable(f"二维码图片获取失败：{type(exc).__name__}") from None
+
     def qrcode_url(self, ticket: str) -> str:
         """Where the QR image for `ticket` is shown (mp.weixin.qq.com, or the sandbox)."""
         host = QRCODE_HOST if self.base == OFFICIAL_API_BASE else self.base

@@ -197,7 +197,10 @@ class Staff(Base):
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     password_hash: Mapped[str | None] = mapped_column(String(256))
-    openid: Mapped[str | None] = mapped_column(String(64))
+    openid: Mapped[str | None] = mapped_column(String(64), index=True)  # linked WeChat (handlers/staff)
+    # a partner organisation's account (issue 18): property:ID / developer:ID / dept:名称, the form of
+    # tickets.assignee_partner; such an account has no node, sees no jurisdiction, and only what was 交办 to it
+    partner: Mapped[str | None] = mapped_column(String(64), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # set for demo accounts (their password is published): the console shows nothing but the password change

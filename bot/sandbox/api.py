@@ -96,7 +96,7 @@ def _template(sb: Sandbox, _req: web.Request, body: dict) -> dict:
 
 async def show_qrcode(request: web.Request) -> web.Response:
     ticket = request.query.get("ticket", "")
-    if not any(q["ticket"] == ticket for q in request.app[SANDBOX].state.qrcodes.values()):
+    if request.app[SANDBOX].state.scene_of(ticket) is None:  # unknown, or a temporary code past its time
         raise web.HTTPNotFound(text="ticket 不存在")
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><rect width="200" height="200" '
            'fill="#eee"/><text x="20" y="100">sandbox QR</text></svg>')

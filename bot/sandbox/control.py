@@ -11,6 +11,8 @@
     POST   /sandbox/clock         {"advance": seconds}
     POST   /sandbox/reset         forget users, deliveries, tokens, quota, menu, faults, counters
     GET    /sandbox/stats
+    GET    /sandbox/qrcodes       ?ticket=  what scanning that QR code tells the account: {"scene", "action"} (404
+                                  for an unknown or expired ticket), to send as SCAN / subscribe qrscene_ events
 Bad requests answer 400 with `{"error": <中文说明>}`.
 """
 from __future__ import annotations
@@ -150,6 +152,14 @@ async def stats(request: web.Request) -> web.Response:
     return reply(request.app[SANDBOX].stats())
 
 
+async def qrcode_scene(request: web.Request) -> web.Response:
+    found = request.app[SANDBOX].state.scene_of(request.query.get("ticket", ""))
+    if found is None:
+        raise web.HTTPNotFound(text=json.dumps({"error": "二维码不存在或已过期"}, ensure_ascii=False),
+                               content_type="application/json")
+    return reply({"scene": found["scene"], "action": found["action"]})
+
+
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_post("/sandbox/interactions", interactions)
@@ -163,3 +173,4 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/sandbox/media", media)
     r.add_post("/sandbox/reset", reset)
     r.add_get("/sandbox/stats", stats)
+    r.add_get("/sandbox/qrcodes", qrcode_scene)

@@ -70,6 +70,7 @@ class SandboxState:
         self.menu: dict | None = None
         self.media: dict[str, tuple[bytes, str, str, float]] = {}  # media_id -> (content, type, kind, put at)
         self.qrcodes: dict[str, dict] = {}
+        self.qr_scenes: dict[str, dict] = {}  # ticket → {"scene", "action", "expires_at"} (what a scan reveals)
 
     # --- credentials ---------------------------------------------------------------------------------------
     def check_credentials(self, appid: str | None, secret: str | None, grant_type: str | None) -> None:
@@ -209,10 +210,25 @@ class SandboxState:
             return self.qrcodes[key]
         code = secrets.token_urlsafe(16)
         answer: dict[str, str | int] = {"ticket": "gQ" + secrets.token_urlsafe(40), "url": f"http://weixin.qq.com/q/{code}"}
+        expires_at = None
         if not permanent:
-            answer["expire_seconds"] = int(body.get("expire_seconds") or 60)
+            # WeChat: a temporary code lives expire_seconds (default 60 s, at most 2592000 s = 30 days)
+            seconds = body.get("expire_seconds")
+            seconds = 60 if seconds in (None, "") else seconds
+            if not isinstance(seconds, int) or seconds <= 0:
+                raise ApiError(40053)
+            answer["expire_seconds"] = min(seconds, 2_592_000)
+            expires_at = self.now() + int(answer["expire_seconds"])
         self.qrcodes[key] = answer
+        self.qr_scenes[str(answer["ticket"])] = {"scene": scene, "action": action, "expires_at": expires_at}
         return answer
+
+    def scene_of(self, ticket: str) -> dict | None:
+        """What scanning the code of `ticket` tells the account (None: unknown or expired ticket)."""
+        found = self.qr_scenes.get(ticket)
+        if found is None or (found["expires_at"] is not None and self.now() >= found["expires_at"]):
+            return None
+        return found
 
     def stats(self) -> dict:
         return {

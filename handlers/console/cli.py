@@ -49,8 +49,9 @@ def cmd_create(args: argparse.Namespace) -> int:
         return 1
 
     async def work(session):
-        staff = await create_account(session, username=args.username, display_name=args.name, level=args.level,
-                                     node=args.node, password=password)
+        staff = await create_account(session, username=args.username, display_name=args.name,
+                                     level=args.level or "community", node=args.node, password=password,
+                                     partner=args.partner)
         await audit.record(session, username=_operator(), action="staff.create", via="cli",
                            target=f"{staff.username}（{staff.level.label}）", community_id=staff.community_id)
         return staff
@@ -62,7 +63,8 @@ def cmd_create(args: argparse.Namespace) -> int:
         for message in exc.errors.values():
             print(f"  - {message}", file=sys.stderr)
         return 1
-    print(f"已创建账号 {staff.username}（{staff.level.label}）。登录地址：{_settings().base_url}/console/login")
+    kind = f"承办单位 {staff.partner}" if staff.partner else staff.level.label
+    print(f"已创建账号 {staff.username}（{kind}）。登录地址：{_settings().base_url}/console/login")
     return 0
 
 
@@ -140,9 +142,11 @@ def add_subcommands(subparsers) -> None:
     create = sub.add_parser("create", help="创建账号（例如第一个管理员）")
     create.add_argument("--username", required=True, help="登录用户名（字母、数字、. _ -）")
     create.add_argument("--name", required=True, help="姓名或单位名称")
-    create.add_argument("--level", required=True, choices=[lv.value for lv in StaffLevel],
+    create.add_argument("--level", choices=[lv.value for lv in StaffLevel],
                         help="级别：admin 管理员 / district 区县 / street 街道 / community 社区")
     create.add_argument("--node", help="所属区县/街道/社区的编码（管理员不需要），例如 HX-YYL-YJ")
+    create.add_argument("--partner", metavar="CODE",
+                        help="承办单位账号：物业服务企业或开发建设单位的编码，或 dept:部门名称（不需要 --level/--node）")
     create.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行），不交互提示")
     create.set_defaults(func=cmd_create)
     password = sub.add_parser("password", help="重置账号的密码（其会话全部退出、API 令牌全部吊销）")

@@ -99,12 +99,22 @@ def require_staff(level: StaffLevel | None = None) -> Callable[[Handler], Handle
                 raise web.HTTPUnauthorized()
             if not at_least(user.level, level):
                 raise web.HTTPForbidden()
+            if user.staff.partner is not None and not getattr(guarded, "partner_allowed", False):
+                raise web.HTTPForbidden()  # a partner organisation's account: only the routes marked for it
             return await handler(request)
 
         guarded.console_guard = level or "staff"  # type: ignore[attr-defined]
         return guarded
 
     return wrap
+
+
+def partner_allowed(handler: Handler) -> Handler:
+    """Let a partner organisation's account (staff.partner) reach this route too. Every other route refuses such
+    an account (403) in `require_staff`, so nothing inside a jurisdiction is ever shown to a partner by default.
+    Mark only routes about the caller's own account."""
+    handler.partner_allowed = True  # type: ignore[attr-defined]
+    return handler
 
 
 def require_community(request: web.Request, community_id: int | None) -> None:

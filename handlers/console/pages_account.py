@@ -13,7 +13,7 @@ from aiohttp import web
 
 from handlers.console import security
 from handlers.console.audit import audit
-from handlers.console.guard import before_password_change, current, db, require_staff
+from handlers.console.guard import before_password_change, current, db, partner_allowed, require_staff
 from handlers.console.render import Form, flash, render, see_other
 from storage import password_policy
 from storage.passwords import hash_password, verify_password
@@ -38,12 +38,14 @@ def _password_form(request: web.Request, form: Form, status: int = 200) -> web.R
                   forced=current(request).staff.must_change_password, min_length=password_policy.MIN_LENGTH)
 
 
+@partner_allowed
 @before_password_change
 @require_staff()
 async def password_page(request: web.Request) -> web.Response:
     return _password_form(request, Form())
 
 
+@partner_allowed
 @before_password_change
 @require_staff()
 async def account_password(request: web.Request) -> web.Response:

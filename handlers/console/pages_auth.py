@@ -7,7 +7,7 @@ from aiohttp import web
 
 from handlers.console import security
 from handlers.console.audit import audit
-from handlers.console.guard import before_password_change, current, db, public, require_staff
+from handlers.console.guard import before_password_change, current, db, partner_allowed, public, require_staff
 from handlers.console.render import Form, render, see_other
 from handlers.console.state import state_of
 from storage.repositories import staff as staff_repo
@@ -68,6 +68,7 @@ async def login_submit(request: web.Request) -> web.Response:
     raise response
 
 
+@partner_allowed
 @before_password_change
 @require_staff()
 async def logout(request: web.Request) -> web.Response:

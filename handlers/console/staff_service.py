@@ -31,8 +31,9 @@ def password_problem(password: str, username: str | None = None) -> str | None:
 
 
 async def create_account(session: AsyncSession, *, username: str, display_name: str, level: str, node: str | None,
-                         password: str) -> Staff:
-    """Validate and create an account; raises StaffError listing every problem."""
+                         password: str, partner: str | None = None) -> Staff:
+    """Validate and create an account; raises StaffError listing every problem. With `partner` (a property
+    company's or developer's code, or `dept:名称`) a partner organisation's account: no node, no jurisdiction."""
     errors: dict[str, str] = {}
     username, display_name = username.strip(), display_name.strip()
     if not USERNAME_RE.match(username):
@@ -47,7 +48,15 @@ async def create_account(session: AsyncSession, *, username: str, display_name: 
         errors["level"] = "请选择级别"
         staff_level = None
     node_ids = None
-    if staff_level is not None:
+    partner_key = None
+    if partner is not None:
+        partner_key = await staff_repo.resolve_partner(session, partner)
+        if partner_key is None:
+            errors["partner"] = "承办单位编码有误：应为物业服务企业或开发建设单位的编码，或「dept:部门名称」"
+        staff_level = StaffLevel.community  # the lowest rank; without a node it sees no community
+        errors.pop("level", None)
+        node_ids = {"district_id": None, "street_id": None, "community_id": None}
+    elif staff_level is not None:
         node_ids = await staff_repo.resolve_node(session, staff_level, node)
         if node_ids is None:
             errors["node"] = f"请选择所属{staff_level.label}"
@@ -58,7 +67,7 @@ async def create_account(session: AsyncSession, *, username: str, display_name: 
         raise StaffError(errors)
     password_hash = await asyncio.to_thread(hash_password, password)
     return await staff_repo.create_staff(session, username=username, display_name=display_name, level=staff_level,
-                                         node_ids=node_ids, password_hash=password_hash)
+                                         node_ids=node_ids, password_hash=password_hash, partner=partner_key)
 
 
 async def reset_password(session: AsyncSession, staff: Staff, password: str, now: datetime) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Services
-from bot.delivery import Content, Scope, create_broadcast
+from bot.delivery.staff import push_to_staff as staff_push
 from bot.jobs import Job
 from handlers.notices import service
 from handlers.notices.meetings import local_today, month_range
@@ -27,13 +27,10 @@ SUMMARY_AFTER = (timedelta(days=3), timedelta(days=7))
 
 async def push_to_staff(session: AsyncSession, staff: list[Staff], *, title: str, text: str, link: str,
                         now: datetime, source: str, category: str = "meeting") -> int:
-    """Push through the delivery engine to staff who linked WeChat (their follower rows); how many were found."""
-    residents = await repo.residents_for_openids(session, [s.openid for s in staff if s.openid])
-    if residents:
-        await create_broadcast(session, category=category, scope=Scope.of_residents(residents),
-                               content=Content(text=text, title=title, summary=text[:60], link=link),
-                               created_by="system:meetings", source=source, now=now)
-    return len(residents)
+    """Push to staff who linked WeChat (bot.delivery.staff: their switches and quiet hours); how many reached."""
+    kind = "notice_review" if category == "notice" else "meeting"
+    return await staff_push(session, staff, kind=kind, title=title, text=text, link=link, now=now, source=source,
+                            created_by="system:meetings")
 
 
 async def tell_reviewers(session: AsyncSession, notice, *, base_url: str, now: datetime) -> int:

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context
 from bot.delivery import Content, Scope, create_broadcast
+from bot.delivery.staff import push_to_staff
 from bot.localtime import LOCAL_TZ
 from handlers.policy_qa.rules import question_key
 from handlers.privacy.redact import redact
 from knowledge import KnowledgeBase, KnowledgeBaseError
 from storage.models import Resident
 from storage.policy_qa_models import Inquiry
+from storage.repositories import meetings as meetings_repo
 from storage.repositories import policy_qa as repo
 
 
@@ -50,7 +52,16 @@ async def rate(ctx: Context, entry_id: str, useful: bool) -> None:
 
 
 async def open_inquiry(ctx: Context, question: str) -> Inquiry:
-    return await inquiry_of(ctx.session, ctx.resident, question, ctx.now)
+    """A question handed to staff (转人工); the community's linked staff get a push with the console link."""
+    inquiry = await inquiry_of(ctx.session, ctx.resident, question, ctx.now)
+    if inquiry.community_id is not None:
+        staff = await meetings_repo.community_staff(ctx.session, inquiry.community_id)
+        base = ctx.settings.base_url.rstrip("/")
+        await push_to_staff(ctx.session, staff, kind="handoff", title="居民转人工咨询",
+                            text=f"居民转人工咨询（Q{inquiry.id}）：{inquiry.question[:80]}\n请在工作台「政策问答」中答复。",
+                            link=f"{base}/console/qa", now=ctx.now, source=f"inquiry:{inquiry.id}:staff",
+                            created_by="system:qa")
+    return inquiry
 
 
 async def inquiry_of(session: AsyncSession, r: Resident, question: str, now: datetime) -> Inquiry:

@@ -94,7 +94,7 @@ async def _perform(session, services, now: datetime, action: tuple[str, str | No
         repo.add_event(session, ticket, kind="overdue", actor="system", actor_label="系统", public=False,
                        text="已超过区县办理时限，请尽快办结。", at=now)
         await notify.to_staff(session, ticket, row.level, f"工单 {ticket.number} 已超过区县办理时限，请尽快办结。",
-                              now=now)
+                              now=now, kind="ticket_chase", services=services)
         return "overdue"
     ticket = await _claim(session, row.id, now, chased_due_at=row.chased_due_at, **guard)
     if ticket is None:

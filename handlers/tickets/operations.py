@@ -97,6 +97,7 @@ async def _partner(op: Op, partner: str) -> tuple[str, str]:
 
 async def _assign(op: Op, staff_id: int | None = None, partner: str | None = None, note: str = "") -> str:
     t = op.ticket
+    staff: Staff | None = None
     if bool(staff_id) == bool(partner):
         raise TicketError("请选择一位工作人员或一个承办单位")
     if staff_id:
@@ -119,6 +120,14 @@ async def _assign(op: Op, staff_id: int | None = None, partner: str | None = Non
     t.status = "assigned"
     await op.record("assign", public_text, public=True, data={"assignee": t.assignee_label, "note": note[:200]},
                     push=f"您的投诉 {t.number}：{public_text}，预计 {notify.local(t.resolve_due_at)} 前办结。")
+    if t.assignee_partner is not None:
+        await notify.to_partner(op.session, t, f"{await op.place()}将工单 {t.number}（{rules.CATEGORIES[t.category]}）"
+                                f"交由贵单位办理：{mask(t.description)[:80]}\n请于 {notify.local(t.resolve_due_at)} 前办结。"
+                                "回复「待办」查看交办给贵单位的工单。", now=op.now)
+    if t.assignee_staff_id is not None:
+        await notify.to_assignee(op.session, t, staff, f"{op.actor.label}将工单 {t.number}（"
+                                 f"{rules.CATEGORIES[t.category]}）交办给您，请于 {notify.local(t.resolve_due_at)} "
+                                 f"前办结。{note[:200]}", now=op.now, services=op.services)
     return f"已交办给{t.assignee_label}"
 
 
@@ -128,8 +137,12 @@ async def _reply(op: Op, text: str = "") -> str:
     return "已答复居民"
 
 
-async def _note(op: Op, text: str = "") -> str:
-    await op.record("note", _text(text, "备注内容"), public=False)
+async def _note(op: Op, text: str = "", photos: list | None = None) -> str:
+    """An internal note; `photos` ([{media_id, pic_url}], e.g. the evidence a staff member sends after 办结) are
+    kept on the event."""
+    data = {"photos": [{"media_id": str(p.get("media_id", ""))[:128], "pic_url": str(p.get("pic_url", ""))[:512]}
+                       for p in photos[:9]]} if photos else None
+    await op.record("note", _text(text, "备注内容"), public=False, data=data)
     return "已添加内部备注"
 
 
@@ -156,7 +169,8 @@ async def _supplement(op: Op, text: str = "", photos: list | None = None) -> str
         t.photos = list(t.photos or []) + list(photos)[:room]
         media.enqueue(op.session, t.id, list(photos)[:room], "supplement", op.now)
     await op.record("supplement", mask(text), public=True, data={"photos": len(photos or [])})
-    await notify.to_staff(op.session, t, t.level, f"工单 {t.number} 居民已补充情况，办理时限恢复计算。", now=op.now)
+    await notify.to_staff(op.session, t, t.level, f"工单 {t.number} 居民已补充情况，办理时限恢复计算。", now=op.now,
+                          services=op.services)
     return f"已收到您的补充，已转给办理人员。预计 {notify.local(t.resolve_due_at)} 前办结。"
 
 
@@ -186,7 +200,8 @@ async def _move_up(op: Op, kind: str, text: str) -> str:
     await op.record(kind, text, public=True, data={"from": before, "to": target},
                     push=f"您的投诉 {t.number} 已转至{upper}办理。{text}".rstrip())
     await notify.to_staff(op.session, t, target, f"工单 {t.number} 已从{LEVEL_LABELS[before]}转至{upper}："
-                          f"{text}请于 {notify.local(t.sign_due_at)} 前签收。", now=op.now)
+                          f"{text}请于 {notify.local(t.sign_due_at)} 前签收。", now=op.now,
+                          kind="ticket_assigned", services=op.services)
     return f"已转至{upper}"
 
 
@@ -252,7 +267,8 @@ async def _unhappy(op: Op, words: str) -> str:
         t.resolve_due_at = op.sla.calendar.add(op.now, op.sla.resolve_limit(t.level, t.category))
         t.chased_due_at = None
         await op.record("reopen", said, public=True, data={"score": t.rating})
-        await notify.to_staff(op.session, t, t.level, f"工单 {t.number} 居民不满意，已重新办理。", now=op.now)
+        await notify.to_staff(op.session, t, t.level, f"工单 {t.number} 居民不满意，已重新办理。", now=op.now,
+                               services=op.services)
         return (f"很抱歉没有让您满意。投诉 {t.number} 已退回{await op.place()}重新办理，"
                 f"预计 {notify.local(t.resolve_due_at)} 前给您答复。")
     upper = rules.next_level(t.level)
@@ -307,13 +323,31 @@ async def _chase(op: Op, text: str = "") -> str:
     if op.actor.kind == "system":
         t.chased_due_at = due  # one automatic chase per deadline
     await op.record("chase", text, public=False)
-    await notify.to_staff(op.session, t, t.level, f"催办：工单 {t.number} {text}", now=op.now)
+    await notify.to_staff(op.session, t, t.level, f"催办：工单 {t.number} {text}", now=op.now, kind="ticket_chase",
+                          services=op.services)
     return "已催办"
+
+
+async def _partner_sign(op: Op) -> str:
+    t = op.ticket
+    await op.record("partner_sign", f"{op.actor.label}已签收", public=False)
+    await notify.to_staff(op.session, t, t.level, f"工单 {t.number}：{op.actor.label}已签收。", now=op.now,
+                          services=op.services)
+    return "已签收"
+
+
+async def _partner_done(op: Op, text: str = "") -> str:
+    t = op.ticket
+    text = _text(text, "办理结果")
+    await op.record("partner_done", text, public=False)
+    await notify.to_staff(op.session, t, t.level, f"工单 {t.number}：{op.actor.label}报告已办结：{text[:80]}\n"
+                          "请核实后在工作台办结，或催办、重新交办。", now=op.now, services=op.services)
+    return "已报告办结，待社区核实后办结"
 
 
 ACTIONS = {"sign": _sign, "assign": _assign, "reply": _reply, "note": _note, "ask": _ask,
             "supplement": _supplement, "resolve": _resolve, "escalate": _escalate, "return": _return,
             "reject": _reject, "close": _close, "rate": _rate, "unsatisfied": _unsatisfied, "link": _link,
-            "mediation": _mediation, "chase": _chase}
+            "mediation": _mediation, "chase": _chase, "partner_sign": _partner_sign, "partner_done": _partner_done}
 STAFF_ACTIONS = ("sign", "assign", "reply", "note", "ask", "resolve", "escalate", "return", "reject", "close",
                  "link", "mediation", "chase")

@@ -46,6 +46,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "link": (OPEN, "closed"),
     "mediation": (OPEN | {"resolved", "closed"}, None),
     "chase": (OPEN, None),
+    "partner_sign": (frozenset({"assigned"}), None),  # a partner organisation acknowledges what was 交办 to it
+    "partner_done": (frozenset({"assigned"}), None),  # …and reports it done; the community confirms (resolve)
 }
 ACTION_LABELS = {
     "created": "受理", "sign": "签收", "assign": "交办", "reply": "答复", "note": "内部备注", "ask": "请居民补充",
@@ -53,12 +55,14 @@ ACTION_LABELS = {
     "close": "关闭", "rate": "评价", "reopen": "重新办理", "link": "合并重复件", "mediation": "调解记录",
     "chase": "催办", "overdue": "超期", "linked": "关联重复件", "phone": "查看电话", "erased": "居民删除个人信息",
     "public_summary": "公开摘要", "media_failed": "附件下载失败", "media_added": "上传附件", "claimed": "居民认领",
+    "partner_sign": "承办单位签收", "partner_done": "承办单位报告办结",
 }
 AT_OWN_LEVEL = frozenset({"sign", "assign", "reply", "ask", "resolve", "return", "reject", "close", "link",
                           "mediation"})
 FROM_ABOVE = frozenset({"note", "chase", "escalate"})  # higher levels supervise: 督办, 提级
 BY_RESIDENT = frozenset({"rate", "reopen", "supplement", "escalate"})
 BY_SYSTEM = frozenset({"chase", "escalate", "close", "note"})
+BY_PARTNER = frozenset({"partner_sign", "reply", "note", "partner_done"})  # only on what was 交办 to them
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Actor:
     staff_id: int | None = None
     resident_ref: str | None = None
     communities: frozenset[int] | None = None  # staff: their jurisdiction (None = every community)
+    partner: str | None = None  # partner: their organisation (property:ID / developer:ID / dept:名称)
 
     def sees(self, community_id: int) -> bool:
         return self.kind != "staff" or self.communities is None or community_id in self.communities
@@ -93,6 +98,7 @@ class TicketView:
     escalation_offered: bool = False
     in_scope: bool = True  # the staff member's jurisdiction contains the ticket's community
     resident_gone: bool = False  # the resident erased their data: nobody to ask or to hear from
+    assignee_partner: str | None = None  # the partner organisation it was 交办 to
 
 
 def next_level(level: str) -> str | None:
@@ -124,6 +130,12 @@ def check(action: str, actor: Actor, t: TicketView) -> str | None:
 def _who(action: str, actor: Actor, t: TicketView) -> str | None:
     if actor.kind == "system":
         return None if action in BY_SYSTEM else "系统不能执行该操作"
+    if actor.kind == "partner":
+        if actor.partner is None or t.assignee_partner != actor.partner:
+            return "该工单未交办给贵单位"
+        return None if action in BY_PARTNER else "承办单位不能执行该操作"
+    if action in ("partner_sign", "partner_done"):
+        return "该操作由承办单位执行"
     if actor.kind == "resident":
         if actor.resident_ref != t.resident_ref:
             return "只能操作本人提交的投诉"

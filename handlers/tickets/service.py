@@ -26,7 +26,8 @@ from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
 
 __all__ = ["ACTIONS", "RATING_LABELS", "STAFF_ACTIONS", "TicketError", "Filing", "Received", "file_ticket",
-           "file_received", "find_duplicate", "perform", "allowed", "staff_actor", "resident_actor", "view"]
+           "file_received", "find_duplicate", "perform", "allowed", "staff_actor", "partner_actor", "resident_actor",
+           "view"]
 
 
 
@@ -62,12 +63,18 @@ def view(ticket: Ticket, actor: Actor) -> TicketView:
     return TicketView(level=ticket.level, status=ticket.status, resident_ref=ticket.resident_ref,
                       waiting=ticket.waiting_since is not None, reopened=ticket.reopened,
                       escalation_offered=ticket.escalation_offered, in_scope=actor.sees(ticket.community_id),
-                      resident_gone=ticket.resident_erased_at is not None)
+                      resident_gone=ticket.resident_erased_at is not None, assignee_partner=ticket.assignee_partner)
 
 
 def staff_actor(staff: Staff, communities: frozenset[int] | None) -> Actor:
     return Actor("staff", f"staff:{staff.username}", f"{staff.display_name}（{staff.level.label}）",
                  staff.level.value, staff.id, communities=communities)
+
+
+def partner_actor(staff: Staff) -> Actor:
+    """A partner organisation's account: acts only on tickets 交办 to its organisation (rules.BY_PARTNER)."""
+    return Actor("partner", f"staff:{staff.username}", f"{staff.display_name}（承办单位）", None, staff.id,
+                 communities=frozenset(), partner=staff.partner)
 
 
 def resident_actor(ref: str) -> Actor:
@@ -114,7 +121,7 @@ async def file_ticket(session: AsyncSession, services, resident: Resident, filin
                    text=f"{CATEGORIES[ticket.category]}：{mask(ticket.description)[:60]}", at=now)
     await notify.to_staff(session, ticket, "community",
                           f"新投诉 {ticket.number}（{CATEGORIES[ticket.category]}），请于 {notify.local(sign_due)} "
-                          f"前签收。", now=now)
+                          f"前签收。", now=now, kind="ticket_new", services=services)
     return ticket
 
 
@@ -148,7 +155,8 @@ async def file_received(session: AsyncSession, services, received: Received, now
                    f"{mask(ticket.description)[:60]}", at=now)
     await notify.to_staff(session, ticket, "community",
                           f"新投诉 {ticket.number}（{CHANNELS[received.channel]}，{CATEGORIES[ticket.category]}），"
-                          f"请于 {notify.local(sign_due)} 前签收。", now=now)
+                          f"请于 {notify.local(sign_due)} 前签收。", now=now, kind="ticket_new",
+                          services=services)
     return ticket
 
 

@@ -73,10 +73,25 @@ async def resolve_node(session: AsyncSession, level: StaffLevel, code: str | Non
     return None
 
 
+async def resolve_partner(session: AsyncSession, code: str) -> str | None:
+    """The partner key (`property:ID`, `developer:ID`, `dept:名称`, as tickets.assignee_partner) of a property
+    company's or developer's code, or of `dept:名称`; None when it names nothing."""
+    from storage.models import Developer, PropertyCompany
+
+    code = code.strip()
+    if code.startswith("dept:") and 0 < len(code[5:].strip()) <= 60:
+        return f"dept:{code[5:].strip()}"
+    company = (await session.execute(select(PropertyCompany.id).where(PropertyCompany.code == code))).scalar()
+    if company is not None:
+        return f"property:{company}"
+    developer = (await session.execute(select(Developer.id).where(Developer.code == code))).scalar()
+    return f"developer:{developer}" if developer is not None else None
+
+
 async def create_staff(session: AsyncSession, *, username: str, display_name: str, level: StaffLevel,
-                       node_ids: dict[str, int | None], password_hash: str) -> Staff:
+                       node_ids: dict[str, int | None], password_hash: str, partner: str | None = None) -> Staff:
     staff = Staff(username=username, display_name=display_name, level=level, password_hash=password_hash,
-                  active=True, **node_ids)
+                  active=True, partner=partner, **node_ids)
     session.add(staff)
     await session.flush()
     return staff

@@ -14,7 +14,7 @@ from tests.bot import example_feature
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = {"broadcasts", "common", "console", "hotline", "notices", "owners", "policy_qa", "registration", "reports",
-           "scorecards", "subscriptions", "surveys", "tickets"}
+           "scorecards", "staff", "subscriptions", "surveys", "tickets"}
 
 
 def test_every_bundled_feature_is_installed_through_its_entry_point():
@@ -23,8 +23,8 @@ def test_every_bundled_feature_is_installed_through_its_entry_point():
 
 def test_the_chat_order_is_the_declared_one():
     names = [r.name for r in chat_routers(installed_features())]
-    assert names == ["common", "subscriptions", "registration", "tickets", "notices", "surveys", "owners", "scorecards",
-                     "policy_qa", "fallback"]
+    assert names == ["staff", "common", "subscriptions", "registration", "tickets", "notices", "surveys", "owners",
+                     "scorecards", "policy_qa", "fallback"]
 
 
 def test_no_kernel_module_imports_a_feature():

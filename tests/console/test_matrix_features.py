@@ -105,3 +105,50 @@ async def test_pages_too_refuse_the_levels_below(world):
             if resp.status != 403:
                 problems.append((username, method, pattern, resp.status))
     assert not problems
+
+
+async def test_a_partner_account_is_refused_everywhere_but_on_its_own_account(world):
+    """A partner organisation's account (staff.partner, issue 18) has no jurisdiction: every route refuses it
+    (403) except the few marked `partner_allowed` (its own password, WeChat link, logout)."""
+    from handlers.console.staff_service import create_account
+    from storage.repositories import staff as staff_repo
+    from tests.console.conftest import NOW, PASSWORD
+    from tests.support import test_password_hash
+
+    async with world.services.db.transaction() as session:
+        staff = await create_account(session, username="jinan", display_name="津安物业", level="community",
+                                     node=None, password=PASSWORD, partner="WY-JA")
+        staff.password_hash = test_password_hash()
+        _, raw = await staff_repo.create_api_token(session, staff.id, "test", NOW)
+    world.client.session.cookie_jar.clear()
+    page = await world.client.get("/console/login")
+    from tests.console.conftest import csrf_in
+    nonce = csrf_in(await page.text())
+    resp = await world.client.post("/console/login", data={"username": "jinan", "password": PASSWORD, "_csrf": nonce},
+                                   allow_redirects=False)
+    assert resp.status == 303
+    csrf = csrf_in(await (await world.client.get("/console/account/wechat")).text())
+    before = await _row_counts(world)
+    registry = build_registry(console_plugins(installed_features()))
+    handlers = {("/console" + r.path, r.method): r.handler for r in registry.pages}
+    handlers.update({("/api/v1" + r.path, r.method): r.handler for r in registry.api_routes})
+    problems, allowed = [], []
+    for method, pattern, guard in ROUTES:
+        if guard == "public":
+            continue
+        if getattr(handlers[(pattern, method)], "partner_allowed", False):
+            allowed.append(pattern)
+            continue
+        url = _concrete(pattern)
+        if pattern.startswith("/api/"):
+            resp = await world.client.request(method, url, headers={"Authorization": f"Bearer {raw}"}, json={},
+                                              allow_redirects=False)
+        else:
+            resp = await world.client.request(method, url, data={"_csrf": csrf} if method == "POST" else None,
+                                              allow_redirects=False)
+        if resp.status != 403:
+            problems.append((method, url, resp.status))
+    assert not problems
+    assert "/console/account/wechat" in allowed and "/console/staff-wechat" not in allowed
+    assert len(allowed) < 15
+    assert await _row_counts(world) == before

@@ -2,7 +2,7 @@
 paper questionnaires (survey_responses.channel, collector)
 
 Revision ID: 0019_media_intake
-Revises: 0017_owners_votes
+Revises: 0018_partners
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from alembic import op
 import storage.models
 
 revision = "0019_media_intake"
-down_revision = "0017_owners_votes"
+down_revision = "0018_partners"
 branch_labels = None
 depends_on = None
 
