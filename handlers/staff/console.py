@@ -73,7 +73,7 @@ async def code_post(request: web.Request) -> web.Response:
 async def qr_post(request: web.Request) -> web.Response:
     """Show the page with the QR image (fetched by the browser from `qr_image`)."""
     await Form.read(request)
-    return await _page(request, qr=f"/console/account/wechat/qr-image?n={secrets.token_hex(4)}")
+    return await _page(request, qr=secrets.token_hex(4))  # a fresh image URL each time
 
 
 @partner_allowed
