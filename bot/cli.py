@@ -30,6 +30,19 @@ class CliError(Exception):
     """A command that cannot do what was asked; its message (Chinese) is printed and the exit status is 1."""
 
 
+def read_input_file(path: Path, limit: int, too_large: str) -> bytes:
+    """The bytes of a file an operator named (an import), or a CliError saying why not: unreadable, or larger than
+    `limit` (`too_large` is the Chinese advice after the limit, e.g. 「请分成几个文件导入」)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"无法读取 {path}：{exc.strerror}") from None
+    if len(data) > limit:
+        size = f"{limit // 1024 // 1024} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+        raise CliError(f"文件过大（上限 {size}），{too_large}")
+    return data
+
+
 def settings_or_exit() -> Settings:
     """Settings from the environment; on bad values print every problem (Chinese) and exit with status 2."""
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.cli import CliError, run_command
+from bot.cli import CliError, read_input_file, run_command
 
 
 def add_subcommands(sub) -> None:
@@ -45,12 +45,7 @@ def cmd_import(args) -> int:
         from handlers.hotline import service
 
         path = Path(args.file)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CliError(f"无法读取 {path}：{exc.strerror}") from None
-        if len(data) > services.settings.hotline_max_bytes:
-            raise CliError(f"文件过大（上限 {services.settings.hotline_max_bytes // 1024} KB），请分成几个文件导入")
+        data = read_input_file(path, services.settings.hotline_max_bytes, "请分成几个文件导入")
         try:
             outcome = await service.import_file(session, services, data, path.name, _mapping(args, services.settings),
                                                 _admin(), "cli", datetime.now(timezone.utc))

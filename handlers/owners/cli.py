@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.cli import CliError, run_command
+from bot.cli import CliError, read_input_file, run_command
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -27,12 +27,7 @@ def cmd_import(args) -> int:
         from handlers.owners import roster, roster_file
 
         path = Path(args.file)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CliError(f"无法读取 {path}：{exc.strerror}") from None
-        if len(data) > MAX_BYTES:
-            raise CliError(f"文件过大（上限 {MAX_BYTES // 1024 // 1024} MB），请按小区分成几个文件导入")
+        data = read_input_file(path, MAX_BYTES, "请按小区分成几个文件导入")
         try:
             plan = roster_file.parse(data, path.name)
             summary = await roster.apply_plan(session, plan, datetime.now(timezone.utc))

@@ -37,6 +37,16 @@ def _blocked(staff: Staff) -> str | None:
     return None
 
 
+async def working_staff(ctx: Context) -> tuple[Staff | None, Reply | None]:
+    """(staff, None) for a linked account that may work in chat; (None, why not) for one that may not yet;
+    (None, None) for everyone else (their words are the resident's)."""
+    staff = await linked_staff(ctx)
+    if staff is None:
+        return None, None
+    blocked = _blocked(staff)
+    return (None, Reply(blocked)) if blocked else (staff, None)
+
+
 def build_router() -> Router:
     router = Router("staff")  # no help_lines: residents never see the staff words
 
@@ -84,24 +94,18 @@ def build_router() -> Router:
 
     @router.words(*rules.TODO_WORDS)
     async def todo(ctx: Context):
-        staff = await linked_staff(ctx)
+        staff, refusal = await working_staff(ctx)
         if staff is None:
-            return UNHANDLED
-        blocked = _blocked(staff)
-        if blocked:
-            return Reply(blocked)
+            return refusal or UNHANDLED
         if staff.partner is not None:
             return Reply(await commands.partner_todo(ctx.session, staff))
         return Reply(await commands.todo(ctx.session, staff))
 
     @router.text(rules.COMMAND_RE)
     async def command(ctx: Context):
-        staff = await linked_staff(ctx)
+        staff, refusal = await working_staff(ctx)
         if staff is None:
-            return UNHANDLED
-        blocked = _blocked(staff)
-        if blocked:
-            return Reply(blocked)
+            return refusal or UNHANDLED
         parsed = rules.parse_command(ctx.text)
         if parsed is None:
             return UNHANDLED
