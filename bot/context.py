@@ -1,6 +1,7 @@
 """The one object every handler receives: the message, the resident, the open transaction, the services."""
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,14 @@ class Services:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     extras: dict[str, Any] = field(default_factory=dict)
     features: list[Any] = field(default_factory=list)  # the app's features (bot.features.Feature), set by bot.app
+
+    async def close_extras(self) -> None:
+        """Close what jobs kept in `extras` that has an async `close()` (e.g. the WeChat client the media download
+        makes for itself in `linli worker`, where no app client exists)."""
+        for value in list(self.extras.values()):
+            close = getattr(value, "close", None)
+            if close is not None and inspect.iscoroutinefunction(close):
+                await close()
 
 
 @dataclass

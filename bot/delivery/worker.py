@@ -66,6 +66,7 @@ async def main_async(settings: Settings, until_idle: bool) -> dict:
     try:
         return await run(services, until_idle=until_idle, stop=stop)
     finally:
+        await services.close_extras()
         await services.db.dispose()
 
 
