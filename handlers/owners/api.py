@@ -26,7 +26,7 @@ from handlers.console.authz import at_least
 from handlers.console.guard import current, db, require_staff
 from handlers.console.state import state_of
 from handlers.csv_export import csv_response, to_csv
-from handlers.owners import access, motions, roster, rules, verify, voting
+from handlers.owners import access, attachments, motions, roster, rules, verify, voting
 from handlers.owners.verify import place
 from storage.models import Estate, Resident
 from storage.owner_models import Motion, OwnerLink, RosterOwner, RosterRoom
@@ -237,4 +237,5 @@ ROUTES = [
     ("POST", "/owners/motions/{motion_id}/disclosure", api_disclose),
     ("GET", "/owners/motions/{motion_id}/recount", api_recount),
     ("GET", "/owners/motions/{motion_id}/ballots", api_ballots),
+    ("GET", "/owners/motions/{motion_id}/attachments", attachments.api_list),
 ]

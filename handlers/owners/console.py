@@ -16,7 +16,7 @@ from handlers.console.audit import audit
 from handlers.console.guard import current, db, require_staff
 from handlers.console.render import Form, flash, render, see_other
 from handlers.csv_export import csv_response, to_csv
-from handlers.owners import access, api, motions, roster, rules
+from handlers.owners import access, api, attachments, motions, roster, rules
 from handlers.owners.roster_file import label
 from handlers.owners.verify import place
 from storage.models import Estate
@@ -26,7 +26,7 @@ from storage.repositories import owners as repo
 HERE = Path(__file__).parent
 LABELS = {"owners.room": "修改业主名册", "owners.verify": "核验业主身份", "owners.motion": "创建业主表决事项",
           "owners.paper": "录入纸质表决票", "owners.export": "导出业主表决票", "owners.recount": "复核业主表决计票",
-          "owners.disclose": "公示维修资金支出"}
+          "owners.disclose": "公示维修资金支出", "owners.attachment": "上传表决事项附件"}
 MOTION_FIELDS = ("estate_id", "title", "body", "kind", "opens_at", "closes_at", "buildings", "topic", "works",
                  "budget", "quotes", "candidates", "seats")
 
@@ -99,7 +99,10 @@ async def motion_page(request: web.Request) -> web.Response:
                   topics=rules.TOPICS,
                   statuses=motions.STATUS_LABELS, rule_text=_rule_text(request, motion),
                   is_open=motions.is_open(motion, current(request).now), form=Form(),
-                  can_export=api.can_export(request))
+                  can_export=api.can_export(request),
+                  attachments=attachments.listing(await repo.attachments_of(session, motion.id), motion.id),
+                  can_attach=attachments.refusal(motion, "application/pdf", 1, 0, current(request).now) is None,
+                  purposes=attachments.PURPOSES)
 
 
 def _paper_choices(motion) -> list[tuple[str, str]]:
@@ -209,6 +212,8 @@ def console(registry) -> None:
     registry.page("POST", "/owners/motions/{motion_id}/paper", paper_post)
     registry.page("GET", "/owners/motions/{motion_id}/ballots.csv", export_page)
     registry.page("POST", "/owners/motions/{motion_id}/disclosure", disclose_post)
+    registry.page("POST", "/owners/motions/{motion_id}/attachments", attachments.upload)
+    registry.page("GET", "/owners/motions/{motion_id}/attachments/{attachment_id}", attachments.download)
     registry.page("GET", "/owners/estates/{estate_id}", estate_page)
     registry.page("POST", "/owners/rooms/{room_id}", room_post)
     for method, path, handler in api.ROUTES:
