@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from handlers.console.api import json_response
 from handlers.console.audit import audit
-from handlers.console.guard import current, db, max_body, require_staff
+from handlers.console.guard import committee_allowed, current, db, max_body, require_staff
 from handlers.console.render import Form, flash, see_other
 from handlers.console.state import state_of
 from handlers.console.toolkit import path_id
@@ -34,7 +34,7 @@ LINK_PURPOSE = "owners-attachment"
 
 def refusal(motion: Motion, content_type: str | None, size: int, count: int, now: datetime) -> str | None:
     """Why a file may not be attached (Chinese), or None."""
-    if motion.status != "scheduled" or motion.opens_at <= now:
+    if motion.status not in ("draft", "scheduled") or motion.opens_at <= now:
         return "表决已经开始，不能再添加附件"
     if count >= MAX_FILES:
         return f"每项表决最多 {MAX_FILES} 个附件"
@@ -76,6 +76,7 @@ async def _serve(services, item: MotionAttachment, *, download: bool) -> web.Res
     return file_response(data, item.content_type, name, inline=not download)
 
 
+@committee_allowed
 @max_body(MAX_BYTES + 64 * 1024)
 @require_staff()
 async def upload(request: web.Request) -> web.Response:
@@ -107,6 +108,7 @@ async def upload(request: web.Request) -> web.Response:
     raise see_other(back)
 
 
+@committee_allowed
 @require_staff()
 async def api_list(request: web.Request) -> web.Response:
     """GET /api/v1/owners/motions/{motion_id}/attachments: the motion's files (the URLs are console downloads)."""
@@ -115,6 +117,7 @@ async def api_list(request: web.Request) -> web.Response:
     return json_response({"items": [{**i, "uploaded_at": i["uploaded_at"].isoformat()} for i in items]})
 
 
+@committee_allowed
 @require_staff()
 async def download(request: web.Request) -> web.StreamResponse:
     """GET /console/owners/motions/{motion_id}/attachments/{attachment_id}: for staff within the jurisdiction."""

@@ -1,4 +1,5 @@
-"""owner-attachments: files of an owners' motion (full text, a repair fund's quotes)
+"""owner-attachments: files of an owners' motion (full text, a repair fund's quotes); owners' committee accounts
+(staff.committee_estate_id)
 
 Revision ID: 0020_owner_attachments
 Revises: 0019_media_intake
@@ -33,9 +34,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("motion_attachments") as batch:
         batch.create_index(batch.f("ix_motion_attachments_motion_id"), ["motion_id"], unique=False)
+    with op.batch_alter_table("staff") as batch:
+        batch.add_column(sa.Column("committee_estate_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(batch.f("fk_staff_committee_estate_id_estates"), "estates",
+                                 ["committee_estate_id"], ["id"])
+        batch.create_index(batch.f("ix_staff_committee_estate_id"), ["committee_estate_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("staff") as batch:
+        batch.drop_index(batch.f("ix_staff_committee_estate_id"))
+        batch.drop_constraint(batch.f("fk_staff_committee_estate_id_estates"), type_="foreignkey")
+        batch.drop_column("committee_estate_id")
     with op.batch_alter_table("motion_attachments") as batch:
         batch.drop_index(batch.f("ix_motion_attachments_motion_id"))
     op.drop_table("motion_attachments")
