@@ -10,7 +10,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.errors import Invalid
+from bot.errors import Conflict, Invalid
 from bot.localtime import LOCAL_TZ
 from handlers.console.authz import can_see_community, restrict
 from handlers.console.guard import current, db
@@ -97,6 +97,32 @@ def when(raw) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
 
 
+async def _draft(request: web.Request, estate: Estate, data: dict) -> motions.Draft:
+    buildings = data.get("buildings") or []
+    if isinstance(buildings, str):
+        buildings = [b for b in buildings.replace("，", ",").replace("、", ",").split(",") if b.strip()]
+    if not isinstance(buildings, list):
+        buildings = []
+    return motions.check_draft(str(data.get("title") or ""), str(data.get("body") or ""),
+                               str(data.get("kind") or ""), when(data.get("opens_at")), when(data.get("closes_at")),
+                               [str(b).strip() for b in buildings],
+                               await repo.buildings_of(db(request), estate.id),
+                               topic=str(data.get("topic") or "general"), details=data.get("details"))
+
+
+async def edit_draft(request: web.Request, motion: Motion, data: dict) -> Motion:
+    """Change a draft (an owners' committee's motion not yet opened by staff); its topic stays."""
+    if motion.status != "draft":
+        raise Conflict("只有待开启的草稿可以修改")
+    estate_row = await db(request).get(Estate, motion.estate_id)
+    assert estate_row is not None
+    draft = await _draft(request, estate_row, {**data, "topic": motion.topic})
+    motion.title, motion.body, motion.kind = draft.title, draft.body, draft.kind
+    motion.opens_at, motion.closes_at, motion.buildings = draft.opens_at, draft.closes_at, draft.buildings
+    motion.details = draft.details
+    return motion
+
+
 async def create_motion(request: web.Request, data: dict) -> Motion:
     user = current(request)
     raw_estate = data.get("estate_id")
@@ -110,14 +136,7 @@ async def create_motion(request: web.Request, data: dict) -> Motion:
     if found is None or not (found.id == committee if committee is not None
                              else can_see_community(user.scope, found.community_id)):
         raise Invalid("请选择您辖区内的小区", errors={"estate_id": "请选择小区"})
-    buildings = data.get("buildings") or []
-    if isinstance(buildings, str):
-        buildings = [b for b in buildings.replace("，", ",").replace("、", ",").split(",") if b.strip()]
-    draft = motions.check_draft(str(data.get("title") or ""), str(data.get("body") or ""),
-                                str(data.get("kind") or ""), when(data.get("opens_at")), when(data.get("closes_at")),
-                                [str(b).strip() for b in buildings],
-                                await repo.buildings_of(db(request), found.id),
-                                topic=str(data.get("topic") or "general"), details=data.get("details"))
+    draft = await _draft(request, found, data)
     if committee is not None:  # the owners' committee drafts; street or community staff open it
         return await motions.create(db(request), found, draft, author=f"committee:{user.staff.username}",
                                     now=user.now, pending=True)

@@ -27,7 +27,7 @@ HERE = Path(__file__).parent
 LABELS = {"owners.room": "修改业主名册", "owners.verify": "核验业主身份", "owners.motion": "创建业主表决事项",
           "owners.paper": "录入纸质表决票", "owners.export": "导出业主表决票", "owners.recount": "复核业主表决计票",
           "owners.disclose": "公示维修资金支出", "owners.attachment": "上传表决事项附件",
-          "owners.release": "开启业主委员会起草的表决事项"}
+          "owners.release": "开启业主委员会起草的表决事项", "owners.edit": "修改表决事项草稿"}
 MOTION_FIELDS = ("estate_id", "title", "body", "kind", "opens_at", "closes_at", "buildings", "topic", "works",
                  "budget", "quotes", "candidates", "seats")
 
@@ -107,7 +107,8 @@ async def motion_page(request: web.Request) -> web.Response:
                   can_export=api.can_export(request),
                   attachments=attachments.listing(await repo.attachments_of(session, motion.id), motion.id),
                   can_attach=attachments.refusal(motion, "application/pdf", 1, 0, current(request).now) is None,
-                  purposes=attachments.PURPOSES, committee=access.committee_estate(request) is not None)
+                  purposes=attachments.PURPOSES, committee=access.committee_estate(request) is not None,
+                  local=motions.local_input)
 
 
 def _paper_choices(motion) -> list[tuple[str, str]]:
@@ -123,6 +124,26 @@ def _paper_choices(motion) -> list[tuple[str, str]]:
             for combo in combinations(range(len(names)), size):
                 options.append(("c:" + ",".join(map(str, combo)), "、".join(names[i] for i in combo)))
     return options
+
+
+@committee_allowed
+@require_staff()
+async def edit_post(request: web.Request) -> web.Response:
+    """POST /console/owners/motions/{motion_id}/edit: change a draft (the committee's, before staff open it)."""
+    motion = await access.motion(request)
+    form = await Form.read(request, *MOTION_FIELDS)
+    data: dict = dict(form.values)
+    data["details"] = {"works": data.pop("works"), "budget": data.pop("budget"), "quotes": data.pop("quotes"),
+                       "candidates": data.pop("candidates"), "seats": data.pop("seats")}
+    try:
+        await access.edit_draft(request, motion, data)
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/owners/motions/{motion.id}") from None
+    await audit(db(request), current(request), "owners.edit", f"表决事项 {motion.id} {motion.title}"[:256],
+                request, community_id=motion.community_id)
+    await flash(request, "已修改草稿。")
+    raise see_other(f"/console/owners/motions/{motion.id}")
 
 
 @require_staff()
@@ -231,6 +252,7 @@ def console(registry) -> None:
     registry.page("GET", "/owners/motions/{motion_id}/ballots.csv", export_page)
     registry.page("POST", "/owners/motions/{motion_id}/disclosure", disclose_post)
     registry.page("POST", "/owners/motions/{motion_id}/release", release_post)
+    registry.page("POST", "/owners/motions/{motion_id}/edit", edit_post)
     registry.page("POST", "/owners/motions/{motion_id}/attachments", attachments.upload)
     registry.page("GET", "/owners/motions/{motion_id}/attachments/{attachment_id}", attachments.download)
     registry.page("GET", "/owners/estates/{estate_id}", estate_page)

@@ -28,6 +28,11 @@ REMIND_GAP = timedelta(hours=24)
 NOTICE_CATEGORY = "committee"  # handlers.notices.rules.CATEGORIES: 业委会工作公开 (owners' matters)
 
 
+def local_input(moment: datetime) -> str:
+    """A moment as a datetime-local form value (Beijing time)."""
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
 def local(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 

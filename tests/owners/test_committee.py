@@ -85,6 +85,18 @@ async def test_committee_drafts_staff_open(world):
     assert motion.status == "draft" and motion.created_by == "committee:yjywh"
     page = await (await world.client.get(f"/console/owners/motions/{motion.id}")).text()
     assert "待开启" in page and "开启表决" not in page and "录入纸质表决票" not in page
+    assert "修改草稿" in page
+    edited = await world.client.post(f"/console/owners/motions/{motion.id}/edit", data={
+        "_csrf": csrf, "title": "选聘新的物业服务企业（修订）", "body": "全文见附件，第二稿。", "kind": "ordinary",
+        "opens_at": "2026-11-19T09:00", "closes_at": "2026-11-30T18:00", "buildings": "1"}, allow_redirects=False)
+    assert edited.status == 303
+    bad = await world.client.post(f"/console/owners/motions/{motion.id}/edit", data={
+        "_csrf": csrf, "title": "", "body": "x", "kind": "ordinary", "opens_at": "2026-11-19T09:00",
+        "closes_at": "2026-11-18T18:00"})
+    assert bad.status == 200 and "请填写标题" in await bad.text()
+    async with world.services.db.transaction() as session:
+        motion = await session.get(Motion, motion.id)
+    assert (motion.title, motion.buildings, motion.status) == ("选聘新的物业服务企业（修订）", ["1"], "draft")
     # the committee cannot open it, nor see the roster or enter ballots
     for url in (f"/console/owners/motions/{motion.id}/release", f"/console/owners/motions/{motion.id}/paper"):
         assert (await world.client.post(url, data={"_csrf": csrf}, allow_redirects=False)).status == 403
@@ -115,6 +127,10 @@ async def test_committee_drafts_staff_open(world):
     assert again.status == 409
     assert (await world.client.post(f"/api/v1/owners/motions/{motion.id}/release",
                                     headers=world.bearer("pingjiang"))).status == 404
+    late = await world.client.post(f"/console/owners/motions/{motion.id}/edit", data={
+        "_csrf": csrf, "title": "改", "body": "x", "kind": "ordinary", "opens_at": "2026-11-19T09:00",
+        "closes_at": "2026-11-30T18:00"})
+    assert "只有待开启的草稿可以修改" in await late.text()
     # the committee then sees the turnout (and later the result) of its estate's motion
     await login(world, "yjywh")
     assert (await world.client.get(f"/console/owners/motions/{motion.id}")).status == 200
