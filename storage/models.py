@@ -201,6 +201,9 @@ class Staff(Base):
     # a partner organisation's account (issue 18): property:ID / developer:ID / dept:名称, the form of
     # tickets.assignee_partner; such an account has no node, sees no jurisdiction, and only what was 交办 to it
     partner: Mapped[str | None] = mapped_column(String(64), index=True)
+    # an owners' committee's account (业主委员会, issue 20): bound to one estate; it drafts that estate's motions
+    # and sees their turnout and results, nothing else (handlers.console.guard.committee_allowed)
+    committee_estate_id: Mapped[int | None] = mapped_column(ForeignKey("estates.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # set for demo accounts (their password is published): the console shows nothing but the password change

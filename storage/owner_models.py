@@ -12,6 +12,8 @@
   at the close the rule applied and the result are stored (`rule`, `result`), and the rooms in scope are frozen
   in `motion_rooms` (area and holder), so a recount from the stored ballots gives the same numbers whatever
   happens to the roster later.
+- `motion_attachments`: files of a motion (its full text, a repair fund's quotes: PDF, JPEG, PNG), uploaded by
+  staff before the motion opens; the bytes are in the media store (storage/media_store.py) under `key`.
 - `owner_ballots`: one row per (motion, room), enforced by a unique constraint: the first confirmed ballot of a
   room holds its place; a change by the same voter before the close updates it, and every cast and change is in
   `owner_ballot_events`.
@@ -133,3 +135,16 @@ class OwnerBallotEvent(Base):
     choice: Mapped[str] = mapped_column(String(64))
     actor_ref: Mapped[str | None] = mapped_column(String(64))  # the voter's ref, or staff:<username>
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MotionAttachment(Base):
+    __tablename__ = "motion_attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    motion_id: Mapped[int] = mapped_column(ForeignKey("motions.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(8), default="text")  # text (the full text) / quote (repair fund)
+    name: Mapped[str] = mapped_column(String(120))  # the title staff gave it (or the file's name)
+    content_type: Mapped[str] = mapped_column(String(64))  # as proved by the file's first bytes
+    size: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(200))  # the media store's key (storage.media_store.new_key)
+    uploaded_by: Mapped[str] = mapped_column(String(64))  # staff:<username>
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)

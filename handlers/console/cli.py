@@ -51,7 +51,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     async def work(session):
         staff = await create_account(session, username=args.username, display_name=args.name,
                                      level=args.level or "community", node=args.node, password=password,
-                                     partner=args.partner)
+                                     partner=args.partner, committee=args.committee)
         await audit.record(session, username=_operator(), action="staff.create", via="cli",
                            target=f"{staff.username}（{staff.level.label}）", community_id=staff.community_id)
         return staff
@@ -63,7 +63,8 @@ def cmd_create(args: argparse.Namespace) -> int:
         for message in exc.errors.values():
             print(f"  - {message}", file=sys.stderr)
         return 1
-    kind = f"承办单位 {staff.partner}" if staff.partner else staff.level.label
+    kind = (f"承办单位 {staff.partner}" if staff.partner else f"业主委员会（小区 {args.committee}）"
+            if staff.committee_estate_id else staff.level.label)
     print(f"已创建账号 {staff.username}（{kind}）。登录地址：{_settings().base_url}/console/login")
     return 0
 
@@ -147,6 +148,8 @@ def add_subcommands(subparsers) -> None:
     create.add_argument("--node", help="所属区县/街道/社区的编码（管理员不需要），例如 HX-YYL-YJ")
     create.add_argument("--partner", metavar="CODE",
                         help="承办单位账号：物业服务企业或开发建设单位的编码，或 dept:部门名称（不需要 --level/--node）")
+    create.add_argument("--committee", metavar="ESTATE_CODE",
+                        help="业主委员会账号：所在小区的编码；只能起草该小区的表决事项、查看其参与情况和结果（不需要 --level/--node）")
     create.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行），不交互提示")
     create.set_defaults(func=cmd_create)
     password = sub.add_parser("password", help="重置账号的密码（其会话全部退出、API 令牌全部吊销）")

@@ -101,6 +101,8 @@ def require_staff(level: StaffLevel | None = None) -> Callable[[Handler], Handle
                 raise web.HTTPForbidden()
             if user.staff.partner is not None and not getattr(guarded, "partner_allowed", False):
                 raise web.HTTPForbidden()  # a partner organisation's account: only the routes marked for it
+            if user.staff.committee_estate_id is not None and not getattr(guarded, "committee_allowed", False):
+                raise web.HTTPForbidden()  # an owners' committee's account: only the routes marked for it
             return await handler(request)
 
         guarded.console_guard = level or "staff"  # type: ignore[attr-defined]
@@ -114,6 +116,14 @@ def partner_allowed(handler: Handler) -> Handler:
     an account (403) in `require_staff`, so nothing inside a jurisdiction is ever shown to a partner by default.
     Mark only routes about the caller's own account."""
     handler.partner_allowed = True  # type: ignore[attr-defined]
+    return handler
+
+
+def committee_allowed(handler: Handler) -> Handler:
+    """Let an owners' committee's account (staff.committee_estate_id, issue 20) reach this route too: its own
+    account pages and the owners' motion routes, which then show only the committee's estate
+    (handlers.owners.access). Every other route refuses such an account (403) in `require_staff`."""
+    handler.committee_allowed = True  # type: ignore[attr-defined]
     return handler
 
 

@@ -13,7 +13,14 @@ from aiohttp import web
 
 from handlers.console import security
 from handlers.console.audit import audit
-from handlers.console.guard import before_password_change, current, db, partner_allowed, require_staff
+from handlers.console.guard import (
+    before_password_change,
+    committee_allowed,
+    current,
+    db,
+    partner_allowed,
+    require_staff,
+)
 from handlers.console.render import Form, flash, render, see_other
 from storage import password_policy
 from storage.passwords import hash_password, verify_password
@@ -38,6 +45,7 @@ def _password_form(request: web.Request, form: Form, status: int = 200) -> web.R
                   forced=current(request).staff.must_change_password, min_length=password_policy.MIN_LENGTH)
 
 
+@committee_allowed
 @partner_allowed
 @before_password_change
 @require_staff()
@@ -45,6 +53,7 @@ async def password_page(request: web.Request) -> web.Response:
     return _password_form(request, Form())
 
 
+@committee_allowed
 @partner_allowed
 @before_password_change
 @require_staff()

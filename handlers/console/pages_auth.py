@@ -7,7 +7,15 @@ from aiohttp import web
 
 from handlers.console import security
 from handlers.console.audit import audit
-from handlers.console.guard import before_password_change, current, db, partner_allowed, public, require_staff
+from handlers.console.guard import (
+    before_password_change,
+    committee_allowed,
+    current,
+    db,
+    partner_allowed,
+    public,
+    require_staff,
+)
 from handlers.console.render import Form, render, see_other
 from handlers.console.state import state_of
 from storage.repositories import staff as staff_repo
@@ -68,6 +76,7 @@ async def login_submit(request: web.Request) -> web.Response:
     raise response
 
 
+@committee_allowed
 @partner_allowed
 @before_password_change
 @require_staff()

@@ -31,9 +31,10 @@ def password_problem(password: str, username: str | None = None) -> str | None:
 
 
 async def create_account(session: AsyncSession, *, username: str, display_name: str, level: str, node: str | None,
-                         password: str, partner: str | None = None) -> Staff:
+                         password: str, partner: str | None = None, committee: str | None = None) -> Staff:
     """Validate and create an account; raises StaffError listing every problem. With `partner` (a property
-    company's or developer's code, or `dept:名称`) a partner organisation's account: no node, no jurisdiction."""
+    company's or developer's code, or `dept:名称`) a partner organisation's account: no node, no jurisdiction. With `committee` (an estate's code) an owners'
+    committee's account: no jurisdiction, only that estate's motions (handlers.console.guard.committee_allowed)."""
     errors: dict[str, str] = {}
     username, display_name = username.strip(), display_name.strip()
     if not USERNAME_RE.match(username):
@@ -49,11 +50,21 @@ async def create_account(session: AsyncSession, *, username: str, display_name: 
         staff_level = None
     node_ids = None
     partner_key = None
+    committee_estate_id = None
+    if partner is not None and committee is not None:
+        errors["committee"] = "承办单位账号和业主委员会账号只能选一种"
     if partner is not None:
         partner_key = await staff_repo.resolve_partner(session, partner)
         if partner_key is None:
             errors["partner"] = "承办单位编码有误：应为物业服务企业或开发建设单位的编码，或「dept:部门名称」"
         staff_level = StaffLevel.community  # the lowest rank; without a node it sees no community
+        errors.pop("level", None)
+        node_ids = {"district_id": None, "street_id": None, "community_id": None}
+    elif committee is not None:  # an owners' committee (业主委员会): one estate, no jurisdiction
+        committee_estate_id = await staff_repo.estate_id_by_code(session, committee.strip())
+        if committee_estate_id is None:
+            errors["committee"] = "小区编码有误：业主委员会账号应填写其所在小区的编码"
+        staff_level = StaffLevel.community
         errors.pop("level", None)
         node_ids = {"district_id": None, "street_id": None, "community_id": None}
     elif staff_level is not None:
@@ -67,7 +78,8 @@ async def create_account(session: AsyncSession, *, username: str, display_name: 
         raise StaffError(errors)
     password_hash = await asyncio.to_thread(hash_password, password)
     return await staff_repo.create_staff(session, username=username, display_name=display_name, level=staff_level,
-                                         node_ids=node_ids, password_hash=password_hash, partner=partner_key)
+                                         node_ids=node_ids, password_hash=password_hash, partner=partner_key,
+                                         committee_estate_id=committee_estate_id)
 
 
 async def reset_password(session: AsyncSession, staff: Staff, password: str, now: datetime) -> None:

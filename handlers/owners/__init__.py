@@ -11,7 +11,14 @@ from handlers.owners.console import console
 from handlers.owners.router import build_router
 from handlers.owners.states import Ballot, Verify
 
-feature = Feature("owners", routers=[ChatRouter(62, build_router)], cli=add_subcommands, states=[Verify, Ballot],
+
+def _web(app, services) -> None:
+    from handlers.owners.attachments import public_route
+
+    app.router.add_get("/m/a/{token}", public_route(services))  # a motion's files, by signed expiring link
+
+
+feature = Feature("owners", web=_web, routers=[ChatRouter(62, build_router)], cli=add_subcommands, states=[Verify, Ballot],
                   console=console, jobs=jobs.jobs, erase=erasure.erase_resident,
                   demo=DemoStep(65, demo.load))
 

@@ -23,10 +23,10 @@ from bot.errors import Conflict, DomainError, Forbidden
 from handlers.console.api import json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.authz import at_least
-from handlers.console.guard import current, db, require_staff
+from handlers.console.guard import committee_allowed, current, db, require_staff
 from handlers.console.state import state_of
 from handlers.csv_export import csv_response, to_csv
-from handlers.owners import access, motions, roster, rules, verify, voting
+from handlers.owners import access, attachments, motions, roster, rules, verify, voting
 from handlers.owners.verify import place
 from storage.models import Estate, Resident
 from storage.owner_models import Motion, OwnerLink, RosterOwner, RosterRoom
@@ -158,6 +158,7 @@ async def api_approve(request: web.Request) -> web.Response:
                           "proxy_name": link.proxy_name})
 
 
+@committee_allowed
 @require_staff()
 async def api_motions(request: web.Request) -> web.Response:
     status = request.query.get("status")
@@ -166,6 +167,7 @@ async def api_motions(request: web.Request) -> web.Response:
     return json_response({"items": [motion_json(m) for m in found]})
 
 
+@committee_allowed
 @require_staff()
 async def api_create(request: web.Request) -> web.Response:
     motion = await access.create_motion(request, await read_json(request))
@@ -174,10 +176,25 @@ async def api_create(request: web.Request) -> web.Response:
     return json_response(motion_json(motion), 201)
 
 
+@committee_allowed
 @require_staff()
 async def api_motion(request: web.Request) -> web.Response:
     motion = await access.motion(request)
     return json_response({**motion_json(motion), "turnout": await motions.turnout(db(request), motion)})
+
+
+async def release(request: web.Request, motion: Motion) -> str:
+    new = await motions.release(db(request), motion, current(request).now)
+    await audit(db(request), current(request), "owners.release", f"表决事项 {motion.id} {motion.title}"[:256],
+                request, community_id=motion.community_id)
+    return new
+
+
+@require_staff()
+async def api_release(request: web.Request) -> web.Response:
+    motion = await access.motion(request)
+    await release(request, motion)
+    return json_response(motion_json(motion))
 
 
 @require_staff()
@@ -206,6 +223,7 @@ async def api_disclose(request: web.Request) -> web.Response:
     return json_response({"disclosure_ref": await disclose(request, motion, body["text"])}, 201)
 
 
+@committee_allowed
 @require_staff()
 async def api_recount(request: web.Request) -> web.Response:
     motion = await access.motion(request)
@@ -234,7 +252,9 @@ ROUTES = [
     ("POST", "/owners/motions", api_create),
     ("GET", "/owners/motions/{motion_id}", api_motion),
     ("POST", "/owners/motions/{motion_id}/ballots", api_paper),
+    ("POST", "/owners/motions/{motion_id}/release", api_release),
     ("POST", "/owners/motions/{motion_id}/disclosure", api_disclose),
     ("GET", "/owners/motions/{motion_id}/recount", api_recount),
     ("GET", "/owners/motions/{motion_id}/ballots", api_ballots),
+    ("GET", "/owners/motions/{motion_id}/attachments", attachments.api_list),
 ]

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from bot.errors import DomainError, Invalid
 from handlers.console.audit import audit
-from handlers.console.guard import current, db, require_staff
+from handlers.console.guard import committee_allowed, current, db, require_staff
 from handlers.console.render import Form, flash, render, see_other
 from handlers.csv_export import csv_response, to_csv
-from handlers.owners import access, api, motions, roster, rules
+from handlers.owners import access, api, attachments, motions, roster, rules
 from handlers.owners.roster_file import label
 from handlers.owners.verify import place
 from storage.models import Estate
@@ -26,7 +26,8 @@ from storage.repositories import owners as repo
 HERE = Path(__file__).parent
 LABELS = {"owners.room": "修改业主名册", "owners.verify": "核验业主身份", "owners.motion": "创建业主表决事项",
           "owners.paper": "录入纸质表决票", "owners.export": "导出业主表决票", "owners.recount": "复核业主表决计票",
-          "owners.disclose": "公示维修资金支出"}
+          "owners.disclose": "公示维修资金支出", "owners.attachment": "上传表决事项附件",
+          "owners.release": "开启业主委员会起草的表决事项", "owners.edit": "修改表决事项草稿"}
 MOTION_FIELDS = ("estate_id", "title", "body", "kind", "opens_at", "closes_at", "buildings", "topic", "works",
                  "budget", "quotes", "candidates", "seats")
 
@@ -36,7 +37,8 @@ async def _index_context(request: web.Request) -> dict:
     estates = list(await session.scalars(access.visible_estates_stmt(request)))
     with_rooms = set(await session.scalars(select(RosterRoom.estate_id).distinct()))
     rows = [(e, await roster.totals(session, e.id)) for e in estates if e.id in with_rooms]
-    pending = await repo.pending_links(session, access.estate_ids_stmt(request))
+    pending = ([] if access.committee_estate(request) is not None  # owners' names are not the committee's to see
+               else await repo.pending_links(session, access.estate_ids_stmt(request)))
     found = await repo.motions(session, estate_ids=access.estate_ids_stmt(request), limit=50)
     names = {e.id: e.name for e in estates}
     return {"estates": estates, "rows": rows, "pending": [(link, owner, resident, await _owner_rooms(request, owner))
@@ -51,12 +53,14 @@ async def _owner_rooms(request: web.Request, owner) -> str:
     return await rooms_text(db(request), owner)
 
 
+@committee_allowed
 @require_staff()
 async def index_page(request: web.Request) -> web.Response:
     return render(request, "owners/index.html", title="业主共同决定", form=Form({"kind": "ordinary", "topic": "general"}),
                   **await _index_context(request))
 
 
+@committee_allowed
 @require_staff()
 async def motion_create(request: web.Request) -> web.Response:
     form = await Form.read(request, *MOTION_FIELDS)
@@ -89,6 +93,7 @@ async def approve_post(request: web.Request) -> web.Response:
     raise see_other("/console/owners")
 
 
+@committee_allowed
 @require_staff()
 async def motion_page(request: web.Request) -> web.Response:
     motion = await access.motion(request)
@@ -99,7 +104,11 @@ async def motion_page(request: web.Request) -> web.Response:
                   topics=rules.TOPICS,
                   statuses=motions.STATUS_LABELS, rule_text=_rule_text(request, motion),
                   is_open=motions.is_open(motion, current(request).now), form=Form(),
-                  can_export=api.can_export(request))
+                  can_export=api.can_export(request),
+                  attachments=attachments.listing(await repo.attachments_of(session, motion.id), motion.id),
+                  can_attach=attachments.refusal(motion, "application/pdf", 1, 0, current(request).now) is None,
+                  purposes=attachments.PURPOSES, committee=access.committee_estate(request) is not None,
+                  local=motions.local_input)
 
 
 def _paper_choices(motion) -> list[tuple[str, str]]:
@@ -115,6 +124,39 @@ def _paper_choices(motion) -> list[tuple[str, str]]:
             for combo in combinations(range(len(names)), size):
                 options.append(("c:" + ",".join(map(str, combo)), "、".join(names[i] for i in combo)))
     return options
+
+
+@committee_allowed
+@require_staff()
+async def edit_post(request: web.Request) -> web.Response:
+    """POST /console/owners/motions/{motion_id}/edit: change a draft (the committee's, before staff open it)."""
+    motion = await access.motion(request)
+    form = await Form.read(request, *MOTION_FIELDS)
+    data: dict = dict(form.values)
+    data["details"] = {"works": data.pop("works"), "budget": data.pop("budget"), "quotes": data.pop("quotes"),
+                       "candidates": data.pop("candidates"), "seats": data.pop("seats")}
+    try:
+        await access.edit_draft(request, motion, data)
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/owners/motions/{motion.id}") from None
+    await audit(db(request), current(request), "owners.edit", f"表决事项 {motion.id} {motion.title}"[:256],
+                request, community_id=motion.community_id)
+    await flash(request, "已修改草稿。")
+    raise see_other(f"/console/owners/motions/{motion.id}")
+
+
+@require_staff()
+async def release_post(request: web.Request) -> web.Response:
+    """POST /console/owners/motions/{motion_id}/release: staff open a motion the owners' committee drafted."""
+    motion = await access.motion(request)
+    try:
+        await api.release(request, motion)
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/owners/motions/{motion.id}") from None
+    await flash(request, "已开启：到开始时间后，已核验的业主即可表决。")
+    raise see_other(f"/console/owners/motions/{motion.id}")
 
 
 @require_staff()
@@ -209,6 +251,10 @@ def console(registry) -> None:
     registry.page("POST", "/owners/motions/{motion_id}/paper", paper_post)
     registry.page("GET", "/owners/motions/{motion_id}/ballots.csv", export_page)
     registry.page("POST", "/owners/motions/{motion_id}/disclosure", disclose_post)
+    registry.page("POST", "/owners/motions/{motion_id}/release", release_post)
+    registry.page("POST", "/owners/motions/{motion_id}/edit", edit_post)
+    registry.page("POST", "/owners/motions/{motion_id}/attachments", attachments.upload)
+    registry.page("GET", "/owners/motions/{motion_id}/attachments/{attachment_id}", attachments.download)
     registry.page("GET", "/owners/estates/{estate_id}", estate_page)
     registry.page("POST", "/owners/rooms/{room_id}", room_post)
     for method, path, handler in api.ROUTES:

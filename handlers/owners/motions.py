@@ -22,10 +22,15 @@ from storage.owner_models import Motion
 from storage.repositories import owners as repo
 
 log = logging.getLogger("linli.owners")
-STATUS_LABELS = {"scheduled": "未开始", "open": "表决中", "closed": "已结束"}
+STATUS_LABELS = {"draft": "待开启（业主委员会起草）", "scheduled": "未开始", "open": "表决中", "closed": "已结束"}
 CHANNEL_LABELS = {"chat": "公众号", "paper": "纸质表决票"}
 REMIND_GAP = timedelta(hours=24)
 NOTICE_CATEGORY = "committee"  # handlers.notices.rules.CATEGORIES: 业委会工作公开 (owners' matters)
+
+
+def local_input(moment: datetime) -> str:
+    """A moment as a datetime-local form value (Beijing time)."""
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
 def local(moment: datetime) -> str:
@@ -111,17 +116,32 @@ def check_draft(title: str, body: str, kind: str, opens_at: datetime | None, clo
     return Draft(title, body, kind, opens_at, closes_at, sorted(set(buildings)), topic, checked)
 
 
-async def create(session: AsyncSession, estate: Estate, draft: Draft, *, author: str, now: datetime) -> Motion:
+async def create(session: AsyncSession, estate: Estate, draft: Draft, *, author: str, now: datetime,
+                 pending: bool = False) -> Motion:
     if not await repo.buildings_of(session, estate.id):
         raise Invalid("该小区还没有业主名册，请先导入名册（linli roster import）")
     motion = Motion(estate_id=estate.id, community_id=estate.community_id, buildings=draft.buildings,
                     title=draft.title, body=draft.body, kind=draft.kind, topic=draft.topic, details=draft.details,
                     opens_at=draft.opens_at,
                     closes_at=draft.closes_at, created_by=author[:64], created_at=now,
-                    status="open" if draft.opens_at <= now else "scheduled")
+                    status="draft" if pending else "open" if draft.opens_at <= now else "scheduled")
     session.add(motion)
     await session.flush()
     return motion
+
+
+async def release(session: AsyncSession, motion: Motion, now: datetime) -> str:
+    """Street or community staff open a motion the owners' committee drafted: it is then scheduled (or open at
+    once when its opening time has come). Returns the new status."""
+    if motion.status != "draft":
+        raise Conflict("这项表决不是待开启的草稿")
+    if motion.closes_at <= now:
+        raise Invalid("截止时间已过，不能开启；请业主委员会重新起草")
+    new = "open" if motion.opens_at <= now else "scheduled"
+    if not await repo.set_status(session, motion.id, ("draft",), new):
+        raise Conflict("这项表决已被其他人开启")
+    await session.refresh(motion)
+    return new
 
 
 def is_open(motion: Motion, now: datetime) -> bool:

@@ -12,7 +12,7 @@ from bot.router import Router
 from bot.types import UNHANDLED, Reply
 from handlers import vocabulary
 from handlers.choices import numbered, pick
-from handlers.owners import motions, rules, verify, voting
+from handlers.owners import attachments, motions, rules, verify, voting
 from handlers.owners.states import Ballot, Verify
 from storage.repositories import owners as repo
 
@@ -175,6 +175,11 @@ async def _show(ctx: Context, motion) -> Reply:
         note = (f"（您已表决：{motions.choice_text(motion, held.choice)}）" if mine else
                 "（已由其他共有人或纸质表决票表决）" if held is not None else "")
         lines.append(f"- {rc.label}{note}")
+    files = await repo.attachments_of(ctx.session, motion.id)
+    if files:
+        lines.insert(2, "附件（72 小时内有效）：\n" + "\n".join(
+            f"· {attachments.PURPOSES.get(a.purpose, '附件')}：{a.name} "
+            f"{attachments.resident_link(ctx.settings, a, ctx.resident.ref, ctx.now)}" for a in files))
     if motion.topic == "election":
         candidates, seats = _election(motion)
         lines.append(f"候选人（应选 {seats} 名）：")

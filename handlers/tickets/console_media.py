@@ -9,31 +9,15 @@ from handlers.console.guard import current, db, max_body, require_staff
 from handlers.console.render import Form, flash, see_other
 from handlers.console.state import state_of
 from handlers.console.toolkit import path_id
+from handlers.media_links import read_token
 from handlers.tickets import media, service
 from handlers.tickets.console_common import actor_of, ticket_of
 from storage.media_models import TicketMedia
-from storage.media_store import new_key
+from storage.media_store import new_key, sniffed_type
 from storage.repositories import media as media_repo
 from storage.repositories import tickets as repo
 
 UPLOAD_CAP = max(media.LIMITS.values()) + 64 * 1024
-
-
-def sniffed_type(data: bytes) -> str | None:
-    """The type a file's first bytes prove (only the types linli keeps), or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if data.startswith(b"#!AMR"):
-        return "audio/amr"
-    if data.startswith(b"ID3") or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
-        return "audio/mpeg"
-    if data[4:8] == b"ftyp":
-        return "video/mp4"
-    return None
 
 
 @require_staff()
@@ -102,7 +86,7 @@ async def public_file(request: web.Request) -> web.StreamResponse:
     from handlers.tickets.open311 import SERVICES
 
     services = request.app[SERVICES]
-    read = media.read_token(services.settings, request.match_info.get("token", "")[:200], services.clock())
+    read = read_token(services.settings, request.match_info.get("token", "")[:200], services.clock())
     if read is None:
         raise web.HTTPNotFound(text="链接无效或已过期，请在公众号里回复「查询 编号」获取新链接")
     row_id, ref = read

@@ -12,19 +12,16 @@
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
-import struct
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from handlers.media_links import file_response, link_token, store_of
 from handlers.tickets import notify
 from storage.media_models import TicketMedia
-from storage.media_store import MediaStore, new_key, store_for
+from storage.media_store import new_key
 from storage.repositories import media as media_repo
 from storage.repositories import tickets as repo
 
@@ -88,13 +85,6 @@ def enqueue(session, ticket_id: int, items: list[dict], source: str, now: dateti
 
 
 # ---- the sweep ----------------------------------------------------------------------------------------------
-
-def store_of(services) -> MediaStore:
-    store = services.extras.get("media_store")
-    if store is None:
-        store = services.extras["media_store"] = store_for(services.settings)
-    return store
-
 
 def _wechat(services):
     if services.wechat is not None:
@@ -216,42 +206,10 @@ async def serve(services, item: TicketMedia, *, download: bool = False) -> web.R
         raise web.HTTPNotFound(text="附件文件与记录不符")
     ext, kind = ALLOWED[item.content_type]
     inline = kind == "image" and not download
-    name = f"ticket-{item.ticket_id}-{item.id}.{ext}"
-    return web.Response(body=data, headers={
-        "Content-Type": item.content_type, "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"',
-        "Cache-Control": "private, no-store", "Content-Security-Policy": "default-src 'none'; sandbox"})
+    return file_response(data, item.content_type, f"ticket-{item.ticket_id}-{item.id}.{ext}", inline=inline)
 
 
 # ---- the resident's signed link ----------------------------------------------------------------------------
-
-def _link_key(settings) -> bytes:
-    return hashlib.sha256(b"linli-media-link\0" + settings.household_secret).digest()
-
-
-def link_token(settings, media_row_id: int, resident_ref: str, expires: datetime) -> str:
-    """A token naming one stored file for one resident until `expires` (HMAC-SHA256, URL-safe)."""
-    body = struct.pack(">QI", media_row_id, int(expires.timestamp())) + resident_ref.encode()[:32]
-    mac = hmac.new(_link_key(settings), body, hashlib.sha256).digest()[:16]
-    return base64.urlsafe_b64encode(body + mac).decode().rstrip("=")
-
-
-def read_token(settings, token: str, now: datetime) -> tuple[int, str] | None:
-    """(media row id, resident ref) of a valid, unexpired token; None otherwise."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (ValueError, TypeError):
-        return None
-    if len(raw) < 12 + 16 or len(raw) > 12 + 32 + 16:
-        return None
-    body, mac = raw[:-16], raw[-16:]
-    if not hmac.compare_digest(mac, hmac.new(_link_key(settings), body, hashlib.sha256).digest()[:16]):
-        return None
-    media_row_id, expires = struct.unpack(">QI", body[:12])
-    if expires < now.timestamp():
-        return None
-    return media_row_id, body[12:].decode(errors="replace")
-
 
 def resident_link(settings, item: Any, resident_ref: str, now: datetime) -> str:
     expires = now + timedelta(hours=LINK_HOURS)

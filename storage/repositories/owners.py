@@ -20,6 +20,7 @@ from storage.db import affected
 from storage.models import Estate, Resident
 from storage.owner_models import (
     Motion,
+    MotionAttachment,
     MotionRoom,
     OwnerBallot,
     OwnerBallotEvent,
@@ -164,6 +165,26 @@ async def votable_rooms(session: AsyncSession, resident_id: int, estate_id: int,
         if room.id not in seen or (seen[room.id][1].method == "proxy" and owner_link.method != "proxy"):
             seen[room.id] = (room, owner_link)
     return list(seen.values())
+
+
+# ----- attachments ----------------------------------------------------------------------------------------------
+
+def add_attachment(session: AsyncSession, motion_id: int, *, purpose: str, name: str, content_type: str, size: int,
+                   key: str, uploaded_by: str, now: datetime) -> MotionAttachment:
+    row = MotionAttachment(motion_id=motion_id, purpose=purpose, name=name[:120], content_type=content_type,
+                           size=size, key=key, uploaded_by=uploaded_by[:64], uploaded_at=now)
+    session.add(row)
+    return row
+
+
+async def attachments_of(session: AsyncSession, motion_id: int) -> list[MotionAttachment]:
+    return list(await session.scalars(select(MotionAttachment).where(MotionAttachment.motion_id == motion_id)
+                                      .order_by(MotionAttachment.id)))
+
+
+async def attachment(session: AsyncSession, motion_id: int, attachment_id: int) -> MotionAttachment | None:
+    found = await session.get(MotionAttachment, attachment_id)
+    return found if found is not None and found.motion_id == motion_id else None
 
 
 # ----- motions ---------------------------------------------------------------------------------------------------

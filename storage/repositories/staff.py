@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.console_models import ApiToken, LoginDevice, LoginThrottle, StaffSession
 from storage.db import affected
-from storage.models import Community, District, Staff, StaffLevel, Street
+from storage.models import Community, District, Estate, Staff, StaffLevel, Street
 
 TOKEN_PREFIX = "linli_"
 TOUCH_EVERY = timedelta(minutes=5)  # how stale last_seen_at / last_used_at may get, to keep reads read-only
@@ -88,10 +88,15 @@ async def resolve_partner(session: AsyncSession, code: str) -> str | None:
     return f"developer:{developer}" if developer is not None else None
 
 
+async def estate_id_by_code(session: AsyncSession, code: str) -> int | None:
+    return await session.scalar(select(Estate.id).where(Estate.code == code))
+
+
 async def create_staff(session: AsyncSession, *, username: str, display_name: str, level: StaffLevel,
-                       node_ids: dict[str, int | None], password_hash: str, partner: str | None = None) -> Staff:
+                       node_ids: dict[str, int | None], password_hash: str, partner: str | None = None,
+                       committee_estate_id: int | None = None) -> Staff:
     staff = Staff(username=username, display_name=display_name, level=level, password_hash=password_hash,
-                  active=True, partner=partner, **node_ids)
+                  active=True, partner=partner, committee_estate_id=committee_estate_id, **node_ids)
     session.add(staff)
     await session.flush()
     return staff

@@ -152,3 +152,52 @@ async def test_a_partner_account_is_refused_everywhere_but_on_its_own_account(wo
     assert "/console/account/wechat" in allowed and "/console/staff-wechat" not in allowed
     assert len(allowed) < 15
     assert await _row_counts(world) == before
+
+
+async def test_an_owners_committee_account_is_refused_everywhere_but_its_motions(world):
+    """An owners' committee's account (staff.committee_estate_id, issue 20) has no jurisdiction: every route
+    refuses it (403) except the few marked `committee_allowed` (its own password and logout, the owners' motion
+    pages and API, which then show only its estate)."""
+    from handlers.console.staff_service import create_account
+    from storage.repositories import staff as staff_repo
+    from tests.console.conftest import NOW, PASSWORD, csrf_in
+    from tests.support import test_password_hash
+
+    async with world.services.db.transaction() as session:
+        staff = await create_account(session, username="yjywh", display_name="谊景花园业委会", level="community",
+                                     node=None, password=PASSWORD, committee="HX-YYL-YJ-01")
+        staff.password_hash = test_password_hash()
+        _, raw = await staff_repo.create_api_token(session, staff.id, "test", NOW)
+    world.client.session.cookie_jar.clear()
+    nonce = csrf_in(await (await world.client.get("/console/login")).text())
+    resp = await world.client.post("/console/login", data={"username": "yjywh", "password": PASSWORD,
+                                                           "_csrf": nonce}, allow_redirects=False)
+    assert resp.status == 303
+    csrf = csrf_in(await (await world.client.get("/console/account/password")).text())
+    before = await _row_counts(world)
+    registry = build_registry(console_plugins(installed_features()))
+    handlers = {("/console" + r.path, r.method): r.handler for r in registry.pages}
+    handlers.update({("/api/v1" + r.path, r.method): r.handler for r in registry.api_routes})
+    problems, allowed = [], []
+    for method, pattern, guard in ROUTES:
+        if guard == "public":
+            continue
+        if getattr(handlers[(pattern, method)], "committee_allowed", False):
+            allowed.append((method, pattern))
+            continue
+        url = _concrete(pattern)
+        if pattern.startswith("/api/"):
+            resp = await world.client.request(method, url, headers={"Authorization": f"Bearer {raw}"}, json={},
+                                              allow_redirects=False)
+        else:
+            resp = await world.client.request(method, url, data={"_csrf": csrf} if method == "POST" else None,
+                                              allow_redirects=False)
+        if resp.status != 403:
+            problems.append((method, url, resp.status))
+    assert not problems
+    paths = {p for _, p in allowed}
+    assert "/console/owners/motions/{motion_id}" in paths and "/console/owners/estates/{estate_id}" not in paths
+    assert ("POST", "/console/owners/motions/{motion_id}/release") not in allowed
+    assert ("POST", "/api/v1/owners/motions/{motion_id}/ballots") not in allowed
+    assert len(allowed) < 15
+    assert await _row_counts(world) == before

@@ -1,0 +1,65 @@
+"""Stored files shown to people: the deployment's media store (`store_of`), the checked response
+(`file_response`), and signed, expiring links to one stored file for one resident (HMAC-SHA256 over the row id,
+the expiry and the resident's ref; URL-safe). The links are shared by the resident's own ticket media
+(`/m/<token>`, handlers/tickets) and the attachments of an owners' motion (`/m/a/<token>`, handlers/owners): each
+use has its own `purpose`, so a token made for one can never open the other.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import struct
+from datetime import datetime
+
+from aiohttp import web
+
+from storage.media_store import MediaStore, store_for
+
+TICKET_MEDIA = "media"
+
+
+def store_of(services) -> MediaStore:
+    """The deployment's media store (storage/media_store.py), made once per process from the settings."""
+    store = services.extras.get("media_store")
+    if store is None:
+        store = services.extras["media_store"] = store_for(services.settings)
+    return store
+
+
+def _link_key(settings, purpose: str) -> bytes:
+    if purpose == TICKET_MEDIA:  # the key of the links already sent to residents
+        return hashlib.sha256(b"linli-media-link\0" + settings.household_secret).digest()
+    return hashlib.sha256(b"linli-media-link:" + purpose.encode() + b"\0" + settings.household_secret).digest()
+
+
+def link_token(settings, row_id: int, resident_ref: str, expires: datetime, purpose: str = TICKET_MEDIA) -> str:
+    """A token naming one stored row for one resident until `expires`."""
+    body = struct.pack(">QI", row_id, int(expires.timestamp())) + resident_ref.encode()[:32]
+    mac = hmac.new(_link_key(settings, purpose), body, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(body + mac).decode().rstrip("=")
+
+
+def read_token(settings, token: str, now: datetime, purpose: str = TICKET_MEDIA) -> tuple[int, str] | None:
+    """(row id, resident ref) of a valid, unexpired token of this purpose; None otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        return None
+    if len(raw) < 12 + 16 or len(raw) > 12 + 32 + 16:
+        return None
+    body, mac = raw[:-16], raw[-16:]
+    if not hmac.compare_digest(mac, hmac.new(_link_key(settings, purpose), body, hashlib.sha256).digest()[:16]):
+        return None
+    row_id, expires = struct.unpack(">QI", body[:12])
+    if expires < now.timestamp():
+        return None
+    return row_id, body[12:].decode(errors="replace")
+
+
+def file_response(data: bytes, content_type: str, filename: str, *, inline: bool) -> web.Response:
+    """A stored file as sent to a browser: its stored type, no sniffing, private, sandboxed, named (ASCII)."""
+    return web.Response(body=data, headers={
+        "Content-Type": content_type, "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{filename}"',
+        "Cache-Control": "private, no-store", "Content-Security-Policy": "default-src 'none'; sandbox"})
