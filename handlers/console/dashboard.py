@@ -18,7 +18,7 @@ from markupsafe import Markup
 from handlers.console import queries
 from handlers.console.audit import action_label
 from handlers.console.authz import Scope, can_see_community, visible_communities
-from handlers.console.guard import ConsoleUser, current, db, require_staff
+from handlers.console.guard import ConsoleUser, committee_allowed, current, db, partner_allowed, require_staff
 from handlers.console.registry import SLOTS, ConsoleRegistry, Panel
 from handlers.console.render import LOCAL_TZ, render, staff_names_for
 from handlers.console.state import state_of
@@ -95,8 +95,15 @@ async def render_panel(request: web.Request, panel: Panel, user: ConsoleUser) ->
     return None if html is None else Markup(html)
 
 
+@committee_allowed
+@partner_allowed
 @require_staff()
 async def dashboard_page(request: web.Request) -> web.Response:
+    staff = current(request).staff
+    if staff.partner is not None:  # a partner organisation works in WeChat: its home is the link page
+        raise web.HTTPSeeOther("/console/account/wechat")
+    if staff.committee_estate_id is not None:  # an owners' committee: its estate's motions
+        raise web.HTTPSeeOther("/console/owners")
     user = viewer(request)
     state = state_of(request)
     panels = []

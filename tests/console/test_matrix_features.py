@@ -150,6 +150,8 @@ async def test_a_partner_account_is_refused_everywhere_but_on_its_own_account(wo
             problems.append((method, url, resp.status))
     assert not problems
     assert "/console/account/wechat" in allowed and "/console/staff-wechat" not in allowed
+    home = await world.client.get("/console/", allow_redirects=False)  # after login: its own page, not a 403
+    assert home.status == 303 and home.headers["Location"] == "/console/account/wechat"
     assert len(allowed) < 15
     assert await _row_counts(world) == before
 
@@ -197,7 +199,9 @@ async def test_an_owners_committee_account_is_refused_everywhere_but_its_motions
     assert not problems
     paths = {p for _, p in allowed}
     assert "/console/owners/motions/{motion_id}" in paths and "/console/owners/estates/{estate_id}" not in paths
+    home = await world.client.get("/console/", allow_redirects=False)  # after login: its estate's motions
+    assert home.status == 303 and home.headers["Location"] == "/console/owners"
     assert ("POST", "/console/owners/motions/{motion_id}/release") not in allowed
     assert ("POST", "/api/v1/owners/motions/{motion_id}/ballots") not in allowed
-    assert len(allowed) < 15
+    assert len(allowed) < 16  # the dashboard among them only redirects (above)
     assert await _row_counts(world) == before
