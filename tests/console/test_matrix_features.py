@@ -107,76 +107,29 @@ async def test_pages_too_refuse_the_levels_below(world):
     assert not problems
 
 
-async def test_a_partner_account_is_refused_everywhere_but_on_its_own_account(world):
-    """A partner organisation's account (staff.partner, issue 18) has no jurisdiction: every route refuses it
-    (403) except the few marked `partner_allowed` (its own password, WeChat link, logout)."""
-    from handlers.console.staff_service import create_account
-    from storage.repositories import staff as staff_repo
-    from tests.console.conftest import NOW, PASSWORD
-    from tests.support import test_password_hash
-
-    async with world.services.db.transaction() as session:
-        staff = await create_account(session, username="jinan", display_name="津安物业", level="community",
-                                     node=None, password=PASSWORD, partner="WY-JA")
-        staff.password_hash = test_password_hash()
-        _, raw = await staff_repo.create_api_token(session, staff.id, "test", NOW)
-    world.client.session.cookie_jar.clear()
-    page = await world.client.get("/console/login")
-    from tests.console.conftest import csrf_in
-    nonce = csrf_in(await page.text())
-    resp = await world.client.post("/console/login", data={"username": "jinan", "password": PASSWORD, "_csrf": nonce},
-                                   allow_redirects=False)
-    assert resp.status == 303
-    csrf = csrf_in(await (await world.client.get("/console/account/wechat")).text())
-    before = await _row_counts(world)
-    registry = build_registry(console_plugins(installed_features()))
-    handlers = {("/console" + r.path, r.method): r.handler for r in registry.pages}
-    handlers.update({("/api/v1" + r.path, r.method): r.handler for r in registry.api_routes})
-    problems, allowed = [], []
-    for method, pattern, guard in ROUTES:
-        if guard == "public":
-            continue
-        if getattr(handlers[(pattern, method)], "partner_allowed", False):
-            allowed.append(pattern)
-            continue
-        url = _concrete(pattern)
-        if pattern.startswith("/api/"):
-            resp = await world.client.request(method, url, headers={"Authorization": f"Bearer {raw}"}, json={},
-                                              allow_redirects=False)
-        else:
-            resp = await world.client.request(method, url, data={"_csrf": csrf} if method == "POST" else None,
-                                              allow_redirects=False)
-        if resp.status != 403:
-            problems.append((method, url, resp.status))
-    assert not problems
-    assert "/console/account/wechat" in allowed and "/console/staff-wechat" not in allowed
-    home = await world.client.get("/console/", allow_redirects=False)  # after login: its own page, not a 403
-    assert home.status == 303 and home.headers["Location"] == "/console/account/wechat"
-    assert len(allowed) < 15
-    assert await _row_counts(world) == before
-
-
-async def test_an_owners_committee_account_is_refused_everywhere_but_its_motions(world):
-    """An owners' committee's account (staff.committee_estate_id, issue 20) has no jurisdiction: every route
-    refuses it (403) except the few marked `committee_allowed` (its own password and logout, the owners' motion
-    pages and API, which then show only its estate)."""
+async def _outside_account(world, username: str, csrf_page: str, **kind) -> tuple[str, str]:
+    """Create and log in an account without jurisdiction (partner= or committee=); (API token, CSRF token)."""
     from handlers.console.staff_service import create_account
     from storage.repositories import staff as staff_repo
     from tests.console.conftest import NOW, PASSWORD, csrf_in
     from tests.support import test_password_hash
 
     async with world.services.db.transaction() as session:
-        staff = await create_account(session, username="yjywh", display_name="谊景花园业委会", level="community",
-                                     node=None, password=PASSWORD, committee="HX-YYL-YJ-01")
+        staff = await create_account(session, username=username, display_name=username, level="community",
+                                     node=None, password=PASSWORD, **kind)
         staff.password_hash = test_password_hash()
         _, raw = await staff_repo.create_api_token(session, staff.id, "test", NOW)
     world.client.session.cookie_jar.clear()
     nonce = csrf_in(await (await world.client.get("/console/login")).text())
-    resp = await world.client.post("/console/login", data={"username": "yjywh", "password": PASSWORD,
+    resp = await world.client.post("/console/login", data={"username": username, "password": PASSWORD,
                                                            "_csrf": nonce}, allow_redirects=False)
     assert resp.status == 303
-    csrf = csrf_in(await (await world.client.get("/console/account/password")).text())
-    before = await _row_counts(world)
+    return raw, csrf_in(await (await world.client.get(csrf_page)).text())
+
+
+async def _refused_but_marked(world, raw: str, csrf: str, marker: str) -> list[tuple[str, str]]:
+    """Walk every mounted route as the logged-in account: each must answer 403 unless its handler carries
+    `marker`; returns the marked (method, pattern) pairs."""
     registry = build_registry(console_plugins(installed_features()))
     handlers = {("/console" + r.path, r.method): r.handler for r in registry.pages}
     handlers.update({("/api/v1" + r.path, r.method): r.handler for r in registry.api_routes})
@@ -184,7 +137,7 @@ async def test_an_owners_committee_account_is_refused_everywhere_but_its_motions
     for method, pattern, guard in ROUTES:
         if guard == "public":
             continue
-        if getattr(handlers[(pattern, method)], "committee_allowed", False):
+        if getattr(handlers[(pattern, method)], marker, False):
             allowed.append((method, pattern))
             continue
         url = _concrete(pattern)
@@ -197,6 +150,29 @@ async def test_an_owners_committee_account_is_refused_everywhere_but_its_motions
         if resp.status != 403:
             problems.append((method, url, resp.status))
     assert not problems
+    return allowed
+
+
+async def test_a_partner_account_is_refused_everywhere_but_on_its_own_account(world):
+    """A partner organisation's account (staff.partner, issue 18) has no jurisdiction: every route refuses it
+    (403) except the few marked `partner_allowed` (its own password, WeChat link, logout)."""
+    raw, csrf = await _outside_account(world, "jinan", "/console/account/wechat", partner="WY-JA")
+    before = await _row_counts(world)
+    paths = {p for _, p in await _refused_but_marked(world, raw, csrf, "partner_allowed")}
+    assert "/console/account/wechat" in paths and "/console/staff-wechat" not in paths
+    home = await world.client.get("/console/", allow_redirects=False)  # after login: its own page, not a 403
+    assert home.status == 303 and home.headers["Location"] == "/console/account/wechat"
+    assert len(paths) < 15
+    assert await _row_counts(world) == before
+
+
+async def test_an_owners_committee_account_is_refused_everywhere_but_its_motions(world):
+    """An owners' committee's account (staff.committee_estate_id, issue 20) has no jurisdiction: every route
+    refuses it (403) except the few marked `committee_allowed` (its own password and logout, the owners' motion
+    pages and API, which then show only its estate)."""
+    raw, csrf = await _outside_account(world, "yjywh", "/console/account/password", committee="HX-YYL-YJ-01")
+    before = await _row_counts(world)
+    allowed = await _refused_but_marked(world, raw, csrf, "committee_allowed")
     paths = {p for _, p in allowed}
     assert "/console/owners/motions/{motion_id}" in paths and "/console/owners/estates/{estate_id}" not in paths
     home = await world.client.get("/console/", allow_redirects=False)  # after login: its estate's motions
