@@ -86,9 +86,16 @@ def serve(settings: Settings) -> int:
     if app is None:
         return 2
 
-    async def announce(started: web.Application) -> None:
-        print(banner(settings, await startup_demo_logins(started, settings)), flush=True)
+    text: list[str] = []
 
-    app.on_startup.append(announce)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log_class=logs.QuietAccessLogger)
+    async def compose(started: web.Application) -> None:
+        text.append(banner(settings, await startup_demo_logins(started, settings)))
+
+    def announce(_aiohttp_line: str) -> None:
+        # run_app calls this once the socket is listening (startup runs before), so "已启动" is true when printed
+        print(*text, flush=True)
+
+    app.on_startup.append(compose)
+    web.run_app(app, host=settings.host, port=settings.port, print=announce,
+                access_log_class=logs.QuietAccessLogger)
     return 0
