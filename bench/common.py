@@ -118,3 +118,26 @@ def bench_database(prefix: str, *, postgres: bool = False, url: str | None = Non
     else:
         with tempfile.TemporaryDirectory(prefix=prefix.replace("_", "-") + "-") as tmp:
             yield f"sqlite+aiosqlite:///{tmp}/bench.db"
+
+
+class TimedChat:
+    """Residents chatting through the webhook for a load bench: `say` sends one signed text and returns the reply's
+    text ('' when none came back in time); the latency of every answered request and the number of failed ones
+    are kept for the report."""
+
+    def __init__(self, sim) -> None:
+        self.sim = sim  # bot.simulator.WeChatSimulator on the bench's aiohttp session
+        self.latencies: list[float] = []
+        self.failures = 0
+
+    async def say(self, openid: str, text: str) -> str:
+        import aiohttp
+
+        start = time.perf_counter()
+        try:
+            reply = await self.sim.text(openid, text)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            self.failures += 1
+            return ""
+        self.latencies.append(time.perf_counter() - start)
+        return reply.text or "" if reply.status == 200 else ""

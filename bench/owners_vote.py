@@ -25,7 +25,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, free_port, linli, percentile, process, rss_mb  # noqa: E402
+from bench.common import PYTHON, TimedChat, free_port, linli, percentile, process, rss_mb  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.simulator import WeChatSimulator  # noqa: E402
 
@@ -121,8 +121,6 @@ async def verify_store(url: str, motion_id: int) -> dict:
 
 async def run(url: str, owners: int, proxies: int, concurrency: int, pid: int) -> dict:
     base = Settings()
-    failures = 0
-    latencies: list[float] = []
     counted = 0
     confirmed = 0
     gate = asyncio.Semaphore(concurrency)
@@ -130,17 +128,8 @@ async def run(url: str, owners: int, proxies: int, concurrency: int, pid: int) -
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency), timeout=timeout) as http:
         sim = WeChatSimulator(url, base.wechat_token, base.wechat_appid, session=http)
-
-        async def say(openid: str, text: str) -> str:
-            nonlocal failures
-            start = time.perf_counter()
-            try:
-                reply = await sim.text(openid, text)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                failures += 1
-                return ""
-            latencies.append(time.perf_counter() - start)
-            return reply.text or "" if reply.status == 200 else ""
+        chat = TimedChat(sim)
+        say = chat.say
 
         async def voter(openid: str) -> None:
             nonlocal counted, confirmed
@@ -157,7 +146,7 @@ async def run(url: str, owners: int, proxies: int, concurrency: int, pid: int) -
         began = time.perf_counter()
         await asyncio.gather(*(voter(openid) for openid in voters))
         elapsed = time.perf_counter() - began
-    return {"elapsed": elapsed, "latencies": latencies, "failures": failures, "counted": counted,
+    return {"elapsed": elapsed, "latencies": chat.latencies, "failures": chat.failures, "counted": counted,
             "confirmed": confirmed, "rss": rss_mb(pid)}
 
 

@@ -21,7 +21,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, free_port, linli, percentile, process, rss_mb  # noqa: E402
+from bench.common import PYTHON, TimedChat, free_port, linli, percentile, process, rss_mb  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.simulator import WeChatSimulator  # noqa: E402
 
@@ -90,8 +90,6 @@ async def count_votes(url: str, survey_id: int) -> tuple[int, int, set[str]]:
 async def run(url: str, residents: int, concurrency: int, pid: int) -> dict:
     base = Settings()
     connector = aiohttp.TCPConnector(limit=concurrency)
-    failures = 0
-    latencies: list[float] = []
     confirmed: set[str] = set()
     unanswered: list[str] = []
     gate = asyncio.Semaphore(concurrency)
@@ -99,17 +97,8 @@ async def run(url: str, residents: int, concurrency: int, pid: int) -> dict:
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         sim = WeChatSimulator(url, base.wechat_token, base.wechat_appid, session=http)
-
-        async def say(openid: str, text: str) -> str:
-            nonlocal failures
-            start = time.perf_counter()
-            try:
-                reply = await sim.text(openid, text)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                failures += 1
-                return ""
-            latencies.append(time.perf_counter() - start)
-            return reply.text or "" if reply.status == 200 else ""
+        chat = TimedChat(sim)
+        say = chat.say
 
         async def resident(i: int) -> None:
             openid = f"o_bench_sv_{i:06d}"
@@ -127,7 +116,7 @@ async def run(url: str, residents: int, concurrency: int, pid: int) -> dict:
         began = time.perf_counter()
         await asyncio.gather(*(resident(i) for i in range(residents)))
         elapsed = time.perf_counter() - began
-    return {"elapsed": elapsed, "latencies": latencies, "failures": failures, "confirmed": confirmed, "unanswered": unanswered,
+    return {"elapsed": elapsed, "latencies": chat.latencies, "failures": chat.failures, "confirmed": confirmed, "unanswered": unanswered,
             "rss": rss_mb(pid)}
 
 
