@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.localtime import local_text
 from handlers.surveys import rules
 from storage.models import Resident
 from storage.repositories import surveys as repo
@@ -92,9 +93,7 @@ def _household_taken(resident: Resident, taken: SurveyResponse | None = None) ->
 
 def local_day(at: datetime) -> str:
     """A vote's date as residents and staff read it (Tianjin time)."""
-    from bot.localtime import LOCAL_TZ
-
-    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
+    return local_text(at, with_time=False)
 
 
 def _check_answers(survey: Survey, answers: dict, version: int) -> dict:
