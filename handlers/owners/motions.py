@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Content, Scope, create_broadcast
 from bot.errors import Conflict, Invalid
-from bot.localtime import LOCAL_TZ
+from bot.localtime import LOCAL_TZ, local_text
 from handlers.owners import roster, rules
 from storage.models import Estate
 from storage.owner_models import Motion
@@ -34,7 +34,8 @@ def local_input(moment: datetime) -> str:
 
 
 def local(moment: datetime) -> str:
-    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    """A moment as residents and staff read it (bot.localtime's one formatter)."""
+    return local_text(moment)
 
 
 @dataclass(frozen=True)
