@@ -14,7 +14,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from storage.media_store import MediaStore, store_for
+from storage.media_store import MediaMissing, MediaStore, store_for
 
 TICKET_MEDIA = "media"
 
@@ -63,3 +63,16 @@ def file_response(data: bytes, content_type: str, filename: str, *, inline: bool
         "Content-Type": content_type, "X-Content-Type-Options": "nosniff",
         "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{filename}"',
         "Cache-Control": "private, no-store", "Content-Security-Policy": "default-src 'none'; sandbox"})
+
+
+async def stored_file_response(services, key: str, size: int, content_type: str, filename: str, *,
+                               inline: bool) -> web.Response:
+    """The file kept under `key`, sent with `file_response`; 404 when the store no longer has it or it is not the
+    size recorded with it (never half a file, never another one)."""
+    try:
+        data = await store_of(services).get(key)
+    except MediaMissing:
+        raise web.HTTPNotFound(text="附件文件已不存在") from None
+    if len(data) != size:
+        raise web.HTTPNotFound(text="附件文件与记录不符")
+    return file_response(data, content_type, filename, inline=inline)

@@ -17,9 +17,9 @@ from handlers.console.guard import committee_allowed, current, db, max_body, req
 from handlers.console.render import Form, flash, see_other
 from handlers.console.state import state_of
 from handlers.console.toolkit import path_id
-from handlers.media_links import file_response, link_token, read_token, store_of
+from handlers.media_links import link_token, read_token, store_of, stored_file_response
 from handlers.owners import access
-from storage.media_store import MediaMissing, new_key, sniffed_type
+from storage.media_store import new_key, sniffed_type
 from storage.models import Resident
 from storage.owner_models import Motion, MotionAttachment
 from storage.repositories import owners as repo
@@ -66,14 +66,8 @@ def resident_link(settings, item: MotionAttachment, resident_ref: str, now: date
 async def _serve(services, item: MotionAttachment, *, download: bool) -> web.Response:
     if item.content_type not in ALLOWED:
         raise web.HTTPNotFound(text="附件不存在")
-    try:
-        data = await store_of(services).get(item.key)
-    except MediaMissing:
-        raise web.HTTPNotFound(text="附件文件已不存在") from None
-    if len(data) != item.size:
-        raise web.HTTPNotFound(text="附件文件与记录不符")
     name = f"motion-{item.motion_id}-{item.id}.{ALLOWED[item.content_type]}"
-    return file_response(data, item.content_type, name, inline=not download)
+    return await stored_file_response(services, item.key, item.size, item.content_type, name, inline=not download)
 
 
 @committee_allowed

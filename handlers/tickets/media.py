@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from handlers.media_links import file_response, link_token, store_of
+from handlers.media_links import link_token, store_of, stored_file_response
 from handlers.tickets import notify
 from storage.media_models import TicketMedia
 from storage.media_store import new_key
@@ -196,17 +196,9 @@ async def serve(services, item: TicketMedia, *, download: bool = False) -> web.R
     """The stored file, with the type it was stored as; 404 when not stored (or not a type we serve)."""
     if item.status != "stored" or not item.key or item.content_type not in ALLOWED:
         raise web.HTTPNotFound(text="附件不存在或尚未保存")
-    from storage.media_store import MediaMissing
-
-    try:
-        data = await store_of(services).get(item.key)
-    except MediaMissing:
-        raise web.HTTPNotFound(text="附件文件已不存在") from None
-    if len(data) != item.size:
-        raise web.HTTPNotFound(text="附件文件与记录不符")
     ext, kind = ALLOWED[item.content_type]
-    inline = kind == "image" and not download
-    return file_response(data, item.content_type, f"ticket-{item.ticket_id}-{item.id}.{ext}", inline=inline)
+    return await stored_file_response(services, item.key, item.size, item.content_type,
+                                      f"ticket-{item.ticket_id}-{item.id}.{ext}", inline=kind == "image" and not download)
 
 
 # ---- the resident's signed link ----------------------------------------------------------------------------
