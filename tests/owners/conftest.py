@@ -49,6 +49,18 @@ async def load_roster(services, rows=ROSTER) -> int:
         return (await session.scalar(select(Estate.id).where(Estate.code == ESTATE)))
 
 
+async def console_world(aiohttp_client, db_url):
+    """The console with the owners' pages on a fresh database holding ROSTER; `world.estate_id` is its estate."""
+    from handlers.owners import console
+    from tests.console.conftest import build_world
+
+    world = await build_world(aiohttp_client, db_url, plugins=[console])
+    await load_roster(world.services, ROSTER)
+    async with world.services.db.transaction() as session:
+        world.estate_id = await session.scalar(select(Estate.id).where(Estate.code == ESTATE))
+    return world
+
+
 async def new_motion(services, *, kind="ordinary", buildings=(), opens=NOW - timedelta(hours=1),
                      closes=NOW + timedelta(days=7), title="续聘物业服务企业") -> int:
     async with services.db.transaction() as session:

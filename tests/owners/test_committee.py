@@ -13,12 +13,11 @@ from sqlalchemy import select
 
 from handlers.console.staff_service import StaffError, create_account
 from handlers.owners import jobs
-from handlers.owners.console import console
 from storage.console_models import AuditEntry
 from storage.models import Estate, Staff
 from storage.owner_models import Motion
-from tests.console.conftest import NOW, PASSWORD, build_world, csrf_in
-from tests.owners.conftest import ROSTER, add_owner, load_roster
+from tests.console.conftest import NOW, PASSWORD, csrf_in
+from tests.owners.conftest import add_owner, console_world
 from tests.owners.support import ESTATE
 from tests.support import test_password_hash as known_hash
 
@@ -42,10 +41,8 @@ def test_linli_staff_create_committee(sqlite_url, monkeypatch, capsys):
 
 @pytest.fixture
 async def world(aiohttp_client, db_url):
-    world = await build_world(aiohttp_client, db_url, plugins=[console])
-    await load_roster(world.services, ROSTER)
+    world = await console_world(aiohttp_client, db_url)
     async with world.services.db.transaction() as session:
-        world.estate_id = await session.scalar(select(Estate.id).where(Estate.code == ESTATE))
         staff = await create_account(session, username="yjywh", display_name="谊景花园业委会", level="community",
                                      node=None, password=PASSWORD, committee=ESTATE)
         staff.password_hash = known_hash()

@@ -10,22 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from handlers.owners import jobs
-from handlers.owners.console import console
 from storage.console_models import AuditEntry
-from storage.models import Estate
 from storage.owner_models import OwnerLink, RosterRoom
-from tests.console.conftest import NOW, build_world
-from tests.owners.conftest import ROSTER, add_owner, load_roster
-from tests.owners.support import ESTATE
+from tests.console.conftest import NOW
+from tests.owners.conftest import add_owner, console_world
 
 
 @pytest.fixture
 async def world(aiohttp_client, db_url):
-    world = await build_world(aiohttp_client, db_url, plugins=[console])
-    await load_roster(world.services, ROSTER)
-    async with world.services.db.transaction() as session:
-        world.estate_id = await session.scalar(select(Estate.id).where(Estate.code == ESTATE))
-    return world
+    return await console_world(aiohttp_client, db_url)
 
 
 async def audited(world, action: str) -> list[str]:
