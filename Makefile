@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SANDBOX_PORT ?= 8081
+# test processes for `make test` (pytest-xdist; each has its own PostgreSQL database): TEST_WORKERS=0 runs in one
+TEST_WORKERS ?= 2
 
 # `make run` talks to the local WeChat sandbox, never to real WeChat servers.
 SANDBOX_ENV := LINLI_WECHAT_API_BASE=$${LINLI_WECHAT_API_BASE:-http://127.0.0.1:$(SANDBOX_PORT)} LINLI_DELIVERY_IN_WEB=$${LINLI_DELIVERY_IN_WEB:-1}
@@ -27,7 +29,7 @@ run: $(STAMP)
 	  $(SANDBOX_ENV) $(BIN)/linli serve
 
 test: $(STAMP) check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 # the checks that keep the code one shape: lint and import order, types (configured in pyproject.toml)
 check: $(STAMP)

@@ -1,7 +1,8 @@
 """Shared fixtures: a migrated database per test (SQLite and PostgreSQL), the sandbox, and a running linli.
 
 Every database test runs on both engines. SQLite copies a migrated template file per test; PostgreSQL gets
-one fresh database per run (migrated once) whose tables are emptied after each test. Where no PostgreSQL
+one fresh database per test process (migrated once; `make test` runs two pytest-xdist workers, each with its
+own) whose tables are emptied before each test. Where no PostgreSQL
 server answers, those cases are skipped with the reason shown.
 """
 from __future__ import annotations

@@ -30,8 +30,11 @@ async def test_jobs_run_only_where_the_scheduler_lease_is_held(world):
     for s in schedulers:
         await s.start()
     await asyncio.sleep(0.5)
+    # what ran while both were up: once the leader stops it releases the lease and the other may take over
+    # before it is stopped in turn (a handover by design, more likely on a loaded machine)
+    while_both_up = list(runs)
     for s in schedulers:
         await s.stop()
         await s.services.db.dispose()
-    assert len(runs) >= 3
-    assert len(set(runs)) == 1, runs  # one leader ran every tick
+    assert len(while_both_up) >= 3
+    assert len(set(while_both_up)) == 1, while_both_up  # one leader ran every tick
