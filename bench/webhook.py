@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
 import statistics
@@ -35,7 +36,17 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, drop_database, free_port, linli, new_database, percentile, process, rss_mb  # noqa: E402
+from bench.common import (  # noqa: E402
+    PYTHON,
+    cpu_seconds,
+    drop_database,
+    free_port,
+    linli,
+    new_database,
+    percentile,
+    process,
+    rss_mb,
+)
 from bot.settings import Settings  # noqa: E402
 from bot.simulator import WeChatSimulator, text_xml  # noqa: E402
 
@@ -58,6 +69,12 @@ class Result:
     failed: int
     seconds: float
     latencies: list[float]
+    cpu: float = float("nan")  # the server's CPU seconds during the run
+
+    @property
+    def cpu_us(self) -> float:
+        """The server's CPU time per answered message, in microseconds."""
+        return self.cpu / self.ok * 1e6 if self.ok else float("nan")
 
     @property
     def rate(self) -> float:
@@ -69,7 +86,8 @@ class Result:
 
     def line(self, label: str) -> str:
         return (f"{label:<40} {self.rate:9.0f} req/s  p50 {percentile(self.latencies, 50) * 1000:7.1f} ms  "
-                f"p99 {self.p99_ms:7.1f} ms  failures {self.failed}/{self.sent}")
+                f"p99 {self.p99_ms:7.1f} ms  failures {self.failed}/{self.sent}"
+                + ("" if math.isnan(self.cpu) else f"  server CPU {self.cpu_us:5.0f} µs/msg"))
 
 
 # ---- the message mix ----------------------------------------------------------------------------------------
@@ -227,7 +245,9 @@ async def measure(label: str, url: str, sim: WeChatSimulator, args, expect_xml: 
     print(contact.line(f"{label} first contact"), flush=True)
     source = MixSource(args.mix, args.residents, args.concurrency, random.Random(seed))
     work = signed(sim, [source.next(10**12 + i) for i in range(int(args.seconds * 9000) + 1000)])
+    cpu = cpu_seconds(pid)
     closed = await closed_loop(url, work, args.concurrency, args.seconds, expect_xml)
+    closed.cpu = cpu_seconds(pid) - cpu
     print(closed.line(f"{label} closed c={args.concurrency}"), flush=True)
     source = MixSource(args.mix, args.residents, args.concurrency, random.Random(seed + 1))
     fresh = signed(sim, [source.next(2 * 10**12 + i) for i in range(int(args.rate * args.seconds) + 10)])
@@ -297,13 +317,17 @@ def summary(results: dict[str, list[Run]], args) -> None:
           f"{', server pinned to core 0, client to core 1' if args.pin else ''}:")
     for name, runs in results.items():
         print(f"  {name:<16} closed {med(runs, lambda r: r.closed.rate):8.0f} req/s  p99 "
-              f"{med(runs, lambda r: r.closed.p99_ms):6.1f} ms   open {args.rate:.0f}/s p99 "
+              f"{med(runs, lambda r: r.closed.p99_ms):6.1f} ms  server CPU "
+              f"{med(runs, lambda r: r.closed.cpu_us):5.0f} µs/msg   open {args.rate:.0f}/s p99 "
               f"{med(runs, lambda r: r.opened.p99_ms):6.1f} ms")
     for mode in ("plaintext", "aes"):
         if f"linli {mode}" in results and f"echo {mode}" in results:
             share = (med(results[f"linli {mode}"], lambda r: r.closed.rate)
                      / med(results[f"echo {mode}"], lambda r: r.closed.rate))
-            print(f"  linli / echo ({mode}): {share:.0%}")
+            cost = (med(results[f"echo {mode}"], lambda r: r.closed.cpu_us)
+                    / med(results[f"linli {mode}"], lambda r: r.closed.cpu_us))
+            print(f"  linli / echo ({mode}): {share:.0%} of the throughput; by server CPU per message "
+                  f"{cost:.0%} (echo µs / linli µs, steady when the machine is shared)")
 
 
 def main() -> None:

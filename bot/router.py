@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable, Union
+from typing import Awaitable, Callable, Iterable, Iterator, Union
 
 from bot.context import Context
 from bot.types import UNHANDLED, Reply, _Unhandled
@@ -25,6 +25,7 @@ class _AnyState:
 ANY_STATE = _AnyState()  # match inside and outside dialogs
 NO_STATE = None  # match only when no dialog is active; "*" matches any active dialog
 StateSpec = Union[str, None, _AnyState]
+_STATES_KEPT = 512  # conversation states whose route lists a router keeps
 
 
 def normalize_words(text: str) -> str:
@@ -56,9 +57,8 @@ class Route:
         return state == expected
 
     def match(self, ctx: Context, text: "_Text") -> tuple[bool, re.Match[str] | None]:
+        """Whether the message fits this route, its conversation state already known to (`Router.routes_for`)."""
         msg = ctx.message
-        if not self.state_matches(ctx.conversation.state):
-            return False, None
         if self.kinds and msg.kind not in self.kinds:
             return False, None
         if self.events and msg.event not in self.events:
@@ -105,13 +105,25 @@ class Router:
         # what 「取消」 tells a resident leaving one of this feature's dialogs, by state or state group
         self.cancel_notes = dict(cancel_notes or {})
         self.routes: list[Route] = []
+        # the routes that can take a message in a given conversation state, in registration order: most routes
+        # belong to one dialog step, so a message is compared with a few of them rather than all of them
+        self._by_state: dict[str | None, tuple[Route, ...]] = {}
 
     def _add(self, **spec) -> Callable[[Handler], Handler]:
         def register(callback: Handler) -> Handler:
             self.routes.append(Route(callback=callback, **spec))
+            self._by_state.clear()
             return callback
 
         return register
+
+    def routes_for(self, state: str | None) -> tuple[Route, ...]:
+        routes = self._by_state.get(state)
+        if routes is None:
+            routes = tuple(r for r in self.routes if r.state_matches(state))
+            if len(self._by_state) < _STATES_KEPT:  # states are declared in code; a stray stored one is not kept
+                self._by_state[state] = routes
+        return routes
 
     def message(self, *kinds: str, state: StateSpec = NO_STATE):
         """Any message of these kinds (text, image, voice, location, ...)."""
@@ -164,7 +176,7 @@ async def _first_taker(routers: list[Router], ctx: Context) -> Result:
     before = ctx.conversation.state
     text = _Text(ctx.message.content)
     for router in routers:
-        for r in router.routes:
+        for r in _offers(router, ctx):
             matched, found = r.match(ctx, text)
             if not matched:
                 continue
@@ -175,3 +187,15 @@ async def _first_taker(routers: list[Router], ctx: Context) -> Result:
             if before is not None and ctx.conversation.state is None:
                 return UNHANDLED  # a dialog ended itself: `route` offers the message afresh, from the start
     return UNHANDLED
+
+
+def _offers(router: Router, ctx: Context) -> Iterator[Route]:
+    """The router's routes for the conversation's state, in order; should a handler that declines the message
+    move the dialog to another state, the routes after it are chosen by that state."""
+    state = ctx.conversation.state
+    for r in router.routes_for(state):
+        yield r  # resumed once the route's handler (if it matched) has declined
+        if ctx.conversation.state != state:
+            rest = router.routes[router.routes.index(r) + 1:]
+            yield from (later for later in rest if later.state_matches(ctx.conversation.state))
+            return
