@@ -82,7 +82,8 @@ def row(t: Ticket, now, named: dict) -> dict:
             "status": t.status, "status_label": STAFF_STATUS_LABELS[t.status], "open": t.status in OPEN,
             "community": named["community"].get(t.community_id), "estate": named["estate"].get(t.estate_id),
             "description": mask(t.description), "resolve_due_at": t.resolve_due_at, "overdue": is_overdue(t, now),
-            "waiting": t.waiting_since is not None, "reported": t.partner_done_at is not None}
+            "waiting": t.waiting_since is not None,
+            "reported": t.partner_done_at is not None and t.status in OPEN}
 
 
 async def _own_accounts(request: web.Request, partner: str) -> set[str]:

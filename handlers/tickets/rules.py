@@ -171,6 +171,8 @@ def _state_rule(action: str, actor: Actor, t: TicketView) -> str | None:
         return "已在等待居民补充"
     if action == "supplement" and not t.waiting:
         return "该工单没有在等待您补充"
+    if actor.kind == "partner" and t.status not in OPEN:
+        return "工单已办结，承办单位无需再办理"
     if action in ("send_back", "share_phone") and t.assignee_partner is None:
         return "该工单没有交办给承办单位"
     if action == "send_back" and not t.partner_reported:
