@@ -71,7 +71,8 @@ def live(tmp_path_factory, sqlite_template):
         async with services.db.transaction() as session:
             await load_demo(session)
             await apply_org_plan(session, parse_org_bytes(EXTRA_ORG.encode(), "yaml", "extra.yaml"))
-            await _partner_with_tickets(session, services)
+        await _partner_with_tickets(services)
+        async with services.db.transaction() as session:
             for name in CALLERS:
                 staff = await staff_repo.staff_by_username(session, name)
                 _, tokens[name] = await staff_repo.create_api_token(session, staff.id, "fuzz", NOW)
@@ -95,29 +96,16 @@ def live(tmp_path_factory, sqlite_template):
     thread.join(timeout=10)
 
 
-async def _partner_with_tickets(session, services) -> None:
+async def _partner_with_tickets(services) -> None:
     """The partner account `jinan` (津安物业) and two tickets 交办 to it, so its routes have something to refuse."""
-    from sqlalchemy import select
+    from tests.tickets.conftest import bind, handed_to_partner, partner_account
 
-    from handlers.console.staff_service import create_account
-    from handlers.tickets import service
-    from storage.models import Estate, Resident, Staff
-    from tests.console.conftest import PASSWORD
-    from tests.support import test_password_hash
-
-    jinan = await create_account(session, username="jinan", display_name="津安物业", level="community", node=None,
-                                 password=PASSWORD, partner="WY-JA")
-    jinan.password_hash, jinan.must_change_password = test_password_hash(), False
-    yijing = (await session.execute(select(Staff).where(Staff.username == "yijing"))).scalar_one()
-    estate = (await session.execute(select(Estate).where(Estate.code == "HX-YYL-YJ-01"))).scalar_one()
-    resident = Resident(openid="o_fuzz_partner", community_id=estate.community_id, estate_id=estate.id,
-                        created_at=NOW, bound_at=NOW)
-    session.add(resident)
-    await session.flush()
-    actor = service.staff_actor(yijing, frozenset({estate.community_id}))
-    for text in ("楼道灯坏了", "电梯异响"):
-        ticket = await service.file_ticket(session, services, resident, service.Filing("repair", text), NOW)
-        await service.perform(session, services, ticket, "assign", actor, NOW, partner="property")
+    resident = await bind(services, "o_fuzz_partner")  # 谊景花园, served by 津安物业 (WY-JA)
+    async with services.db.transaction() as session:
+        await partner_account(session, "jinan", "WY-JA", "津安物业")
+        resident = await session.merge(resident)
+        for text in ("楼道灯坏了", "电梯异响"):
+            await handed_to_partner(session, services, resident, "property", text, NOW)
 
 
 def _operations() -> list[tuple[str, str]]:

@@ -9,14 +9,12 @@ import asyncio
 
 from sqlalchemy import select
 
-from handlers.console.staff_service import create_account
-from handlers.tickets import service as tickets
 from storage.delivery_models import Broadcast
-from storage.models import Estate, Resident, Staff
+from storage.models import Estate, Resident
 from storage.ticket_models import Ticket
-from tests.console.conftest import NOW, PASSWORD
+from tests.console.conftest import NOW
 from tests.console.test_browser_flows import Browser, _run, _world, nfkc, pytestmark  # noqa: F401
-from tests.support import test_password_hash as known_hash
+from tests.tickets.conftest import handed_to_partner, partner_account
 
 PHONE_WIDTH, PHONE_HEIGHT = 390, 844
 COMPLAINT = nfkc("2号楼地下车库入口的灯坏了，晚上很黑")
@@ -35,18 +33,12 @@ class Phone(Browser):
 async def _handed_ticket(world) -> tuple[int, str]:
     """津安物业's account, and a complaint of a 谊景花园 resident that 谊景社区 signed and 交办 to its property company."""
     async with world.services.db.transaction() as session:
-        jinan = await create_account(session, username="jinan", display_name="津安物业客服", level="community",
-                                     node=None, password=PASSWORD, partner="WY-JA")
-        jinan.password_hash, jinan.must_change_password = known_hash(), False
+        await partner_account(session, "jinan", "WY-JA", "津安物业客服")
         estate = (await session.execute(select(Estate).where(Estate.code == "HX-YYL-YJ-01"))).scalar_one()
         resident = await session.get(Resident, world.resident["YJ"])
         resident.estate_id = estate.id
-        ticket = await tickets.file_ticket(session, world.services, resident,
-                                           tickets.Filing("repair", COMPLAINT, phone="13812345678"), NOW)
-        yijing = (await session.execute(select(Staff).where(Staff.username == "yijing"))).scalar_one()
-        actor = tickets.staff_actor(yijing, frozenset({world.community["YJ"]}))
-        for action, params in (("sign", {}), ("assign", {"partner": "property"})):
-            await tickets.perform(session, world.services, ticket, action, actor, NOW, **params)
+        ticket = await handed_to_partner(session, world.services, resident, "property", COMPLAINT, NOW,
+                                         phone="13812345678", sign=True)
         return ticket.id, ticket.number
 
 

@@ -187,22 +187,16 @@ async def test_a_partner_account_is_refused_everywhere_but_on_its_own_account(wo
 async def _tickets_handed_elsewhere(world) -> list[int]:
     """Two tickets of 谊景社区: one 交办 to another partner organisation (a department), one to nobody."""
     from handlers.tickets import service
-    from storage.models import Resident, Staff
+    from storage.models import Resident
     from tests.console.conftest import NOW
+    from tests.tickets.conftest import handed_to_partner
 
-    ids = []
     async with world.services.db.transaction() as session:
         resident = await session.get(Resident, world.resident["YJ"])
-        yijing = (await session.execute(select(Staff).where(Staff.username == "yijing"))).scalar_one()
-        actor = service.staff_actor(yijing, frozenset({world.community["YJ"]}))
-        for handed in (True, False):
-            ticket = await service.file_ticket(session, world.services, resident,
-                                               service.Filing("repair", "楼道灯坏了，电话13900001111"), NOW)
-            if handed:
-                await service.perform(session, world.services, ticket, "assign", actor, NOW,
-                                      partner="dept:河西区城管委")
-            ids.append(ticket.id)
-    return ids
+        handed = await handed_to_partner(session, world.services, resident, "dept:河西区城管委", "楼道灯坏了", NOW)
+        unhanded = await service.file_ticket(session, world.services, resident,
+                                             service.Filing("repair", "电梯异响，电话13900001111"), NOW)
+        return [handed.id, unhanded.id]
 
 
 async def test_an_owners_committee_account_is_refused_everywhere_but_its_motions(world):

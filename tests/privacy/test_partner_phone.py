@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
-
 from bot.app import build_services
-from handlers.console.staff_service import create_account
 from handlers.privacy.erasure import erase_resident
 from handlers.staff.commands import partner_todo
 from handlers.tickets import service
-from storage.models import Estate, Resident, Staff
 from storage.repositories.org import load_demo
-from tests.support import BASE, TEST_PASSWORD, fixed_clock
+from tests.support import BASE, fixed_clock
+from tests.tickets.conftest import bind, handed_to_partner, partner_account, staff_actor
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
 PHONE = "13900001111"
@@ -26,18 +23,12 @@ async def test_an_erased_residents_phone_is_no_longer_shared_with_the_partner(db
     try:
         async with db.transaction() as session:
             await load_demo(session)
-            jinan = await create_account(session, username="jinan", display_name="津安", level="community",
-                                         node=None, password=TEST_PASSWORD, partner="WY-JA")
-            estate = (await session.execute(select(Estate).where(Estate.code == "HX-YYL-YJ-01"))).scalar_one()
-            resident = Resident(openid="o_victim", community_id=estate.community_id, estate_id=estate.id,
-                                created_at=NOW, bound_at=NOW)
-            session.add(resident)
-            await session.flush()
-            yijing = (await session.execute(select(Staff).where(Staff.username == "yijing"))).scalar_one()
-            actor = service.staff_actor(yijing, frozenset({estate.community_id}))
-            ticket = await service.file_ticket(session, services, resident,
-                                               service.Filing("repair", "楼道灯坏了", phone=PHONE), NOW)
-            await service.perform(session, services, ticket, "assign", actor, NOW, partner="property")
+        resident = await bind(services, "o_victim")  # 谊景花园, served by 津安物业 (WY-JA)
+        async with db.transaction() as session:
+            jinan = await partner_account(session, "jinan", "WY-JA")
+            resident = await session.merge(resident)
+            ticket = await handed_to_partner(session, services, resident, "property", "楼道灯坏了", NOW, phone=PHONE)
+            actor = await staff_actor(session, "yijing")
             await service.perform(session, services, ticket, "share_phone", actor, NOW, share=True)
             assert service.partner_phone(ticket) == PHONE and PHONE in await partner_todo(session, jinan)
             await erase_resident(session, resident, NOW)
