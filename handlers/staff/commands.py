@@ -65,6 +65,7 @@ async def partner_todo(session: AsyncSession, staff: Staff) -> str:
     for i, t in enumerate(tickets, 1):
         place = (await place_names(session, t.community_id))["community"]
         shared = f"（居民电话 {service.partner_phone(t)}，社区已共享）" if t.phone_shared_at else ""
+        shared += "【已报告办结，待社区核实】" if t.partner_done_at else ""
         lines.append(f"{i}. {t.number}（{place}，{CATEGORIES.get(t.category, '')}）：{mask(t.description)[:40]}"
                      f"（{local_text(t.resolve_due_at)} 前办结）{shared}")
     lines.append(PARTNER_NOTE)

@@ -118,6 +118,7 @@ async def test_a_partner_works_only_its_own_tickets_in_the_console(loop):
     again = await client.post(f"/api/v1/partner/tickets/{mine.id}/actions/partner_done", json={"text": "再报一次"},
                               headers=headers)
     assert again.status == 409 and "已报告办结" in (await again.json())["message"]
+    assert "已报告办结，待社区核实" in await loop.bot.say("o_jinan", "待办")
     resolve = await client.post(f"/console/partner/tickets/{mine.id}/actions/resolve", data={"_csrf": csrf})
     assert resolve.status == 404  # not a partner's action
     assert (await ticket_of(loop, mine.id)).status == "assigned"
