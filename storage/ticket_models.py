@@ -59,8 +59,11 @@ class Ticket(Base):
     chased_due_at: Mapped[datetime | None]  # the deadline a 催办 was last sent for (one per deadline)
     overdue_at: Mapped[datetime | None]  # past its deadline at the top level (nothing higher to send it to)
     assignee_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    assignee_partner: Mapped[str | None] = mapped_column(String(64))  # property:ID / developer:ID / dept:名称
+    # property:ID / developer:ID / dept:名称
+    assignee_partner: Mapped[str | None] = mapped_column(String(64), index=True)
     assignee_label: Mapped[str | None] = mapped_column(String(128))
+    partner_done_at: Mapped[datetime | None]  # the partner reported it done; cleared when sent back or handed over
+    phone_shared_at: Mapped[datetime | None]  # the community shared the resident's phone with the partner
     resolved_at: Mapped[datetime | None]
     resolved_level: Mapped[str | None] = mapped_column(String(16))
     resolution: Mapped[str | None] = mapped_column(Text)

@@ -100,8 +100,8 @@ async def render_panel(request: web.Request, panel: Panel, user: ConsoleUser) ->
 @require_staff()
 async def dashboard_page(request: web.Request) -> web.Response:
     staff = current(request).staff
-    if staff.partner is not None:  # a partner organisation works in WeChat: its home is the link page
-        raise web.HTTPSeeOther("/console/account/wechat")
+    if staff.partner is not None:  # a partner organisation: the tickets 交办 to it
+        raise web.HTTPSeeOther("/console/partner/tickets")
     if staff.committee_estate_id is not None:  # an owners' committee: its estate's motions
         raise web.HTTPSeeOther("/console/owners")
     user = viewer(request)
@@ -128,6 +128,8 @@ def register_builtin(registry: ConsoleRegistry) -> None:
     registry.nav("账号管理", "/console/staff", level=StaffLevel.admin, order=90)
     registry.nav("审计日志", "/console/audit", level=StaffLevel.admin, order=95)
     registry.nav("我的账号", "/console/account", order=99)
+    registry.nav("绑定微信", "/console/account/wechat", order=98, partner=True)
+    registry.nav("修改密码", "/console/account/password", order=99, partner=True)
     registry.panel("residents", "居民概况", order=SLOTS["residents"], cache_seconds=FIGURES_SECONDS)(_overview_panel)
     registry.panel("binding", "各社区绑定率", order=SLOTS["residents"] + 1, cache_seconds=FIGURES_SECONDS,
                    wide=True)(_binding_panel)

@@ -114,7 +114,8 @@ def require_staff(level: StaffLevel | None = None) -> Callable[[Handler], Handle
 def partner_allowed(handler: Handler) -> Handler:
     """Let a partner organisation's account (staff.partner) reach this route too. Every other route refuses such
     an account (403) in `require_staff`, so nothing inside a jurisdiction is ever shown to a partner by default.
-    Mark only routes about the caller's own account."""
+    Mark only routes about the caller's own account, and routes that show only what was 交办 to the caller's own
+    organisation (承办工单, handlers/tickets/console_partner.py: anything else answers 404 there)."""
     handler.partner_allowed = True  # type: ignore[attr-defined]
     return handler
 

@@ -33,6 +33,7 @@ class NavItem:
     path: str  # absolute, e.g. "/console/notices"
     level: StaffLevel | None = None  # minimum level that sees it
     order: int = 100
+    partner: bool = False  # shown only to partner organisations' accounts (and only such items are)
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ class ConsoleRegistry:
     openapi_files: list[Path] = field(default_factory=list)
     action_labels: dict[str, str] = field(default_factory=dict)
 
-    def nav(self, label: str, path: str, *, level: StaffLevel | None = None, order: int = 100) -> None:
-        self.nav_items.append(NavItem(label, path, level, order))
+    def nav(self, label: str, path: str, *, level: StaffLevel | None = None, order: int = 100,
+            partner: bool = False) -> None:
+        self.nav_items.append(NavItem(label, path, level, order, partner))
 
     def panel(self, key: str, title: str, *, level: StaffLevel | None = None, order: int = 100,
               cache_seconds: float = 30.0, wide: bool = False,
@@ -105,8 +107,11 @@ class ConsoleRegistry:
         """A folder of a feature's templates; name them `<feature>/...html` to avoid clashes."""
         self.template_dirs.append(Path(directory))
 
-    def nav_for(self, level: StaffLevel) -> list[NavItem]:
-        return sorted((i for i in self.nav_items if at_least(level, i.level)), key=lambda i: (i.order, i.label))
+    def nav_for(self, level: StaffLevel, partner: bool = False) -> list[NavItem]:
+        """The menu of a staff member at `level`; a partner organisation's account (`partner`) gets only the items
+        registered for partners."""
+        return sorted((i for i in self.nav_items if i.partner == partner and (partner or at_least(level, i.level))),
+                      key=lambda i: (i.order, i.label))
 
     def panels_for(self, level: StaffLevel) -> list[Panel]:
         return sorted((p for p in self.panels if at_least(level, p.level)), key=lambda p: (p.order, p.key))

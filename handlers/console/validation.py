@@ -270,8 +270,9 @@ def checked(handler: Callable, operation: Operation) -> Callable:
     if inner is None or guard in (None, "public"):  # nothing to authorize first
         return validating(handler)
     rebuilt = require_staff(None if guard == "staff" else guard)(validating(inner))
-    if hasattr(handler, "console_max_body"):
-        rebuilt.console_max_body = handler.console_max_body  # type: ignore[attr-defined]
+    for marker in ("console_max_body", "partner_allowed", "committee_allowed"):  # kept: `require_staff` reads them
+        if hasattr(handler, marker):
+            setattr(rebuilt, marker, getattr(handler, marker))
     return rebuilt
 
 

@@ -93,6 +93,7 @@ ANONYMOUS: dict[str, str] = {
     "tickets.resolved_level": _FACT, "tickets.closed_reason": _FACT, "tickets.reopened": _FACT,
     "tickets.escalations": _FACT, "tickets.escalation_offered": _FACT, "tickets.rating": "the rating (1–5): a figure",
     "tickets.duplicate_of_id": _ID, "tickets.claimed_at": _WHEN,
+    "tickets.partner_done_at": _WHEN + " (the partner organisation reported it done)",
     "ticket_events.id": _ID, "ticket_events.ticket_id": _ID, "ticket_events.at": _WHEN,
     "ticket_events.kind": _FACT, "ticket_events.level": _FACT, "ticket_events.public": _FACT,
     "ticket_events.actor": "resident / system / staff:<username>: a role, or the staff member who acted",

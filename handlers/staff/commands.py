@@ -22,7 +22,8 @@ from storage.repositories import tickets as ticket_repo
 from storage.ticket_models import Ticket
 
 TODO_LIMIT = 10
-PARTNER_NOTE = "回复「签收 1」「回复 1 内容」（以社区名义答复居民）「办结 1 结果」（报告办结，社区核实后办结）办理。"
+PARTNER_NOTE = ("回复「签收 1」「回复 1 内容」（以社区名义答复居民）「办结 1 结果」（报告办结，社区核实后办结）办理；"
+                "也可在工作台「承办工单」办理。")
 PARTNER_ACTIONS = {"sign": "partner_sign", "reply": "reply", "resolve": "partner_done"}
 
 
@@ -63,8 +64,10 @@ async def partner_todo(session: AsyncSession, staff: Staff) -> str:
     lines = [f"交办给贵单位的工单（{len(tickets)} 件）："]
     for i, t in enumerate(tickets, 1):
         place = (await place_names(session, t.community_id))["community"]
+        shared = f"（居民电话 {service.partner_phone(t)}，社区已共享）" if t.phone_shared_at else ""
+        shared += "【已报告办结，待社区核实】" if t.partner_done_at else ""
         lines.append(f"{i}. {t.number}（{place}，{CATEGORIES.get(t.category, '')}）：{mask(t.description)[:40]}"
-                     f"（{local_text(t.resolve_due_at)} 前办结）")
+                     f"（{local_text(t.resolve_due_at)} 前办结）{shared}")
     lines.append(PARTNER_NOTE)
     return "\n".join(lines)
 

@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, literal, select
 
 from handlers.console.authz import can_see_community
 from handlers.console.registry import SLOTS
-from handlers.tickets import console_api, console_intake, console_media, console_pages, stats
+from handlers.tickets import console_api, console_intake, console_media, console_pages, console_partner, stats
 from handlers.tickets.calendar import LOCAL_TZ, calendar_for
 from handlers.tickets.rules import LEVEL_LABELS, LEVELS, OPEN, RANK
 from storage.ticket_models import Ticket
@@ -25,6 +25,8 @@ AUDIT_LABELS = {
     "ticket.reject": "不予受理", "ticket.close": "关闭工单", "ticket.link": "合并重复件", "ticket.mediation": "登记调解",
     "ticket.chase": "催办", "ticket.phone": "查看投诉人电话",
     "ticket.public_summary": "设置公开摘要", "ticket.intake": "登记来电来访投诉",
+    "ticket.send_back": "退回承办单位", "ticket.share_phone": "向承办单位共享电话",
+    "ticket.partner_sign": "承办单位签收", "ticket.partner_done": "承办单位报告办结", "ticket.media": "上传办结凭证",
 }
 
 
@@ -54,6 +56,16 @@ def console(registry) -> None:
     registry.api("GET", "/tickets/{ticket_id}", console_api.api_one)
     registry.api("POST", "/tickets/{ticket_id}/actions/{action}", console_api.api_action)
     registry.api("POST", "/tickets/{ticket_id}/public-summary", console_api.api_public_summary)
+    # a partner organisation's own console (console_partner.py): only the tickets 交办 to it
+    registry.nav("承办工单", "/console/partner/tickets", order=1, partner=True)
+    registry.page("GET", "/partner/tickets", console_partner.list_page)
+    registry.page("GET", "/partner/tickets/{ticket_id}", console_partner.detail_page)
+    registry.page("POST", "/partner/tickets/{ticket_id}/actions/{action}", console_partner.action_post)
+    registry.page("POST", "/partner/tickets/{ticket_id}/media", console_partner.media_upload)
+    registry.page("GET", "/partner/tickets/{ticket_id}/media/{media_id}", console_partner.media_file)
+    registry.api("GET", "/partner/tickets", console_partner.api_list)
+    registry.api("GET", "/partner/tickets/{ticket_id}", console_partner.api_one)
+    registry.api("POST", "/partner/tickets/{ticket_id}/actions/{action}", console_partner.api_action)
     registry.panel("tickets", "在办投诉：按层级和期限", order=SLOTS["tickets"], cache_seconds=30, wide=True)(
         open_by_deadline)
     registry.panel("rates", "本月投诉三率", order=SLOTS["rates"], cache_seconds=60)(month_rates)

@@ -82,6 +82,7 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
         "public_summary": t.public_summary, "public_summary_by": t.public_summary_by,
         "public_summary_at": t.public_summary_at, "resident_erased_at": t.resident_erased_at,
         "may_publish": publication.refusal(actor, t.level, actor.sees(t.community_id)) is None,
+        "partner_reported": t.partner_done_at is not None, "phone_shared": t.phone_shared_at is not None,
         "events": [{"at": e.at, "kind": e.kind, "label": rules.ACTION_LABELS.get(e.kind, e.kind),
                     "actor": e.actor_label, "level": e.level, "public": e.public, "text": e.text}
                    for e in events],
@@ -92,7 +93,8 @@ async def detail(session: AsyncSession, t: Ticket, actor: rules.Actor, now: date
         "similar": [{"id": o.id, "number": o.number, "status": o.status, "description": mask(o.description),
                      "similarity": round(score, 2)} for score, o in similar],
         "allowed_actions": allowed,
-        "next_step": rules.next_step(t.status, allowed, rules.replied_since_signed([e.kind for e in events])),
+        "next_step": "resolve" if t.partner_done_at is not None and "resolve" in allowed else rules.next_step(
+            t.status, allowed, rules.replied_since_signed([e.kind for e in events])),
         "canned_replies": canned.replies(t.category, settings),
         "canned_resolutions": canned.resolutions(t.category, settings),
     }
@@ -110,11 +112,11 @@ async def assignable_staff(session: AsyncSession, t: Ticket) -> list[Staff]:
 async def params_for(session: AsyncSession, action: str, fields: dict) -> dict:
     """`service.perform` keyword arguments from submitted fields (form or JSON)."""
     text = str(fields.get("text") or "").strip()
-    if action in ("reply", "note", "ask", "resolve", "chase"):
+    if action in ("reply", "note", "ask", "resolve", "chase", "partner_done"):
         if not text and fields.get("canned"):
             text = str(fields["canned"]).strip()
         return {"text": text}
-    if action in ("escalate", "reject", "close"):
+    if action in ("escalate", "reject", "close", "send_back"):
         return {"reason": str(fields.get("reason") or text).strip()}
     if action == "return":
         return {"rule": str(fields.get("rule") or text).strip()}
@@ -133,6 +135,8 @@ async def params_for(session: AsyncSession, action: str, fields: dict) -> dict:
         if primary is None:
             raise service.TicketError("找不到该主工单编号")
         return {"primary": primary}
+    if action == "share_phone":
+        return {"share": fields.get("share", "")}
     if action == "mediation":
         return {k: str(fields.get(k) or "").strip() for k in ("parties", "agreement", "mediated_on", "committee")}
     return {}

@@ -3,6 +3,8 @@ stored type, `Content-Disposition` and no sniffing) and the staff's own evidence
 bytes, not its name or the browser's word; WeChat's size limits). The resident's signed link is `public_file`."""
 from __future__ import annotations
 
+from typing import NoReturn
+
 from aiohttp import web
 
 from handlers.console.guard import current, db, max_body, require_staff
@@ -35,11 +37,17 @@ async def media_file(request: web.Request) -> web.StreamResponse:
 async def media_upload(request: web.Request) -> web.Response:
     """POST /console/tickets/{ticket_id}/media: staff evidence (a photo of the site, a recording), kept with the
     ticket; allowed to whoever may add a note to it."""
-    ticket, user, session = await ticket_of(request), current(request), db(request)
+    ticket = await ticket_of(request)
     if not service.allowed(ticket, "note", actor_of(request)):
         raise web.HTTPForbidden()
+    await store_upload(request, ticket, actor_of(request).label, f"/console/tickets/{ticket.id}")
+
+
+async def store_upload(request: web.Request, ticket, label: str, back: str) -> NoReturn:
+    """Keep the uploaded `file` with the ticket as staff evidence (timeline entry by `label`) and redirect to
+    `back` with a flash saying what happened. Shared by the staff's and the partner's ticket pages."""
+    user, session = current(request), db(request)
     upload = (await Form.read(request, "file")).file("file")
-    back = f"/console/tickets/{ticket.id}"
     if upload is None:
         await flash(request, "请选择要上传的照片、录音或视频", "error")
         raise see_other(back)
@@ -57,7 +65,7 @@ async def media_upload(request: web.Request) -> web.Response:
     row.status, row.key, row.content_type, row.size, row.stored_at, row.next_try_at = (
         "stored", key, content_type, len(data), user.now, None)
     repo.add_event(session, ticket, kind="media_added", actor=f"staff:{user.staff.username}",
-                   actor_label=actor_of(request).label, public=False,
+                   actor_label=label, public=False,
                    text=f"上传{media.KIND_LABELS[kind]}（{len(data) // 1024 + 1} KB）", at=user.now)
     await flash(request, f"已上传{media.KIND_LABELS[kind]}")
     raise see_other(back)

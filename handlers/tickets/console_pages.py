@@ -170,8 +170,8 @@ async def _detail_page(request: web.Request, ticket, phone: str | None = None) -
     data = await detail(session, ticket, actor_of(request), user.now, settings)
     staff = await assignable_staff(session, ticket) if "assign" in data["allowed_actions"] else []
     next_level = rules.next_level(ticket.level)
-    others = [a for a in data["allowed_actions"]
-              if a != data["next_step"] and not (a == "escalate" and next_level is None)]
+    others = [a for a in data["allowed_actions"]  # sharing the phone is a toggle beside the assignee
+              if a not in (data["next_step"], "share_phone") and not (a == "escalate" and next_level is None)]
     return render(request, "tickets/detail.html", title=f"工单 {ticket.number}", t=data, phone=phone,
                   staff=staff, others=others, staff_names=await staff_names_for(session, [ticket.public_summary_by]),
                   labels=rules.ACTION_LABELS, next_level=next_level, level_labels=LEVEL_LABELS)

@@ -43,6 +43,7 @@ async def erase_ticket(session: AsyncSession, t: Ticket, now: datetime) -> None:
     t.resident_ref, t.resident_id = new_ref(), None
     t.description, t.photos, t.location = ERASED_DESCRIPTION, [], None
     t.phone = t.phone_masked = t.rating_words = t.caller_name = t.building = None
+    t.phone_shared_at = None  # nothing left to share with a partner
     t.resolution = redact(t.resolution) if t.resolution else t.resolution
     t.reject_reason = redact(t.reject_reason) if t.reject_reason else t.reject_reason
     t.public_summary = redact(t.public_summary) if t.public_summary else t.public_summary

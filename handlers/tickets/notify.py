@@ -104,12 +104,18 @@ async def to_assignee(session: AsyncSession, ticket: Ticket, staff: Staff, text:
                                source=f"ticket:{ticket.id}:assignee", created_by="system:tickets")
 
 
-async def to_partner(session: AsyncSession, ticket: Ticket, text: str, *, now: datetime) -> int:
-    """Tell the linked accounts of the partner organisation a ticket was 交办 to (`ticket.assignee_partner`).
-    Partners have no console page of the ticket: the push points them to 「待办」 in the chat."""
+def partner_link(services, ticket: Ticket) -> str:
+    """The partner's own page of the ticket (handlers/tickets/console_partner.py)."""
+    return f"{base_of(services)}/console/partner/tickets/{ticket.id}"
+
+
+async def to_partner(session: AsyncSession, ticket: Ticket, text: str, *, now: datetime, services=None) -> int:
+    """Tell the linked accounts of the partner organisation a ticket was 交办 to (`ticket.assignee_partner`);
+    each push links to the partner's console page of the ticket."""
     if not ticket.assignee_partner:
         return 0
     stmt = select(Staff).where(Staff.partner == ticket.assignee_partner, Staff.active.is_(True)).order_by(Staff.id)
     people = list((await session.execute(stmt)).scalars())
     return await push_to_staff(session, people, kind="ticket_assigned", title=f"交办工单 {ticket.number}", text=text,
-                               link="", now=now, source=f"ticket:{ticket.id}:partner", created_by="system:tickets")
+                               link=partner_link(services, ticket), now=now, source=f"ticket:{ticket.id}:partner",
+                               created_by="system:tickets")

@@ -114,6 +114,7 @@ async def _assign(op: Op, staff_id: int | None = None, partner: str | None = Non
         t.assignee_partner, t.assignee_label = await _partner(op, partner)
         t.assignee_staff_id = None
         public_text = f"已交由{t.assignee_label}办理"
+    t.partner_done_at = t.phone_shared_at = None  # a new hand-over: nothing reported, nothing shared yet
     if t.signed_at is None:
         t.signed_at = op.now
         t.responded_at = t.responded_at or op.now
@@ -123,7 +124,8 @@ async def _assign(op: Op, staff_id: int | None = None, partner: str | None = Non
     if t.assignee_partner is not None:
         await notify.to_partner(op.session, t, f"{await op.place()}将工单 {t.number}（{rules.CATEGORIES[t.category]}）"
                                 f"交由贵单位办理：{mask(t.description)[:80]}\n请于 {notify.local(t.resolve_due_at)} 前办结。"
-                                "回复「待办」查看交办给贵单位的工单。", now=op.now)
+                                "回复「待办」或在工作台「承办工单」查看交办给贵单位的工单。", now=op.now,
+                                services=op.services)
     if t.assignee_staff_id is not None:
         await notify.to_assignee(op.session, t, staff, f"{op.actor.label}将工单 {t.number}（"
                                  f"{rules.CATEGORIES[t.category]}）交办给您，请于 {notify.local(t.resolve_due_at)} "
@@ -171,6 +173,8 @@ async def _supplement(op: Op, text: str = "", photos: list | None = None) -> str
     await op.record("supplement", mask(text), public=True, data={"photos": len(photos or [])})
     await notify.to_staff(op.session, t, t.level, f"工单 {t.number} 居民已补充情况，办理时限恢复计算。", now=op.now,
                           services=op.services)
+    await notify.to_partner(op.session, t, f"工单 {t.number} 居民已补充情况：{mask(text)[:200]}\n办理时限恢复计算。",
+                            now=op.now, services=op.services)  # nobody when it is not 交办 to a partner
     return f"已收到您的补充，已转给办理人员。预计 {notify.local(t.resolve_due_at)} 前办结。"
 
 
@@ -192,6 +196,7 @@ async def _move_up(op: Op, kind: str, text: str) -> str:
     t.level, t.status = target, "escalated"
     t.signed_at = t.waiting_since = None
     t.assignee_staff_id = t.assignee_partner = t.assignee_label = None
+    t.partner_done_at = t.phone_shared_at = None
     t.reopened, t.escalation_offered = 0, False
     t.resolved_at = t.resolved_level = None
     t.escalations += 1 if kind == "escalate" else 0
@@ -339,15 +344,57 @@ async def _partner_sign(op: Op) -> str:
 async def _partner_done(op: Op, text: str = "") -> str:
     t = op.ticket
     text = _text(text, "办理结果")
+    t.partner_done_at = op.now
     await op.record("partner_done", text, public=False)
     await notify.to_staff(op.session, t, t.level, f"工单 {t.number}：{op.actor.label}报告已办结：{text[:80]}\n"
-                          "请核实后在工作台办结，或催办、重新交办。", now=op.now, services=op.services)
+                          "请核实后在工作台确认办结，或退回承办单位。", now=op.now, services=op.services)
     return "已报告办结，待社区核实后办结"
+
+
+async def _send_back(op: Op, reason: str = "") -> str:
+    """The community did not accept the partner's 办结: back to the partner with the reason (退回承办单位)."""
+    t = op.ticket
+    reason = _text(reason, "退回理由", 300)
+    t.partner_done_at = None
+    await op.record("send_back", reason, public=False, data={"partner": t.assignee_label})
+    await notify.to_partner(op.session, t, f"{await op.place()}退回工单 {t.number}（{rules.CATEGORIES[t.category]}），"
+                            f"请继续办理：{reason}\n请于 {notify.local(t.resolve_due_at)} 前办结后再次报告办结。",
+                            now=op.now, services=op.services)
+    return f"已退回{t.assignee_label}继续办理"
+
+
+def _flag(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() in ("1", "true", "on", "yes"):
+        return True
+    if str(value).strip().lower() in ("0", "false", "off", "no", ""):
+        return False
+    raise TicketError("share 应为 true 或 false")
+
+
+async def _share_phone(op: Op, share: bool | str = False) -> str:
+    """Show (or stop showing) the resident's phone to the partner the ticket was 交办 to; never after erasure."""
+    t = op.ticket
+    on = _flag(share)
+    if on and not t.phone:
+        raise TicketError("该工单没有留电话，无法共享")
+    if on == (t.phone_shared_at is not None):
+        return "已向承办单位共享电话" if on else "未向承办单位共享电话"
+    t.phone_shared_at = op.now if on else None
+    said = f"已向{t.assignee_label}共享居民电话" if on else f"已停止向{t.assignee_label}共享居民电话"
+    await op.record("share_phone", said, public=False, data={"shared": on})
+    if on:  # the number itself stays out of the push (kept in the outbox): they read it live
+        await notify.to_partner(op.session, t, f"{await op.place()}已向贵单位共享工单 {t.number} 居民的联系电话，"
+                                "可在「待办」或工作台「承办工单」查看。", now=op.now, services=op.services)
+    return said
 
 
 ACTIONS = {"sign": _sign, "assign": _assign, "reply": _reply, "note": _note, "ask": _ask,
             "supplement": _supplement, "resolve": _resolve, "escalate": _escalate, "return": _return,
             "reject": _reject, "close": _close, "rate": _rate, "unsatisfied": _unsatisfied, "link": _link,
-            "mediation": _mediation, "chase": _chase, "partner_sign": _partner_sign, "partner_done": _partner_done}
+            "mediation": _mediation, "chase": _chase, "partner_sign": _partner_sign, "partner_done": _partner_done,
+            "send_back": _send_back, "share_phone": _share_phone}
 STAFF_ACTIONS = ("sign", "assign", "reply", "note", "ask", "resolve", "escalate", "return", "reject", "close",
-                 "link", "mediation", "chase")
+                 "link", "mediation", "chase", "send_back", "share_phone")
+PARTNER_ACTIONS = ("partner_sign", "ask", "reply", "partner_done")  # what a partner does in the console

@@ -48,6 +48,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "chase": (OPEN, None),
     "partner_sign": (frozenset({"assigned"}), None),  # a partner organisation acknowledges what was 交办 to it
     "partner_done": (frozenset({"assigned"}), None),  # …and reports it done; the community confirms (resolve)
+    "send_back": (frozenset({"assigned"}), None),  # …or sends it back to the partner (退回承办单位) with a reason
+    "share_phone": (OPEN | {"resolved"}, None),  # the community shares (or stops sharing) the phone with the partner
 }
 ACTION_LABELS = {
     "created": "受理", "sign": "签收", "assign": "交办", "reply": "答复", "note": "内部备注", "ask": "请居民补充",
@@ -55,14 +57,15 @@ ACTION_LABELS = {
     "close": "关闭", "rate": "评价", "reopen": "重新办理", "link": "合并重复件", "mediation": "调解记录",
     "chase": "催办", "overdue": "超期", "linked": "关联重复件", "phone": "查看电话", "erased": "居民删除个人信息",
     "public_summary": "公开摘要", "media_failed": "附件下载失败", "media_added": "上传附件", "claimed": "居民认领",
-    "partner_sign": "承办单位签收", "partner_done": "承办单位报告办结",
+    "partner_sign": "承办单位签收", "partner_done": "承办单位报告办结", "send_back": "退回承办单位",
+    "share_phone": "向承办单位共享电话",
 }
 AT_OWN_LEVEL = frozenset({"sign", "assign", "reply", "ask", "resolve", "return", "reject", "close", "link",
-                          "mediation"})
+                          "mediation", "send_back", "share_phone"})
 FROM_ABOVE = frozenset({"note", "chase", "escalate"})  # higher levels supervise: 督办, 提级
 BY_RESIDENT = frozenset({"rate", "reopen", "supplement", "escalate"})
 BY_SYSTEM = frozenset({"chase", "escalate", "close", "note"})
-BY_PARTNER = frozenset({"partner_sign", "reply", "note", "partner_done"})  # only on what was 交办 to them
+BY_PARTNER = frozenset({"partner_sign", "reply", "ask", "note", "partner_done"})  # only on what was 交办 to them
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ class TicketView:
     in_scope: bool = True  # the staff member's jurisdiction contains the ticket's community
     resident_gone: bool = False  # the resident erased their data: nobody to ask or to hear from
     assignee_partner: str | None = None  # the partner organisation it was 交办 to
+    partner_reported: bool = False  # that partner reported it done and the community has not yet sent it back
 
 
 def next_level(level: str) -> str | None:
@@ -167,6 +171,16 @@ def _state_rule(action: str, actor: Actor, t: TicketView) -> str | None:
         return "已在等待居民补充"
     if action == "supplement" and not t.waiting:
         return "该工单没有在等待您补充"
+    if actor.kind == "partner" and t.status not in OPEN:
+        return "工单已办结，承办单位无需再办理"
+    if action in ("send_back", "share_phone") and t.assignee_partner is None:
+        return "该工单没有交办给承办单位"
+    if action == "send_back" and not t.partner_reported:
+        return "承办单位尚未报告办结，不能退回"
+    if action == "partner_done" and t.partner_reported:
+        return "已报告办结，等待社区核实"
+    if action == "share_phone" and t.resident_gone:
+        return "居民已删除个人信息，没有可共享的电话"
     if action == "reopen" and t.reopened >= 1:
         return "该工单已重新办理过一次"
     return None

@@ -26,8 +26,8 @@ from storage.repositories import tickets as repo
 from storage.ticket_models import Ticket
 
 __all__ = ["ACTIONS", "RATING_LABELS", "STAFF_ACTIONS", "TicketError", "Filing", "Received", "file_ticket",
-           "file_received", "find_duplicate", "perform", "allowed", "staff_actor", "partner_actor", "resident_actor",
-           "view"]
+           "file_received", "find_duplicate", "perform", "allowed", "staff_actor", "partner_actor", "partner_phone",
+           "resident_actor", "view"]
 
 
 
@@ -63,7 +63,8 @@ def view(ticket: Ticket, actor: Actor) -> TicketView:
     return TicketView(level=ticket.level, status=ticket.status, resident_ref=ticket.resident_ref,
                       waiting=ticket.waiting_since is not None, reopened=ticket.reopened,
                       escalation_offered=ticket.escalation_offered, in_scope=actor.sees(ticket.community_id),
-                      resident_gone=ticket.resident_erased_at is not None, assignee_partner=ticket.assignee_partner)
+                      resident_gone=ticket.resident_erased_at is not None, assignee_partner=ticket.assignee_partner,
+                      partner_reported=ticket.partner_done_at is not None)
 
 
 def staff_actor(staff: Staff, communities: frozenset[int] | None) -> Actor:
@@ -75,6 +76,14 @@ def partner_actor(staff: Staff) -> Actor:
     """A partner organisation's account: acts only on tickets 交办 to its organisation (rules.BY_PARTNER)."""
     return Actor("partner", f"staff:{staff.username}", f"{staff.display_name}（承办单位）", None, staff.id,
                  communities=frozenset(), partner=staff.partner)
+
+
+def partner_phone(ticket: Ticket) -> str | None:
+    """The resident's phone as the partner it was 交办 to may read it: in full only while the community shares it
+    (`phone_shared_at`) and the resident has not erased their data; otherwise masked (or None)."""
+    if ticket.phone_shared_at is not None and ticket.resident_erased_at is None and ticket.phone:
+        return ticket.phone
+    return ticket.phone_masked if ticket.resident_erased_at is None else None
 
 
 def resident_actor(ref: str) -> Actor:

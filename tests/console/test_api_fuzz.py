@@ -32,7 +32,7 @@ from tests.console.conftest import EXTRA_ORG, NOW
 from tests.support import BASE, fixed_clock
 
 EXAMPLES = int(os.environ.get("LINLI_FUZZ_EXAMPLES", "12"))
-CALLERS = ("admin", "yijing")
+CALLERS = ("admin", "yijing", "jinan")  # jinan: a partner organisation's account (津安物业, issue 18)
 
 
 @dataclass
@@ -71,6 +71,8 @@ def live(tmp_path_factory, sqlite_template):
         async with services.db.transaction() as session:
             await load_demo(session)
             await apply_org_plan(session, parse_org_bytes(EXTRA_ORG.encode(), "yaml", "extra.yaml"))
+        await _partner_with_tickets(services)
+        async with services.db.transaction() as session:
             for name in CALLERS:
                 staff = await staff_repo.staff_by_username(session, name)
                 _, tokens[name] = await staff_repo.create_api_token(session, staff.id, "fuzz", NOW)
@@ -92,6 +94,18 @@ def live(tmp_path_factory, sqlite_template):
     asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=60)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(timeout=10)
+
+
+async def _partner_with_tickets(services) -> None:
+    """The partner account `jinan` (津安物业) and two tickets 交办 to it, so its routes have something to refuse."""
+    from tests.tickets.conftest import bind, handed_to_partner, partner_account
+
+    resident = await bind(services, "o_fuzz_partner")  # 谊景花园, served by 津安物业 (WY-JA)
+    async with services.db.transaction() as session:
+        await partner_account(session, "jinan", "WY-JA", "津安物业")
+        resident = await session.merge(resident)
+        for text in ("楼道灯坏了", "电梯异响"):
+            await handed_to_partner(session, services, resident, "property", text, NOW)
 
 
 def _operations() -> list[tuple[str, str]]:

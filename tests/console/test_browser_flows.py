@@ -177,12 +177,13 @@ class Browser:
         assert not too_wide, f"wider than a {self.phone}-px phone: {too_wide}"
 
 
-def _run(base: str, script, *browsers: tuple[str, int], prefix: str):
-    """Open a browser per (username, width), log each in, run `script(*browsers)`; always close them."""
+def _run(base: str, script, *browsers: tuple[str, int], prefix: str, kind: type[Browser] | None = None):
+    """Open a browser (a `kind`, default `Browser`) per (username, width), log each in, run `script(*browsers)`;
+    always close them."""
     opened: list[Browser] = []
     try:
         for username, width in browsers:
-            browser = Browser(base, username, width, prefix)
+            browser = (kind or Browser)(base, username, width, prefix)
             opened.append(browser)
             browser.login()
         return script(*opened)

@@ -157,13 +157,46 @@ async def test_a_partner_account_is_refused_everywhere_but_on_its_own_account(wo
     """A partner organisation's account (staff.partner, issue 18) has no jurisdiction: every route refuses it
     (403) except the few marked `partner_allowed` (its own password, WeChat link, logout)."""
     raw, csrf = await _outside_account(world, "jinan", "/console/account/wechat", partner="WY-JA")
+    others = await _tickets_handed_elsewhere(world)
     before = await _row_counts(world)
-    paths = {p for _, p in await _refused_but_marked(world, raw, csrf, "partner_allowed")}
+    allowed = await _refused_but_marked(world, raw, csrf, "partner_allowed")
+    paths = {p for _, p in allowed}
     assert "/console/account/wechat" in paths and "/console/staff-wechat" not in paths
-    home = await world.client.get("/console/", allow_redirects=False)  # after login: its own page, not a 403
-    assert home.status == 303 and home.headers["Location"] == "/console/account/wechat"
-    assert len(paths) < 15
+    home = await world.client.get("/console/", allow_redirects=False)  # after login: its tickets, not a 403
+    assert home.status == 303 and home.headers["Location"] == "/console/partner/tickets"
+    assert len(paths) < 20
+    # the partner's own routes (承办工单): each refers to tickets 交办 to its organisation only; a ticket of
+    # another organisation, or of none, answers 404 exactly like one that does not exist
+    ticket_routes = [(m, p) for m, p in allowed if "{ticket_id}" in p]
+    assert {p for _, p in ticket_routes} >= {"/console/partner/tickets/{ticket_id}",
+                                             "/api/v1/partner/tickets/{ticket_id}/actions/{action}"}
+    for ticket_id in others:
+        for method, pattern in ticket_routes:
+            url = pattern.replace("{ticket_id}", str(ticket_id)).replace("{action}", "reply").replace(
+                "{media_id}", "1")
+            if pattern.startswith("/api/"):
+                resp = await world.client.request(method, url, headers={"Authorization": f"Bearer {raw}"},
+                                                  json={"text": "x"}, allow_redirects=False)
+            else:
+                resp = await world.client.request(method, url, data={"_csrf": csrf, "text": "x"} if method == "POST"
+                                                  else None, allow_redirects=False)
+            assert resp.status == 404, (method, url, resp.status)
     assert await _row_counts(world) == before
+
+
+async def _tickets_handed_elsewhere(world) -> list[int]:
+    """Two tickets of 谊景社区: one 交办 to another partner organisation (a department), one to nobody."""
+    from handlers.tickets import service
+    from storage.models import Resident
+    from tests.console.conftest import NOW
+    from tests.tickets.conftest import handed_to_partner
+
+    async with world.services.db.transaction() as session:
+        resident = await session.get(Resident, world.resident["YJ"])
+        handed = await handed_to_partner(session, world.services, resident, "dept:河西区城管委", "楼道灯坏了", NOW)
+        unhanded = await service.file_ticket(session, world.services, resident,
+                                             service.Filing("repair", "电梯异响，电话13900001111"), NOW)
+        return [handed.id, unhanded.id]
 
 
 async def test_an_owners_committee_account_is_refused_everywhere_but_its_motions(world):

@@ -8,22 +8,16 @@ import io
 
 from sqlalchemy import select
 
-from handlers.console.staff_service import create_account
 from storage.models import Staff
 from storage.ticket_models import Ticket, TicketEvent
 from tests.console.test_cli import _query, run
 from tests.staff.test_pushes import act, file, pushes
-from tests.support import TEST_PASSWORD
-from tests.support import test_password_hash as known_hash
-from tests.tickets.conftest import bind
+from tests.tickets.conftest import bind, partner_account
 
 
 async def partner(loop, username: str, code: str) -> Staff:
     async with loop.services.db.transaction() as session:
-        staff = await create_account(session, username=username, display_name=f"{code} 承办人", level="community",
-                                     node=None, password=TEST_PASSWORD, partner=code)
-        staff.password_hash = known_hash()
-        return staff
+        return await partner_account(session, username, code)
 
 
 def test_linli_staff_create_partner(sqlite_url, monkeypatch, capsys):

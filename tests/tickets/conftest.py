@@ -45,6 +45,27 @@ async def staff_actor(session, username: str) -> service.Actor:
     return service.staff_actor(staff, scope.community_ids)
 
 
+async def partner_account(session, username: str, code: str, name: str | None = None) -> Staff:
+    """A partner organisation's account (`linli staff create --partner CODE`) that logs in with TEST_PASSWORD."""
+    from handlers.console.staff_service import create_account
+    from tests.support import TEST_PASSWORD, test_password_hash
+
+    staff = await create_account(session, username=username, display_name=name or f"{code} 承办人",
+                                 level="community", node=None, password=TEST_PASSWORD, partner=code)
+    staff.password_hash, staff.must_change_password = test_password_hash(), False
+    return staff
+
+
+async def handed_to_partner(session, services, resident: Resident, partner: str, text: str, now: datetime, *,
+                            phone: str | None = None, sign: bool = False, by: str = "yijing"):
+    """A complaint of `resident`, (signed and) 交办 by `by` to `partner` (property / developer / dept:名称)."""
+    ticket = await service.file_ticket(session, services, resident, service.Filing("repair", text, phone=phone), now)
+    actor = await staff_actor(session, by)
+    for action, params in ((("sign", {}),) if sign else ()) + (("assign", {"partner": partner}),):
+        await service.perform(session, services, ticket, action, actor, now, **params)
+    return ticket
+
+
 @pytest.fixture
 def clock():
     return fixed_clock(NOW)

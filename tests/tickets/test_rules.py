@@ -146,3 +146,31 @@ def test_the_next_step_follows_sign_then_reply_then_resolve():
     assert rules.next_step("received", ("note", "chase"), replied=False) is None  # supervising from above
     assert rules.replied_since_signed(["created", "sign", "reply"]) is True
     assert rules.replied_since_signed(["created", "sign", "reply", "escalate", "sign"]) is False
+
+
+def test_partner_console_rules_send_back_and_phone_sharing():
+    """Issue 18: a partner may ask the resident, but only on open tickets 交办 to it; the community sends a
+    reported ticket back (退回承办单位) or shares the phone, only on tickets 交办 to a partner."""
+    jinan = Actor("partner", "staff:jinan", "津安（承办单位）", partner="property:1")
+    other = Actor("partner", "staff:haihe", "海河（承办单位）", partner="property:2")
+    community = Actor("staff", "staff:yj", "谊景", "community", 1, communities=frozenset({1}))
+    handed = TicketView(level="community", status="assigned", resident_ref="r", assignee_partner="property:1")
+    assert rules.check("ask", jinan, handed) is None and rules.check("partner_done", jinan, handed) is None
+    assert rules.check("ask", other, handed) == "该工单未交办给贵单位"
+    assert rules.refusal("send_back", jinan, handed)[0] == 403  # the community's action
+    assert rules.check("send_back", community, handed) == "承办单位尚未报告办结，不能退回"
+    reported = TicketView(level="community", status="assigned", resident_ref="r", assignee_partner="property:1",
+                          partner_reported=True)
+    assert rules.check("send_back", community, reported) is None
+    assert rules.check("partner_done", jinan, reported) == "已报告办结，等待社区核实"
+    assert rules.check("share_phone", community, handed) is None
+    unhanded = TicketView(level="community", status="assigned", resident_ref="r")
+    assert rules.check("share_phone", community, unhanded) == "该工单没有交办给承办单位"
+    assert rules.check("send_back", community, unhanded) == "该工单没有交办给承办单位"
+    erased = TicketView(level="community", status="assigned", resident_ref="r", assignee_partner="property:1",
+                        resident_gone=True)
+    assert "删除个人信息" in rules.check("share_phone", community, erased)
+    resolved = TicketView(level="community", status="resolved", resident_ref="r", assignee_partner="property:1")
+    assert rules.check("reply", jinan, resolved) == "工单已办结，承办单位无需再办理"
+    street = Actor("staff", "staff:yyl", "友谊路", "street", 2, communities=frozenset({1}))
+    assert rules.refusal("send_back", street, reported)[0] == 403  # the level that handed it over
