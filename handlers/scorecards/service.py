@@ -16,6 +16,7 @@ from handlers.scorecards.config import ScorecardConfig
 from handlers.scorecards.figures import Campaign, Card, EstateCard, Part, SurveySource, finish, rank
 from handlers.scorecards.periods import Period, _add_months, at_midnight
 from handlers.surveys.tally import Scores
+from handlers.tickets import partner_times
 
 KIND_LABELS = {"property": "物业服务企业", "developer": "开发建设单位"}
 NO_ESTATE = "（未登记小区）"
@@ -92,11 +93,15 @@ async def build(session: AsyncSession, kind: str, period: Period, communities, c
             tallies.setdefault(outcome.instance.rule.estate_id, disclosures.Tally()).add(outcome)
 
     names = await queries.subjects(session, kind, subjects)
+    handed = await partner_times.load(session, communities, since, until,
+                                      None if wanted is None else [f"{kind}:{sid}" for sid in wanted])
+    timeliness = partner_times.summarise((x.handling for x in handed), now)
     days = elapsed_days(period, now)
     cards = []
     for sid, estate_ids in subjects.items():
         code, name = names.get(sid, ("", f"#{sid}"))
-        card = Card(kind, sid, name, code, Part(disclosure=disclosures.Tally() if kind == "property" else None))
+        card = Card(kind, sid, name, code, Part(disclosure=disclosures.Tally() if kind == "property" else None),
+                    partner=timeliness.get(f"{kind}:{sid}") or partner_times.PartnerFigures())
         for eid in sorted(estate_ids, key=lambda i: (i is None, i or 0)):
             info = estate_info.get(eid) if eid is not None else None
             part = Part(households=info.households if info else None)
