@@ -317,7 +317,7 @@ async def review_panel(session, user):
 
 
 def console(registry) -> None:
-    from handlers.notices import api, console_meetings
+    from handlers.notices import api, console_meetings, console_partner
 
     # a queue someone is waiting on: dropped in this process when any notice action commits, so a submission
     # shows at once here and within 10 s (two lifetimes, see state.STALE_FACTOR) in the other workers
@@ -343,4 +343,5 @@ def console(registry) -> None:
     registry.page("POST", "/notices/{notice_id}/withdraw", withdraw)
     registry.page("POST", "/notices/{notice_id}/tables", import_table)
     console_meetings.register(registry)
+    console_partner.register(registry)
     api.register(registry)

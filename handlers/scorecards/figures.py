@@ -236,6 +236,8 @@ class Card:
     previous_score: float | None = None
     # the company's own timeliness on the tickets 交办 to it in the period (shown, not in the composite)
     partner: PartnerFigures = field(default_factory=PartnerFigures)
+    # property companies: their own drafts submitted for review (console) against the disclosure duties' due days
+    own_disclosure: Tally = field(default_factory=Tally)
 
     @property
     def ranked(self) -> bool:

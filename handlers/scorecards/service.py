@@ -81,6 +81,7 @@ async def build(session: AsyncSession, kind: str, period: Period, communities, c
 
     outcomes: list[disclosures.Outcome] = []
     tallies: dict[int, disclosures.Tally] = {}
+    own: dict[int, disclosures.Tally] = {}
     if kind == "property":
         served = [e.id for e in estate_info.values() if e.property_company_id is not None and
                   (wanted is None or e.property_company_id in wanted)]
@@ -91,6 +92,12 @@ async def build(session: AsyncSession, kind: str, period: Period, communities, c
         outcomes = disclosures.evaluate(rules, period, published, now)
         for outcome in outcomes:
             tallies.setdefault(outcome.instance.rule.estate_id, disclosures.Tally()).add(outcome)
+        # the company's own timeliness: its drafts submitted for review (console_partner) against the same duties
+        drafted = await queries.publications_for_rules(
+            session, communities, *span, None if wanted is None else [r.estate_id for r in rules],
+            by_company=True) if span else {}
+        for outcome in disclosures.evaluate(rules, period, drafted, now):
+            own.setdefault(outcome.instance.rule.estate_id, disclosures.Tally()).add(outcome)
 
     names = await queries.subjects(session, kind, subjects)
     handed = await partner_times.load(session, communities, since, until,
@@ -108,6 +115,8 @@ async def build(session: AsyncSession, kind: str, period: Period, communities, c
             current = info is not None and info.subject(kind) == sid
             if kind == "property":
                 part.disclosure = tallies.get(eid, disclosures.Tally()) if current else disclosures.Tally()
+                if current and eid in own:
+                    card.own_disclosure.merge(own[eid])
             if (sid, eid) in groups:
                 part.tickets.add(*groups[(sid, eid)])
                 part.tickets.figures.median_resolve_days = estate_medians.get((sid, eid))

@@ -125,7 +125,8 @@ def card_json(card: Card, estates: bool = True) -> dict:
            "ranked_of": card.ranked_of, "score": card.score, "previous_score": card.previous_score,
            "change": card.change, "flags": card.flags, "flag_labels": [FLAG_LABELS[f] for f in card.flags],
            "components": [component_dict(c) for c in card.components], **part_dict(card.overall),
-           "partner_handling": card.partner.as_dict()}
+           "partner_handling": card.partner.as_dict(),
+           "own_disclosure": card.own_disclosure.as_dict() if card.kind == "property" else None}
     if estates:
         out["estates"] = [estate_json(r) for r in card.estates]
     return out
