@@ -8,7 +8,6 @@ from datetime import date
 
 from sqlalchemy import select
 
-
 from handlers.console.staff_service import create_account
 from handlers.scorecards import service as scorecards
 from handlers.scorecards.config import from_settings

@@ -9,8 +9,11 @@ from sqlalchemy import select
 
 from storage import passwords
 from storage.models import Developer, PropertyCompany, Staff, StaffLevel
-from tests.storage.test_org_import import (  # noqa: F401 - fixtures
-    GOOD_YAML, failed_import, import_file, migrated_template, pg_sessions, sessions, snapshot, write)
+from tests.storage import test_org_import as base
+from tests.storage.test_org_import import GOOD_YAML, failed_import, import_file, snapshot, write
+
+# the organisation import tests' fixtures: a migrated SQLite copy per test, a fresh PostgreSQL database
+migrated_template, sessions, pg_sessions = base.migrated_template, base.sessions, base.pg_sessions
 
 PARTNERS = GOOD_YAML + """\
   - {username: jinan, name: 津安物业客服, partner: WY-JA, password: Jinan-Partner-Pass-1}
