@@ -22,6 +22,7 @@ from handlers.console.guard import current, db, partner_allowed, require_staff
 from handlers.console.render import Form, flash, render, see_other, staff_names_for
 from handlers.console.toolkit import path_id
 from handlers.notices import rules, service, webforms
+from handlers.notices.console import _values as form_values
 from handlers.notices.public import CSP, render_page
 from handlers.notices.service import Actor, NoticeError
 from storage.models import Community, Estate, PropertyCompany, StaffLevel
@@ -112,10 +113,8 @@ async def new_page(request: web.Request) -> web.Response:
 
 
 def _values(data: Form) -> dict:
-    tables = [{"title": str(data.get(f"table_title_{n}", "")), "csv": str(data.get(f"table_csv_{n}", ""))}
-              for n in range(webforms.MAX_TABLES + 1) if f"table_csv_{n}" in data]
-    return {k: str(data.get(k, "")).strip() for k in ("category", "title", "body")} | {
-        "estates": [v for v in data.many("estate") if v], "tables": tables or [{}]}
+    """The staff form's values (category, title, body, tables) with the chosen estates instead of a scope."""
+    return form_values(data) | {"estates": [v for v in data.many("estate") if v]}
 
 
 def _estates(values: dict, company: Company) -> list[int]:
@@ -177,7 +176,7 @@ async def edit_page(request: web.Request) -> web.Response:
     version = service.current(notice)
     values = {"category": notice.category, "title": version.title, "body": version.body,
               "estates": [str(i) for i in notice.scope_ids],
-              "tables": [{"title": t.get("title", ""), "csv": webforms.table_csv(t)} for t in version.tables] + [{}]}
+              "tables": webforms.table_values(version.tables)}
     return await _form(request, company, values=values, errors={}, notice=notice)
 
 
