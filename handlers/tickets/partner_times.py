@@ -213,16 +213,17 @@ async def load(session: AsyncSession, communities: Select | list[int] | None, si
               .where(TicketEvent.kind == "assign", TicketEvent.at >= since, TicketEvent.at < until))
     if communities is not None:
         handed = handed.where(Ticket.community_id.in_(communities))
+    handed = handed.distinct()  # a subquery throughout: no list of ids however many tickets were handed
     tickets = {r.id: r for r in (await session.execute(
         select(Ticket.id, Ticket.community_id, Ticket.estate_id, Ticket.resolve_due_at, Ticket.assignee_partner,
-               Ticket.assignee_label).where(Ticket.id.in_(handed.distinct())))).all()}
+               Ticket.assignee_label).where(Ticket.id.in_(handed)))).all()}
     if not tickets:
         return []
     accounts = {f"staff:{u}": p for u, p in (await session.execute(
         select(Staff.username, Staff.partner).where(Staff.partner.is_not(None)))).all()}
     rows = (await session.execute(
         select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.kind, TicketEvent.actor, TicketEvent.data)
-        .where(TicketEvent.ticket_id.in_(list(tickets)), TicketEvent.kind.in_(sorted(KINDS)))
+        .where(TicketEvent.ticket_id.in_(handed), TicketEvent.kind.in_(sorted(KINDS)))
         .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id))).all()
     timelines: dict[int, list[Event]] = {}
     for ticket_id, at, kind, actor, data in rows:

@@ -77,3 +77,37 @@ def test_summarise_per_organisation():
     assert q.as_dict() == {"handed": 1, "signed": 1, "done": 1, "overdue": 0, "sent_back": 0,
                            "median_response_hours": 5, "p90_response_hours": 5, "median_resolution_hours": 5,
                            "p90_resolution_hours": 5, "on_time_rate": 100.0}
+
+
+async def test_the_real_timeline_of_a_partner_handling(services):
+    """Through `service.perform`: 交办 keeps the organisation and the deadline; the partner's 签收 and 办结 reports,
+    a second 交办 to it after the report (a send-back) and the later report are read back by `load` (both
+    databases)."""
+    from datetime import timedelta
+
+    from handlers.console.staff_service import create_account
+    from handlers.tickets import partner_times, service
+    from tests.support import TEST_PASSWORD
+    from tests.tickets.conftest import NOW
+    from tests.tickets.test_service import act, load, new_ticket
+
+    async with services.db.transaction() as session:
+        jinan = await create_account(session, username="jinan", display_name="津安客服", level="community", node=None,
+                                     password=TEST_PASSWORD, partner="WY-JA")
+    tid = await new_ticket(services)
+    await act(services, tid, "sign", "yijing")
+    await act(services, tid, "assign", "yijing", now=NOW + timedelta(hours=1), partner="property")
+    ticket = await load(services, tid)
+    partner = service.partner_actor(jinan)
+    await act(services, tid, "partner_sign", partner, now=NOW + timedelta(hours=3))
+    await act(services, tid, "partner_done", partner, now=NOW + timedelta(hours=9), text="已修好")
+    await act(services, tid, "assign", "yijing", now=NOW + timedelta(hours=10), partner="property")  # 退回
+    await act(services, tid, "partner_done", partner, now=NOW + timedelta(hours=21), text="确已修好")
+    async with services.db.transaction() as session:
+        [found] = await partner_times.load(session, [ticket.community_id], NOW, NOW + timedelta(days=1))
+        [(kind, name, figures)] = await partner_times.by_partner(session, None, NOW, NOW + timedelta(days=1),
+                                                                 NOW + timedelta(days=1))
+    h = found.handling
+    assert (h.partner, h.due_at, h.response_hours, h.resolution_hours, h.sent_back) == (
+        jinan.partner, ticket.resolve_due_at, 2, 20, 1)
+    assert (kind, name, figures.handed, figures.done, figures.overdue) == ("物业服务企业", "津安物业服务有限公司", 1, 1, 0)
