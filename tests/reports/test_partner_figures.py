@@ -14,11 +14,15 @@ Timeline added to the October data set (Tianjin times, all in 谊景社区):
 """
 from __future__ import annotations
 
+import io
+
+import openpyxl
 from sqlalchemy import select
 
 from handlers.console.authz import Scope
 from handlers.console.staff_service import create_account
-from handlers.reports import service
+from handlers.reports import render, service
+from handlers.reports.xlsx import workbook
 from handlers.scorecards import service as scorecards
 from handlers.scorecards.config import from_settings
 from handlers.scorecards.periods import parse as parse_period
@@ -91,6 +95,12 @@ async def test_the_monthly_report_shows_each_partner_organisation(services):
             "on_time_rate": 100.0}),
     ]
     assert service.to_json(report)["tickets"]["by_partner"][0]["handed"] == 2
+    # the printed report and the workbook show the same table
+    html = render.print_html(report, generated_by="test")
+    assert "承办单位办理情况" in html and "河西区城管委" in html and "48.0" in html
+    book = openpyxl.load_workbook(io.BytesIO(workbook(report)))
+    rows = list(book["承办单位"].iter_rows(min_row=2, values_only=True))
+    assert rows[0][2:] == (2, 2, 3.0, 4.0, 1, 48.0, 48.0, 0, 1) and rows[2][:2] == ("职能部门", "河西区城管委")
     # another community's report has none of them
     async with services.db.transaction() as session:
         other = await service.report_for(session, ADMIN, "HX-MJ-LS", OCT, NOW)
