@@ -161,3 +161,18 @@ async def test_a_company_drafts_submits_and_the_community_publishes(cworld):
 async def _company(world, code: str) -> int:
     async with world.services.db.transaction() as session:
         return await session.scalar(select(PropertyCompany.id).where(PropertyCompany.code == code))
+
+
+async def test_bad_input_gets_a_clear_answer(cworld):
+    ids = await _setup(cworld)
+    csrf = await _login(cworld, "jinan")
+    yj1 = str(ids["estates"]["HX-YYL-YJ-01"])
+    for extra in ({"estate": ["abc"]}, {"estate": [yj1, "99999999999"]}, {"title": ""}, {"title": "长" * 200},
+                  {"table_csv_0": "项目,金额（元）\n物业费,abc\n物业费,12\n物业费,13\n"}, {"category": ""}):
+        resp = await _draft(cworld, csrf, [], **({"estate": [yj1]} | extra))
+        assert resp.status == 422, extra
+        assert "errors" in await resp.text()
+    for path in (f"{BASE}/999999", f"{BASE}/999999/edit", f"{BASE}/abc", f"{BASE}/99999999999999999999/preview"):
+        assert (await cworld.client.get(path)).status == 404, path
+    async with cworld.services.db.transaction() as session:
+        assert await session.scalar(select(Notice.id).where(Notice.source.like("partner:%"))) is None
