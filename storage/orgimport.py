@@ -128,6 +128,9 @@ class StaffSpec:
     node: str | None
     where: dict[str, Where]
     password: str | None = field(default=None, repr=False)
+    # a partner organisation's account (承办单位, issue 18): a property company's or developer's code, or
+    # dept:名称; such an account has no level of its own (stored as community) and no node
+    partner: str | None = None
 
 
 @dataclass
@@ -478,7 +481,7 @@ NODE_KEYS = {
     "estates": ("code", "name", "property_company", "developer", "households"),
     "property_companies": ("code", "name"),
     "developers": ("code", "name"),
-    "staff": ("username", "name", "level", "node", "password"),
+    "staff": ("username", "name", "level", "node", "password", "partner"),
 }
 CHILDREN = {"districts": "streets", "streets": "communities", "communities": "estates"}
 
@@ -609,12 +612,37 @@ def _yaml_staff(item: yaml.Node, builder: _PlanBuilder) -> None:
     where = {key: at for key, (_, at) in values.items()}
     username = _staff_username(values["username"][0], where["username"], builder)
     name = builder.name("staff", values["name"][0], where["name"])
-    level = _staff_level(values["level"][0], where["level"], builder)
-    node = _staff_node(level, values["node"][0], where["node"], builder)
+    if "partner" in entries:
+        level: StaffLevel | None = StaffLevel.community
+        node, partner = None, _staff_partner(values, where, builder)
+    else:
+        level = _staff_level(values["level"][0], where["level"], builder)
+        node, partner = _staff_node(level, values["node"][0], where["node"], builder), None
     password = _staff_password(entries, where["password"], builder, username or values["username"][0])
-    if username and name and level and (node or level is StaffLevel.admin):
+    if username and name and level and (node or partner or level is StaffLevel.admin):
         # Kept even with a bad password (already reported) so the node is still checked against the database.
-        builder.staff(StaffSpec(username, name, level, node, where, password))
+        builder.staff(StaffSpec(username, name, level, node, where, password, partner))
+
+
+def _staff_partner(values: dict[str, tuple[str, Where]], where: dict[str, Where], builder: _PlanBuilder
+                   ) -> str | None:
+    """A partner account's organisation: a company's or developer's code (upper case) or dept:名称; such an
+    account has no level or node."""
+    for key in ("level", "node"):
+        if values[key][0]:
+            builder.at(where[key], "承办单位账号没有级别和所属节点，不应填写 level、node")
+    raw = values["partner"][0]
+    if raw.startswith("dept:"):
+        name = raw[5:].strip()
+        if not name or len(name) > 60 or any(unicodedata.category(ch) == "Cc" for ch in name):
+            builder.at(where["partner"], f"部门名称“{name}”应为 1–60 个字，不能包含换行")
+            return None
+        return f"dept:{name}"
+    value = raw.strip().upper()
+    if not value or not CODE_RE.match(value):
+        builder.at(where["partner"], f"承办单位“{raw}”应为物业服务企业或开发建设单位的编码，或“dept:部门名称”")
+        return None
+    return value
 
 
 def _staff_username(raw: str, where: Where, builder: _PlanBuilder) -> str | None:
@@ -686,7 +714,10 @@ def _wanted_codes(plan: OrgPlan) -> dict[str, set[str]]:
         if estate.developer:
             wanted["developers"].add(estate.developer)
     for spec in plan.staff.values():
-        if spec.node and spec.level.value in LEVEL_KIND:
+        if spec.partner and not spec.partner.startswith("dept:"):
+            wanted["property_companies"].add(spec.partner)
+            wanted["developers"].add(spec.partner)
+        elif spec.node and spec.level.value in LEVEL_KIND:
             wanted[LEVEL_KIND[spec.level.value]].add(spec.node)
     return wanted
 
@@ -728,11 +759,35 @@ def _db_problems(plan: OrgPlan, existing: _Existing) -> list[tuple[int, str]]:
                 where = estate.where[attr]
                 problems.append((where.line, f"{where}：{LABEL[kind]}编码 {code} 未在文件中定义，数据库中也没有"))
     for spec in plan.staff.values():
+        problems += _staff_kind_problems(spec, existing)
+        if spec.partner:
+            if not spec.partner.startswith("dept:") and not any(
+                    spec.partner in plan.table(kind) or spec.partner in existing.rows[kind]
+                    for kind in ("property_companies", "developers")):
+                where = spec.where["partner"]
+                problems.append((where.line, f"{where}：承办单位编码 {spec.partner} 不是文件中或数据库中的物业服务企业、"
+                                             "开发建设单位"))
+            continue
         node_kind = LEVEL_KIND.get(spec.level.value)
         if node_kind and spec.node not in plan.table(node_kind) and spec.node not in existing.rows[node_kind]:
             where = spec.where["node"]
             problems.append((where.line, f"{where}：{LABEL[node_kind]}编码 {spec.node} 未在文件中定义，数据库中也没有"))
     return problems
+
+
+def _staff_kind_problems(spec: StaffSpec, existing: _Existing) -> list[tuple[int, str]]:
+    """An existing account keeps its kind: import does not turn staff into a partner's account or back, nor
+    touch an owners' committee's account."""
+    row = existing.staff.get(spec.username)
+    if row is None:
+        return []
+    where = spec.where["username"]
+    if row.committee_estate_id is not None:
+        return [(where.line, f"{where}：账号 {spec.username} 在数据库中是业主委员会账号，不能用导入修改")]
+    if bool(row.partner) != bool(spec.partner):
+        now, then = ("工作人员", "承办单位") if spec.partner else ("承办单位", "工作人员")
+        return [(where.line, f"{where}：账号 {spec.username} 在数据库中是{now}账号，不能改为{then}账号")]
+    return []
 
 
 async def check_org_plan(session: AsyncSession, plan: OrgPlan) -> list[str]:
@@ -826,6 +881,8 @@ async def _upsert_staff(session: AsyncSession, spec: StaffSpec, existing: _Exist
     change it at first login."""
     values: dict[str, object] = {"display_name": spec.name, "level": spec.level,
                                  **await _staff_scope(session, spec, existing)}
+    if spec.partner:
+        values["partner"] = _partner_key(spec.partner, existing)
     row = existing.staff.get(spec.username)
     if row is None:
         row = Staff(username=spec.username, must_change_password=demo and bool(spec.password), **values)
@@ -850,10 +907,21 @@ async def _upsert_staff(session: AsyncSession, spec: StaffSpec, existing: _Exist
         count.unchanged += 1
 
 
+def _partner_key(code: str, existing: _Existing) -> str:
+    """tickets.assignee_partner's form of an organisation: property:ID / developer:ID / dept:名称 (a code that is
+    both a company's and a developer's is the company, as in `staff_repo.resolve_partner`)."""
+    if code.startswith("dept:"):
+        return code
+    company = existing.rows["property_companies"].get(code)
+    if company is not None:
+        return f"property:{company.id}"
+    return f"developer:{existing.rows['developers'][code].id}"
+
+
 async def _staff_scope(session: AsyncSession, spec: StaffSpec, existing: _Existing) -> dict[str, int | None]:
     """The staff row's node ids: its own node and that node's ancestors (none for an admin)."""
     scope: dict[str, int | None] = {"district_id": None, "street_id": None, "community_id": None}
-    if spec.level is StaffLevel.admin:
+    if spec.level is StaffLevel.admin or spec.partner:
         return scope
     assert spec.node is not None, "read_org_file gives every non-admin account a node"
     node: NodeRow | None = existing.rows[LEVEL_KIND[spec.level.value]][spec.node]

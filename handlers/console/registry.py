@@ -33,7 +33,9 @@ class NavItem:
     path: str  # absolute, e.g. "/console/notices"
     level: StaffLevel | None = None  # minimum level that sees it
     order: int = 100
-    partner: bool = False  # shown only to partner organisations' accounts (and only such items are)
+    # shown only to partner organisations' accounts (and only such items are); a kind such as "property" narrows
+    # it to the organisations of that kind (staff.partner "property:ID")
+    partner: bool | str = False
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class ConsoleRegistry:
     action_labels: dict[str, str] = field(default_factory=dict)
 
     def nav(self, label: str, path: str, *, level: StaffLevel | None = None, order: int = 100,
-            partner: bool = False) -> None:
+            partner: bool | str = False) -> None:
         self.nav_items.append(NavItem(label, path, level, order, partner))
 
     def panel(self, key: str, title: str, *, level: StaffLevel | None = None, order: int = 100,
@@ -107,11 +109,15 @@ class ConsoleRegistry:
         """A folder of a feature's templates; name them `<feature>/...html` to avoid clashes."""
         self.template_dirs.append(Path(directory))
 
-    def nav_for(self, level: StaffLevel, partner: bool = False) -> list[NavItem]:
-        """The menu of a staff member at `level`; a partner organisation's account (`partner`) gets only the items
-        registered for partners."""
-        return sorted((i for i in self.nav_items if i.partner == partner and (partner or at_least(level, i.level))),
-                      key=lambda i: (i.order, i.label))
+    def nav_for(self, level: StaffLevel, partner: str | None = None) -> list[NavItem]:
+        """The menu of a staff member at `level`; a partner organisation's account (`partner`, its staff.partner
+        code) gets only the items registered for partners, of its kind."""
+        def shown(item: NavItem) -> bool:
+            if partner is None:
+                return not item.partner and at_least(level, item.level)
+            return item.partner is True or (bool(item.partner) and partner.startswith(f"{item.partner}:"))
+
+        return sorted(filter(shown, self.nav_items), key=lambda i: (i.order, i.label))
 
     def panels_for(self, level: StaffLevel) -> list[Panel]:
         return sorted((p for p in self.panels if at_least(level, p.level)), key=lambda p: (p.order, p.key))

@@ -101,7 +101,7 @@ def percent(part: float, whole: float | None) -> str:
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
     state = state_of(request)
     user: ConsoleUser | None = request.get(USER)
-    nav = state.registry.nav_for(user.level, partner=user.staff.partner is not None) if user else []
+    nav = state.registry.nav_for(user.level, partner=user.staff.partner) if user else []
     base = {
         "user": user,
         "nav": nav,

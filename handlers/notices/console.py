@@ -123,7 +123,7 @@ async def edit_page(request: web.Request) -> web.Response:
               "publisher": notice.publisher, "publish_at": webforms.local_input(notice.publish_at),
               "roles": notice.roles[0] if len(notice.roles) == 1 else "",
               "scope": webforms.scope_values(notice.scope_level, notice.scope_ids),
-              "tables": [{"title": t.get("title", ""), "csv": webforms.table_csv(t)} for t in version.tables] + [{}]}
+              "tables": webforms.table_values(version.tables)}
     return await _form(request, values=values, errors={}, notice=notice)
 
 
@@ -236,7 +236,7 @@ async def correct_page(request: web.Request) -> web.Response:
     notice = await load(request)
     version = service.current(notice)
     values = {"title": version.title, "body": version.body, "note": "",
-              "tables": [{"title": t.get("title", ""), "csv": webforms.table_csv(t)} for t in version.tables] + [{}]}
+              "tables": webforms.table_values(version.tables)}
     return render(request, "notices/correct.html", title="更正公示", notice=notice, values=values, errors={})
 
 
@@ -317,7 +317,7 @@ async def review_panel(session, user):
 
 
 def console(registry) -> None:
-    from handlers.notices import api, console_meetings
+    from handlers.notices import api, console_meetings, console_partner
 
     # a queue someone is waiting on: dropped in this process when any notice action commits, so a submission
     # shows at once here and within 10 s (two lifetimes, see state.STALE_FACTOR) in the other workers
@@ -343,4 +343,5 @@ def console(registry) -> None:
     registry.page("POST", "/notices/{notice_id}/withdraw", withdraw)
     registry.page("POST", "/notices/{notice_id}/tables", import_table)
     console_meetings.register(registry)
+    console_partner.register(registry)
     api.register(registry)

@@ -64,6 +64,11 @@ def table_csv(table: dict) -> str:
     return out.getvalue()
 
 
+def table_values(tables: list[dict]) -> list[dict]:
+    """A version's tables as the form's fields (title, CSV), plus an empty one to add."""
+    return [{"title": t.get("title", ""), "csv": table_csv(t)} for t in tables] + [{}]
+
+
 def tables_from_form(data) -> list[dict]:
     """Tables from fields table_title_N / table_csv_N (N = 0…); an empty CSV drops that table."""
     tables = []

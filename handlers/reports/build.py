@@ -7,7 +7,9 @@
   `scorecards.disclosures.evaluate` for the month, tallied per category and community (`disclosures.Tally`);
 - surveys: campaigns that closed in the month, their answers pooled per estate by the scorecards' aggregate
   (`scorecards.queries.survey_totals`, the surveys' `tally.Scores` definitions), eligible counts frozen at closing;
-- meetings, residents bound, households and policy questions: `reports.queries`.
+- meetings, residents bound, households and policy questions: `reports.queries`;
+- partner organisations (承办单位): the tickets 交办 to them in the month, their response and resolution hours
+  from the timeline (`handlers.tickets.partner_times`).
 
 A report for a street or a district also ranks its communities on each figure (`figures.rank`).
 """
@@ -25,7 +27,7 @@ from handlers.scorecards import disclosures
 from handlers.scorecards import queries as sq
 from handlers.scorecards.periods import Period
 from handlers.surveys.tally import Scores, ratio
-from handlers.tickets import stats
+from handlers.tickets import partner_times, stats
 from handlers.tickets.stats import Figures
 
 TREND_MONTHS = 6
@@ -59,6 +61,8 @@ async def build(session: AsyncSession, place: Place, period: Period, now: dateti
         else:
             fig = (await stats.aggregate(session, ids, *p.bounds(), now, by=()))["total"][None]
         trend.append((p.short_label, fig))
+
+    partners = await partner_times.by_partner(session, ids, since, until, now)
 
     # meetings, residents, households
     held = await queries.meetings(session, ids, period.start, period.end)
@@ -127,7 +131,7 @@ async def build(session: AsyncSession, place: Place, period: Period, now: dateti
         by_category=stats.labelled(current["category"], "category"),
         by_company=stats.labelled(current["company"], "company",
                                   {i: name for i, (_, name) in companies.items()}),
-        trend=trend, communities=community_rows, disclosure=tally,
+        by_partner=partners, trend=trend, communities=community_rows, disclosure=tally,
         disclosure_by_category=[(DISCLOSURE_LABELS.get(k, k), t) for k, t in sorted(by_category.items())],
         campaigns=campaigns, satisfaction_by_subject=by_subject, questions=questions, rankings=rankings)
 

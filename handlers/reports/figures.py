@@ -14,6 +14,7 @@ from typing import Any
 from handlers.scorecards.disclosures import Tally
 from handlers.scorecards.periods import Period
 from handlers.surveys.tally import Scores, ratio
+from handlers.tickets.partner_times import PartnerFigures
 from handlers.tickets.stats import Figures
 
 ARROWS = {1: "↑", -1: "↓", 0: "→"}
@@ -176,6 +177,7 @@ class Report:
     by_channel: list[tuple[str, Figures]]
     by_category: list[tuple[str, Figures]]
     by_company: list[tuple[str, Figures]]
+    by_partner: list[tuple[str, str, PartnerFigures]]  # (kind label, organisation, figures): tickets 交办 in the month
     trend: list[tuple[str, Figures]]  # (month label, figures), oldest first
     communities: list[CommunityRow]
     disclosure: Tally

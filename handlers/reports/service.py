@@ -77,6 +77,7 @@ def to_json(report: Report) -> dict:
         "tickets": {"total": report.tickets.as_dict(), "previous": report.tickets_before.as_dict(),
                     "by_channel": tickets(report.by_channel), "by_category": tickets(report.by_category),
                     "by_company": tickets(report.by_company),
+                    "by_partner": [{"kind": k, "name": n, **f.as_dict()} for k, n, f in report.by_partner],
                     "trend": [{"month": m, **f.as_dict()} for m, f in report.trend]},
         "disclosures": {"total": report.disclosure.as_dict(),
                         "by_category": [{"category": n, **t.as_dict()} for n, t in report.disclosure_by_category]},

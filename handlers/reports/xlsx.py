@@ -1,5 +1,5 @@
 """The report as an XLSX workbook (openpyxl): one sheet per table — the overview with last month and the change,
-tickets by channel, category, company and community, the six-month trend, disclosures, surveys, satisfaction per
+tickets by channel, category, company and community, the six-month trend, partner organisations, disclosures, surveys, satisfaction per
 company and developer, policy questions, and (street and district reports) every ranking in full.
 """
 from __future__ import annotations
@@ -31,6 +31,10 @@ def append_text_safely(ws, row: list) -> None:
             cell.data_type = "s"
 
 
+PARTNER_HEADER = ["类别", "承办单位", "交办", "签收", "响应中位数(小时)", "响应P90(小时)", "报告办结",
+                  "办结中位数(小时)", "办结P90(小时)", "超期", "退回"]
+
+
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list]) -> None:
     ws = book.create_sheet(title)
     ws.append(header)
@@ -53,6 +57,10 @@ def workbook(report: Report) -> bytes:
     _sheet(book, "投诉-物业企业", TICKET_HEADER, [_ticket_row(n, f) for n, f in report.by_company])
     _sheet(book, "投诉-社区", TICKET_HEADER, [_ticket_row(c.name, c.tickets) for c in report.communities])
     _sheet(book, "投诉-趋势", ["月份"] + TICKET_HEADER[1:], [_ticket_row(m, f) for m, f in report.trend])
+    _sheet(book, "承办单位", PARTNER_HEADER, [[k, n, f.handed, f.signed, f.median_response_hours,
+                                              f.p90_response_hours, f.done, f.median_resolution_hours,
+                                              f.p90_resolution_hours, f.overdue, f.sent_back]
+                                             for k, n, f in report.by_partner])
     _sheet(book, "社区", ["社区", "联席会议", "纪要已公开", "应公示", "按时公示", "逾期公示", "未公示", "户数",
                          "绑定居民", "绑定率%", "调查答卷", "调查覆盖户数", "调查满意率%", "政策提问", "自动解答"],
            [[c.name, c.meetings, c.minutes, c.disclosure.due, c.disclosure.on_time, c.disclosure.late,

@@ -8,6 +8,8 @@ Reused definitions, so a figure means the same everywhere in linli:
 - ticket counts fill the tickets' own `stats.Figures`, whose properties give the response, resolution, on-time and
   satisfaction rates (docs/tickets.md); the SQL that counts them is the tickets' own `stats.sql_counts`, the
   database side of the definitions `stats.compute` applies (a test holds them equal).
+The company's own handling of tickets 交办 to it (`Card.partner`: response and resolution hours from the
+timeline, `handlers.tickets.partner_times`) is shown beside the figures, not weighted into the composite.
 Added here: tickets per 1,000 households, the share escalated beyond the community (tickets now at the street or
 district among accepted ones), disclosure diligence (`disclosures.Tally`), the composite and the ranks.
 """
@@ -20,6 +22,7 @@ from datetime import datetime
 from handlers.scorecards.config import COMPONENTS, ScorecardConfig
 from handlers.scorecards.disclosures import Tally
 from handlers.surveys.tally import Scores, ratio
+from handlers.tickets.partner_times import PartnerFigures
 from handlers.tickets.stats import Figures, add_figures
 
 FLAG_LABELS = {"no_responses": "无调查答卷", "thin": "样本不足", "no_score": "无可评分项"}
@@ -231,6 +234,10 @@ class Card:
     rank: int | None = None
     ranked_of: int = 0
     previous_score: float | None = None
+    # the company's own timeliness on the tickets 交办 to it in the period (shown, not in the composite)
+    partner: PartnerFigures = field(default_factory=PartnerFigures)
+    # property companies: their own drafts submitted for review (console) against the disclosure duties' due days
+    own_disclosure: Tally = field(default_factory=Tally)
 
     @property
     def ranked(self) -> bool:

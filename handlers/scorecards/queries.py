@@ -25,6 +25,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    String,
     and_,
     case,
     cast,
@@ -428,16 +429,23 @@ async def disclosure_rules(session: AsyncSession, communities, estate_ids=None) 
 
 
 async def publications_for_rules(session: AsyncSession, communities, since: datetime, until: datetime,
-                                 estate_ids=None) -> dict[tuple[int, str], list[tuple[datetime, int]]]:
+                                 estate_ids=None, *, by_company: bool = False
+                                 ) -> dict[tuple[int, str], list[tuple[datetime, int]]]:
     """(estate, category) → sorted (first published_at, notice id) of live notices of a category some rule of
-    the estate asks for, reaching the estate (its community, or the estate itself), published in [since, until)."""
-    stmt = (select(DisclosureRule.estate_id, Notice.category, Notice.published_at, Notice.id)
+    the estate asks for, reaching the estate (its community, or the estate itself), published in [since, until).
+    `by_company`: instead, the estate's property company's own drafts (`notices.source` partner:property:ID,
+    console_partner) by the time they were submitted for review, in any state."""
+    at = Notice.submitted_at if by_company else Notice.published_at
+    if by_company:
+        which = Notice.source == literal("partner:property:") + cast(Estate.property_company_id, String)
+    else:
+        which = Notice.state.in_(LIVE)
+    stmt = (select(DisclosureRule.estate_id, Notice.category, at, Notice.id)
             .join(Estate, Estate.id == DisclosureRule.estate_id)
             .join(NoticeTarget, and_(NoticeTarget.community_id == Estate.community_id,
                                      or_(NoticeTarget.estate_id.is_(None), NoticeTarget.estate_id == Estate.id)))
             .join(Notice, and_(Notice.id == NoticeTarget.notice_id, Notice.category == DisclosureRule.category))
-            .where(Notice.state.in_(LIVE), Notice.published_at >= since, Notice.published_at < until,
-                   _in_scope(Estate.community_id, communities))
+            .where(which, at >= since, at < until, _in_scope(Estate.community_id, communities))
             .distinct())
     if estate_ids is not None:
         stmt = stmt.where(DisclosureRule.estate_id.in_(_ids(estate_ids)))

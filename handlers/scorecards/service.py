@@ -16,6 +16,7 @@ from handlers.scorecards.config import ScorecardConfig
 from handlers.scorecards.figures import Campaign, Card, EstateCard, Part, SurveySource, finish, rank
 from handlers.scorecards.periods import Period, _add_months, at_midnight
 from handlers.surveys.tally import Scores
+from handlers.tickets import partner_times
 
 KIND_LABELS = {"property": "物业服务企业", "developer": "开发建设单位"}
 NO_ESTATE = "（未登记小区）"
@@ -80,6 +81,7 @@ async def build(session: AsyncSession, kind: str, period: Period, communities, c
 
     outcomes: list[disclosures.Outcome] = []
     tallies: dict[int, disclosures.Tally] = {}
+    own: dict[int, disclosures.Tally] = {}
     if kind == "property":
         served = [e.id for e in estate_info.values() if e.property_company_id is not None and
                   (wanted is None or e.property_company_id in wanted)]
@@ -90,19 +92,31 @@ async def build(session: AsyncSession, kind: str, period: Period, communities, c
         outcomes = disclosures.evaluate(rules, period, published, now)
         for outcome in outcomes:
             tallies.setdefault(outcome.instance.rule.estate_id, disclosures.Tally()).add(outcome)
+        # the company's own timeliness: its drafts submitted for review (console_partner) against the same duties
+        drafted = await queries.publications_for_rules(
+            session, communities, *span, None if wanted is None else [r.estate_id for r in rules],
+            by_company=True) if span else {}
+        for outcome in disclosures.evaluate(rules, period, drafted, now):
+            own.setdefault(outcome.instance.rule.estate_id, disclosures.Tally()).add(outcome)
 
     names = await queries.subjects(session, kind, subjects)
+    handed = await partner_times.load(session, communities, since, until,
+                                      None if wanted is None else [f"{kind}:{sid}" for sid in wanted])
+    timeliness = partner_times.summarise((x.handling for x in handed), now)
     days = elapsed_days(period, now)
     cards = []
     for sid, estate_ids in subjects.items():
         code, name = names.get(sid, ("", f"#{sid}"))
-        card = Card(kind, sid, name, code, Part(disclosure=disclosures.Tally() if kind == "property" else None))
+        card = Card(kind, sid, name, code, Part(disclosure=disclosures.Tally() if kind == "property" else None),
+                    partner=timeliness.get(f"{kind}:{sid}") or partner_times.PartnerFigures())
         for eid in sorted(estate_ids, key=lambda i: (i is None, i or 0)):
             info = estate_info.get(eid) if eid is not None else None
             part = Part(households=info.households if info else None)
             current = info is not None and info.subject(kind) == sid
             if kind == "property":
                 part.disclosure = tallies.get(eid, disclosures.Tally()) if current else disclosures.Tally()
+                if current and eid in own:
+                    card.own_disclosure.merge(own[eid])
             if (sid, eid) in groups:
                 part.tickets.add(*groups[(sid, eid)])
                 part.tickets.figures.median_resolve_days = estate_medians.get((sid, eid))

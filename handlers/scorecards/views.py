@@ -124,7 +124,9 @@ def card_json(card: Card, estates: bool = True) -> dict:
     out = {"subject_id": card.subject_id, "code": card.subject_code, "name": card.subject_name, "rank": card.rank,
            "ranked_of": card.ranked_of, "score": card.score, "previous_score": card.previous_score,
            "change": card.change, "flags": card.flags, "flag_labels": [FLAG_LABELS[f] for f in card.flags],
-           "components": [component_dict(c) for c in card.components], **part_dict(card.overall)}
+           "components": [component_dict(c) for c in card.components], **part_dict(card.overall),
+           "partner_handling": card.partner.as_dict(),
+           "own_disclosure": card.own_disclosure.as_dict() if card.kind == "property" else None}
     if estates:
         out["estates"] = [estate_json(r) for r in card.estates]
     return out

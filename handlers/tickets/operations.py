@@ -119,7 +119,10 @@ async def _assign(op: Op, staff_id: int | None = None, partner: str | None = Non
         t.signed_at = op.now
         t.responded_at = t.responded_at or op.now
     t.status = "assigned"
-    await op.record("assign", public_text, public=True, data={"assignee": t.assignee_label, "note": note[:200]},
+    # "partner" and "due" feed the partners' response and resolution figures (partner_times)
+    data = {"assignee": t.assignee_label, "note": note[:200], "partner": t.assignee_partner,
+            "due": t.resolve_due_at.isoformat()}
+    await op.record("assign", public_text, public=True, data=data,
                     push=f"您的投诉 {t.number}：{public_text}，预计 {notify.local(t.resolve_due_at)} 前办结。")
     if t.assignee_partner is not None:
         await notify.to_partner(op.session, t, f"{await op.place()}将工单 {t.number}（{rules.CATEGORIES[t.category]}）"

@@ -164,7 +164,8 @@ async def test_a_partner_account_is_refused_everywhere_but_on_its_own_account(wo
     assert "/console/account/wechat" in paths and "/console/staff-wechat" not in paths
     home = await world.client.get("/console/", allow_redirects=False)  # after login: its tickets, not a 403
     assert home.status == 303 and home.headers["Location"] == "/console/partner/tickets"
-    assert len(paths) < 20
+    own = {p for p in paths if p.startswith(PARTNER_DISCLOSURES)}  # a property company's disclosures (below)
+    assert len(paths - own) < 20
     # the partner's own routes (承办工单): each refers to tickets 交办 to its organisation only; a ticket of
     # another organisation, or of none, answers 404 exactly like one that does not exist
     ticket_routes = [(m, p) for m, p in allowed if "{ticket_id}" in p]
@@ -181,6 +182,40 @@ async def test_a_partner_account_is_refused_everywhere_but_on_its_own_account(wo
                 resp = await world.client.request(method, url, data={"_csrf": csrf, "text": "x"} if method == "POST"
                                                   else None, allow_redirects=False)
             assert resp.status == 404, (method, url, resp.status)
+    assert await _row_counts(world) == before
+
+
+# ---- a property company's own disclosures (handlers/notices/console_partner.py): the partner role cases
+PARTNER_DISCLOSURES = "/console/partner/disclosures"
+
+
+async def test_partner_disclosure_routes_open_to_a_property_company_only(world):
+    """Marked `partner_allowed`, these routes still answer 403 to every account but a property company's (a
+    developer's or a department's account, staff of any level) and 404 for a disclosure that is not its own."""
+    routes = [(m, p) for m, p, _ in ROUTES if p.startswith(PARTNER_DISCLOSURES)]
+    assert len(routes) == 8
+
+    async def walk(csrf: str, expect) -> list:
+        wrong = []
+        for method, pattern in routes:
+            resp = await world.client.request(method, _concrete(pattern), allow_redirects=False,
+                                              data={"_csrf": csrf} if method == "POST" else None)
+            if resp.status != expect(method, pattern):
+                wrong.append((method, pattern, resp.status))
+        return wrong
+
+    for username, kind in (("kfjc", {"partner": "KF-JC"}), ("cgw", {"partner": "dept:城管委"})):
+        _, csrf = await _outside_account(world, username, "/console/account/password", **kind)
+        assert await walk(csrf, lambda m, p: 403) == [], username
+    for username in BY_LEVEL.values():
+        csrf = await world.login(username)
+        assert await walk(csrf, lambda m, p: 403) == [], username
+        await world.logout(csrf)
+    _, csrf = await _outside_account(world, "jinan", "/console/account/password", partner="WY-JA")
+    before = await _row_counts(world)
+    ok = {("GET", PARTNER_DISCLOSURES): 200, ("GET", PARTNER_DISCLOSURES + "/new"): 200,
+          ("POST", PARTNER_DISCLOSURES): 422}  # an empty form: refused, nothing stored
+    assert await walk(csrf, lambda m, p: ok.get((m, p), 404)) == []
     assert await _row_counts(world) == before
 
 
