@@ -59,7 +59,7 @@ async def api_error(request: web.Request, exc: web.HTTPException | DomainError) 
 def staff_json(staff: Staff) -> dict:
     return {"id": staff.id, "username": staff.username, "display_name": staff.display_name,
             "level": staff.level.value, "district_id": staff.district_id, "street_id": staff.street_id,
-            "community_id": staff.community_id, "active": staff.active}
+            "community_id": staff.community_id, "partner": staff.partner, "active": staff.active}
 
 
 def resident_json(resident: Resident, community: str | None, estate: str | None) -> dict:

@@ -27,10 +27,10 @@ async def staff_create(request: web.Request) -> web.Response:
     data = await read_json(request)
     values = {k: str(data.get(k) or "") for k in ("username", "display_name", "level", "node", "password")}
     try:
-        staff = await svc.create_account(db(request), **values)
+        staff = await svc.create_account(db(request), **values, partner=str(data.get("partner") or "") or None)
     except svc.StaffError as exc:
         return json_error(422, str(exc), errors=exc.errors)
-    await audit(db(request), current(request), "staff.create", f"{staff.username}（{staff.level.label}）", request,
+    await audit(db(request), current(request), "staff.create", svc.account_summary(staff), request,
                 community_id=staff.community_id)
     return json_response(staff_json(staff), 201)
 

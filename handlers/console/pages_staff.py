@@ -37,13 +37,15 @@ async def staff_page(request: web.Request) -> web.Response:
 
 @require_staff(ADMIN)
 async def staff_create(request: web.Request) -> web.Response:
-    form = await Form.read(request, "username", "display_name", "level", "node", "password")
+    form = await Form.read(request, "username", "display_name", "level", "node", "password", "partner")
+    values = dict(form.values)
+    partner = values.pop("partner", "").strip() or None
     try:
-        staff = await svc.create_account(db(request), **form.values)
+        staff = await svc.create_account(db(request), **values, partner=partner)
     except svc.StaffError as exc:
         form.errors.update(exc.errors)
         return await _list(request, form, status=400)
-    await audit(db(request), current(request), "staff.create", f"{staff.username}（{staff.level.label}）", request,
+    await audit(db(request), current(request), "staff.create", svc.account_summary(staff), request,
                 community_id=staff.community_id)
     await flash(request, f"已创建账号 {staff.username}。请通过安全渠道把初始密码告知本人。")
     raise see_other(f"/console/staff/{staff.id}")

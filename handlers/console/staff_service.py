@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import DomainError
 from storage import password_policy
 from storage.console_models import ApiToken
-from storage.models import Community, District, Staff, StaffLevel, Street
+from storage.models import Community, Developer, District, PropertyCompany, Staff, StaffLevel, Street
 from storage.orgimport import USERNAME_RE
 from storage.passwords import hash_password
 from storage.repositories import staff as staff_repo
@@ -82,6 +82,11 @@ async def create_account(session: AsyncSession, *, username: str, display_name: 
                                          committee_estate_id=committee_estate_id)
 
 
+def account_summary(staff: Staff) -> str:
+    """How an account is named in the audit log: its username and its level, or its partner organisation."""
+    return f"{staff.username}（{f'承办单位 {staff.partner}' if staff.partner else staff.level.label}）"
+
+
 async def reset_password(session: AsyncSession, staff: Staff, password: str, now: datetime) -> None:
     """An admin's reset: the new password must pass the policy; every session of the account ends and every API
     token is revoked."""
@@ -101,14 +106,22 @@ async def node_choices(session: AsyncSession) -> dict[str, list[tuple[str, str]]
 
 
 async def node_names(session: AsyncSession) -> dict[tuple[str, int], str]:
+    """Names of the districts, streets and communities, and of the property companies and developers (whose
+    accounts are partner accounts), by (kind, id)."""
     names: dict[tuple[str, int], str] = {}
-    for kind, model in (("district", District), ("street", Street), ("community", Community)):
+    for kind, model in (("district", District), ("street", Street), ("community", Community),
+                        ("property", PropertyCompany), ("developer", Developer)):
         for node_id, name in (await session.execute(select(model.id, model.name))).all():
             names[(kind, node_id)] = name
     return names
 
 
 def node_label(staff: Staff, names: dict[tuple[str, int], str]) -> str:
+    if staff.partner:  # a partner organisation: its name (a department's is in its key)
+        kind, _, ident = staff.partner.partition(":")
+        return ident if kind == "dept" else names.get((kind, int(ident) if ident.isdigit() else 0), staff.partner)
+    if staff.committee_estate_id is not None:
+        return "业主委员会"
     if staff.level is StaffLevel.admin:
         return "全部辖区"
     node_id = {StaffLevel.community: staff.community_id, StaffLevel.street: staff.street_id,

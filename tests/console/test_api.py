@@ -128,3 +128,6 @@ async def test_api_staff_validation_errors_by_field(world):
         "username": "admin", "display_name": "", "level": "street", "node": "NOPE", "password": "short"})
     body = await resp.json()
     assert resp.status == 422 and set(body["errors"]) == {"username", "display_name", "node", "password"}
+    resp = await world.client.post("/api/v1/staff", headers=world.bearer("admin"), json={
+        "username": "nolevel", "display_name": "无级别", "password": "Nolevel-Account-7"})
+    assert resp.status == 422 and set((await resp.json())["errors"]) == {"level"}

@@ -30,6 +30,36 @@ async def test_admin_creates_an_account_that_can_log_in(world):
     assert "芳水社区" in body and "谊景社区" not in body
 
 
+async def test_admin_creates_a_partner_organisations_account(world):
+    """账号管理 also creates a partner organisation's account (issue 18): no level, no jurisdiction."""
+    csrf = await world.login("admin")
+    bad = await world.client.post("/console/staff", data={
+        "_csrf": csrf, "username": "wyja", "display_name": "津安物业客服", "level": "", "node": "",
+        "partner": "WY-NOPE", "password": "Jinan-Wuye-2026x"})
+    assert bad.status == 400 and "承办单位编码有误" in await bad.text()
+    resp = await world.client.post("/console/staff", data={
+        "_csrf": csrf, "username": "wyja", "display_name": "津安物业客服", "level": "", "node": "",
+        "partner": "WY-JA", "password": "Jinan-Wuye-2026x"}, allow_redirects=False)
+    assert resp.status == 303
+    async with world.services.db.transaction() as session:
+        made = (await session.execute(select(Staff).where(Staff.username == "wyja"))).scalar_one()
+        assert made.partner.startswith("property:") and made.community_id is None
+        entry = (await session.execute(select(AuditEntry).where(AuditEntry.action == "staff.create")
+                                       .order_by(AuditEntry.id.desc()))).scalars().first()
+        assert entry.target.startswith("wyja（承办单位 property:")
+    listing = await (await world.client.get("/console/staff")).text()
+    row = listing.split(">wyja</a>")[1].split("</tr>")[0]
+    assert "承办单位" in row and "物业" in row
+    world.client.session.cookie_jar.clear()
+    await world.login("wyja", "Jinan-Wuye-2026x")
+    home = await world.client.get("/console/", allow_redirects=False)
+    assert home.headers["Location"] == "/console/partner/tickets"
+    # the API creates one the same way, and says which organisation it is
+    api = await world.client.post("/api/v1/staff", headers=world.bearer("admin"), json={
+        "username": "cgw", "display_name": "城管委", "partner": "dept:河西区城管委", "password": "Chengguan-Wei-2026"})
+    assert api.status == 201 and (await api.json())["partner"] == "dept:河西区城管委"
+
+
 async def test_account_form_shows_errors_next_to_fields(world):
     csrf = await world.login("admin")
     resp = await world.client.post("/console/staff", data={
