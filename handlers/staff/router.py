@@ -99,6 +99,10 @@ def build_router() -> Router:
             return refusal or UNHANDLED
         if staff.partner is not None:
             return Reply(await commands.partner_todo(ctx.session, staff))
+        if staff.committee_estate_id is not None:  # an owners' committee: its estate's motions (handlers/owners)
+            from handlers.owners.committee import todo_text
+
+            return Reply(await todo_text(ctx.session, staff))
         return Reply(await commands.todo(ctx.session, staff))
 
     @router.text(rules.COMMAND_RE)
@@ -109,6 +113,8 @@ def build_router() -> Router:
         parsed = rules.parse_command(ctx.text)
         if parsed is None:
             return UNHANDLED
+        if staff.committee_estate_id is not None:
+            return Reply("业主委员会账号不办理工单。回复「待办」查看本小区的业主表决。")
         if isinstance(parsed, str):
             return Reply(parsed)
         return Reply(await commands.run(ctx.session, ctx.services, staff, parsed, ctx.now))

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from handlers.media_links import link_token, store_of, stored_file_response
+from handlers.media_links import wechat_client as _wechat
 from handlers.tickets import notify
 from storage.media_models import TicketMedia
 from storage.media_store import new_key
@@ -85,18 +86,6 @@ def enqueue(session, ticket_id: int, items: list[dict], source: str, now: dateti
 
 
 # ---- the sweep ----------------------------------------------------------------------------------------------
-
-def _wechat(services):
-    if services.wechat is not None:
-        return services.wechat
-    client = services.extras.get("media_wechat")
-    if client is None:
-        from bot.outbound import WeChatClient
-
-        client = services.extras["media_wechat"] = WeChatClient.with_database_tokens(services.settings,
-                                                                                     services.db.sessions)
-    return client
-
 
 async def sweep(services, now: datetime) -> dict[str, int]:
     counts = {"stored": 0, "retried": 0, "failed": 0, "purged": 0}
