@@ -228,7 +228,7 @@ async def api_approve(request: web.Request) -> web.Response:
 @require_staff()
 async def api_reject(request: web.Request) -> web.Response:
     link, owner = await access.owner_link(request)
-    body = await read_json(request) if request.can_read_body else {}
+    body = await read_json(request) if request.body_exists else {}
     reason = body.get("reason")
     removed = await reject(request, link, owner, reason if isinstance(reason, str) else None)
     return json_response({"id": link.id, "status": "rejected", "requests_withdrawn": removed})
