@@ -160,13 +160,13 @@ async def evidence_view(request: web.Request) -> web.StreamResponse:
                                       user.now)
     item = await db(request).get(OwnerEvidence, row_id) if row_id else None
     if (item is None or item.resident_id != link.resident_id or link.status != "unverified"
-            or item.status != "stored" or not item.key or item.content_type not in evidence.ALLOWED):
+            or item.status != "stored" or not item.key or evidence.photo_extension(item.content_type) is None):
         raise web.HTTPNotFound(text="照片不存在、已删除或链接已过期")
     estate = await db(request).get(Estate, owner.estate_id)
     await audit(db(request), user, "owners.evidence", f"业主 {owner.id}，核验记录 {link.id}，照片 {item.id}", request,
                 community_id=estate.community_id if estate else None)
     return await stored_file_response(services, item.key, item.size, item.content_type,
-                                      f"evidence-{item.id}.{evidence.ALLOWED[item.content_type][0]}", inline=True)
+                                      f"evidence-{item.id}.{evidence.photo_extension(item.content_type)}", inline=True)
 
 
 @committee_allowed

@@ -2,10 +2,9 @@
 房产证 (or 不动产权证书, a purchase contract) in chat instead of bringing it to the community office.
 
 - `receive` (in the chat's transaction): one `owner_evidence` row per photo, at most MAX_PHOTOS kept at a time.
-- `sweep` (the owners' job): downloads each due photo with `media/get` like ticket media (the same client, the
-  same type and size checks, the same retry delays: handlers/tickets/media.py, handlers/media_links.py) into the
-  deployment's media store; deletes the object and then the row of every discarded photo; discards photos older
-  than KEEP_DAYS.
+- `sweep` (the owners' job): downloads each due photo into the deployment's media store with ticket media's own
+  `fetch_and_store` (`media/get`, the same type and size checks) and retry delays (handlers/tickets/media.py);
+  deletes the object and then the row of every discarded photo; discards photos older than KEEP_DAYS.
 - `delete_now`: when staff approve or reject the request, the resident's photos are deleted at once (object, then
   row); what cannot be deleted now is discarded and deleted by the next sweep.
 - `staff_link` / `read_staff_link`: a signed, short-lived link for one staff account to one photo
@@ -18,9 +17,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from handlers.media_links import link_token, read_token, store_of, wechat_client
-from handlers.tickets.media import ALLOWED, GONE, LIMITS, refusal, retry_delay
-from storage.media_store import new_key
+from handlers.media_links import link_token, read_token, store_of
+from handlers.tickets.media import ALLOWED, fetch_and_store, retry_delay
 from storage.models import Resident
 from storage.owner_models import OwnerEvidence
 from storage.repositories import owners as repo
@@ -32,6 +30,12 @@ LINK_MINUTES = 30
 LINK_PURPOSE = "owners-evidence"
 LEASE = timedelta(minutes=2)
 STATUS_LABELS = {"pending": "接收中", "stored": "已接收", "failed": "接收失败（请居民重新发送）"}
+
+
+def photo_extension(content_type: str | None) -> str | None:
+    """The file extension of a kept photo's type; None for anything that is not a photo we keep."""
+    found = ALLOWED.get(content_type or "")
+    return found[0] if found is not None and found[1] == "image" else None
 
 
 def staff_ref(staff_id: int) -> str:
@@ -98,31 +102,16 @@ async def sweep(services, now: datetime) -> EvidenceReport:
 
 
 async def _download(services, row_id: int, media_id: str, attempts: int, now: datetime) -> str | None:
-    from bot.outbound import WeChatError, WeChatUnavailable
-
     async with services.db.transaction() as session:
         if not await repo.claim_evidence(session, row_id, attempts, now + LEASE):
             return None
-    attempts += 1
-    try:
-        data, content_type = await wechat_client(services).get_media(media_id, max_bytes=LIMITS["image"])
-    except WeChatError as exc:
-        return await _failed(services, row_id, attempts, f"微信返回 {exc.errcode}", now, final=exc.errcode in GONE)
-    except WeChatUnavailable as exc:
-        return await _failed(services, row_id, attempts, str(exc), now, final="超过" in str(exc))
-    content_type = content_type.split(";")[0].strip().lower()
-    problem = refusal("image", content_type, len(data))
-    if problem:
-        return await _failed(services, row_id, attempts, problem, now, final=True)
-    key = new_key(now.strftime("%Y%m"), ALLOWED[content_type][0])
-    try:
-        await store_of(services).put(key, data, content_type)
-    except Exception as exc:  # the store is down: try again later
-        return await _failed(services, row_id, attempts, f"保存失败：{type(exc).__name__}", now, final=False)
+    got = await fetch_and_store(services, media_id, "image", now)
+    if got.key is None:
+        return await _failed(services, row_id, attempts + 1, got.error, now, final=got.final)
     async with services.db.transaction() as session:
-        kept = await repo.evidence_stored(session, row_id, key, content_type, len(data))
+        kept = await repo.evidence_stored(session, row_id, got.key, got.content_type, got.size)
     if not kept:  # discarded while downloading: the object must not stay
-        await store_of(services).delete(key)
+        await store_of(services).delete(got.key)
         return None
     return "stored"
 
