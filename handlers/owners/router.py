@@ -28,7 +28,8 @@ OUTCOME = {"new": "已计入", "changed": "已改为本次意见", "same": "意�
 def build_router() -> Router:
     router = Router("owners", help_lines=["核验：核验您的业主身份（参加业主表决前需要）",
                                           "表决：参加本小区业主共同决定事项的表决"],
-                    cancel_notes={Ballot.confirm: "本次表决未提交。"})
+                    cancel_notes={Ballot.confirm: "本次表决未提交。",
+                                  Verify.evidence: "已收到的照片仍交给工作人员查验，核验或驳回后即删除。"})
 
     @router.words(*VERIFY_WORDS)
     async def start_verify(ctx: Context) -> Reply:
@@ -92,6 +93,7 @@ def build_router() -> Router:
                                           now=ctx.now)
         if outcome == "ok":
             ctx.conversation.clear()
+            await repo.discard_evidence(ctx.session, resident_id=ctx.resident.id)  # photos no longer needed
             return Reply("业主身份核验成功！回复「表决」可参加进行中的业主表决。")
         if outcome == "wrong":
             return Reply("验证码不正确，请再试一次。")

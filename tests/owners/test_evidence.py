@@ -82,6 +82,9 @@ async def test_at_most_a_few_photos_and_only_after_asking_for_staff(start_bot, s
         assert "照片已收到" in (await bot.sim.image(me.openid)).text
     assert f"最多可以发送 {evidence.MAX_PHOTOS} 张" in (await bot.sim.image(me.openid)).text
     assert len(await photos(bot.services)) == evidence.MAX_PHOTOS
+    assert "已收到的照片仍交给工作人员查验" in await bot.say(me.openid, "取消")
+    await bot.sim.image(me.openid)  # the dialog is over
+    assert len(await photos(bot.services)) == evidence.MAX_PHOTOS
 
 
 @pytest.fixture
