@@ -36,7 +36,7 @@ async def test_committee_links_wechat_and_gets_its_estates_motions(loop):  # noq
     page = await (await client.post("/console/account/wechat/code", data={"_csrf": csrf})).text()
     code = re.search(r"\b(\d{6})\b", page).group(1)
     await loop.bot.say("o_cmt", "你好")
-    assert "已绑定" in await loop.bot.say("o_cmt", code)
+    assert "本小区业主表决开启" in await loop.bot.say("o_cmt", code)
 
     await load_roster(loop.services)
     now = loop.clock.state["now"] = NOW  # the motions' time
