@@ -2,6 +2,7 @@
 the console pages share with it (each audited).
 
     GET  /owners/estates/{estate_id}/roster?building=   totals and rooms (owners' phones masked)
+    POST /owners/roster                                  import a roster file (base64), as `linli roster import`
     POST /owners/rooms/{room_id}                         correct a room's area and/or owners
     GET  /owners/links                                   residents waiting for staff verification
     POST /owners/links/{link_id}/approve                 verify as owner, or as proxy (proxy_name)
@@ -19,19 +20,20 @@ the console pages share with it (each audited).
 """
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import Conflict, DomainError, Forbidden
+from bot.errors import Conflict, DomainError, Forbidden, Invalid
 from handlers.console.api import json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.authz import at_least
-from handlers.console.guard import committee_allowed, current, db, require_staff
+from handlers.console.guard import committee_allowed, current, db, max_body, require_staff
 from handlers.console.state import state_of
 from handlers.csv_export import csv_response, to_csv
-from handlers.owners import access, attachments, evidence, motions, roster, rules, verify, voting
+from handlers.owners import access, attachments, evidence, motions, roster, roster_file, rules, verify, voting
 from handlers.owners.verify import place
 from storage.models import Estate, Resident
 from storage.owner_models import Motion, OwnerLink, RosterOwner, RosterRoom
@@ -121,6 +123,23 @@ async def correct(request: web.Request, room: RosterRoom, area: str | None, owne
     return changes
 
 
+async def import_roster(request: web.Request, data: bytes, filename: str) -> roster.ImportSummary:
+    """A roster file as `linli roster import` reads it (the same parser, every row checked first, nothing written
+    on any problem), each estate in the caller's jurisdiction; audited. Raises Invalid listing the problems."""
+    if not data:
+        raise Invalid("请选择名册文件（.csv 或 .xlsx）", problems=[])
+    if len(data) > roster_file.MAX_BYTES:
+        raise Invalid(f"文件超过 {roster_file.MAX_BYTES // (1024 * 1024)} MB，请按小区分成几个文件导入", problems=[])
+    session, user = db(request), current(request)
+    allowed = set(await session.scalars(access.estate_ids_stmt(request)))
+    try:
+        summary = await roster.apply_plan(session, roster_file.parse(data, filename), user.now, allowed_estates=allowed)
+    except roster_file.RosterFileError as exc:
+        raise Invalid(exc.message, problems=exc.problems) from None
+    await audit(session, user, "owners.roster", f"{filename[:80]}：{summary.describe()}"[:256], request)
+    return summary
+
+
 async def delete_room(request: web.Request, room: RosterRoom) -> int:
     user = current(request)
     where = place(room)
@@ -191,6 +210,21 @@ async def api_room(request: web.Request) -> web.Response:
     changes = await correct(request, room, body.get("area"), body.get("owners"))
     rows = [r for r in await room_rows(db(request), room.estate_id, [room.building]) if r["id"] == room.id]
     return json_response({"changes": changes, "room": rows[0] if rows else None})
+
+
+@max_body(roster_file.MAX_BYTES * 4 // 3 + 64 * 1024)
+@require_staff()
+async def api_roster_import(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    filename = str(body.get("filename") or "roster.csv")[:200]
+    try:
+        data = base64.b64decode(str(body.get("content_base64") or ""), validate=True)
+    except (ValueError, TypeError):
+        raise Invalid("content_base64 不是有效的 base64", problems=[]) from None
+    summary = await import_roster(request, data, filename)
+    return json_response({"message": summary.describe(), "rows": summary.rows, "estates": summary.estates,
+                          "rooms_new": summary.rooms_new, "rooms_changed": summary.rooms_changed,
+                          "owners_new": summary.owners_new, "repeated": summary.repeated})
 
 
 @require_staff()
@@ -338,6 +372,7 @@ async def api_ballots(request: web.Request) -> web.Response:
 
 ROUTES = [
     ("GET", "/owners/estates/{estate_id}/roster", api_roster),
+    ("POST", "/owners/roster", api_roster_import),
     ("POST", "/owners/rooms/{room_id}", api_room),
     ("DELETE", "/owners/rooms/{room_id}", api_room_delete),
     ("GET", "/owners/links", api_links),

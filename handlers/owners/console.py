@@ -99,24 +99,13 @@ async def roster_post(request: web.Request) -> web.Response:
     form = await Form.read(request, "file")
     file = form.file("file")
     data = file.file.read(roster_file.MAX_BYTES + 1) if file is not None else b""
-    name = (file.filename if file is not None else "") or "roster.csv"
-    problems: list[str] = []
-    if not data:
-        problems = ["请选择名册文件（.csv 或 .xlsx）"]
-    elif len(data) > roster_file.MAX_BYTES:
-        problems = [f"文件超过 {roster_file.MAX_BYTES // (1024 * 1024)} MB，请按小区分成几个文件导入"]
+    try:
+        summary = await api.import_roster(request, data, (file.filename if file is not None else "") or "roster.csv")
+    except Invalid as exc:
+        problems = [exc.message, *exc.details.get("problems", [])]
     else:
-        session, user = db(request), current(request)
-        allowed = set(await session.scalars(access.estate_ids_stmt(request)))
-        try:
-            summary = await roster.apply_plan(session, roster_file.parse(data, name), user.now,
-                                              allowed_estates=allowed)
-        except roster_file.RosterFileError as exc:
-            problems = [exc.message, *exc.problems]
-        else:
-            await audit(session, user, "owners.roster", f"{name[:80]}：{summary.describe()}"[:256], request)
-            await flash(request, summary.describe())
-            raise see_other("/console/owners")
+        await flash(request, summary.describe())
+        raise see_other("/console/owners")
     context = {**await _index_context(request), "roster_problems": problems[:200],
                "roster_more": max(0, len(problems) - 200)}
     return render(request, "owners/index.html", title="业主共同决定", form=Form({"kind": "ordinary", "topic": "general"}),

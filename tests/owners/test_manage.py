@@ -5,6 +5,7 @@ motion (with a reason; once opened: no tally, voters told, a notice) and closing
 has voted). Each action is audited and refused outside the jurisdiction."""
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import aiohttp
@@ -75,6 +76,22 @@ async def test_roster_upload_all_or_nothing_with_lines_and_the_jurisdiction(worl
         assert await session.scalar(select(func.count()).select_from(RosterRoom)
                                     .where(RosterRoom.building == "3")) == 2  # nothing of the bad files
     assert len(await audited(world, "owners.roster")) == 1
+
+    # the API: the same import, the file as base64
+    api = "/api/v1/owners/roster"
+    body = {"filename": "bad.xlsx", "content_base64": base64.b64encode(bad).decode()}
+    resp = await world.client.post(api, json=body, headers=world.bearer("yijing"))
+    failed = await resp.json()
+    assert resp.status == 422 and len(failed["problems"]) == 2 and "第2行" in failed["problems"][0]
+    resp = await world.client.post(api, json={**body, "content_base64": "@@"}, headers=world.bearer("yijing"))
+    assert resp.status == 422
+    more = csv_bytes([[ESTATE, "3", "1", "306", "70", "", ""]])
+    body = {"filename": "more.csv", "content_base64": base64.b64encode(more).decode()}
+    assert (await world.client.post(api, json=body, headers=world.bearer("pingjiang"))).status == 422
+    resp = await world.client.post(api, json=body, headers=world.bearer("yijing"))
+    done = await resp.json()
+    assert resp.status == 200 and done["rooms_new"] == 1 and done["message"].startswith("名册已导入")
+    assert len(await audited(world, "owners.roster")) == 2
 
 
 async def test_delete_a_room_unless_a_motion_holds_its_ballot(world):
