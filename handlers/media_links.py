@@ -1,8 +1,9 @@
 """Stored files shown to people: the deployment's media store (`store_of`), the checked response
 (`file_response`), and signed, expiring links to one stored file for one resident (HMAC-SHA256 over the row id,
 the expiry and the resident's ref; URL-safe). The links are shared by the resident's own ticket media
-(`/m/<token>`, handlers/tickets) and the attachments of an owners' motion (`/m/a/<token>`, handlers/owners): each
-use has its own `purpose`, so a token made for one can never open the other.
+(`/m/<token>`, handlers/tickets), the attachments of an owners' motion (`/m/a/<token>`, handlers/owners) and the
+staff's view of an owner's evidence photo (made for one staff account): each use has its own `purpose`, so a
+token made for one can never open another. `wechat_client` is the client that downloads residents' media.
 """
 from __future__ import annotations
 
@@ -25,6 +26,20 @@ def store_of(services) -> MediaStore:
     if store is None:
         store = services.extras["media_store"] = store_for(services.settings)
     return store
+
+
+def wechat_client(services):
+    """The WeChat client that downloads residents' media with `media/get`: the bot's own, or (in the delivery
+    worker, which has none) one made once per process on the database's access tokens."""
+    if services.wechat is not None:
+        return services.wechat
+    client = services.extras.get("media_wechat")
+    if client is None:
+        from bot.outbound import WeChatClient
+
+        client = services.extras["media_wechat"] = WeChatClient.with_database_tokens(services.settings,
+                                                                                     services.db.sessions)
+    return client
 
 
 def _link_key(settings, purpose: str) -> bytes:

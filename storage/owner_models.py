@@ -17,6 +17,10 @@
 - `owner_ballots`: one row per (motion, room), enforced by a unique constraint: the first confirmed ballot of a
   room holds its place; a change by the same voter before the close updates it, and every cast and change is in
   `owner_ballot_events`.
+- `owner_evidence`: a photo (e.g. of the 房产证) a resident waiting for staff verification sent in chat: downloaded
+  from WeChat like ticket media, shown only to staff with jurisdiction over the estate, and deleted (object and
+  row) when staff approve or reject, after `handlers.owners.evidence.KEEP_DAYS`, and with the resident (the row is
+  first marked `discard`, then the sweep deletes the object and the row).
 """
 from __future__ import annotations
 
@@ -148,3 +152,19 @@ class MotionAttachment(Base):
     key: Mapped[str] = mapped_column(String(200))  # the media store's key (storage.media_store.new_key)
     uploaded_by: Mapped[str] = mapped_column(String(64))  # staff:<username>
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OwnerEvidence(Base):
+    __tablename__ = "owner_evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"), index=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estates.id"), index=True)
+    media_id: Mapped[str | None] = mapped_column(String(128))  # WeChat's MediaId until downloaded
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending/stored/failed/discard
+    key: Mapped[str | None] = mapped_column(String(200))  # the media store's key once stored
+    content_type: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -31,10 +31,12 @@ KINDS: dict[str, str] = {
     "handoff": "居民转人工的咨询",
     "meeting": "联席会议提醒",
     "notice_review": "等待我审核的公示",
+    "owners_motion": "本小区业主表决的开启、结束和撤销（业主委员会账号）",
 }
 # the outbox category each kind is sent under (bot/delivery/config.py CATEGORIES)
 CATEGORY = {"ticket_new": "ticket", "ticket_assigned": "ticket", "ticket_chase": "ticket", "ticket_update": "ticket",
-            "handoff": "ticket", "meeting": "meeting", "notice_review": "notice"}
+            "handoff": "ticket", "meeting": "meeting", "notice_review": "notice",
+            "owners_motion": "notice"}
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 

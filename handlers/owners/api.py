@@ -2,31 +2,38 @@
 the console pages share with it (each audited).
 
     GET  /owners/estates/{estate_id}/roster?building=   totals and rooms (owners' phones masked)
+    POST /owners/roster                                  import a roster file (base64), as `linli roster import`
     POST /owners/rooms/{room_id}                         correct a room's area and/or owners
     GET  /owners/links                                   residents waiting for staff verification
     POST /owners/links/{link_id}/approve                 verify as owner, or as proxy (proxy_name)
+    POST /owners/links/{link_id}/reject                  refuse the resident's request (their evidence deleted)
     GET  /owners/motions                                 motions in the jurisdiction
     POST /owners/motions                                 create a motion
     GET  /owners/motions/{motion_id}                     the motion, turnout (never choices) and, closed, the result
     POST /owners/motions/{motion_id}/ballots             enter a paper ballot (with its collector)
+    DELETE /owners/rooms/{room_id}                       delete a room (none of its ballots in any motion)
+    POST /owners/motions/{motion_id}/withdraw            withdraw (撤销) a motion not yet closed, with a reason
+    POST /owners/motions/{motion_id}/close               close early (every room in scope has voted)
+    DELETE /owners/motions/{motion_id}/attachments/{id}  delete a file before the motion opens
     GET  /owners/motions/{motion_id}/recount             the result recomputed from the stored ballots
     GET  /owners/motions/{motion_id}/ballots             the ballot list for the archive (street level and above)
 """
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import Conflict, DomainError, Forbidden
+from bot.errors import Conflict, DomainError, Forbidden, Invalid
 from handlers.console.api import json_response, read_json
 from handlers.console.audit import audit
 from handlers.console.authz import at_least
-from handlers.console.guard import committee_allowed, current, db, require_staff
+from handlers.console.guard import committee_allowed, current, db, max_body, require_staff
 from handlers.console.state import state_of
 from handlers.csv_export import csv_response, to_csv
-from handlers.owners import access, attachments, motions, roster, rules, verify, voting
+from handlers.owners import access, attachments, evidence, motions, roster, roster_file, rules, verify, voting
 from handlers.owners.verify import place
 from storage.models import Estate, Resident
 from storage.owner_models import Motion, OwnerLink, RosterOwner, RosterRoom
@@ -57,10 +64,33 @@ async def approve(request: web.Request, link: OwnerLink, owner: RosterOwner, pro
     user = current(request)
     await verify.approve(db(request), link, staff=f"staff:{user.staff.username}", proxy_name=proxy_name,
                          now=user.now)
+    photos = await evidence.delete_now(state_of(request).services, db(request), link.resident_id)
+    await verify.tell(db(request), link.resident_id, "您的业主身份已由社区工作人员核验" + (
+        "（登记为业主委托代理人）" if proxy_name else "") + "。回复「表决」可参加进行中的业主表决。", user.now)
     estate = await db(request).get(Estate, owner.estate_id)
     await audit(db(request), user, "owners.verify",
-                f"业主 {owner.id}（{'委托代理人' if proxy_name else '本人'}），核验记录 {link.id}", request,
+                f"业主 {owner.id}（{'委托代理人' if proxy_name else '本人'}），核验记录 {link.id}"
+                + (f"，材料照片 {photos} 张已删除" if photos else ""), request,
                 community_id=estate.community_id if estate else None)
+
+
+async def reject(request: web.Request, link: OwnerLink, owner: RosterOwner, reason: str | None) -> int:
+    """Refuse a resident's request for staff verification: their unverified links in the estate go, their photos
+    are deleted, they are told (with the reason). Returns how many requests (links) were withdrawn."""
+    user = current(request)
+    reason = " ".join(str(reason or "").split())[:200]
+    if link.status == "verified":
+        raise Conflict("已核验的业主不能驳回；如有错误请联系管理员撤销核验")
+    removed = await verify.refuse(db(request), link.resident_id, owner.estate_id)
+    photos = await evidence.delete_now(state_of(request).services, db(request), link.resident_id)
+    await verify.tell(db(request), link.resident_id, "您的业主身份人工核验申请未通过" + (f"：{reason}" if reason else "")
+                      + "。如有疑问请联系社区工作人员，或回复「核验」重新申请。", user.now)
+    estate = await db(request).get(Estate, owner.estate_id)
+    await audit(db(request), user, "owners.reject",
+                f"业主 {owner.id}，核验记录 {link.id}：驳回 {removed} 项申请，材料照片 {photos} 张已删除"
+                + (f"（{reason}）" if reason else ""), request,
+                community_id=estate.community_id if estate else None)
+    return removed
 
 
 async def paper(request: web.Request, motion: Motion, room_id: int, choice: str, collector: str, proxy: bool):
@@ -91,6 +121,54 @@ async def correct(request: web.Request, room: RosterRoom, area: str | None, owne
         await audit(db(request), user, "owners.room", f"{place(room)}：{'；'.join(changes)}"[:256], request,
                     community_id=estate.community_id if estate else None)
     return changes
+
+
+async def import_roster(request: web.Request, data: bytes, filename: str) -> roster.ImportSummary:
+    """A roster file as `linli roster import` reads it (the same parser, every row checked first, nothing written
+    on any problem), each estate in the caller's jurisdiction; audited. Raises Invalid listing the problems."""
+    if not data:
+        raise Invalid("请选择名册文件（.csv 或 .xlsx）", problems=[])
+    if len(data) > roster_file.MAX_BYTES:
+        raise Invalid(f"文件超过 {roster_file.MAX_BYTES // (1024 * 1024)} MB，请按小区分成几个文件导入", problems=[])
+    session, user = db(request), current(request)
+    allowed = set(await session.scalars(access.estate_ids_stmt(request)))
+    try:
+        summary = await roster.apply_plan(session, roster_file.parse(data, filename), user.now, allowed_estates=allowed)
+    except roster_file.RosterFileError as exc:
+        raise Invalid(exc.message, problems=exc.problems) from None
+    await audit(session, user, "owners.roster", f"{filename[:80]}：{summary.describe()}"[:256], request)
+    return summary
+
+
+async def delete_room(request: web.Request, room: RosterRoom) -> int:
+    user = current(request)
+    where = place(room)
+    estate = await db(request).get(Estate, room.estate_id)
+    community_id = estate.community_id if estate else None
+    households = await roster.delete_room(db(request), room)
+    await audit(db(request), user, "owners.room.delete", f"删除房屋 {room.id} {where}"[:256], request,
+                community_id=community_id)
+    return households
+
+
+async def withdraw(request: web.Request, motion: Motion, reason: str | None) -> int:
+    user = current(request)
+    if access.committee_estate(request) is not None and motion.status != "draft":
+        raise Forbidden("业主委员会只能撤销自己尚未开启的草稿；已开启的表决由街道或社区工作人员撤销")
+    told = await motions.withdraw(db(request), motion, reason or "", user.now, by=f"staff:{user.staff.username}",
+                                  settings=state_of(request).services.settings)
+    await audit(db(request), user, "owners.withdraw",
+                f"表决事项 {motion.id} {motion.title}：撤销（{(motion.result or {}).get('withdrawn', {}).get('reason', '')}）"
+                [:256], request, community_id=motion.community_id)
+    return told
+
+
+async def close_early(request: web.Request, motion: Motion) -> None:
+    user = current(request)
+    await motions.close_early(db(request), motion, rule_of(request), user.now, by=f"staff:{user.staff.username}",
+                              settings=state_of(request).services.settings)
+    await audit(db(request), user, "owners.close", f"表决事项 {motion.id} {motion.title}：提前结束"[:256], request,
+                community_id=motion.community_id)
 
 
 async def room_rows(session: AsyncSession, estate_id: int, buildings: list[str]) -> list[dict]:
@@ -134,6 +212,28 @@ async def api_room(request: web.Request) -> web.Response:
     return json_response({"changes": changes, "room": rows[0] if rows else None})
 
 
+@max_body(roster_file.MAX_BYTES * 4 // 3 + 64 * 1024)
+@require_staff()
+async def api_roster_import(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    filename = str(body.get("filename") or "roster.csv")[:200]
+    try:
+        data = base64.b64decode(str(body.get("content_base64") or ""), validate=True)
+    except (ValueError, TypeError):
+        raise Invalid("content_base64 不是有效的 base64", problems=[]) from None
+    summary = await import_roster(request, data, filename)
+    return json_response({"message": summary.describe(), "rows": summary.rows, "estates": summary.estates,
+                          "rooms_new": summary.rooms_new, "rooms_changed": summary.rooms_changed,
+                          "owners_new": summary.owners_new, "repeated": summary.repeated})
+
+
+@require_staff()
+async def api_room_delete(request: web.Request) -> web.Response:
+    room = await access.room(request)
+    room_id = room.id
+    return json_response({"deleted": room_id, "households": await delete_room(request, room)})
+
+
 @require_staff()
 async def api_links(request: web.Request) -> web.Response:
     found = await repo.pending_links(db(request), access.estate_ids_stmt(request))
@@ -144,7 +244,8 @@ async def api_links(request: web.Request) -> web.Response:
 async def _link_json(request: web.Request, link: OwnerLink, owner: RosterOwner, resident: Resident) -> dict:
     return {"id": link.id, "status": link.status, "owner_id": owner.id, "owner_name": owner.name,
             "phone_masked": owner.phone_masked, "owner_rooms": await verify.rooms_text(db(request), owner),
-            "resident_building": resident.building, "resident_room": resident.room, "created_at": link.created_at}
+            "resident_building": resident.building, "resident_room": resident.room, "created_at": link.created_at,
+            "evidence_photos": len(await repo.evidence_of(db(request), resident.id))}
 
 
 @require_staff()
@@ -156,6 +257,15 @@ async def api_approve(request: web.Request) -> web.Response:
     await approve(request, link, owner, body.get("proxy_name"))
     return json_response({"id": link.id, "status": link.status, "method": link.method,
                           "proxy_name": link.proxy_name})
+
+
+@require_staff()
+async def api_reject(request: web.Request) -> web.Response:
+    link, owner = await access.owner_link(request)
+    body = await read_json(request) if request.body_exists else {}
+    reason = body.get("reason")
+    removed = await reject(request, link, owner, reason if isinstance(reason, str) else None)
+    return json_response({"id": link.id, "status": "rejected", "requests_withdrawn": removed})
 
 
 @committee_allowed
@@ -194,6 +304,23 @@ async def release(request: web.Request, motion: Motion) -> str:
 async def api_release(request: web.Request) -> web.Response:
     motion = await access.motion(request)
     await release(request, motion)
+    return json_response(motion_json(motion))
+
+
+@committee_allowed
+@require_staff()
+async def api_withdraw(request: web.Request) -> web.Response:
+    motion = await access.motion(request)
+    body = await read_json(request)
+    reason = body.get("reason")
+    await withdraw(request, motion, reason if isinstance(reason, str) else None)
+    return json_response(motion_json(motion))
+
+
+@require_staff()
+async def api_close(request: web.Request) -> web.Response:
+    motion = await access.motion(request)
+    await close_early(request, motion)
     return json_response(motion_json(motion))
 
 
@@ -245,16 +372,22 @@ async def api_ballots(request: web.Request) -> web.Response:
 
 ROUTES = [
     ("GET", "/owners/estates/{estate_id}/roster", api_roster),
+    ("POST", "/owners/roster", api_roster_import),
     ("POST", "/owners/rooms/{room_id}", api_room),
+    ("DELETE", "/owners/rooms/{room_id}", api_room_delete),
     ("GET", "/owners/links", api_links),
     ("POST", "/owners/links/{link_id}/approve", api_approve),
+    ("POST", "/owners/links/{link_id}/reject", api_reject),
     ("GET", "/owners/motions", api_motions),
     ("POST", "/owners/motions", api_create),
     ("GET", "/owners/motions/{motion_id}", api_motion),
     ("POST", "/owners/motions/{motion_id}/ballots", api_paper),
     ("POST", "/owners/motions/{motion_id}/release", api_release),
+    ("POST", "/owners/motions/{motion_id}/withdraw", api_withdraw),
+    ("POST", "/owners/motions/{motion_id}/close", api_close),
     ("POST", "/owners/motions/{motion_id}/disclosure", api_disclose),
     ("GET", "/owners/motions/{motion_id}/recount", api_recount),
     ("GET", "/owners/motions/{motion_id}/ballots", api_ballots),
     ("GET", "/owners/motions/{motion_id}/attachments", attachments.api_list),
+    ("DELETE", "/owners/motions/{motion_id}/attachments/{attachment_id}", attachments.api_delete),
 ]

@@ -2,7 +2,8 @@
 Staff within the jurisdiction upload them while the motion has not opened yet (what owners vote on must not
 change under them); the type is what the file's first bytes prove (storage.media_store.sniffed_type), the bytes
 go to the deployment's media store. Staff download them from the console; owners who may vote on the motion get a
-signed, expiring link (`/m/a/<token>`, handlers.media_links) in the chat 「表决」 message.
+signed, expiring link (`/m/a/<token>`, handlers.media_links) in the chat 「表决」 message. Before the opening a
+file may also be deleted (the stored object, then the row; audited).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.errors import Conflict, DomainError, NotFound
 from handlers.console.api import json_response
 from handlers.console.audit import audit
 from handlers.console.guard import committee_allowed, current, db, max_body, require_staff
@@ -32,9 +34,14 @@ LINK_HOURS = 72
 LINK_PURPOSE = "owners-attachment"
 
 
+def locked(motion: Motion, now: datetime) -> bool:
+    """What owners vote on must not change under them: no file is added or deleted once the motion opened."""
+    return motion.status not in ("draft", "scheduled") or motion.opens_at <= now
+
+
 def refusal(motion: Motion, content_type: str | None, size: int, count: int, now: datetime) -> str | None:
     """Why a file may not be attached (Chinese), or None."""
-    if motion.status not in ("draft", "scheduled") or motion.opens_at <= now:
+    if locked(motion, now):
         return "表决已经开始，不能再添加附件"
     if count >= MAX_FILES:
         return f"每项表决最多 {MAX_FILES} 个附件"
@@ -102,6 +109,45 @@ async def upload(request: web.Request) -> web.Response:
     raise see_other(back)
 
 
+async def remove(request: web.Request, motion: Motion, attachment_id: int) -> MotionAttachment:
+    """Delete a file of a motion that has not opened: the stored object, then the row; audited."""
+    user, session = current(request), db(request)
+    item = await repo.attachment(session, motion.id, attachment_id)
+    if item is None:
+        raise NotFound("附件不存在")
+    if locked(motion, user.now):
+        raise Conflict("表决已经开始，附件不能再删除（业主看到的始终是同一份材料）")
+    await store_of(state_of(request).services).delete(item.key)
+    await repo.delete_attachment(session, item.id)
+    await audit(session, user, "owners.attachment.delete", f"表决事项 {motion.id} 附件 {item.id} {item.name}"[:256],
+                request, community_id=motion.community_id)
+    return item
+
+
+@committee_allowed
+@require_staff()
+async def delete_post(request: web.Request) -> web.Response:
+    """POST /console/owners/motions/{motion_id}/attachments/{attachment_id}/delete"""
+    motion = await access.motion(request)
+    await Form.read(request)
+    try:
+        item = await remove(request, motion, path_id(request, "attachment_id"))
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/owners/motions/{motion.id}#attachments") from None
+    await flash(request, f"已删除附件：{item.name}")
+    raise see_other(f"/console/owners/motions/{motion.id}#attachments")
+
+
+@committee_allowed
+@require_staff()
+async def api_delete(request: web.Request) -> web.Response:
+    """DELETE /api/v1/owners/motions/{motion_id}/attachments/{attachment_id}"""
+    motion = await access.motion(request)
+    item = await remove(request, motion, path_id(request, "attachment_id"))
+    return json_response({"deleted": item.id})
+
+
 @committee_allowed
 @require_staff()
 async def api_list(request: web.Request) -> web.Response:
@@ -138,7 +184,7 @@ def public_route(services):
             resident = (await session.scalar(select(Resident).where(Resident.ref == ref))
                         if motion is not None else None)
             allowed = (item is not None and resident is not None and motion is not None
-                       and motion.status != "scheduled"
+                       and motion.status in ("open", "closed")
                        and bool(await repo.votable_rooms(session, resident.id, motion.estate_id, motion.buildings)))
             if not allowed or item is None:
                 raise web.HTTPNotFound(text="链接无效或已过期")

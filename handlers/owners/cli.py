@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.cli import CliError, read_input_file, run_command
-
-MAX_BYTES = 20 * 1024 * 1024
+from handlers.owners.roster_file import MAX_BYTES
 
 
 def add_subcommands(sub) -> None:

@@ -13,21 +13,27 @@ from sqlalchemy import select
 
 from bot.errors import DomainError, Invalid
 from handlers.console.audit import audit
-from handlers.console.guard import committee_allowed, current, db, require_staff
+from handlers.console.guard import committee_allowed, current, db, max_body, require_staff
 from handlers.console.render import Form, flash, render, see_other
+from handlers.console.state import state_of
 from handlers.csv_export import csv_response, to_csv
-from handlers.owners import access, api, attachments, motions, roster, rules
+from handlers.media_links import stored_file_response
+from handlers.owners import access, api, attachments, evidence, motions, roster, roster_file, rules
 from handlers.owners.roster_file import label
 from handlers.owners.verify import place
 from storage.models import Estate
-from storage.owner_models import RosterRoom
+from storage.owner_models import OwnerEvidence, RosterRoom
 from storage.repositories import owners as repo
 
 HERE = Path(__file__).parent
 LABELS = {"owners.room": "修改业主名册", "owners.verify": "核验业主身份", "owners.motion": "创建业主表决事项",
           "owners.paper": "录入纸质表决票", "owners.export": "导出业主表决票", "owners.recount": "复核业主表决计票",
           "owners.disclose": "公示维修资金支出", "owners.attachment": "上传表决事项附件",
-          "owners.release": "开启业主委员会起草的表决事项", "owners.edit": "修改表决事项草稿"}
+          "owners.release": "开启业主委员会起草的表决事项", "owners.edit": "修改表决事项草稿",
+          "owners.reject": "驳回业主人工核验申请", "owners.evidence": "查看业主核验材料照片",
+          "owners.room.delete": "删除业主名册中的房屋", "owners.withdraw": "撤销业主表决事项",
+          "owners.close": "提前结束业主表决", "owners.attachment.delete": "删除表决事项附件",
+          "owners.roster": "导入业主名册"}
 MOTION_FIELDS = ("estate_id", "title", "body", "kind", "opens_at", "closes_at", "buildings", "topic", "works",
                  "budget", "quotes", "candidates", "seats")
 
@@ -41,10 +47,15 @@ async def _index_context(request: web.Request) -> dict:
                else await repo.pending_links(session, access.estate_ids_stmt(request)))
     found = await repo.motions(session, estate_ids=access.estate_ids_stmt(request), limit=50)
     names = {e.id: e.name for e in estates}
-    return {"estates": estates, "rows": rows, "pending": [(link, owner, resident, await _owner_rooms(request, owner))
-                                                          for link, owner, resident in pending],
+    user, settings = current(request), state_of(request).services.settings
+    return {"estates": estates, "rows": rows,
+            "pending": [(link, owner, resident, await _owner_rooms(request, owner),
+                         evidence.listing(settings, link.id, await repo.evidence_of(session, resident.id),
+                                          user.staff.id, user.now))
+                        for link, owner, resident in pending],
             "motions": found, "estate_names": names, "kinds": rules.KINDS, "statuses": motions.STATUS_LABELS,
-            "topics": rules.TOPICS}
+            "topics": rules.TOPICS, "committee": access.committee_estate(request) is not None,
+            "roster_problems": [], "roster_more": 0}
 
 
 async def _owner_rooms(request: web.Request, owner) -> str:
@@ -80,6 +91,27 @@ async def motion_create(request: web.Request) -> web.Response:
     raise see_other(f"/console/owners/motions/{motion.id}")
 
 
+@max_body(roster_file.MAX_BYTES + 64 * 1024)
+@require_staff()
+async def roster_post(request: web.Request) -> web.Response:
+    """POST /console/owners/roster: import a roster file (.csv / .xlsx) like `linli roster import`: every row
+    checked first, every estate in the caller's jurisdiction, nothing imported on any problem (listed by line)."""
+    form = await Form.read(request, "file")
+    file = form.file("file")
+    data = file.file.read(roster_file.MAX_BYTES + 1) if file is not None else b""
+    try:
+        summary = await api.import_roster(request, data, (file.filename if file is not None else "") or "roster.csv")
+    except Invalid as exc:
+        problems = [exc.message, *exc.details.get("problems", [])]
+    else:
+        await flash(request, summary.describe())
+        raise see_other("/console/owners")
+    context = {**await _index_context(request), "roster_problems": problems[:200],
+               "roster_more": max(0, len(problems) - 200)}
+    return render(request, "owners/index.html", title="业主共同决定", form=Form({"kind": "ordinary", "topic": "general"}),
+                  status=422, **context)
+
+
 @require_staff()
 async def approve_post(request: web.Request) -> web.Response:
     link, owner = await access.owner_link(request)
@@ -91,6 +123,39 @@ async def approve_post(request: web.Request) -> web.Response:
     await flash(request, f"已核验：{owner.name}" + (f"（委托代理人 {form.get('proxy_name')}）"
                                                   if form.get("proxy_name") else ""))
     raise see_other("/console/owners")
+
+
+@require_staff()
+async def reject_post(request: web.Request) -> web.Response:
+    """POST /console/owners/links/{link_id}/reject: refuse a resident's request for staff verification."""
+    link, owner = await access.owner_link(request)
+    form = await Form.read(request, "reason")
+    try:
+        await api.reject(request, link, owner, form.get("reason"))
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other("/console/owners") from None
+    await flash(request, f"已驳回：{owner.name} 的核验申请（材料照片已删除，已通知居民）")
+    raise see_other("/console/owners")
+
+
+@require_staff()
+async def evidence_view(request: web.Request) -> web.StreamResponse:
+    """GET /console/owners/links/{link_id}/evidence/{token}: a photo the resident sent for their request, by a
+    signed link made for this staff account (30 minutes); 404 for anyone else, or once it is deleted."""
+    link, owner = await access.owner_link(request)
+    user, services = current(request), state_of(request).services
+    row_id = evidence.read_staff_link(services.settings, request.match_info.get("token", ""), user.staff.id,
+                                      user.now)
+    item = await db(request).get(OwnerEvidence, row_id) if row_id else None
+    if (item is None or item.resident_id != link.resident_id or link.status != "unverified"
+            or item.status != "stored" or not item.key or evidence.photo_extension(item.content_type) is None):
+        raise web.HTTPNotFound(text="照片不存在、已删除或链接已过期")
+    estate = await db(request).get(Estate, owner.estate_id)
+    await audit(db(request), user, "owners.evidence", f"业主 {owner.id}，核验记录 {link.id}，照片 {item.id}", request,
+                community_id=estate.community_id if estate else None)
+    return await stored_file_response(services, item.key, item.size, item.content_type,
+                                      f"evidence-{item.id}.{evidence.photo_extension(item.content_type)}", inline=True)
 
 
 @committee_allowed
@@ -106,6 +171,7 @@ async def motion_page(request: web.Request) -> web.Response:
                   is_open=motions.is_open(motion, current(request).now), form=Form(),
                   can_export=api.can_export(request),
                   attachments=attachments.listing(await repo.attachments_of(session, motion.id), motion.id),
+                  can_delete_files=not attachments.locked(motion, current(request).now),
                   can_attach=attachments.refusal(motion, "application/pdf", 1, 0, current(request).now) is None,
                   purposes=attachments.PURPOSES, committee=access.committee_estate(request) is not None,
                   local=motions.local_input)
@@ -157,6 +223,32 @@ async def release_post(request: web.Request) -> web.Response:
         raise see_other(f"/console/owners/motions/{motion.id}") from None
     await flash(request, "已开启：到开始时间后，已核验的业主即可表决。")
     raise see_other(f"/console/owners/motions/{motion.id}")
+
+
+async def _motion_action(request: web.Request, action, done: str, *fields: str) -> web.Response:
+    motion = await access.motion(request)
+    form = await Form.read(request, *fields)
+    try:
+        await action(request, motion, *[form.get(f) for f in fields])
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other(f"/console/owners/motions/{motion.id}") from None
+    await flash(request, done)
+    raise see_other(f"/console/owners/motions/{motion.id}")
+
+
+@committee_allowed
+@require_staff()
+async def withdraw_post(request: web.Request) -> web.Response:
+    """POST /console/owners/motions/{motion_id}/withdraw: 撤销, with a reason."""
+    return await _motion_action(request, api.withdraw, "已撤销。已开始的表决不再计票，已表决的业主会收到通知，撤销公告已发布。",
+                                "reason")
+
+
+@require_staff()
+async def close_post(request: web.Request) -> web.Response:
+    """POST /console/owners/motions/{motion_id}/close: close early (every room in scope has voted)."""
+    return await _motion_action(request, api.close_early, "已提前结束表决，结果已计出并公示。")
 
 
 @require_staff()
@@ -227,6 +319,21 @@ async def estate_page(request: web.Request) -> web.Response:
 
 
 @require_staff()
+async def room_delete_post(request: web.Request) -> web.Response:
+    """POST /console/owners/rooms/{room_id}/delete"""
+    room = await access.room(request)
+    await Form.read(request)
+    estate_id, building, where = room.estate_id, room.building, place(room)
+    try:
+        households = await api.delete_room(request, room)
+    except DomainError as exc:
+        await flash(request, f"{where}：{exc.message}", "error")
+        raise see_other(f"/console/owners/estates/{estate_id}?building={building}") from None
+    await flash(request, f"已删除 {where}。小区现有 {households} 户。")
+    raise see_other(f"/console/owners/estates/{estate_id}?building={building}")
+
+
+@require_staff()
 async def room_post(request: web.Request) -> web.Response:
     room = await access.room(request)
     form = await Form.read(request, "area", "owners")
@@ -246,16 +353,23 @@ def console(registry) -> None:
     registry.nav("业主表决", "/console/owners", order=42)
     registry.page("GET", "/owners", index_page)
     registry.page("POST", "/owners/motions", motion_create)
+    registry.page("POST", "/owners/roster", roster_post)
     registry.page("POST", "/owners/links/{link_id}/approve", approve_post)
+    registry.page("POST", "/owners/links/{link_id}/reject", reject_post)
+    registry.page("GET", "/owners/links/{link_id}/evidence/{token}", evidence_view)
     registry.page("GET", "/owners/motions/{motion_id}", motion_page)
     registry.page("POST", "/owners/motions/{motion_id}/paper", paper_post)
     registry.page("GET", "/owners/motions/{motion_id}/ballots.csv", export_page)
     registry.page("POST", "/owners/motions/{motion_id}/disclosure", disclose_post)
     registry.page("POST", "/owners/motions/{motion_id}/release", release_post)
     registry.page("POST", "/owners/motions/{motion_id}/edit", edit_post)
+    registry.page("POST", "/owners/motions/{motion_id}/withdraw", withdraw_post)
+    registry.page("POST", "/owners/motions/{motion_id}/close", close_post)
     registry.page("POST", "/owners/motions/{motion_id}/attachments", attachments.upload)
     registry.page("GET", "/owners/motions/{motion_id}/attachments/{attachment_id}", attachments.download)
+    registry.page("POST", "/owners/motions/{motion_id}/attachments/{attachment_id}/delete", attachments.delete_post)
     registry.page("GET", "/owners/estates/{estate_id}", estate_page)
     registry.page("POST", "/owners/rooms/{room_id}", room_post)
+    registry.page("POST", "/owners/rooms/{room_id}/delete", room_delete_post)
     for method, path, handler in api.ROUTES:
         registry.api(method, path, handler)

@@ -1,6 +1,7 @@
 """Periodic work of owners' votes, run by the deployment's one scheduler: open motions at their time, close them
 at theirs (tally on both measures under the city's rule, publish the result as a notice), and send the daily
-reminder to verified owners who have not voted. Each step in its own transaction; each transition is a
+reminder to verified owners who have not voted; and (`owners.evidence`) download, expire and delete the evidence
+photos of staff verification (handlers/owners/evidence.py). Each step in its own transaction; each transition is a
 conditional UPDATE, so a late, repeated or concurrent sweep does each thing once. Tests call `sweep(services, now)`.
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from bot.context import Services
 from bot.jobs import Job
-from handlers.owners import motions, rules
+from handlers.owners import evidence, motions, rules
 
 log = logging.getLogger("linli.owners")
 EVERY_SECONDS = 60.0
@@ -47,4 +48,4 @@ async def sweep(services: Services, now: datetime) -> SweepReport:
 
 
 def jobs() -> list[Job]:
-    return [Job("owners.sweep", sweep, every=EVERY_SECONDS)]
+    return [Job("owners.sweep", sweep, every=EVERY_SECONDS), Job("owners.evidence", evidence.sweep, every=20)]

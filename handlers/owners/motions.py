@@ -1,7 +1,9 @@
 """Motions put to the owners (表决事项): creating one, the open/close transitions, turnout while open (per building,
 area and headcount, never choices), the tally at the close (rooms frozen, the rule stored with the result, a
 notice published with the totals and per-building turnout), a recount from the stored ballots, the ballot list for
-the street's archive, and reminders to verified owners who have not voted.
+the street's archive, and reminders to verified owners who have not voted. A motion may be withdrawn (撤销)
+before its close, with a reason (once it opened: no tally, the owners who voted are told, a notice says so), and
+closed early only when every room in its scope has voted (docs/owners-votes.md).
 """
 from __future__ import annotations
 
@@ -16,13 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery import Content, Scope, create_broadcast
 from bot.errors import Conflict, Invalid
 from bot.localtime import LOCAL_TZ, local_text
-from handlers.owners import roster, rules
+from handlers.owners import committee, roster, rules
 from storage.models import Estate
 from storage.owner_models import Motion
 from storage.repositories import owners as repo
 
 log = logging.getLogger("linli.owners")
-STATUS_LABELS = {"draft": "待开启（业主委员会起草）", "scheduled": "未开始", "open": "表决中", "closed": "已结束"}
+STATUS_LABELS = {"draft": "待开启（业主委员会起草）", "scheduled": "未开始", "open": "表决中", "closed": "已结束",
+                 "withdrawn": "已撤销"}
+WITHDRAWABLE = ("draft", "scheduled", "open")
 CHANNEL_LABELS = {"chat": "公众号", "paper": "纸质表决票"}
 REMIND_GAP = timedelta(hours=24)
 NOTICE_CATEGORY = "committee"  # handlers.notices.rules.CATEGORIES: 业委会工作公开 (owners' matters)
@@ -142,6 +146,7 @@ async def release(session: AsyncSession, motion: Motion, now: datetime) -> str:
     if not await repo.set_status(session, motion.id, ("draft",), new):
         raise Conflict("这项表决已被其他人开启")
     await session.refresh(motion)
+    await committee.notify(session, motion, "released", now)
     return new
 
 
@@ -220,8 +225,75 @@ async def close(session: AsyncSession, motion: Motion, rule: rules.Rule, now: da
     motion.rule = rule.as_dict(motion.kind)
     motion.result = {**result.as_dict(), "verdict": result.verdict(), "turnout": await turnout(session, motion)}
     motion.notice_ref = await publish(session, motion, result, settings=settings, now=now)
+    await committee.notify(session, motion, "closed", now, result.verdict())
     log.info("owners: motion %s closed: %s", motion.id, result.verdict())
     return True
+
+
+def early_close_refusal(motion: Motion, rooms: int, voted: int, now: datetime) -> str | None:
+    """Why a motion may not be closed before its time (Chinese), or None: only an open motion in which every room
+    of its scope has voted (turnout can grow no more; the owners lose only the chance to change their vote)."""
+    if motion.status not in ("scheduled", "open") or not is_open(motion, now):
+        return "只有表决中的事项可以提前结束"
+    if rooms == 0 or voted < rooms:
+        return f"表决范围内还有 {rooms - voted} 套房屋未表决，不能提前结束（全部房屋都已表决时才可以），请到截止时间自动结束"
+    return None
+
+
+async def close_early(session: AsyncSession, motion: Motion, rule: rules.Rule, now: datetime, *,
+                      by: str, settings=None) -> None:
+    """Close an open motion now, every room of its scope having voted; the planned close is kept in the result."""
+    shares = await roster.shares(session, motion.estate_id, motion.buildings)
+    voted = set(await repo.voted_room_ids(session, motion.id))
+    problem = early_close_refusal(motion, len(shares), len({s.room_id for s in shares} & voted), now)
+    if problem:
+        raise Conflict(problem)
+    planned = motion.closes_at
+    motion.closes_at = now
+    await session.flush()
+    if not await close(session, motion, rule, now, settings=settings):
+        raise Conflict("这项表决已经结束")
+    motion.result = {**(motion.result or {}), "closed_early": {"planned_close": local(planned), "by": by[:64]}}
+
+
+async def withdraw(session: AsyncSession, motion: Motion, reason: str, now: datetime, *, by: str,
+                   settings=None) -> int:
+    """Withdraw (撤销) a motion not yet closed: no tally; the ballots stay in the archive but count for nothing.
+    Once it had opened, the owners who voted in chat are told and a notice is published in the estate. Returns
+    how many residents were told."""
+    reason = " ".join(str(reason or "").split())
+    if not reason or len(reason) > 500:
+        raise Invalid("请写明撤销原因（最多 500 字）", errors={"reason": "请写明撤销原因"})
+    if motion.status not in WITHDRAWABLE:
+        raise Conflict("已结束或已撤销的表决不能撤销")
+    opened = motion.status == "open" or (motion.status == "scheduled" and motion.opens_at <= now)
+    ballots = await repo.ballot_count(session, motion.id)
+    if not await repo.set_status(session, motion.id, WITHDRAWABLE, "withdrawn", closed_at=now):
+        raise Conflict("这项表决已经结束或已被撤销")
+    await session.refresh(motion)
+    motion.result = {"withdrawn": {"reason": reason, "by": by[:64], "at": now.isoformat(), "ballots": ballots,
+                                   "had_opened": opened}}
+    await committee.notify(session, motion, "withdrawn", now, reason)
+    if not opened:
+        return 0
+    voters = await repo.chat_voter_ids(session, motion.id)
+    if voters:
+        await create_broadcast(
+            session, category="notice", scope=Scope.of_residents(voters),
+            content=Content(f"业主表决事项「{motion.title}」已撤销：{reason}。您的表决不再计票，无需任何操作。",
+                            title="业主表决已撤销", summary=motion.title[:60]),
+            created_by="owners", source=f"motion:{motion.id}:withdrawn", now=now)
+    estate = await session.get(Estate, motion.estate_id)
+    from handlers.notices.service import publish_system_notice
+
+    notice = await publish_system_notice(
+        session, category=NOTICE_CATEGORY, title=f"业主表决事项撤销公告：{motion.title}"[:120],
+        body=(f"{estate.name if estate else ''}业主共同决定事项「{motion.title}」（原定 {local(motion.opens_at)} 至 "
+              f"{local(motion.closes_at)} 表决）已于 {local(now)} 撤销，不再计票、不产生表决结果。\n撤销原因：{reason}"),
+        scope_level="estate", scope_ids=[motion.estate_id], author="owners", source=f"motion:{motion.id}:withdrawn",
+        now=now, settings=settings)
+    motion.notice_ref = f"notice:{notice.id}"
+    return len(voters)
 
 
 def notice_text(motion: Motion, estate_name: str, result: rules.Tally | rules.Election,
@@ -290,6 +362,9 @@ async def open_due(session: AsyncSession, now: datetime) -> list[int]:
     for motion_id in await repo.due_to_open(session, now):
         if await repo.set_status(session, motion_id, ("scheduled",), "open"):
             opened.append(motion_id)
+            motion = await repo.get_motion(session, motion_id)
+            if motion is not None:
+                await committee.notify(session, motion, "open", now)
     return opened
 
 

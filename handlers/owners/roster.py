@@ -11,9 +11,10 @@ from fractions import Fraction
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import Invalid, NotFound
+from bot.errors import Conflict, Invalid, NotFound
 from handlers.owners import rules
 from handlers.owners.roster_file import RosterFileError, RosterPlan
+from storage.models import Estate
 from storage.owner_models import RosterOwner, RosterRoom
 from storage.repositories import owners as repo
 
@@ -155,6 +156,26 @@ async def correct_room(session: AsyncSession, room: RosterRoom, *, area: str | N
             room.updated_at = now
         await repo.drop_orphan_owners(session, room.estate_id)
     return changes
+
+
+async def delete_room(session: AsyncSession, room: RosterRoom) -> int:
+    """Delete a room of the roster (e.g. entered twice, merged): refused while a motion holds a ballot of it (open:
+    it is being counted; closed or withdrawn: the archive keeps it). Owners left with no room and no resident go;
+    the estate's 户数 follows. Returns the estate's households after."""
+    statuses = await repo.ballot_statuses_of_room(session, room.id)
+    if any(s in ("scheduled", "open") for s in statuses):
+        raise Conflict("该房屋在进行中的表决里已有表决票，不能删除；表决结束后它的表决票进入存档，也不能删除")
+    if statuses:
+        raise Conflict("已结束（或已撤销）的表决存档中有该房屋的表决票，不能删除；面积或业主有误请直接更正")
+    estate_id = room.estate_id
+    await repo.delete_room(session, room.id)
+    session.expunge(room)
+    await repo.drop_orphan_owners(session, estate_id)
+    estate = await session.get(Estate, estate_id)
+    households = (await totals(session, estate_id)).households
+    if estate is not None:
+        estate.households = households
+    return households
 
 
 async def room_or_404(session: AsyncSession, room_id: int) -> RosterRoom:

@@ -30,6 +30,7 @@ COLUMNS = {"estate_code": ("小区编码", "estate_code"), "building": ("楼号"
 REQUIRED = ("estate_code", "building", "room", "area")
 MAX_LABEL = {"building": 32, "unit": 16, "room": 32}
 MAX_PROBLEMS = 500
+MAX_BYTES = 20 * 1024 * 1024  # one file, by the CLI or the console's upload
 
 
 class RosterFileError(ValueError):

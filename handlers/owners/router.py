@@ -12,13 +12,14 @@ from bot.router import Router
 from bot.types import UNHANDLED, Reply
 from handlers import vocabulary
 from handlers.choices import numbered, pick
-from handlers.owners import attachments, motions, rules, verify, voting
+from handlers.owners import attachments, evidence, motions, rules, verify, voting
 from handlers.owners.states import Ballot, Verify
 from storage.repositories import owners as repo
 
 VERIFY_WORDS = ("核验", "业主核验", "业主认证", "核验业主")
 VOTE_WORDS = ("表决", "业主表决", "参加表决")
 STAFF_WORDS = ("人工核验", "人工审核")
+DONE_WORDS = ("完成", "发完了", "好了")
 MAX_PHONE_TRIES = 3
 OUTCOME = {"new": "已计入", "changed": "已改为本次意见", "same": "意见未变",
            "taken": "该房屋已有其他业主（共有人）或纸质表决票先行表决，以最先确认的一票为准，本次不计入"}
@@ -27,7 +28,8 @@ OUTCOME = {"new": "已计入", "changed": "已改为本次意见", "same": "意�
 def build_router() -> Router:
     router = Router("owners", help_lines=["核验：核验您的业主身份（参加业主表决前需要）",
                                           "表决：参加本小区业主共同决定事项的表决"],
-                    cancel_notes={Ballot.confirm: "本次表决未提交。"})
+                    cancel_notes={Ballot.confirm: "本次表决未提交。",
+                                  Verify.evidence: "已收到的照片仍交给工作人员查验，核验或驳回后即删除。"})
 
     @router.words(*VERIFY_WORDS)
     async def start_verify(ctx: Context) -> Reply:
@@ -47,7 +49,10 @@ def build_router() -> Router:
             count = await verify.request_staff(ctx.session, ctx.resident, ctx.now)
             if not count:
                 return Reply("名册中没有找到您绑定的房号，请联系社区工作人员先在业主名册中登记您的房屋。")
-            return Reply("已提交人工核验申请。请携带房产证等材料到社区，工作人员查验后即完成核验（材料查验后不留存）。")
+            ctx.conversation.enter(Verify.evidence)
+            return Reply("已提交人工核验申请。您可以现在直接发送房产证（不动产权证书）内页照片，工作人员在工作台查验；"
+                         f"照片只有辖区工作人员能看到，核验或驳回后立即删除，最长保留 {evidence.KEEP_DAYS} 天。\n"
+                         "也可以携带材料到社区，工作人员查验后即完成核验（材料不留存）。发送完照片请回复「完成」。")
         if rules.normal_phone(ctx.text) is None:
             if not re.search(r"[0-9]", ctx.text):
                 ctx.conversation.clear()
@@ -66,6 +71,19 @@ def build_router() -> Router:
         ctx.conversation.update(Verify.code)
         return Reply(f"验证码已通过本服务号推送给您，请在 {verify.CODE_MINUTES} 分钟内回复这 6 位数字。")
 
+    @router.state(Verify.evidence, "image")
+    async def photo_given(ctx: Context) -> Reply:
+        if not await evidence.receive(ctx.session, ctx.resident, ctx.message.media_id, ctx.now):
+            return Reply(f"最多可以发送 {evidence.MAX_PHOTOS} 张照片，已收到的照片足够工作人员查验。回复「完成」结束。")
+        return Reply("照片已收到，工作人员查验后即删除。还有其他页可以继续发送，发送完请回复「完成」。")
+
+    @router.state(Verify.evidence)
+    async def evidence_done(ctx: Context):
+        ctx.conversation.clear()
+        if ctx.text.strip() not in DONE_WORDS:
+            return UNHANDLED
+        return Reply("好的，工作人员查验后会通过本服务号通知您核验结果。")
+
     @router.state(Verify.code)
     async def code_given(ctx: Context) -> Reply:
         code = ctx.text.strip()
@@ -75,6 +93,7 @@ def build_router() -> Router:
                                           now=ctx.now)
         if outcome == "ok":
             ctx.conversation.clear()
+            await repo.discard_evidence(ctx.session, resident_id=ctx.resident.id)  # photos no longer needed
             return Reply("业主身份核验成功！回复「表决」可参加进行中的业主表决。")
         if outcome == "wrong":
             return Reply("验证码不正确，请再试一次。")

@@ -5,6 +5,7 @@ from bot.states import StatesGroup, state
 class Verify(StatesGroup, prefix="owners_verify"):
     phone = state()
     code = state()
+    evidence = state()  # after 「人工核验」: photos of the 房产证 for staff
 
 
 class Ballot(StatesGroup, prefix="owners_vote"):

@@ -1,6 +1,7 @@
 """Verifying a resident bound as owner against the roster: by the roster's phone (the resident gives it in chat;
 a 6-digit code is pushed to them through the account, valid 10 minutes, 5 tries) or by staff approval in the
-console (with the evidence seen, e.g. the 房产证 photo, which linli does not keep). Staff may also record a family
+console (with the evidence seen: in person, or the 房产证 photo the resident sent in chat, which is deleted once
+staff decide: handlers/owners/evidence.py). Staff may also record a family
 member as proxy (委托) of an owner. Until verified, the owner role is 未核验 and cannot vote.
 
 The phone path proves that the WeChat user knows the phone number the roster holds for an owner of their estate;
@@ -140,6 +141,18 @@ async def approve(session: AsyncSession, owner_link: OwnerLink, *, staff: str, p
     owner_link.method = "proxy" if proxy_name else "staff"
     owner_link.proxy_name = proxy_name
     owner_link.code_hash = owner_link.code_expires_at = None
+
+
+async def refuse(session: AsyncSession, resident_id: int, estate_id: int) -> int:
+    """Staff refused the resident's request: their unverified links to owners of the estate go; how many."""
+    return await repo.delete_unverified_links(session, resident_id, estate_id)
+
+
+async def tell(session: AsyncSession, resident_id: int, text: str, now: datetime) -> None:
+    """Tell a resident the outcome of their verification through the account."""
+    await create_broadcast(session, category="ticket", scope=Scope.of_residents([resident_id]),
+                           content=Content(text, title="业主身份核验"), created_by="owners:verify",
+                           source=f"owners:verify:{resident_id}:{now:%Y%m%d%H%M%S}", now=now)
 
 
 async def rooms_text(session: AsyncSession, owner: RosterOwner) -> str:

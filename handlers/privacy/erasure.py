@@ -151,6 +151,11 @@ ANONYMOUS: dict[str, str] = {
     "owner_ballots.entered_by": _STAFF, "owner_ballots.cast_at": _WHEN, "owner_ballots.updated_at": _WHEN,
     "owner_ballot_events.id": _ID, "owner_ballot_events.ballot_id": _ID, "owner_ballot_events.motion_id": _ID,
     "owner_ballot_events.event": _FACT, "owner_ballot_events.choice": _FACT, "owner_ballot_events.at": _WHEN,
+    # an owner's evidence photo, discarded at the erasure: the sweep deletes the object by its key, then the row
+    "owner_evidence.id": _ID, "owner_evidence.estate_id": _ORG, "owner_evidence.status": _FACT,
+    "owner_evidence.key": "a random object name made by linli; the sweep deletes the object, then the row",
+    "owner_evidence.content_type": _FACT, "owner_evidence.size": _FACT, "owner_evidence.attempts": _FACT,
+    "owner_evidence.received_at": _WHEN,
 }
 # broadcasts.text/title/summary/link: emptied when the message was addressed to the resident alone (a reply to
 # their complaint or question); a message to many residents is nobody's words and stays, without their ref.

@@ -12,7 +12,8 @@
     GET  /api/v1/staff-wechat                (admin) the accounts with a linked WeChat
 
 Every route goes through `require_staff`; one's own account is the only object of the 我的账号 routes (which a
-partner organisation's account may use too: `partner_allowed`), and the admin routes are the admin's (whose
+partner organisation's account may use too: `partner_allowed`, and an owners' committee's: `committee_allowed`),
+and the admin routes are the admin's (whose
 jurisdiction is everything). Codes and tokens are shown once and stored hashed.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from bot.delivery.staff import KINDS, parse_hhmm
 from bot.errors import NotFound
 from handlers.console.api import json_response
 from handlers.console.audit import audit
-from handlers.console.guard import current, db, partner_allowed, require_staff
+from handlers.console.guard import committee_allowed, current, db, partner_allowed, require_staff
 from handlers.console.render import Form, flash, render, see_other
 from handlers.console.state import state_of
 from handlers.console.toolkit import path_id
@@ -52,12 +53,14 @@ async def _page(request: web.Request, *, code: str | None = None, qr: str | None
                   status=status, errors=errors or {})
 
 
+@committee_allowed
 @partner_allowed
 @require_staff()
 async def wechat_page(request: web.Request) -> web.Response:
     return await _page(request)
 
 
+@committee_allowed
 @partner_allowed
 @require_staff()
 async def code_post(request: web.Request) -> web.Response:
@@ -68,6 +71,7 @@ async def code_post(request: web.Request) -> web.Response:
     return await _page(request, code=code)
 
 
+@committee_allowed
 @partner_allowed
 @require_staff()
 async def qr_post(request: web.Request) -> web.Response:
@@ -76,6 +80,7 @@ async def qr_post(request: web.Request) -> web.Response:
     return await _page(request, qr=secrets.token_hex(4))  # a fresh image URL each time
 
 
+@committee_allowed
 @partner_allowed
 @require_staff()
 async def qr_image(request: web.Request) -> web.Response:
@@ -102,6 +107,7 @@ async def qr_image(request: web.Request) -> web.Response:
     return web.Response(body=raw, content_type=kind, headers={"Cache-Control": "no-store"})
 
 
+@committee_allowed
 @partner_allowed
 @require_staff()
 async def unlink_post(request: web.Request) -> web.Response:
@@ -115,6 +121,7 @@ async def unlink_post(request: web.Request) -> web.Response:
     raise see_other("/console/account/wechat")
 
 
+@committee_allowed
 @partner_allowed
 @require_staff()
 async def settings_post(request: web.Request) -> web.Response:
@@ -166,6 +173,7 @@ async def admin_unlink(request: web.Request) -> web.Response:
     raise see_other("/console/staff-wechat")
 
 
+@committee_allowed
 @partner_allowed
 @require_staff()
 async def api_wechat(request: web.Request) -> web.Response:

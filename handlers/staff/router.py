@@ -23,6 +23,12 @@ from storage.repositories import staff_link as repo
 
 LINKED = ("已绑定工作账号：{name}。\n本微信将收到您辖区的工单等工作提醒（可在工作台「我的账号」中按类别开关、设置免打扰时段）。"
           "\n回复「待办」查看待办工单；回复「解绑工作账号」可解除绑定。")
+COMMITTEE_LINKED = ("已绑定业主委员会账号：{name}。\n本微信将收到本小区业主表决开启、结束和撤销的提醒（可在工作台「我的账号」中关闭）。"
+                    "\n回复「待办」查看本小区的业主表决；回复「解绑工作账号」可解除绑定。")
+
+
+def _linked(staff: Staff) -> str:
+    return (COMMITTEE_LINKED if staff.committee_estate_id is not None else LINKED).format(name=staff.display_name)
 
 
 async def linked_staff(ctx: Context) -> Staff | None:
@@ -61,7 +67,7 @@ def build_router() -> Router:
             staff = await linking.link_by_scene(ctx.session, ctx.message.openid, ctx.message.event_key, ctx.now)
         except linking.LinkRefused as refused:
             return Reply(refused.message)
-        return Reply(LINKED.format(name=staff.display_name))
+        return Reply(_linked(staff))
 
     @router.text(r"^\s*[0-9０-９]{6}\s*$")
     async def code(ctx: Context):
@@ -75,7 +81,7 @@ def build_router() -> Router:
             staff = await linking.link_by_code(ctx.session, ctx.message.openid, text, ctx.now)
         except linking.LinkRefused as refused:
             return Reply(refused.message)  # the guess stays counted: this transaction commits
-        return Reply(LINKED.format(name=staff.display_name))
+        return Reply(_linked(staff))
 
     @router.words(*rules.UNLINK_WORDS)
     async def unlink(ctx: Context):
@@ -99,6 +105,10 @@ def build_router() -> Router:
             return refusal or UNHANDLED
         if staff.partner is not None:
             return Reply(await commands.partner_todo(ctx.session, staff))
+        if staff.committee_estate_id is not None:  # an owners' committee: its estate's motions (handlers/owners)
+            from handlers.owners.committee import todo_text
+
+            return Reply(await todo_text(ctx.session, staff))
         return Reply(await commands.todo(ctx.session, staff))
 
     @router.text(rules.COMMAND_RE)
@@ -109,6 +119,8 @@ def build_router() -> Router:
         parsed = rules.parse_command(ctx.text)
         if parsed is None:
             return UNHANDLED
+        if staff.committee_estate_id is not None:
+            return Reply("业主委员会账号不办理工单。回复「待办」查看本小区的业主表决。")
         if isinstance(parsed, str):
             return Reply(parsed)
         return Reply(await commands.run(ctx.session, ctx.services, staff, parsed, ctx.now))

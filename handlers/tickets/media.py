@@ -13,12 +13,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from handlers.media_links import link_token, store_of, stored_file_response
+from handlers.media_links import wechat_client as _wechat
 from handlers.tickets import notify
 from storage.media_models import TicketMedia
 from storage.media_store import new_key
@@ -86,18 +88,6 @@ def enqueue(session, ticket_id: int, items: list[dict], source: str, now: dateti
 
 # ---- the sweep ----------------------------------------------------------------------------------------------
 
-def _wechat(services):
-    if services.wechat is not None:
-        return services.wechat
-    client = services.extras.get("media_wechat")
-    if client is None:
-        from bot.outbound import WeChatClient
-
-        client = services.extras["media_wechat"] = WeChatClient.with_database_tokens(services.settings,
-                                                                                     services.db.sessions)
-    return client
-
-
 async def sweep(services, now: datetime) -> dict[str, int]:
     counts = {"stored": 0, "retried": 0, "failed": 0, "purged": 0}
     counts["purged"] = await purge(services)
@@ -114,33 +104,52 @@ async def sweep(services, now: datetime) -> dict[str, int]:
     return counts
 
 
-async def _download_one(services, row, now: datetime) -> str | None:
+@dataclass(frozen=True)
+class Fetched:
+    """What `fetch_and_store` got: the stored key, type and size, or why not (`final`: no retry can help)."""
+    key: str | None = None
+    content_type: str = ""
+    size: int = 0
+    error: str = ""
+    final: bool = False
+
+
+async def fetch_and_store(services, media_id: str, kind: str, now: datetime) -> Fetched:
+    """Download one resident's file with `media/get`, check its type and size for `kind`, put it in the media
+    store. Shared by complaints' media and owners' evidence photos (handlers/owners/evidence.py)."""
     from bot.outbound import WeChatError, WeChatUnavailable
 
-    async with services.db.transaction() as session:
-        if not await media_repo.claim(session, row.id, row.attempts, now + LEASE):
-            return None
-    attempts = row.attempts + 1
     try:
-        data, content_type = await _wechat(services).get_media(row.media_id, max_bytes=LIMITS[row.kind])
+        data, content_type = await _wechat(services).get_media(media_id, max_bytes=LIMITS[kind])
     except WeChatError as exc:
-        return await _failed(services, row, attempts, f"微信返回 {exc.errcode}", now, final=exc.errcode in GONE)
+        return Fetched(error=f"微信返回 {exc.errcode}", final=exc.errcode in GONE)
     except WeChatUnavailable as exc:
-        return await _failed(services, row, attempts, str(exc), now, final="超过" in str(exc))
+        return Fetched(error=str(exc), final="超过" in str(exc))
     content_type = content_type.split(";")[0].strip().lower()
-    problem = refusal(row.kind, content_type, len(data))
+    problem = refusal(kind, content_type, len(data))
     if problem:
-        return await _failed(services, row, attempts, problem, now, final=True)
+        return Fetched(error=problem, final=True)
     key = new_key(now.strftime("%Y%m"), ALLOWED[content_type][0])
     try:
         await store_of(services).put(key, data, content_type)
     except Exception as exc:  # the store is down: try again later, like a WeChat outage
-        log.warning("media store refused ticket_media %s: %s", row.id, type(exc).__name__)
-        return await _failed(services, row, attempts, f"保存失败：{type(exc).__name__}", now, final=False)
+        log.warning("media store refused a file: %s", type(exc).__name__)
+        return Fetched(error=f"保存失败：{type(exc).__name__}")
+    return Fetched(key, content_type, len(data))
+
+
+async def _download_one(services, row, now: datetime) -> str | None:
     async with services.db.transaction() as session:
-        kept = await media_repo.mark_stored(session, row.id, key, content_type, len(data), now)
+        if not await media_repo.claim(session, row.id, row.attempts, now + LEASE):
+            return None
+    attempts = row.attempts + 1
+    got = await fetch_and_store(services, row.media_id, row.kind, now)
+    if got.key is None:
+        return await _failed(services, row, attempts, got.error, now, final=got.final)
+    async with services.db.transaction() as session:
+        kept = await media_repo.mark_stored(session, row.id, got.key, got.content_type, got.size, now)
     if not kept:  # erased while downloading: the object must not stay
-        await store_of(services).delete(key)
+        await store_of(services).delete(got.key)
         return None
     return "stored"
 

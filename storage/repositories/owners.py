@@ -17,13 +17,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import affected
-from storage.models import Estate, Resident
+from storage.models import Estate, Resident, Staff
 from storage.owner_models import (
     Motion,
     MotionAttachment,
     MotionRoom,
     OwnerBallot,
     OwnerBallotEvent,
+    OwnerEvidence,
     OwnerLink,
     RosterHolding,
     RosterOwner,
@@ -79,6 +80,21 @@ async def set_holdings(session: AsyncSession, room_id: int, owner_ids: Sequence[
         session.add(RosterHolding(room_id=room_id, owner_id=owner_id))
     await session.flush()
     return True
+
+
+async def ballot_statuses_of_room(session: AsyncSession, room_id: int) -> list[str]:
+    """The statuses of the motions holding a ballot of this room."""
+    return sorted(set(await session.scalars(select(Motion.status).join(OwnerBallot, OwnerBallot.motion_id == Motion.id)
+                                            .where(OwnerBallot.room_id == room_id))))
+
+
+async def delete_room(session: AsyncSession, room_id: int) -> None:
+    await session.execute(delete(RosterHolding).where(RosterHolding.room_id == room_id))
+    await session.execute(delete(RosterRoom).where(RosterRoom.id == room_id))
+
+
+async def delete_attachment(session: AsyncSession, attachment_id: int) -> None:
+    await session.execute(delete(MotionAttachment).where(MotionAttachment.id == attachment_id))
 
 
 async def drop_orphan_owners(session: AsyncSession, estate_id: int) -> int:
@@ -139,6 +155,14 @@ async def delete_links(session: AsyncSession, resident_id: int) -> None:
     await session.execute(delete(OwnerLink).where(OwnerLink.resident_id == resident_id))
 
 
+async def delete_unverified_links(session: AsyncSession, resident_id: int, estate_id: int) -> int:
+    in_estate = select(RosterOwner.id).where(RosterOwner.estate_id == estate_id)
+    result = await session.execute(delete(OwnerLink).where(OwnerLink.resident_id == resident_id,
+                                                           OwnerLink.status == "unverified",
+                                                           OwnerLink.owner_id.in_(in_estate)))
+    return affected(result)
+
+
 async def pending_links(session: AsyncSession, estate_ids) -> list[tuple[OwnerLink, RosterOwner, Resident]]:
     """Unverified links (waiting for staff approval) of residents in the given estates (a subquery or list)."""
     rows = await session.execute(select(OwnerLink, RosterOwner, Resident)
@@ -185,6 +209,12 @@ async def attachments_of(session: AsyncSession, motion_id: int) -> list[MotionAt
 async def attachment(session: AsyncSession, motion_id: int, attachment_id: int) -> MotionAttachment | None:
     found = await session.get(MotionAttachment, attachment_id)
     return found if found is not None and found.motion_id == motion_id else None
+
+
+async def committee_accounts(session: AsyncSession, estate_id: int) -> list[Staff]:
+    """The active owners' committee accounts of an estate (staff.committee_estate_id)."""
+    return list(await session.scalars(select(Staff).where(Staff.committee_estate_id == estate_id,
+                                                          Staff.active.is_(True)).order_by(Staff.id)))
 
 
 # ----- motions ---------------------------------------------------------------------------------------------------
@@ -304,6 +334,12 @@ async def ballot_of_room(session: AsyncSession, motion_id: int, room_id: int) ->
                                                           OwnerBallot.room_id == room_id))
 
 
+async def chat_voter_ids(session: AsyncSession, motion_id: int) -> list[int]:
+    """The residents whose chat ballots hold rooms of a motion."""
+    return sorted(set(await session.scalars(select(OwnerBallot.resident_id).where(
+        OwnerBallot.motion_id == motion_id, OwnerBallot.resident_id.is_not(None)))))
+
+
 async def ballot_count(session: AsyncSession, motion_id: int) -> int:
     return int(await session.scalar(select(func.count()).select_from(OwnerBallot)
                                     .where(OwnerBallot.motion_id == motion_id)) or 0)
@@ -339,3 +375,76 @@ async def anonymise_ballots(session: AsyncSession, resident: Resident, fresh_ref
                                                         OwnerBallot.voter_ref == resident.ref))
                           .values(resident_id=None, voter_ref=fresh_ref)
                           .execution_options(synchronize_session=False))
+
+
+# ----- evidence photos (staff verification) ----------------------------------------------------------------------
+
+def add_evidence(session: AsyncSession, resident_id: int, estate_id: int, media_id: str,
+                 now: datetime) -> OwnerEvidence:
+    row = OwnerEvidence(resident_id=resident_id, estate_id=estate_id, media_id=media_id[:128], status="pending",
+                        size=0, attempts=0, next_try_at=now, received_at=now)
+    session.add(row)
+    return row
+
+
+async def evidence_of(session: AsyncSession, resident_id: int) -> list[OwnerEvidence]:
+    return list(await session.scalars(select(OwnerEvidence).where(OwnerEvidence.resident_id == resident_id,
+                                                                  OwnerEvidence.status != "discard")
+                                      .order_by(OwnerEvidence.id)))
+
+
+async def evidence_due(session: AsyncSession, now: datetime, limit: int = 50) -> list[OwnerEvidence]:
+    return list(await session.scalars(select(OwnerEvidence).where(
+        OwnerEvidence.status == "pending", OwnerEvidence.next_try_at <= now, OwnerEvidence.media_id.is_not(None))
+        .order_by(OwnerEvidence.next_try_at, OwnerEvidence.id).limit(limit)))
+
+
+async def claim_evidence(session: AsyncSession, row_id: int, attempts: int, lease_until: datetime) -> bool:
+    """Take a pending download (no other sweep takes it until `lease_until`); False when someone else has."""
+    result = await session.execute(update(OwnerEvidence).where(
+        OwnerEvidence.id == row_id, OwnerEvidence.status == "pending", OwnerEvidence.attempts == attempts)
+        .values(attempts=attempts + 1, next_try_at=lease_until).execution_options(synchronize_session=False))
+    return affected(result) == 1
+
+
+async def evidence_stored(session: AsyncSession, row_id: int, key: str, content_type: str, size: int) -> bool:
+    """Record a downloaded photo; False when it was discarded meanwhile (the caller deletes the object)."""
+    result = await session.execute(update(OwnerEvidence).where(OwnerEvidence.id == row_id,
+                                                               OwnerEvidence.status == "pending")
+                                   .values(status="stored", key=key, content_type=content_type, size=size,
+                                           media_id=None, next_try_at=None, last_error=None)
+                                   .execution_options(synchronize_session=False))
+    return affected(result) == 1
+
+
+async def evidence_retry(session: AsyncSession, row_id: int, error: str, at: datetime | None) -> None:
+    """Try again at `at`, or (None) give up: the row is `failed`, kept only until the cleanup."""
+    await session.execute(update(OwnerEvidence).where(OwnerEvidence.id == row_id,
+                                                      OwnerEvidence.status == "pending")
+                          .values(status="pending" if at else "failed", next_try_at=at, last_error=error[:200],
+                                  media_id=OwnerEvidence.media_id if at else None)
+                          .execution_options(synchronize_session=False))
+
+
+async def discard_evidence(session: AsyncSession, *, resident_id: int | None = None,
+                           received_before: datetime | None = None) -> int:
+    """Mark a resident's photos (or all received before a time) to be deleted: the sweep deletes each object,
+    then the row. Nothing of the resident stays on them meanwhile."""
+    stmt = update(OwnerEvidence).where(OwnerEvidence.status != "discard")
+    if resident_id is not None:
+        stmt = stmt.where(OwnerEvidence.resident_id == resident_id)
+    if received_before is not None:
+        stmt = stmt.where(OwnerEvidence.received_at < received_before)
+    result = await session.execute(stmt.values(status="discard", resident_id=None, media_id=None, last_error=None,
+                                               next_try_at=None).execution_options(synchronize_session=False))
+    return affected(result)
+
+
+async def evidence_to_delete(session: AsyncSession, limit: int = 100) -> list[tuple[int, str | None]]:
+    return [(a, b) for a, b in (await session.execute(
+        select(OwnerEvidence.id, OwnerEvidence.key).where(OwnerEvidence.status == "discard")
+        .order_by(OwnerEvidence.id).limit(limit))).all()]
+
+
+async def delete_evidence_row(session: AsyncSession, row_id: int) -> None:
+    await session.execute(delete(OwnerEvidence).where(OwnerEvidence.id == row_id))

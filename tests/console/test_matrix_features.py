@@ -247,5 +247,10 @@ async def test_an_owners_committee_account_is_refused_everywhere_but_its_motions
     assert home.status == 303 and home.headers["Location"] == "/console/owners"
     assert ("POST", "/console/owners/motions/{motion_id}/release") not in allowed
     assert ("POST", "/api/v1/owners/motions/{motion_id}/ballots") not in allowed
-    assert len(allowed) < 16  # the dashboard among them only redirects (above)
+    assert ("GET", "/console/account/wechat") in allowed  # it links its WeChat like staff (pushes of its motions)
+    for refused in (("POST", "/console/owners/roster"), ("POST", "/api/v1/owners/motions/{motion_id}/close"),
+                    ("GET", "/console/owners/links/{link_id}/evidence/{token}"),
+                    ("POST", "/api/v1/owners/links/{link_id}/reject"), ("DELETE", "/api/v1/owners/rooms/{room_id}")):
+        assert refused not in allowed
+    assert len(allowed) < 28  # the dashboard among them only redirects (above)
     assert await _row_counts(world) == before
