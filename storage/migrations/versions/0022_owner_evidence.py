@@ -1,8 +1,8 @@
 """owner-evidence: photos a resident waiting for staff verification sent in chat (e.g. of the 房产证), kept only
 until staff decide or a few days pass
 
-Revision ID: 0021_owner_evidence
-Revises: 0020_owner_attachments
+Revision ID: 0022_owner_evidence
+Revises: 0021_partner_console
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from alembic import op
 
 import storage.models
 
-revision = "0021_owner_evidence"
-down_revision = "0020_owner_attachments"
+revision = "0022_owner_evidence"
+down_revision = "0021_partner_console"
 branch_labels = None
 depends_on = None
 
