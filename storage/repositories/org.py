@@ -108,5 +108,6 @@ async def demo_logins(session: AsyncSession) -> list[DemoLogin]:
     published = demo_passwords()
     rows = await session.scalars(select(Staff).where(Staff.username.in_(published), Staff.active.is_(True))
                                  .order_by(Staff.id))
-    return [DemoLogin(r.username, r.display_name, r.level.label, published[r.username]) for r in rows
+    return [DemoLogin(r.username, r.display_name, "承办单位" if r.partner else r.level.label, published[r.username])
+            for r in rows
             if verify_password(published[r.username], r.password_hash)]

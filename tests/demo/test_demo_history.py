@@ -206,6 +206,7 @@ def test_make_run_prints_the_console_and_demo_logins_and_root_redirects(tmp_path
         text = log.read_text(errors="replace")
         assert f"工作人员控制台：http://127.0.0.1:{port}/console/" in text, text
         assert "admin      密码 linli-demo" in text and "yijing     密码 linli-demo" in text
+        assert "jinanwuye  密码 linli-demo  津安物业演示账号（承办单位）" in text  # a property company's account
         opener = urllib.request.build_opener(_NoRedirect)
         try:
             opener.open(f"http://127.0.0.1:{port}/", timeout=10)

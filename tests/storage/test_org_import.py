@@ -559,7 +559,7 @@ async def test_demo_load(sessions):
     async with unit_of_work(sessions) as session:
         summary = await org.load_demo(session)
     assert (summary.districts.created, summary.streets.created, summary.communities.created) == (1, 2, 4)
-    assert summary.staff.created == 11  # admin, district, street, and two per community (four eyes)
+    assert summary.staff.created == 12  # admin, district, street, two per community (four eyes), a property company's
 
     async with sessions() as session:
         districts = await org.list_districts(session)
@@ -580,9 +580,11 @@ async def test_demo_load(sessions):
     assert "admin" in {s.username for s in staff}
     per_community: dict[int, int] = {}
     for s in staff:
-        if s.level is StaffLevel.community:
+        if s.level is StaffLevel.community and s.partner is None:
             per_community[s.community_id] = per_community.get(s.community_id, 0) + 1
     assert sorted(per_community.values()) == [2, 2, 2, 2]  # a second person to approve in every community
+    assert [(s.username, s.partner is not None, s.community_id) for s in staff if s.partner] == [
+        ("jinanwuye", True, None)]  # a property company's account: no community
 
     async with unit_of_work(sessions) as session:
         assert (await org.load_demo(session)).changed == 0
@@ -705,7 +707,7 @@ async def test_postgres_import_reimport_and_conflict(pg_sessions, tmp_path):
 async def test_postgres_demo_load(pg_sessions):
     async with unit_of_work(pg_sessions) as session:
         demo = await org.load_demo(session)
-    assert (demo.communities.created, demo.estates.created, demo.staff.created) == (4, 10, 11)
+    assert (demo.communities.created, demo.estates.created, demo.staff.created) == (4, 10, 12)
     async with unit_of_work(pg_sessions) as session:
         assert (await org.load_demo(session)).changed == 0
     async with pg_sessions() as session:
