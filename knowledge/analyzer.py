@@ -107,7 +107,7 @@ class Analyzer:
         # Canonical terms and user-dictionary words are correctly written by definition: the corrector never
         # rewrites their characters into another term (物业公示 is not 物业公司).
         protected = set(resources.canonicals) | {w for w, _, _ in resources.userwords}
-        self.corrector = HomophoneCorrector(terms, protected)
+        self.corrector = HomophoneCorrector(terms, protected, resources.aliases)
         words = list(resources.userwords)
         words += [(c, None, None) for c in resources.canonicals if len(c) > 1]
         self.tokenizer = new_tokenizer(words)

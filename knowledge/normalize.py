@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import AbstractSet
+from typing import AbstractSet, Mapping
 
 from pypinyin import Style, lazy_pinyin
 
@@ -139,19 +139,29 @@ class HomophoneCorrector:
     MIN_LEN = 3
     MAX_LEN = 6
 
-    def __init__(self, terms: set[str], protected: AbstractSet[str] = frozenset()):
+    def __init__(self, terms: set[str], protected: AbstractSet[str] = frozenset(),
+                 canonical: Mapping[str, str] | None = None):
+        """`canonical`: alias or typo -> the term it stands for. Terms that sound alike but stand for the same
+        term (业委会 and its listed typos 业为会, 业委汇) are one term, not a clash: a window is rewritten to the
+        one of them it differs least from."""
         words = sorted({normalize_chars(w) for w in protected if len(w) > 1}, key=len, reverse=True)
         self._protected_re = re.compile("|".join(re.escape(w) for w in words)) if words else None
-        by_sound: dict[tuple[str, ...], str | None] = {}
-        for term in terms:
+        canonical = canonical or {}
+        by_sound: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+        meaning: dict[tuple[str, ...], str] = {}
+        for term in sorted(terms):
+            target = canonical.get(term, term)
             term = normalize_chars(term)
             if not (self.MIN_LEN <= len(term) <= self.MAX_LEN) or not all(is_cjk(c) for c in term):
                 continue
             key = text_pinyin(term)
-            if key in by_sound and by_sound[key] != term:
-                by_sound[key] = None  # two terms sound alike: never guess between them
+            same = by_sound.get(key, ())
+            if key not in by_sound:
+                by_sound[key], meaning[key] = (term,), target
+            elif same is not None and meaning[key] == target:
+                by_sound[key] = (*same, term)
             else:
-                by_sound[key] = term
+                by_sound[key] = None  # two terms sound alike and mean different things: never guess between them
         self.by_sound = {k: v for k, v in by_sound.items() if v is not None}
         self.lengths = sorted({len(k) for k in self.by_sound}, reverse=True)
 
@@ -166,10 +176,11 @@ class HomophoneCorrector:
             for length in self.lengths:
                 if i + length > n:
                     continue
-                term = self.by_sound.get(tuple(sounds[i:i + length]))
-                if term is None:
+                same = self.by_sound.get(tuple(sounds[i:i + length]))
+                if same is None:
                     continue
                 window = text[i:i + length]
+                term = min(same, key=lambda t: sum(a != b for a, b in zip(window, t)))
                 wrong = [i + j for j, (a, b) in enumerate(zip(window, term)) if a != b]
                 differ = len(wrong)
                 if differ and self._protected_re is not None:

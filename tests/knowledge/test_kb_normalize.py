@@ -45,6 +45,24 @@ def test_homophone_corrector():
     assert fix("事业费") == "事业费"  # different sound: untouched
 
 
+def test_listed_typos_do_not_switch_their_term_off():
+    """A typo listed for a term sounds like it and means it: not a clash of two terms. Before, 业为会 and 物叶费
+    in the typo table made 业委会 and 物业费 "two terms that sound alike", and no other typo of them was fixed."""
+    terms = {"业委会", "业为会", "物业费", "物叶费", "事业部", "视野部"}
+    canonical = {"业委会": "业主委员会", "业为会": "业主委员会", "物叶费": "物业费", "视野部": "视野"}
+    fix = HomophoneCorrector(terms, canonical=canonical)
+    assert fix("叶委会干嘛的") == "业委会干嘛的"      # the closest written form of the term
+    assert fix("物页费咋算") == "物业费咋算"
+    assert fix("是夜部") == "是夜部"                  # 事业部 and 视野部 mean different things: never guessed
+    assert HomophoneCorrector(terms)("叶委会") == "叶委会"  # without meanings, alike-sounding terms still clash
+
+
+def test_bundled_analyzer_fixes_unlisted_typos(kb):
+    a = kb.analyzer
+    assert a.tokens("叶委会干嘛的") == a.tokens("业委会干嘛的")
+    assert a.tokens("物页费咋算") == a.tokens("物业费咋算")
+
+
 def test_alias_replacer_longest_first_and_canonical_kept():
     rep = AliasReplacer({"维修基金": "专项维修资金", "维修资金": "专项维修资金", "业委会": "业主委员会"},
                         {"专项维修资金", "业主委员会"})
