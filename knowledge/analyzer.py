@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import jieba
 
@@ -101,12 +101,16 @@ class Analysis:
 class Analyzer:
     """The text pipeline used on both sides of the match."""
 
-    def __init__(self, resources: Resources):
+    def __init__(self, resources: Resources, keywords: Iterable[str] = ()):
+        """`keywords`: the knowledge base's own entry keywords, domain terms written by its editors: typos of
+        them are corrected like typos of the synonym table's terms (a knowledge base without its own synonyms.yaml
+        would otherwise only know the bundled one's terms)."""
         self.aliases = AliasReplacer(resources.aliases, resources.canonicals)
-        terms = set(resources.aliases) | set(resources.canonicals) | {w for w, _, _ in resources.userwords}
+        own = {k for k in keywords if k not in resources.aliases}
+        terms = set(resources.aliases) | set(resources.canonicals) | {w for w, _, _ in resources.userwords} | own
         # Canonical terms and user-dictionary words are correctly written by definition: the corrector never
         # rewrites their characters into another term (物业公示 is not 物业公司).
-        protected = set(resources.canonicals) | {w for w, _, _ in resources.userwords}
+        protected = set(resources.canonicals) | {w for w, _, _ in resources.userwords} | own
         self.corrector = HomophoneCorrector(terms, protected, resources.aliases)
         words = list(resources.userwords)
         words += [(c, None, None) for c in resources.canonicals if len(c) > 1]

@@ -104,3 +104,15 @@ def test_homophone_corrector_keeps_protected_terms():
 def test_bundled_analyzer_keeps_disclosure_words(kb):
     assert "公示" in kb.analyzer.tokens("物业公示栏应该贴哪些东西")
     assert "公众号" not in kb.analyzer.tokens("物业服务好不好谁来评")  # 服务好 is not the alias 服务号
+
+
+def test_own_keywords_are_corrected_like_synonym_terms(tmp_path):
+    """A knowledge base without its own synonyms.yaml: typos of its entries' keywords are fixed too."""
+    from knowledge import KnowledgeBase
+
+    (tmp_path / "entries.yaml").write_text(
+        "- id: hallway\n  title: 楼道能堆东西吗？\n  questions: [楼道里放杂物行吗]\n  keywords: [楼道堆物]\n"
+        "  answer: 不行，楼道是消防通道。\n  source: 物业服务中心\n", encoding="utf-8")
+    kb = KnowledgeBase.load(tmp_path)
+    assert kb.analyzer.normalize("邻居楼道堆务怎么办") == ["邻居楼道堆物怎么办"]
+    assert kb.analyzer.normalize("楼道堆物") == ["楼道堆物"]
