@@ -111,15 +111,20 @@ class Analyzer:
         # Canonical terms and user-dictionary words are correctly written by definition: the corrector never
         # rewrites their characters into another term (物业公示 is not 物业公司).
         protected = set(resources.canonicals) | {w for w, _, _ in resources.userwords} | own
-        self.corrector = HomophoneCorrector(terms, protected, resources.aliases)
         words = list(resources.userwords)
         words += [(c, None, None) for c in resources.canonicals if len(c) > 1]
         self.tokenizer = new_tokenizer(words)
+        # Two-character terms are corrected too, but only where the resident's two characters are not (part of)
+        # a word as segmented: 务业 → 物业, 电题 → 电梯, while 租房住的 keeps 房住 (not 房主) and 工时 stays 工时.
+        self.corrector = HomophoneCorrector(terms, protected, resources.aliases, self._cut)
         base = _pristine_tokenizer()
         # General-Chinese word frequencies (jieba's dictionary, without our user words): the background
         # against which knowledge.confidence measures how informative and how domain-specific a word is.
         self.general_freq: dict[str, int] = base.FREQ
         self.general_total: int = base.total
+
+    def _cut(self, text: str) -> list[str]:
+        return self.tokenizer.lcut(text, HMM=False)
 
     def normalize(self, text: str) -> list[str]:
         """Normalised segments (punctuation-free runs) with typos corrected and aliases canonicalised."""

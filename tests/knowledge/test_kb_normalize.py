@@ -116,3 +116,14 @@ def test_own_keywords_are_corrected_like_synonym_terms(tmp_path):
     kb = KnowledgeBase.load(tmp_path)
     assert kb.analyzer.normalize("邻居楼道堆务怎么办") == ["邻居楼道堆物怎么办"]
     assert kb.analyzer.normalize("楼道堆物") == ["楼道堆物"]
+
+
+def test_two_character_terms_only_where_the_characters_stand_alone(kb):
+    """务业 → 物业, 电题 → 电梯 (each character segmented on its own); 房住 inside 租房住的 and a real word
+    such as 工时 are what the resident wrote."""
+    a = kb.analyzer
+    assert a.normalize("务业都该管那些事") == ["物业都该管那些事"]
+    assert a.tokens("电题坏了找谁") == a.tokens("电梯坏了找谁")
+    assert a.normalize("我租房住的") == ["我租房住的"]
+    assert a.normalize("工时多少") == ["工时多少"]
+    assert HomophoneCorrector({"物业"})("务业") == "务业"  # without a segmenter, two-character terms take no part
