@@ -101,10 +101,10 @@ class Analysis:
 class Analyzer:
     """The text pipeline used on both sides of the match."""
 
-    def __init__(self, resources: Resources, keywords: Iterable[str] = ()):
-        """`keywords`: the knowledge base's own entry keywords, domain terms written by its editors: typos of
-        them are corrected like typos of the synonym table's terms (a knowledge base without its own synonyms.yaml
-        would otherwise only know the bundled one's terms)."""
+    def __init__(self, resources: Resources, keywords: Iterable[str] = (), titles: Iterable[str] = ()):
+        """`keywords` and `titles`: the knowledge base's own entry keywords and titles, domain terms written by
+        its editors: typos of them (of the titles' words) are corrected like typos of the synonym table's terms (a
+        knowledge base without its own synonyms.yaml would otherwise only know the bundled one's terms)."""
         self.aliases = AliasReplacer(resources.aliases, resources.canonicals)
         own = {k for k in keywords if k not in resources.aliases}
         terms = set(resources.aliases) | set(resources.canonicals) | {w for w, _, _ in resources.userwords} | own
@@ -116,6 +116,9 @@ class Analyzer:
         self.tokenizer = new_tokenizer(words)
         # Two-character terms are corrected too, but only where the resident's two characters are not (part of)
         # a word as segmented: 务业 → 物业, 电题 → 电梯, while 租房住的 keeps 房住 (not 房主) and 工时 stays 工时.
+        # The words of the entries' titles are the knowledge base's vocabulary too (an entry need not list keywords).
+        terms |= {t for title in titles for seg in split_segments(normalize_chars(title)) for t in self._cut(seg)
+                  if len(t) > 1 and all(is_cjk(c) for c in t) and t not in STOPWORDS}
         self.corrector = HomophoneCorrector(terms, protected, resources.aliases, self._cut)
         base = _pristine_tokenizer()
         # General-Chinese word frequencies (jieba's dictionary, without our user words): the background

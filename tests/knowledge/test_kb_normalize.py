@@ -127,3 +127,13 @@ def test_two_character_terms_only_where_the_characters_stand_alone(kb):
     assert a.normalize("我租房住的") == ["我租房住的"]
     assert a.normalize("工时多少") == ["工时多少"]
     assert HomophoneCorrector({"物业"})("务业") == "务业"  # without a segmenter, two-character terms take no part
+
+
+def test_title_words_are_corrected_like_synonym_terms(tmp_path):
+    from knowledge import KnowledgeBase
+
+    (tmp_path / "entries.yaml").write_text(
+        "- id: charging\n  title: 电动车充电桩在哪？\n  questions: [哪里能给电动车充电]\n"
+        "  answer: 在3号楼北侧车棚。\n  source: 物业服务中心\n", encoding="utf-8")
+    kb = KnowledgeBase.load(tmp_path)
+    assert kb.analyzer.normalize("冲电桩在哪") == ["充电桩在哪"]
