@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import jieba
 
@@ -101,21 +101,33 @@ class Analysis:
 class Analyzer:
     """The text pipeline used on both sides of the match."""
 
-    def __init__(self, resources: Resources):
+    def __init__(self, resources: Resources, keywords: Iterable[str] = (), titles: Iterable[str] = ()):
+        """`keywords` and `titles`: the knowledge base's own entry keywords and titles, domain terms written by
+        its editors: typos of them (of the titles' words) are corrected like typos of the synonym table's terms (a
+        knowledge base without its own synonyms.yaml would otherwise only know the bundled one's terms)."""
         self.aliases = AliasReplacer(resources.aliases, resources.canonicals)
-        terms = set(resources.aliases) | set(resources.canonicals) | {w for w, _, _ in resources.userwords}
+        own = {k for k in keywords if k not in resources.aliases}
+        terms = set(resources.aliases) | set(resources.canonicals) | {w for w, _, _ in resources.userwords} | own
         # Canonical terms and user-dictionary words are correctly written by definition: the corrector never
         # rewrites their characters into another term (物业公示 is not 物业公司).
-        protected = set(resources.canonicals) | {w for w, _, _ in resources.userwords}
-        self.corrector = HomophoneCorrector(terms, protected)
+        protected = set(resources.canonicals) | {w for w, _, _ in resources.userwords} | own
         words = list(resources.userwords)
         words += [(c, None, None) for c in resources.canonicals if len(c) > 1]
         self.tokenizer = new_tokenizer(words)
+        # Two-character terms are corrected too, but only where the resident's two characters are not (part of)
+        # a word as segmented: 务业 → 物业, 电题 → 电梯, while 租房住的 keeps 房住 (not 房主) and 工时 stays 工时.
+        # The words of the entries' titles are the knowledge base's vocabulary too (an entry need not list keywords).
+        terms |= {t for title in titles for seg in split_segments(normalize_chars(title)) for t in self._cut(seg)
+                  if len(t) > 1 and all(is_cjk(c) for c in t) and t not in STOPWORDS}
+        self.corrector = HomophoneCorrector(terms, protected, resources.aliases, self._cut)
         base = _pristine_tokenizer()
         # General-Chinese word frequencies (jieba's dictionary, without our user words): the background
         # against which knowledge.confidence measures how informative and how domain-specific a word is.
         self.general_freq: dict[str, int] = base.FREQ
         self.general_total: int = base.total
+
+    def _cut(self, text: str) -> list[str]:
+        return self.tokenizer.lcut(text, HMM=False)
 
     def normalize(self, text: str) -> list[str]:
         """Normalised segments (punctuation-free runs) with typos corrected and aliases canonicalised."""

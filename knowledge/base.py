@@ -37,7 +37,7 @@ class KnowledgeBase:
         path = Path(directory) if directory is not None else BUNDLED_DIR
         entries = load_entries(path)
         resources = load_resources(path)
-        return cls(entries, Analyzer(resources), path, policy)
+        return cls(entries, Analyzer(resources, {k for e in entries for k in e.keywords}, [e.title for e in entries]), path, policy)
 
     def __len__(self) -> int:
         return len(self.entries)

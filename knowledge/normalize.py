@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import AbstractSet
+from typing import AbstractSet, Callable, Iterable, Mapping
 
 from pypinyin import Style, lazy_pinyin
 
@@ -139,20 +139,33 @@ class HomophoneCorrector:
     MIN_LEN = 3
     MAX_LEN = 6
 
-    def __init__(self, terms: set[str], protected: AbstractSet[str] = frozenset()):
+    def __init__(self, terms: set[str], protected: AbstractSet[str] = frozenset(),
+                 canonical: Mapping[str, str] | None = None, segment: Callable[[str], Iterable[str]] | None = None):
+        """`canonical`: alias or typo -> the term it stands for. Terms that sound alike but stand for the same
+        term (业委会 and its listed typos 业为会, 业委汇) are one term, not a clash: a window is rewritten to the
+        one of them it differs least from. `segment`: a word segmenter; with it, two-character terms take part
+        too, a window of two characters being rewritten only where each is segmented as a word of its own."""
         words = sorted({normalize_chars(w) for w in protected if len(w) > 1}, key=len, reverse=True)
         self._protected_re = re.compile("|".join(re.escape(w) for w in words)) if words else None
-        by_sound: dict[tuple[str, ...], str | None] = {}
-        for term in terms:
+        canonical = canonical or {}
+        by_sound: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+        meaning: dict[tuple[str, ...], str] = {}
+        for term in sorted(terms):
+            target = canonical.get(term, term)
             term = normalize_chars(term)
-            if not (self.MIN_LEN <= len(term) <= self.MAX_LEN) or not all(is_cjk(c) for c in term):
+            shortest = 2 if segment is not None else self.MIN_LEN
+            if not (shortest <= len(term) <= self.MAX_LEN) or not all(is_cjk(c) for c in term):
                 continue
             key = text_pinyin(term)
-            if key in by_sound and by_sound[key] != term:
-                by_sound[key] = None  # two terms sound alike: never guess between them
+            same = by_sound.get(key, ())
+            if key not in by_sound:
+                by_sound[key], meaning[key] = (term,), target
+            elif same is not None and meaning[key] == target:
+                by_sound[key] = (*same, term)
             else:
-                by_sound[key] = term
+                by_sound[key] = None  # two terms sound alike and mean different things: never guess between them
         self.by_sound = {k: v for k, v in by_sound.items() if v is not None}
+        self._segment = segment
         self.lengths = sorted({len(k) for k in self.by_sound}, reverse=True)
 
     def __call__(self, text: str) -> str:
@@ -160,16 +173,18 @@ class HomophoneCorrector:
             return text
         sounds = [char_pinyin(c) for c in text]
         kept: set[int] | None = None  # positions inside correctly written protected terms, found when first needed
+        alone: set[int] | None = None  # positions of characters segmented as words of one character
         out: list[str] = []
         i, n = 0, len(text)
         while i < n:
             for length in self.lengths:
                 if i + length > n:
                     continue
-                term = self.by_sound.get(tuple(sounds[i:i + length]))
-                if term is None:
+                same = self.by_sound.get(tuple(sounds[i:i + length]))
+                if same is None:
                     continue
                 window = text[i:i + length]
+                term = min(same, key=lambda t: sum(a != b for a, b in zip(window, t)))
                 wrong = [i + j for j, (a, b) in enumerate(zip(window, term)) if a != b]
                 differ = len(wrong)
                 if differ and self._protected_re is not None:
@@ -177,6 +192,11 @@ class HomophoneCorrector:
                         kept = self._protected_positions(text)
                     if any(j in kept for j in wrong):
                         continue
+                if length == 2 and differ:
+                    if alone is None:
+                        alone = self._lone_characters(text)
+                    if i not in alone or i + 1 not in alone:
+                        continue  # part of a word as written (租房住的: 房住 is not 房主): what the resident wrote
                 if differ == 0 or (differ < length and differ <= length // 2):
                     out.append(term)
                     i += length
@@ -185,6 +205,17 @@ class HomophoneCorrector:
                 out.append(text[i])
                 i += 1
         return "".join(out)
+
+    def _lone_characters(self, text: str) -> set[int]:
+        out: set[int] = set()
+        if self._segment is None:
+            return out
+        at = 0
+        for tok in self._segment(text):
+            if len(tok) == 1:
+                out.add(at)
+            at += len(tok)
+        return out
 
     def _protected_positions(self, text: str) -> set[int]:
         if self._protected_re is None:

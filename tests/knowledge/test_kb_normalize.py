@@ -45,6 +45,24 @@ def test_homophone_corrector():
     assert fix("事业费") == "事业费"  # different sound: untouched
 
 
+def test_listed_typos_do_not_switch_their_term_off():
+    """A typo listed for a term sounds like it and means it: not a clash of two terms. Before, 业为会 and 物叶费
+    in the typo table made 业委会 and 物业费 "two terms that sound alike", and no other typo of them was fixed."""
+    terms = {"业委会", "业为会", "物业费", "物叶费", "事业部", "视野部"}
+    canonical = {"业委会": "业主委员会", "业为会": "业主委员会", "物叶费": "物业费", "视野部": "视野"}
+    fix = HomophoneCorrector(terms, canonical=canonical)
+    assert fix("叶委会干嘛的") == "业委会干嘛的"      # the closest written form of the term
+    assert fix("物页费咋算") == "物业费咋算"
+    assert fix("是夜部") == "是夜部"                  # 事业部 and 视野部 mean different things: never guessed
+    assert HomophoneCorrector(terms)("叶委会") == "叶委会"  # without meanings, alike-sounding terms still clash
+
+
+def test_bundled_analyzer_fixes_unlisted_typos(kb):
+    a = kb.analyzer
+    assert a.tokens("叶委会干嘛的") == a.tokens("业委会干嘛的")
+    assert a.tokens("物页费咋算") == a.tokens("物业费咋算")
+
+
 def test_alias_replacer_longest_first_and_canonical_kept():
     rep = AliasReplacer({"维修基金": "专项维修资金", "维修资金": "专项维修资金", "业委会": "业主委员会"},
                         {"专项维修资金", "业主委员会"})
@@ -86,3 +104,36 @@ def test_homophone_corrector_keeps_protected_terms():
 def test_bundled_analyzer_keeps_disclosure_words(kb):
     assert "公示" in kb.analyzer.tokens("物业公示栏应该贴哪些东西")
     assert "公众号" not in kb.analyzer.tokens("物业服务好不好谁来评")  # 服务好 is not the alias 服务号
+
+
+def test_own_keywords_are_corrected_like_synonym_terms(tmp_path):
+    """A knowledge base without its own synonyms.yaml: typos of its entries' keywords are fixed too."""
+    from knowledge import KnowledgeBase
+
+    (tmp_path / "entries.yaml").write_text(
+        "- id: hallway\n  title: 楼道能堆东西吗？\n  questions: [楼道里放杂物行吗]\n  keywords: [楼道堆物]\n"
+        "  answer: 不行，楼道是消防通道。\n  source: 物业服务中心\n", encoding="utf-8")
+    kb = KnowledgeBase.load(tmp_path)
+    assert kb.analyzer.normalize("邻居楼道堆务怎么办") == ["邻居楼道堆物怎么办"]
+    assert kb.analyzer.normalize("楼道堆物") == ["楼道堆物"]
+
+
+def test_two_character_terms_only_where_the_characters_stand_alone(kb):
+    """务业 → 物业, 电题 → 电梯 (each character segmented on its own); 房住 inside 租房住的 and a real word
+    such as 工时 are what the resident wrote."""
+    a = kb.analyzer
+    assert a.normalize("务业都该管那些事") == ["物业都该管那些事"]
+    assert a.tokens("电题坏了找谁") == a.tokens("电梯坏了找谁")
+    assert a.normalize("我租房住的") == ["我租房住的"]
+    assert a.normalize("工时多少") == ["工时多少"]
+    assert HomophoneCorrector({"物业"})("务业") == "务业"  # without a segmenter, two-character terms take no part
+
+
+def test_title_words_are_corrected_like_synonym_terms(tmp_path):
+    from knowledge import KnowledgeBase
+
+    (tmp_path / "entries.yaml").write_text(
+        "- id: charging\n  title: 电动车充电桩在哪？\n  questions: [哪里能给电动车充电]\n"
+        "  answer: 在3号楼北侧车棚。\n  source: 物业服务中心\n", encoding="utf-8")
+    kb = KnowledgeBase.load(tmp_path)
+    assert kb.analyzer.normalize("冲电桩在哪") == ["充电桩在哪"]
