@@ -7,7 +7,7 @@
   deletes the object and then the row of every discarded photo; discards photos older than KEEP_DAYS.
 - `delete_now`: when staff approve or reject the request, the resident's photos are deleted at once (object, then
   row); what cannot be deleted now is discarded and deleted by the next sweep.
-- `staff_link` / `read_staff_link`: a signed, short-lived link for one staff account to one photo
+- `staff_token` / `read_staff_link`: a signed, short-lived link for one staff account to one photo
   (`/console/owners/links/<link>/evidence/<token>`); only staff with jurisdiction over the estate see the pending
   request and its photos. Nobody else ever does: not the committee, not the resident (they sent it).
 """
@@ -42,10 +42,11 @@ def staff_ref(staff_id: int) -> str:
     return f"staff:{staff_id}"
 
 
-def staff_link(settings, link_id: int, item: OwnerEvidence, staff_id: int, now: datetime) -> str:
-    token = link_token(settings, item.id, staff_ref(staff_id), now + timedelta(minutes=LINK_MINUTES),
-                       purpose=LINK_PURPOSE)
-    return f"/console/owners/links/{link_id}/evidence/{token}"
+def staff_token(settings, item: OwnerEvidence, staff_id: int, now: datetime) -> str:
+    """The token of `/console/owners/links/<link>/evidence/<token>`: this photo, for this staff account, for a
+    short while."""
+    return link_token(settings, item.id, staff_ref(staff_id), now + timedelta(minutes=LINK_MINUTES),
+                      purpose=LINK_PURPOSE)
 
 
 def read_staff_link(settings, token: str, staff_id: int, now: datetime) -> int | None:
@@ -59,7 +60,7 @@ def read_staff_link(settings, token: str, staff_id: int, now: datetime) -> int |
 def listing(settings, link_id: int, items: list[OwnerEvidence], staff_id: int, now: datetime) -> list[dict]:
     return [{"id": e.id, "status": e.status, "status_label": STATUS_LABELS.get(e.status, e.status),
              "received_at": e.received_at,
-             "url": staff_link(settings, link_id, e, staff_id, now) if e.status == "stored" else None}
+             "token": staff_token(settings, e, staff_id, now) if e.status == "stored" else None}
             for e in items]
 
 

@@ -18,7 +18,7 @@ from tests.console.conftest import build_world
 ROOT = Path(__file__).resolve().parents[2]
 # dynamic link targets that are our own paths, never a resident's or the outside's text
 OURS = {"item.path", "page_url(page.number - 1)", "page_url(page.number + 1)", "css_href"}
-DYNAMIC = re.compile(r"""\b(?:href|src|action)\s*=\s*["']\{\{\s*(?P<expr>[^}]+?)\s*\}\}""")
+DYNAMIC = re.compile(r"""(?<![\w-])(?:href|src|action)\s*=\s*["']\{\{\s*(?P<expr>[^}]+?)\s*\}\}""")  # not data-action
 SET_FILTERED = re.compile(r"\{%-?\s*set\s+(\w+)\s*=\s*[^%]*\|\s*http_url\s*-?%\}")
 
 
