@@ -4,6 +4,7 @@ served only to staff who may see the ticket, and to the resident through a signe
 deletes the resident's files and keeps staff evidence."""
 from __future__ import annotations
 
+import io
 import os
 import stat
 from datetime import timedelta
@@ -152,11 +153,11 @@ async def test_the_resident_gets_a_signed_expiring_link_and_erasure_deletes_thei
 
     # staff evidence on the same ticket is kept when the resident erases their data
     csrf = await world.login("yijing")
-    up = await world.client.post(f"/console/tickets/{ticket.id}/media", data={"_csrf": csrf, "file": PNG},
+    up = await world.client.post(f"/console/tickets/{ticket.id}/media", data={"_csrf": csrf, "file": io.BytesIO(PNG)},
                                  allow_redirects=False)
     assert up.status == 303
     refused = await world.client.post(f"/console/tickets/{ticket.id}/media",
-                                      data={"_csrf": csrf, "file": b"<script>alert(1)</script>"})
+                                      data={"_csrf": csrf, "file": io.BytesIO(b"<script>alert(1)</script>")})
     assert "没有上传" in await refused.text()
     resident_file, staff_file = await rows(world, ticket.id)
     assert staff_file.source == "staff" and staff_file.content_type == "image/png"

@@ -9,6 +9,8 @@ community hands it to the property company, the partner answers in the console (
 sandbox), reports done, is sent back once, reports done again, the community confirms and the resident rates."""
 from __future__ import annotations
 
+import io
+
 import aiohttp
 import pytest
 from sqlalchemy import select
@@ -106,7 +108,7 @@ async def test_a_partner_works_only_its_own_tickets_in_the_console(loop):
     assert "已答复居民" in page
     [answer] = [b for b in await pushes(loop, f"ticket:{mine.id}") if "明天上午" in b.text]
     assert answer.text.startswith("谊景社区答复您的投诉") and "津安" not in answer.text
-    up = await client.post(f"/console/partner/tickets/{mine.id}/media", data={"_csrf": csrf, "file": PNG})
+    up = await client.post(f"/console/partner/tickets/{mine.id}/media", data={"_csrf": csrf, "file": io.BytesIO(PNG)})
     assert "已上传照片" in await up.text()
     async with loop.services.db.transaction() as session:
         [kept] = (await session.execute(select(TicketMedia).where(TicketMedia.ticket_id == mine.id))).scalars()
