@@ -46,9 +46,12 @@ async def todo(session: AsyncSession, staff: Staff) -> str:
     for i, t in enumerate(tickets, 1):
         due = t.sign_due_at if t.signed_at is None else t.resolve_due_at
         what = "签收" if t.signed_at is None else "办结"
+        reported = f"【{t.assignee_label}已报告办结，请核实：办结或退回】" if t.partner_done_at else ""
         lines.append(f"{i}. {t.number}【{STAFF_STATUS_LABELS.get(t.status, t.status)}】{CATEGORIES.get(t.category, '')}："
-                     f"{t.description[:30]}（{local_text(due)} 前{what}）")
-    lines.append("回复「签收 1」「回复 1 内容」「办结 1 结果」「退单 1 理由」办理；详情请到工作台查看。")
+                     f"{t.description[:30]}（{local_text(due)} 前{what}）{reported}")
+    lines.append("回复「签收 1」「回复 1 内容」「办结 1 结果」「退单 1 理由」办理"
+                 + ("，「退回 1 理由」退回承办单位" if any(t.partner_done_at for t in tickets) else "")
+                 + "；详情请到工作台查看。")
     return "\n".join(lines)
 
 
@@ -91,7 +94,8 @@ async def run(session: AsyncSession, services, staff: Staff, command: rules.Comm
         if ticket is None or ticket.assignee_partner != staff.partner:
             return f"没有找到交办给贵单位的工单「{command.ref}」。回复「待办」查看。"
         if action is None:
-            return f"工单 {ticket.number}：承办单位不能退单；如不属于贵单位职责，请用「回复」说明，由社区重新交办。"
+            return (f"工单 {ticket.number}：承办单位不能退单或退回；如不属于贵单位职责，请用「回复」说明，"
+                    "由社区重新交办。")
     else:
         _scope, actor = await actor_of(session, staff)
         action = command.action
@@ -99,7 +103,7 @@ async def run(session: AsyncSession, services, staff: Staff, command: rules.Comm
         if ticket is None or not actor.sees(ticket.community_id):
             return f"没有找到工单「{command.ref}」，或它不在您的辖区内。回复「待办」查看您的待办。"
     params = {"sign": {}, "reply": {"text": command.text}, "resolve": {"text": command.text},
-              "return": {"rule": command.text}}[command.action]
+              "return": {"rule": command.text}, "send_back": {"reason": command.text}}[command.action]
     try:
         said = await service.perform(session, services, ticket, action, actor, now, **params)
     except service.TicketError as refused:

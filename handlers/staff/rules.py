@@ -1,5 +1,6 @@
 """Pure rules of staff in the loop: the link codes' shape and lifetime, the limiter's policies for code guesses,
-and reading the staff chat commands (`待办`, `签收 编号`, `回复 编号 内容`, `办结 编号 结果`, `退单 编号 理由`)."""
+and reading the staff chat commands (`待办`, `签收 编号`, `回复 编号 内容`, `办结 编号 结果`, `退单 编号 理由`,
+`退回 编号 理由`)."""
 from __future__ import annotations
 
 import re
@@ -22,13 +23,15 @@ PER_USER = Policy(free=5, first_wait=timedelta(minutes=5), cap=timedelta(hours=1
 EVERYONE = Policy(free=30, first_wait=timedelta(minutes=1), cap=timedelta(minutes=30), forget=timedelta(hours=1))
 EVERYONE_KEY = "wxlink:*"
 
-VERBS = {"签收": "sign", "回复": "reply", "办结": "resolve", "退单": "return"}
-NEEDS_TEXT = {"reply": "回复内容", "resolve": "办理结果", "return": "退单理由"}
-COMMAND_RE = re.compile(r"^\s*(签收|回复|办结|退单)\s*([A-Za-z0-9\-Ａ-Ｚａ-ｚ０-９－]+)?(?:\s+([\s\S]*))?$")
+# 退回: the partner's reported 办结 is not accepted, back to the partner (退回承办单位)
+VERBS = {"签收": "sign", "回复": "reply", "办结": "resolve", "退单": "return", "退回": "send_back"}
+NEEDS_TEXT = {"reply": "回复内容", "resolve": "办理结果", "return": "退单理由", "send_back": "退回理由"}
+COMMAND_RE = re.compile(r"^\s*(签收|回复|办结|退单|退回)\s*([A-Za-z0-9\-Ａ-Ｚａ-ｚ０-９－]+)?(?:\s+([\s\S]*))?$")
 TODO_WORDS = ("待办", "我的待办")
 UNLINK_WORDS = ("解绑工作账号", "解除工作账号绑定")
 STAFF_HELP = ("待办：查看您的待办工单（带序号）", "签收 序号：签收工单（序号或工单编号）", "回复 序号 内容：答复居民",
               "办结 序号 结果：办结工单，随后可发照片作为办结凭证", "退单 序号 理由：不属于本级职责，退回上级重新分派",
+              "退回 序号 理由：承办单位报告办结但未办好，退回承办单位继续办理",
               "解绑工作账号：本微信不再接收工作提醒")
 
 
@@ -54,7 +57,7 @@ def is_code(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Command:
-    action: str  # sign / reply / resolve / return
+    action: str  # sign / reply / resolve / return / send_back
     ref: str  # a number from the last 「待办」 list, or a ticket number
     text: str
 

@@ -350,7 +350,8 @@ async def _partner_done(op: Op, text: str = "") -> str:
     t.partner_done_at = op.now
     await op.record("partner_done", text, public=False)
     await notify.to_staff(op.session, t, t.level, f"工单 {t.number}：{op.actor.label}报告已办结：{text[:80]}\n"
-                          "请核实后在工作台确认办结，或退回承办单位。", now=op.now, services=op.services)
+                          f"请核实后确认办结（工作台，或在微信发送「办结 {t.number} 结果」），或退回承办单位"
+                          f"（「退回 {t.number} 理由」）。", now=op.now, services=op.services)
     return "已报告办结，待社区核实后办结"
 
 

@@ -11,7 +11,7 @@ from storage.ticket_models import Ticket, TicketEvent
 from tests.staff.test_pushes import file
 from tests.tickets.conftest import bind
 
-STAFF_WORDS = ("待办", "签收", "办结", "退单")
+STAFF_WORDS = ("待办", "签收", "办结", "退单", "退回")
 
 
 async def ticket(loop, ticket_id: int) -> Ticket:
@@ -97,6 +97,8 @@ async def test_residents_never_see_staff_words_and_get_the_resident_answer(loop)
     assert "您的待办" not in todo and "没有待办" not in todo
     sign = await loop.bot.say("o_res", "签收 1")
     assert "辖区" not in sign and "已签收" not in sign and "请写明工单序号" not in sign
+    back = await loop.bot.say("o_res", "退回 1 没修好")
+    assert "辖区" not in back and "已退回" not in back and "退回理由" not in back
     await loop.link("yijing", "o_yj")
     staff_help = await loop.bot.say("o_yj", "帮助")
     assert all(word in staff_help for word in STAFF_WORDS) and "您可以直接发送以下文字" in staff_help

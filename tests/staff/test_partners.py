@@ -83,7 +83,16 @@ async def test_a_ticket_handed_to_a_partner_reaches_its_linked_staff_only(loop):
     assert ["partner_sign", "reply", "partner_done", "note"] == [k for k in kinds if k in (
         "partner_sign", "reply", "partner_done", "note")]
     reported = [b for b in await pushes(loop, f"ticket:{ticket.id}:staff") if "报告已办结" in b.text]
-    assert reported  # the community is told to confirm
+    assert reported and f"退回 {ticket.number}" in reported[-1].text  # the community is told to confirm
+    # away from the desk, the community sends it back from chat (退回); the partner hears why and reports again
+    assert "承办单位不能退单或退回" in await loop.bot.say("o_jinan", f"退回 {ticket.number} 灯还是不亮")
+    assert "请在序号后写退回理由" in await loop.bot.say("o_yj", f"退回 {ticket.number}")
+    assert "不在您的辖区" in await loop.bot.say("o_yj", "退回 JF20990101-0001 灯还是不亮")
+    assert "已退回" in await loop.bot.say("o_yj", f"退回 {ticket.number} 地库灯还是不亮，请复查线路")
+    back = [b for b in await pushes(loop, f"ticket:{ticket.id}:partner") if "请继续办理" in b.text]
+    assert back and "请复查线路" in back[-1].text
+    assert "【已报告办结" not in await loop.bot.say("o_jinan", "待办")
+    assert "已报告办结" in await loop.bot.say("o_jinan", f"办结 {ticket.number} 线路已修复，灯已亮")
     # the partner cannot resolve for the community; the community confirms; the resident rates
     assert (await ticket_of(loop, ticket.id)).status == "assigned"
     assert "已办结" in await loop.bot.say("o_yj", f"办结 {ticket.number} 已核实，灯具已更换")
