@@ -7,6 +7,7 @@ the console pages share with it (each audited).
     GET  /owners/links                                   residents waiting for staff verification
     POST /owners/links/{link_id}/approve                 verify as owner, or as proxy (proxy_name)
     POST /owners/links/{link_id}/reject                  refuse the resident's request (their evidence deleted)
+    POST /owners/links/{link_id}/revoke                  withdraw a verification found wrong (open ballots void)
     GET  /owners/motions                                 motions in the jurisdiction
     POST /owners/motions                                 create a motion
     GET  /owners/motions/{motion_id}                     the motion, turnout (never choices) and, closed, the result
@@ -80,7 +81,7 @@ async def reject(request: web.Request, link: OwnerLink, owner: RosterOwner, reas
     user = current(request)
     reason = " ".join(str(reason or "").split())[:200]
     if link.status == "verified":
-        raise Conflict("已核验的业主不能驳回；如有错误请联系管理员撤销核验")
+        raise Conflict("已核验的业主不能驳回；如核验有误，请在小区业主名册中「撤销核验」")
     removed = await verify.refuse(db(request), link.resident_id, owner.estate_id)
     photos = await evidence.delete_now(state_of(request).services, db(request), link.resident_id)
     await verify.tell(db(request), link.resident_id, "您的业主身份人工核验申请未通过" + (f"：{reason}" if reason else "")
@@ -91,6 +92,24 @@ async def reject(request: web.Request, link: OwnerLink, owner: RosterOwner, reas
                 + (f"（{reason}）" if reason else ""), request,
                 community_id=estate.community_id if estate else None)
     return removed
+
+
+async def revoke(request: web.Request, link: OwnerLink, owner: RosterOwner, reason: str | None) -> int:
+    """Withdraw a verification found wrong: the resident is 未核验 again and told why; their chat ballots in open
+    motions for the owner's rooms are void. Returns how many ballots were voided."""
+    user = current(request)
+    reason = " ".join(str(reason or "").split())[:200]
+    if not reason:
+        raise Invalid("请写明撤销核验的原因（推送给居民，记入操作日志）", errors={"reason": "请填写原因"})
+    voided = await verify.revoke(db(request), link)
+    await verify.tell(db(request), link.resident_id, f"社区工作人员撤销了您的业主身份核验：{reason}"
+                      + ("。您在进行中的表决里投出的选票已作废" if voided else "")
+                      + "。如有疑问请联系社区工作人员，或回复「核验」重新申请。", user.now)
+    estate = await db(request).get(Estate, owner.estate_id)
+    await audit(db(request), user, "owners.revoke",
+                f"业主 {owner.id}，核验记录 {link.id}：撤销核验（{reason}）" + (f"，作废选票 {voided} 张" if voided else ""),
+                request, community_id=estate.community_id if estate else None)
+    return voided
 
 
 async def paper(request: web.Request, motion: Motion, room_id: int, choice: str, collector: str, proxy: bool):
@@ -173,13 +192,17 @@ async def close_early(request: web.Request, motion: Motion) -> None:
 
 async def room_rows(session: AsyncSession, estate_id: int, buildings: list[str]) -> list[dict]:
     owners = {o.id: o for o in await repo.owners_of(session, estate_id)}
+    verified: dict[int, list[dict]] = {}
+    for link in await repo.verified_links_of(session, list(owners)):
+        verified.setdefault(link.owner_id, []).append({"link_id": link.id, "method": link.method,
+                                                       "proxy_name": link.proxy_name})
     out = []
     for row in sorted(await repo.share_rows(session, estate_id, buildings),
                       key=lambda r: (rules.building_order(r.building), r.unit, r.room)):
         out.append({"id": row.room_id, "building": row.building, "unit": row.unit, "room": row.room,
                     "area": rules.area_text(Decimal(row.area_cents) / 100),
-                    "owners": [{"id": o, "name": owners[o].name, "phone_masked": owners[o].phone_masked}
-                               for o in row.owner_ids if o in owners]})
+                    "owners": [{"id": o, "name": owners[o].name, "phone_masked": owners[o].phone_masked,
+                                "verified": verified.get(o, [])} for o in row.owner_ids if o in owners]})
     return out
 
 
@@ -266,6 +289,16 @@ async def api_reject(request: web.Request) -> web.Response:
     reason = body.get("reason")
     removed = await reject(request, link, owner, reason if isinstance(reason, str) else None)
     return json_response({"id": link.id, "status": "rejected", "requests_withdrawn": removed})
+
+
+@require_staff()
+async def api_revoke(request: web.Request) -> web.Response:
+    link, owner = await access.owner_link(request)
+    body = await read_json(request)
+    reason = body.get("reason")
+    link_id = link.id
+    voided = await revoke(request, link, owner, reason if isinstance(reason, str) else None)
+    return json_response({"id": link_id, "status": "revoked", "ballots_voided": voided})
 
 
 @committee_allowed
@@ -377,6 +410,7 @@ ROUTES = [
     ("DELETE", "/owners/rooms/{room_id}", api_room_delete),
     ("GET", "/owners/links", api_links),
     ("POST", "/owners/links/{link_id}/approve", api_approve),
+    ("POST", "/owners/links/{link_id}/revoke", api_revoke),
     ("POST", "/owners/links/{link_id}/reject", api_reject),
     ("GET", "/owners/motions", api_motions),
     ("POST", "/owners/motions", api_create),

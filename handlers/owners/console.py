@@ -140,6 +140,22 @@ async def reject_post(request: web.Request) -> web.Response:
 
 
 @require_staff()
+async def revoke_post(request: web.Request) -> web.Response:
+    """POST /console/owners/links/{link_id}/revoke: withdraw a verification found wrong (from the roster page)."""
+    link, owner = await access.owner_link(request)
+    form = await Form.read(request, "reason")
+    back = f"/console/owners/estates/{owner.estate_id}"
+    try:
+        voided = await api.revoke(request, link, owner, form.get("reason"))
+    except DomainError as exc:
+        await flash(request, exc.message, "error")
+        raise see_other(back) from None
+    await flash(request, f"已撤销 {owner.name} 的业主身份核验并通知居民" + (f"，作废进行中表决的选票 {voided} 张" if voided else "")
+                + "。")
+    raise see_other(back)
+
+
+@require_staff()
 async def evidence_view(request: web.Request) -> web.StreamResponse:
     """GET /console/owners/links/{link_id}/evidence/{token}: a photo the resident sent for their request, by a
     signed link made for this staff account (30 minutes); 404 for anyone else, or once it is deleted."""
@@ -356,6 +372,7 @@ def console(registry) -> None:
     registry.page("POST", "/owners/roster", roster_post)
     registry.page("POST", "/owners/links/{link_id}/approve", approve_post)
     registry.page("POST", "/owners/links/{link_id}/reject", reject_post)
+    registry.page("POST", "/owners/links/{link_id}/revoke", revoke_post)
     registry.page("GET", "/owners/links/{link_id}/evidence/{token}", evidence_view)
     registry.page("GET", "/owners/motions/{motion_id}", motion_page)
     registry.page("POST", "/owners/motions/{motion_id}/paper", paper_post)

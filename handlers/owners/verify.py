@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Content, Scope, create_broadcast
-from bot.errors import Invalid
+from bot.errors import Conflict, Invalid
 from handlers.owners import rules
 from storage.models import Resident, ResidentRole
 from storage.owner_models import OwnerLink, RosterHolding, RosterOwner, RosterRoom
@@ -141,6 +141,18 @@ async def approve(session: AsyncSession, owner_link: OwnerLink, *, staff: str, p
     owner_link.method = "proxy" if proxy_name else "staff"
     owner_link.proxy_name = proxy_name
     owner_link.code_hash = owner_link.code_expires_at = None
+
+
+async def revoke(session: AsyncSession, owner_link: OwnerLink) -> int:
+    """Staff withdraw a verification found wrong (a flat sold, the wrong person approved): the link goes, so the
+    resident is 未核验 again and may apply anew; their chat ballots for the owner's rooms in motions still open
+    are void (the room may vote again). Returns how many ballots were voided."""
+    if owner_link.status != "verified":
+        raise Conflict("该居民尚未核验，无需撤销；待核验的申请请用「驳回」")
+    voided = await repo.void_open_chat_ballots(session, owner_link.resident_id, owner_link.owner_id)
+    await session.delete(owner_link)
+    await session.flush()
+    return voided
 
 
 async def refuse(session: AsyncSession, resident_id: int, estate_id: int) -> int:

@@ -151,6 +151,26 @@ async def link(session: AsyncSession, resident_id: int, owner_id: int) -> OwnerL
                                                         OwnerLink.owner_id == owner_id))
 
 
+async def verified_links_of(session: AsyncSession, owner_ids: list[int]) -> list[OwnerLink]:
+    """The verified links (residents confirmed as these owners or their proxies), oldest first."""
+    if not owner_ids:
+        return []
+    return list(await session.scalars(select(OwnerLink).where(OwnerLink.owner_id.in_(owner_ids),
+                                                              OwnerLink.status == "verified")
+                                      .order_by(OwnerLink.id)))
+
+
+async def void_open_chat_ballots(session: AsyncSession, resident_id: int, owner_id: int) -> int:
+    """Delete the chat ballots this resident cast for this owner's rooms in motions still open (a verification
+    found wrong); how many. Closed motions keep theirs: their result is published."""
+    rooms = select(RosterHolding.room_id).where(RosterHolding.owner_id == owner_id)
+    still_open = select(Motion.id).where(Motion.status.in_(("scheduled", "open")))  # not yet counted
+    found = await session.execute(delete(OwnerBallot).where(
+        OwnerBallot.resident_id == resident_id, OwnerBallot.channel == "chat", OwnerBallot.room_id.in_(rooms),
+        OwnerBallot.motion_id.in_(still_open)))
+    return affected(found)
+
+
 async def delete_links(session: AsyncSession, resident_id: int) -> None:
     await session.execute(delete(OwnerLink).where(OwnerLink.resident_id == resident_id))
 

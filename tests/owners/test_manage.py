@@ -213,3 +213,68 @@ async def test_close_early_only_when_every_room_voted(world):
     withdraw = await world.client.post(f"/api/v1/owners/motions/{mid}/withdraw", json={"reason": "x"},
                                        headers=world.bearer("yijing"))
     assert withdraw.status == 409
+
+
+async def test_a_wrong_verification_is_revoked_and_its_open_ballots_void(world):
+    """撤销核验 from the roster page (and the API): the resident is 未核验 again and told why; their chat ballot in
+    the open motion goes (the room may vote again); a closed motion keeps its ballots; audited; only staff with
+    the jurisdiction, only a verified link, and a reason is required."""
+    from handlers.owners import verify
+    from storage.owner_models import OwnerBallot, OwnerLink
+
+    mid = await new_motion(world.services)
+    voter = await add_owner(world.services, "2", "202")
+    async with world.services.db.transaction() as session:
+        resident = await session.get(Resident, voter.id)
+        await verify.request_staff(session, resident, NOW)
+        [link] = list(await session.scalars(select(OwnerLink).where(OwnerLink.resident_id == voter.id)))
+        link_id = link.id
+        await verify.approve(session, link, staff="staff:yijing", proxy_name=None, now=NOW)
+        assert await voting.cast_chat(session, await session.get(Motion, mid), resident, "yes", NOW)
+        assert await verify.status_of(session, resident) == "已核验"
+
+    csrf = await world.login("yijing")
+    page = await (await world.client.get(f"/console/owners/estates/{world.estate_id}?building=2")).text()
+    assert f"/console/owners/links/{link_id}/revoke" in page and "已核验" in page
+    # outside the jurisdiction: like a missing link; no reason: refused, nothing changes
+    other = await world.client.post(f"/api/v1/owners/links/{link_id}/revoke", headers=world.bearer("pingjiang"),
+                                    json={"reason": "x"})
+    assert other.status == 404
+    empty = await world.client.post(f"/console/owners/links/{link_id}/revoke", data={"_csrf": csrf, "reason": " "})
+    assert "请写明撤销核验的原因" in await empty.text()
+    resp = await world.client.post(f"/console/owners/links/{link_id}/revoke",
+                                   data={"_csrf": csrf, "reason": "该房屋已于11月出售，名册待更新"})
+    body = await resp.text()
+    assert "已撤销 赵六 的业主身份核验并通知居民，作废进行中表决的选票 1 张" in body
+    async with world.services.db.reading() as session:
+        assert await session.get(OwnerLink, link_id) is None
+        assert await session.scalar(select(func.count()).select_from(OwnerBallot)
+                                    .where(OwnerBallot.motion_id == mid)) == 0
+        resident = await session.get(Resident, voter.id)
+        assert await verify.status_of(session, resident) == verify.UNVERIFIED
+    told = [b for b in await _pushes(world) if "撤销了您的业主身份核验" in b]
+    assert told and "该房屋已于11月出售" in told[-1] and "选票已作废" in told[-1]
+    assert await audited(world, "owners.revoke") == [
+        f"业主 {await _owner_id(world, '赵六')}，核验记录 {link_id}：撤销核验（该房屋已于11月出售，名册待更新），作废选票 1 张"]
+    # a link no longer there, or not verified: 404 / 409 through the API
+    gone = await world.client.post(f"/api/v1/owners/links/{link_id}/revoke", headers=world.bearer("yijing"),
+                                   json={"reason": "再次"})
+    assert gone.status == 404
+    async with world.services.db.transaction() as session:
+        await verify.request_staff(session, await session.get(Resident, voter.id), NOW)
+        [pending] = list(await session.scalars(select(OwnerLink).where(OwnerLink.resident_id == voter.id)))
+    refused = await world.client.post(f"/api/v1/owners/links/{pending.id}/revoke", headers=world.bearer("yijing"),
+                                      json={"reason": "未核验"})
+    assert refused.status == 409 and "驳回" in (await refused.json())["message"]
+
+
+async def _pushes(world) -> list[str]:
+    async with world.services.db.reading() as session:
+        return list(await session.scalars(select(Broadcast.text).order_by(Broadcast.id)))
+
+
+async def _owner_id(world, name: str) -> int:
+    from storage.owner_models import RosterOwner
+
+    async with world.services.db.reading() as session:
+        return await session.scalar(select(RosterOwner.id).where(RosterOwner.name == name))
