@@ -59,6 +59,7 @@ async def test_photo_voice_and_video_are_downloaded_stored_and_served_to_staff(w
     await world.login("yijing")
     page = await (await world.client.get(f"/console/tickets/{ticket.id}")).text()
     assert f'/console/tickets/{ticket.id}/media/{kept[0].id}' in page and "投诉时居民发送" in page
+    assert f'action="/console/tickets/{ticket.id}/media" enctype="multipart/form-data"' in page  # staff upload
     resp = await world.client.get(f"/console/tickets/{ticket.id}/media/{kept[0].id}")
     assert resp.status == 200 and await resp.read() == JPEG
     assert resp.headers["Content-Type"] == "image/jpeg" and resp.headers["X-Content-Type-Options"] == "nosniff"

@@ -94,6 +94,7 @@ async def test_a_partner_works_only_its_own_tickets_in_the_console(loop):
 
     page = await (await client.get(f"/console/partner/tickets/{mine.id}")).text()
     assert MASKED in page and PHONE not in page and "社区未共享" in page
+    assert f'action="/console/partner/tickets/{mine.id}/media" enctype="multipart/form-data"' in page  # evidence
     # 签收 → 要求补充信息 (the resident is asked; their 补充 reaches the partner) → 回复 → evidence → 报告办结
     page = await post(client, csrf, f"/console/partner/tickets/{mine.id}/actions/partner_sign")
     assert "已签收" in page and "承办单位签收" in page
