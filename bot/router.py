@@ -57,7 +57,7 @@ class Route:
         return state == expected
 
     def match(self, ctx: Context, text: "_Text") -> tuple[bool, re.Match[str] | None]:
-        """Whether the message fits this route, its conversation state already known to (`Router.routes_for`)."""
+        """Whether the message fits this route; the conversation state was already matched by `Router.routes_for`."""
         msg = ctx.message
         if self.kinds and msg.kind not in self.kinds:
             return False, None
