@@ -2,11 +2,41 @@
 
 Scoring a query touches only the postings of its terms: for each distinct query term, add the term's
 precomputed BM25 weight to each document that contains it. Nothing is computed per document per question.
+
+The postings are also laid out as flat arrays (`Ragged`: one row per term, compressed-sparse-row style) so that
+the matcher gathers all of a question's postings with a few numpy operations instead of a Python loop per posting.
 """
 from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import Iterable
+
+import numpy as np
+
+
+class Ragged:
+    """Rows of different lengths stored end to end in flat arrays kept by the owner: row r is the slice
+    `indptr[r]:indptr[r + 1]` of each of them (compressed-sparse-row style)."""
+
+    def __init__(self, indptr: np.ndarray):
+        self.indptr = indptr
+
+    @classmethod
+    def of_lengths(cls, lengths: Iterable[int]) -> "Ragged":
+        sizes = np.fromiter(lengths, dtype=np.intp)
+        indptr = np.zeros(sizes.size + 1, dtype=np.intp)
+        np.cumsum(sizes, out=indptr[1:])
+        return cls(indptr)
+
+    def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For the given row numbers: the positions of all their values (row after row, in the order given),
+        and for each position which of `rows` (0 … len(rows) - 1) it belongs to."""
+        starts = self.indptr[rows]
+        lengths = self.indptr[rows + 1] - starts
+        owner = np.repeat(np.arange(rows.size), lengths)
+        before = np.cumsum(lengths) - lengths  # where each row's values begin in the output
+        return np.arange(owner.size) + (starts - before)[owner], owner
 
 
 class BM25Index:
@@ -49,6 +79,12 @@ class BM25Index:
                 else:
                     plist.append(posting)
         self.postings = postings
+        # The same postings as flat arrays, a row per term (`row_of`): what Matcher.rank gathers.
+        self.row_of: dict[str, int] = {t: r for r, t in enumerate(postings)}
+        self.rows = Ragged.of_lengths(len(p) for p in postings.values())
+        size = int(self.rows.indptr[-1])
+        self.flat_docs = np.fromiter((d for p in postings.values() for d, _ in p), dtype=np.intp, count=size)
+        self.flat_weights = np.fromiter((w for p in postings.values() for _, w in p), dtype=np.float64, count=size)
         # Terms found in many documents: scored by look-up on a short list of candidates instead of by
         # walking their long posting lists (see Matcher.rank).
         self.common_df = max(64, int(0.04 * n))
@@ -58,6 +94,21 @@ class BM25Index:
 
     def __len__(self) -> int:
         return self.n_docs
+
+    def collect(self, terms, weight: float, base: int, rows: list[int], row_weights: list[float],
+                common: list[tuple[dict[int, float], float]]) -> None:
+        """Note the postings rows (numbered from `base`) of the distinct `terms`, each with `weight`; common
+        terms (see `common`) go to `common` as (their weights by document, weight) instead."""
+        row_of, frequent = self.row_of, self.common
+        for term in terms:
+            c = frequent.get(term)
+            if c is not None:
+                common.append((c, weight))
+                continue
+            r = row_of.get(term)
+            if r is not None:
+                rows.append(base + r)
+                row_weights.append(weight)
 
     def term_idf(self, term: str) -> float:
         return self.idf.get(term, self.oov_idf)
@@ -81,3 +132,30 @@ class BM25Index:
         present = self.doc_terms[doc_id]
         hit = sum(self.term_idf(t) for t in distinct if t in present)
         return hit / total if total else 0.0
+
+
+class Postings:
+    """The postings of several indexes (the matcher's fields) end to end, so that one question's postings over
+    all fields are gathered and summed per document in one pass: `base[i]` is index i's first row."""
+
+    def __init__(self, indexes: list[BM25Index]):
+        self.base: dict[int, int] = {}
+        indptr = [np.zeros(1, dtype=np.intp)]
+        docs, weights = [], []
+        rows = end = 0
+        for index in indexes:
+            self.base[id(index)] = rows
+            indptr.append(index.rows.indptr[1:] + end)
+            docs.append(index.flat_docs)
+            weights.append(index.flat_weights)
+            rows += len(index.row_of)
+            end += index.flat_docs.size
+        self.layout = Ragged(np.concatenate(indptr))
+        self.docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.intp)
+        self.weights = np.concatenate(weights) if weights else np.zeros(0, dtype=np.float64)
+
+    def totals(self, rows: list[int], row_weights: list[float], n_docs: int) -> np.ndarray:
+        """Per document, the sum over `rows` of row weight × the row's posting weight for that document."""
+        positions, owner = self.layout.gather(np.asarray(rows, dtype=np.intp))
+        scale = np.asarray(row_weights, dtype=np.float64)[owner]
+        return np.bincount(self.docs[positions], self.weights[positions] * scale, minlength=n_docs)

@@ -50,6 +50,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from .analyzer import Analysis, Analyzer
 from .confidence import (
     CORRECT_FEATURES,
@@ -63,7 +65,7 @@ from .confidence import (
     probability,
     unknown,
 )
-from .index import BM25Index
+from .index import BM25Index, Postings, Ragged
 from .model import Answer, Entry, Match, Outcome
 from .normalize import STOPWORDS
 
@@ -197,6 +199,9 @@ class Matcher:
         self.negated = BM25Index(negated_docs, k1=p.k1, b=p.b, keep_terms=False)
         self.answers = BM25Index(answer_docs, k1=p.k1, b=p.b, keep_terms=False) if p.answer_weight else None
         self.phrase_terms = _phrase_weights(phrase_analyses, phrase_counts, p) if p.phrase_weight else []
+        self.postings = Postings([i for i in (self.words, self.grams, self.chars, self.bigrams, self.negated,
+                                              self.answers) if i is not None])
+        self.phrase_layout = PhraseLayout(self.phrase_terms, self.entry_phrases) if self.phrase_terms else None
         # Intents are a bonus on entries that already match the question's words, never a match by themselves.
         self.intents = BM25Index(intent_docs, k1=p.k1, b=p.b, keep_terms=False)
         self.stats = TermStats(kb_counts, analyzer.general_freq, analyzer.general_total)
@@ -263,56 +268,49 @@ class Matcher:
     def rank(self, analysis: Analysis, k: int) -> list[tuple[float, int]]:
         """The k best (score, entry number) pairs.
 
-        Rare terms are accumulated over their posting lists. Common terms (in more than ~4% of the
-        entries, only relevant for large knowledge bases) are then added by look-up to the best
-        `candidates` entries of that first pass, which keeps a question's cost roughly independent of
-        the knowledge base's size. A question made of common terms only is scored exhaustively.
-        The best `rerank` entries then get their best phrasing's and their intents' bonuses.
+        Rare terms are accumulated over their posting lists (gathered as flat arrays, summed per entry with
+        one `bincount`). Common terms (in more than ~4% of the entries, only relevant for large knowledge
+        bases) are then added by look-up to the best `candidates` entries of that first pass, which keeps a
+        question's cost roughly independent of the knowledge base's size. A question made of common terms
+        only is scored exhaustively. The best `rerank` entries then get their best phrasing's and their
+        intents' bonuses.
         """
         p = self.policy
-        scores: dict[int, float] = {}
-        get = scores.get
+        rows: list[int] = []
+        row_weights: list[float] = []
         deferred: list[tuple[dict[int, float], float]] = []
+        base = self.postings.base
         for index, terms, weight in self._fields(analysis):
-            for term in terms:
-                common = index.common.get(term)
-                if common is not None:
-                    deferred.append((common, weight))
-                    continue
-                for doc_id, w in index.postings.get(term, ()):
-                    scores[doc_id] = get(doc_id, 0.0) + weight * w
+            index.collect(terms, weight, base[id(index)], rows, row_weights, deferred)
+        scores: dict[int, float] = {}
+        if rows:
+            totals = self.postings.totals(rows, row_weights, len(self.entries))
+            touched = np.flatnonzero(totals)
+            # Without common terms the first pass is final: keep the entries that will get the bonuses.
+            keep = p.candidates if deferred else max(k, p.rerank)
+            if touched.size > keep:
+                touched = _best(touched, totals, keep)
+            scores = dict(zip(touched.tolist(), totals[touched].tolist()))
         if deferred:
             if scores:
-                pool = heapq.nlargest(p.candidates, scores.items(), key=lambda kv: kv[1])
-                scores = dict(pool)
-                for common, weight in deferred:
+                for by_doc, weight in deferred:
                     for doc_id in scores:
-                        w = common.get(doc_id)
+                        w = by_doc.get(doc_id)
                         if w is not None:
                             scores[doc_id] += weight * w
             else:
-                for common, weight in deferred:
-                    for doc_id, w in common.items():
+                get = scores.get
+                for by_doc, weight in deferred:
+                    for doc_id, w in by_doc.items():
                         scores[doc_id] = get(doc_id, 0.0) + weight * w
         if not scores:
             return []
         # Bonuses that only reorder the best candidates: the best single phrasing, and shared intents.
         if len(scores) > max(k, p.rerank):
             scores = dict(heapq.nlargest(max(k, p.rerank), scores.items(), key=lambda kv: kv[1]))
-        if p.phrase_weight:
-            terms = set(analysis.tokens) | set(analysis.grams)
-            phrase_terms = self.phrase_terms
-            for doc_id in scores:
-                best = 0.0
-                for pid in self.entry_phrases[doc_id]:
-                    weights = phrase_terms[pid]
-                    s = 0.0
-                    for t in terms:
-                        w = weights.get(t)
-                        if w is not None:
-                            s += w
-                    if s > best:
-                        best = s
+        if p.phrase_weight and self.phrase_layout is not None:
+            pool = list(scores)
+            for doc_id, best in zip(pool, self.phrase_layout.best(pool, set(analysis.tokens) | set(analysis.grams))):
                 scores[doc_id] += p.phrase_weight * best
         if analysis.intents and p.intent_weight:
             weight = p.intent_weight
@@ -422,6 +420,47 @@ def _phrase_weights(analyses: list[Analysis], counts: list[int], p: "MatchPolicy
             for t, tf in bag.items():
                 weights[t] = weights.get(t, 0.0) + scale * idf[t] * tf * k1p1 / (tf + norm)
     return out
+
+
+class PhraseLayout:
+    """Each entry's phrasings and each phrasing's term weights as flat arrays, so that the best phrasing of a
+    few candidate entries is found with a handful of numpy operations (the Python loop over candidates ×
+    phrasings × question terms was most of a question's ranking time)."""
+
+    def __init__(self, phrase_terms: list[dict[str, float]], entry_phrases: list[tuple[int, ...]]):
+        self.term_id: dict[str, int] = {}
+        ids = self.term_id.setdefault
+        self.terms = Ragged.of_lengths(len(weights) for weights in phrase_terms)
+        size = int(self.terms.indptr[-1])
+        self.term_ids = np.fromiter((ids(t, len(self.term_id)) for weights in phrase_terms for t in weights),
+                                    dtype=np.intp, count=size)
+        self.weights = np.fromiter((w for weights in phrase_terms for w in weights.values()), dtype=np.float64,
+                                   count=size)
+        self.phrasings = Ragged.of_lengths(len(pids) for pids in entry_phrases)
+        self.phrase_ids = np.fromiter((pid for pids in entry_phrases for pid in pids), dtype=np.intp,
+                                      count=int(self.phrasings.indptr[-1]))
+
+    def best(self, entries: list[int], terms: set[str]) -> list[float]:
+        """For each of `entries`, the score of its best phrasing: the sum of the weights of `terms` in it."""
+        wanted = np.zeros(len(self.term_id) + 1, dtype=np.float64)
+        known = [i for i in map(self.term_id.get, terms) if i is not None]
+        if not known:
+            return [0.0] * len(entries)
+        wanted[known] = 1.0
+        slots, slot_entry = self.phrasings.gather(np.asarray(entries, dtype=np.intp))
+        pids = self.phrase_ids[slots]
+        positions, term_slot = self.terms.gather(pids)
+        per_phrasing = np.bincount(term_slot, self.weights[positions] * wanted[self.term_ids[positions]],
+                                   minlength=pids.size)
+        best = np.zeros(len(entries), dtype=np.float64)
+        np.maximum.at(best, slot_entry, per_phrasing)
+        return best.tolist()
+
+
+def _best(candidates: np.ndarray, totals: np.ndarray, n: int) -> np.ndarray:
+    """The `n` of `candidates` (entry numbers, ascending) with the highest totals; ties go to the lower number."""
+    order = np.argsort(-totals[candidates], kind="stable")[:n]
+    return candidates[np.sort(order)]
 
 
 def _covered(terms: set[str], index: BM25Index, doc_id: int, oov_factor: float) -> float:
