@@ -106,9 +106,6 @@ class Analyzer:
         its editors: typos of them (of the titles' words) are corrected like typos of the synonym table's terms (a
         knowledge base without its own synonyms.yaml would otherwise only know the bundled one's terms)."""
         self.aliases = AliasReplacer(resources.aliases, resources.canonicals)
-        # The synonym table's terms and the user dictionary's words: domain words, whose kin the knowledge base's
-        # own table states (knowledge.thesaurus leaves them out).
-        self.domain_words = frozenset(resources.canonicals) | {w for w, _, _ in resources.userwords}
         own = {k for k in keywords if k not in resources.aliases}
         terms = set(resources.aliases) | set(resources.canonicals) | {w for w, _, _ in resources.userwords} | own
         # Canonical terms and user-dictionary words are correctly written by definition: the corrector never

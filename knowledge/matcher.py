@@ -48,7 +48,6 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Container
 from dataclasses import dataclass
 
 from .analyzer import Analysis, Analyzer
@@ -67,7 +66,6 @@ from .confidence import (
 from .index import BM25Index
 from .model import Answer, Entry, Match, Outcome
 from .normalize import STOPWORDS
-from .thesaurus import GROUP_MARK, Thesaurus
 
 # A question is read up to this many characters: residents' questions are a sentence or two, and the analysis
 # (segmentation, pinyin, typo correction) grows with the text. One signed 64 KB message used to hold the event
@@ -96,13 +94,6 @@ class MatchPolicy:
     keyword_repeat: int = 2         # keywords count this many times in an entry's document
     title_repeat: int = 1           # the title counts this many times in an entry's document
     intent_weight: float = 3.0      # weight of the intent field (question words: 怎么/多久/谁/多少…)
-    synonym_weight: float = 0.0     # weight of the synonym-group field (knowledge.thesaurus: =Hd04B01 terms)
-    group_weight: float = 0.0       # weight of the same field's word-group terms (~Hd04B), when synonym_weight is on
-    thesaurus: Thesaurus = Thesaurus()  # which of a word's synonym groups count
-    expand_weight: float = 0.0      # weight of the knowledge base's words that share a synonym group with a question word no entry uses
-    expand_groups: bool = False     # level-4 groups count for the expansion too
-    expand_known: bool = False      # expand words the entries use too
-    coverage_synonyms: bool = False  # a question word counts as covered where a synonym of it is in the entry
     k1: float = 1.2
     b: float = 0.6
     oov_factor: float = 0.5         # weight of a question word no entry contains, relative to the max idf
@@ -147,7 +138,6 @@ class Matcher:
         bigram_docs: list[list[str]] = []
         negated_docs: list[list[str]] = []
         intent_docs: list[list[str]] = []
-        synonym_docs: list[list[str]] = []
         answer_docs: list[list[str]] = []
         # Phrasings are weighted once per distinct text (large knowledge bases repeat many), each counted as
         # often as it occurs for the phrasing idf and average length.
@@ -195,8 +185,6 @@ class Matcher:
             bigram_docs.append(bigrams)
             negated_docs.append(negated)
             intent_docs.append(sorted(labels))
-            if p.synonym_weight:
-                synonym_docs.append(p.thesaurus.concepts(tokens, analyzer.domain_words))
             answer = list(analyze(entry.answer).tokens) if p.answer_weight else []
             answer_docs.append(answer)
             kb_counts.update(tokens)
@@ -208,20 +196,11 @@ class Matcher:
         self.bigrams = BM25Index(bigram_docs, k1=p.k1, b=p.b) if p.bigram_weight else None
         self.negated = BM25Index(negated_docs, k1=p.k1, b=p.b, keep_terms=False)
         self.answers = BM25Index(answer_docs, k1=p.k1, b=p.b, keep_terms=False) if p.answer_weight else None
-        self.synonyms = BM25Index(synonym_docs, k1=p.k1, b=p.b) if p.synonym_weight else None
         self.phrase_terms = _phrase_weights(phrase_analyses, phrase_counts, p) if p.phrase_weight else []
         # Intents are a bonus on entries that already match the question's words, never a match by themselves.
         self.intents = BM25Index(intent_docs, k1=p.k1, b=p.b, keep_terms=False)
         self.stats = TermStats(kb_counts, analyzer.general_freq, analyzer.general_total)
         self.longest_word = max((len(t) for t in self.words.idf), default=0)
-        self.kin: dict[str, set[str]] = {}
-        if p.expand_weight or p.coverage_synonyms:
-            for word in self.words.idf:
-                if word in analyzer.domain_words:
-                    continue
-                for term in p.thesaurus.senses(word):
-                    if p.expand_groups or term[0] != GROUP_MARK:
-                        self.kin.setdefault(term, set()).add(word)
         # Each entry's self-retrieval score, computed at load: what its own title scores against it (the fields
         # and the best-phrasing bonus of `rank`, by look-up in the entry's own term weights). It is what this
         # entry scores at best, in the units of this knowledge base (entries with more example questions, and
@@ -240,10 +219,6 @@ class Matcher:
         for index, terms, weight in fields:
             own = index.doc_terms[doc_id]
             v += weight * sum(own.get(t, 0.0) for t in set(terms))
-        if self.synonyms is not None:
-            own = self.synonyms.doc_terms[doc_id]
-            for t in set(p.thesaurus.concepts(a.tokens, self.analyzer.domain_words)):
-                v += (p.group_weight if t[0] == GROUP_MARK else p.synonym_weight) * own.get(t, 0.0)
         if p.phrase_weight and title_pid is not None and self.phrase_terms:
             own = self.phrase_terms[title_pid]
             v += p.phrase_weight * sum(own.get(t, 0.0) for t in set(a.tokens) | set(a.grams))
@@ -266,23 +241,6 @@ class Matcher:
             yield self.negated, set(analysis.negated), p.negation_weight
         if self.answers is not None:
             yield self.answers, set(analysis.tokens), p.answer_weight
-        if self.kin:
-            known = set(analysis.tokens)
-            kin: set[str] = set()
-            for tok in known:
-                if tok in self.analyzer.domain_words or (tok in self.words.idf and not p.expand_known):
-                    continue
-                for term in p.thesaurus.senses(tok):
-                    kin |= self.kin.get(term, set())
-            kin -= known
-            if kin:
-                yield self.words, kin, p.expand_weight
-        if self.synonyms is not None:
-            terms = set(p.thesaurus.concepts(analysis.tokens, self.analyzer.domain_words))
-            groups = {t for t in terms if t[0] == GROUP_MARK}
-            yield self.synonyms, terms - groups, p.synonym_weight
-            if groups and p.group_weight:
-                yield self.synonyms, groups, p.group_weight
 
     def backoff(self, tokens) -> set[str]:
         """Known words inside the question's unknown words: a token no entry uses (交行 and 交会, as jieba cuts
@@ -366,18 +324,10 @@ class Matcher:
                         scores[doc_id] += weight * w
         return heapq.nlargest(k, ((s, d) for d, s in scores.items()))
 
-    def kin_of(self, word: str) -> set[str]:
-        if word in self.analyzer.domain_words:
-            return set()
-        out: set[str] = set()
-        for term in self.policy.thesaurus.senses(word):
-            out |= self.kin.get(term, set())
-        return out
-
-    def coverage(self, analysis: Analysis, doc_id: int, also: set[str] = set()) -> float:
+    def coverage(self, analysis: Analysis, doc_id: int) -> float:
         """Share of the question's weighted words and pinyin bigrams that entry `doc_id` contains."""
         oov = self.policy.oov_factor
-        words = _covered(set(analysis.tokens), self.words, doc_id, oov, also)
+        words = _covered(set(analysis.tokens), self.words, doc_id, oov)
         if not analysis.grams:
             return words
         return (words + _covered(set(analysis.grams), self.grams, doc_id, oov)) / 2.0
@@ -389,16 +339,10 @@ class Matcher:
         best_score, best_doc = ranked[0]
         second = ranked[1][0] if len(ranked) > 1 else 0.0
         tokens = set(analysis.tokens)
-        own = self.words.doc_terms[best_doc]
-        present: Container[str] = own
-        also: set[str] = set()
-        if self.policy.coverage_synonyms:
-            also = {t for t in tokens if t not in own and any(u in own for u in self.kin_of(t))}
-            if also:
-                present = set(own) | also
+        present = self.words.doc_terms[best_doc]
         share, evidence = general_coverage(self.stats, tokens, present)
         return Features(
-            coverage=self.coverage(analysis, best_doc, also),
+            coverage=self.coverage(analysis, best_doc),
             general_coverage=share,
             anchor=anchor(self.stats, tokens, present),
             evidence=evidence,
@@ -480,11 +424,10 @@ def _phrase_weights(analyses: list[Analysis], counts: list[int], p: "MatchPolicy
     return out
 
 
-def _covered(terms: set[str], index: BM25Index, doc_id: int, oov_factor: float, also: set[str] = set()) -> float:
+def _covered(terms: set[str], index: BM25Index, doc_id: int, oov_factor: float) -> float:
     if not terms:
         return 0.0
-    own = index.doc_terms[doc_id]
-    present: Container[str] = set(own) | also if also else own
+    present = index.doc_terms[doc_id]
     total = hit = 0.0
     for t in terms:
         w = index.idf.get(t)
