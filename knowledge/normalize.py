@@ -81,6 +81,13 @@ def split_segments(text: str) -> list[str]:
     return [s for s in _SPLIT_RE.split(text) if s]
 
 
+# Characters of closed classes (pronouns, question words, particles, the commonest verbs) as written alone: a
+# two-character typo window is never rewritten at one of them (谁管 stays 谁管, not 水管), nor rewritten when its
+# agreeing character is one of them (吵了 stays 吵了, not 炒了): one content character that sounds like another is
+# too little to guess on.
+FUNCTION_CHARS = frozenset(w for w in STOPWORDS if len(w) == 1) | frozenset("谁哪啥咋怎么吗呢吧了的得地着过是有在")
+
+
 def is_cjk(ch: str) -> bool:
     return bool(_CJK_RE.match(ch))
 
@@ -197,6 +204,8 @@ class HomophoneCorrector:
                         alone = self._lone_characters(text)
                     if i not in alone or i + 1 not in alone:
                         continue  # part of a word as written (租房住的: 房住 is not 房主): what the resident wrote
+                    if window[0] in FUNCTION_CHARS or window[1] in FUNCTION_CHARS:
+                        continue  # 谁管 is not 水管, 吵了 is not 炒了
                 if differ == 0 or (differ < length and differ <= length // 2):
                     out.append(term)
                     i += length

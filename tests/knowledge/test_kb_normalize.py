@@ -129,6 +129,22 @@ def test_two_character_terms_only_where_the_characters_stand_alone(kb):
     assert HomophoneCorrector({"物业"})("务业") == "务业"  # without a segmenter, two-character terms take no part
 
 
+def test_two_character_windows_never_guess_on_a_function_word(tmp_path, kb):
+    """谁 and 了 stand alone in 这事谁管 and 跟物业吵了两句, yet 谁管 is not 水管 (a title word here) and 吵了 is
+    not 炒了 (an alias of 解聘 in the bundled table): one content character is too little to guess on."""
+    from knowledge import KnowledgeBase
+
+    assert kb.analyzer.normalize("跟物业吵了两句") == ["跟物业吵了两句"]
+    assert "解聘" not in kb.analyzer.tokens("跟物业吵了两句")
+    (tmp_path / "entries.yaml").write_text(
+        "- id: pipe\n  title: 水管爆了找谁\n  questions: [家里水管漏水怎么办]\n"
+        "  answer: 先关总阀，再报物业。\n  source: 物业服务中心\n", encoding="utf-8")
+    own = KnowledgeBase.load(tmp_path)
+    assert own.analyzer.normalize("这事谁管") == ["这事谁管"]
+    assert own.analyzer.normalize("水官爆了") == ["水管爆了"]  # two content characters: still corrected
+    assert kb.analyzer.normalize("小区听水了") == ["小区停水了"]
+
+
 def test_title_words_are_corrected_like_synonym_terms(tmp_path):
     from knowledge import KnowledgeBase
 
