@@ -51,6 +51,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .analyzer import Analysis, Analyzer
+from .assoc import AssociationTable, EntryAssociations, domain_table
 from .confidence import (
     CORRECT_FEATURES,
     IN_SCOPE_FEATURES,
@@ -91,6 +92,7 @@ class MatchPolicy:
     phrase_weight: float = 0.5      # weight of the best single phrasing (words + sounds)
     answer_weight: float = 0.0      # weight of the answer-text field
     negation_weight: float = 2.0    # weight of the negated-words field (¬交 for 不交)
+    assoc_weight: float = 4.0       # weight of the associated words of a question word an entry lacks (knowledge.assoc)
     keyword_repeat: int = 2         # keywords count this many times in an entry's document
     title_repeat: int = 1           # the title counts this many times in an entry's document
     intent_weight: float = 3.0      # weight of the intent field (question words: 怎么/多久/谁/多少…)
@@ -118,7 +120,9 @@ class MatchPolicy:
 
 
 class Matcher:
-    def __init__(self, entries: list[Entry], analyzer: Analyzer, policy: MatchPolicy | None = None):
+    def __init__(self, entries: list[Entry], analyzer: Analyzer, policy: MatchPolicy | None = None,
+                 associations: AssociationTable | None = None):
+        """`associations`: the word-association table (knowledge.assoc); None: the shipped domain table."""
         self.entries = entries
         self.analyzer = analyzer
         self.policy = p = policy or MatchPolicy()
@@ -200,6 +204,8 @@ class Matcher:
         # Intents are a bonus on entries that already match the question's words, never a match by themselves.
         self.intents = BM25Index(intent_docs, k1=p.k1, b=p.b, keep_terms=False)
         self.stats = TermStats(kb_counts, analyzer.general_freq, analyzer.general_total)
+        self.associations = (EntryAssociations(associations or domain_table(), self)
+                             if p.assoc_weight else None)
         self.longest_word = max((len(t) for t in self.words.idf), default=0)
         # Each entry's self-retrieval score, computed at load: what its own title scores against it (the fields
         # and the best-phrasing bonus of `rank`, by look-up in the entry's own term weights). It is what this
@@ -322,6 +328,8 @@ class Matcher:
                 for doc_id, w in postings:
                     if doc_id in scores:
                         scores[doc_id] += weight * w
+        if self.associations is not None:  # reorders the candidates; the scores (the gate's features) stay lexical
+            return self.associations.reorder(analysis, scores, k, p.assoc_weight)
         return heapq.nlargest(k, ((s, d) for d, s in scores.items()))
 
     def coverage(self, analysis: Analysis, doc_id: int) -> float:
