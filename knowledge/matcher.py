@@ -107,7 +107,7 @@ class MatchPolicy:
     # same) after leave-one-knowledge-base-out validation, with at most 5% of each one's out-of-scope questions
     # answered; never on the held-out retrofit set.
     in_scope_coef: tuple[float, ...] = (-6.457, 1.352, 1.191, 1.364, 1.777)
-    correct_coef: tuple[float, ...] = (-3.657, 0.862, 0.622, 0.449, 0.722, 0.908, 1.155, 1.008)
+    correct_coef: tuple[float, ...] = (-2.767, 0.787, 0.661, 0.558, 0.535, 0.382, 1.032, 0.961)
     none_below: float = 0.3         # P(in scope) below this: no match
     answer_from: float = 0.8        # P(best entry right) at or above this: confident answer
     answer_margin: float = 0.1      # and the best entry must lead the second by this share of its score (ties: menu)
