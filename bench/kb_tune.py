@@ -3,6 +3,11 @@
     .venv/bin/python bench/kb_tune.py [--max-oos 0.05] [--l2 0.01]        # the gate of issue 17
     .venv/bin/python bench/kb_tune.py --splits-only | --grid [--loo]       # the bundled-only fit and scoring grid
     .venv/bin/python bench/kb_tune.py --self-fit                          # the gate fitted on each set itself
+    .venv/bin/python bench/kb_tune.py --fixed-gate                        # the shipped gate, not refitted
+    .venv/bin/python bench/kb_tune.py --policy assoc_weight=0             # any MatchPolicy field changed
+
+Leaving a knowledge base out also leaves its entries out of the word-association table (knowledge.assoc): the
+table is learned from the other three (bench/kb_assoc_build.learn_table) and every set is ranked with it.
 
 Default (issue 17): the gate is fitted on the fitting knowledge bases of bench/kb_eval.py (bundled with its whole
 evaluation set, terse, faq, civil; never the held-out retrofit). For each of them, P(best entry right) and the

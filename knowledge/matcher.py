@@ -25,6 +25,12 @@ The score is words + gram_weight × sounds + char_weight × chars + bigram_weigh
   * intents: each entry's question intents (knowledge.intent: 怎么/在哪/谁/多久/多少/是什么/怎么办/能不能,
     read from its title and questions) form a field; intent_weight × the BM25 weight of each intent the
     question shares, so entries of one topic are told apart by what is asked about it.
+Those candidates are then reordered by word associations (knowledge.assoc, assoc_weight): a question word an entry
+does not contain counts through the entry's words it is associated with (the shipped domain table, learned from
+the example questions of four knowledge bases: words that reword each other across the phrasings of one entry).
+The first candidate is the best by lexical score + associations, the second the strongest lexical competitor;
+the scores stay the lexical ones, so the gate's features are unchanged and an entry moved ahead by associations
+alone leads by a negative margin (the menu, never a confident answer).
 
 The outcome comes from two calibrated probabilities (knowledge.confidence): P(in scope) below
 `none_below` gives "none"; P(the best entry is right) at or above `answer_from`, with P(in scope) at least
@@ -105,7 +111,7 @@ class MatchPolicy:
     # (margin, lead, rel: see knowledge.confidence) and the answer thresholds were fitted by `bench/kb_tune.py` on
     # four knowledge bases (the bundled one with its whole evaluation set, terse, faq, civil; each weighing the
     # same) after leave-one-knowledge-base-out validation, with at most 5% of each one's out-of-scope questions
-    # answered; never on the held-out retrofit set.
+    # answered; never on the held-out retrofit set. Refitted on the association ranking (issue 17, third pass).
     in_scope_coef: tuple[float, ...] = (-6.457, 1.352, 1.191, 1.364, 1.777)
     correct_coef: tuple[float, ...] = (-2.767, 0.787, 0.661, 0.558, 0.535, 0.382, 1.032, 0.961)
     none_below: float = 0.3         # P(in scope) below this: no match

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from knowledge import KnowledgeBase
-from knowledge.assoc import AssociationTable, domain_table
+from knowledge.assoc import AssociationTable, EntryAssociations, domain_table
 from knowledge.matcher import Matcher
 from tests.knowledge.kb_testutil import write
 
@@ -86,3 +86,17 @@ def test_out_of_scope_questions_are_not_pulled_in_by_the_domain_table(kb, questi
 def test_shipped_domain_table_loads():
     table = domain_table()
     assert len(table.table) > 500 and len(table.reverse) > 500
+
+
+def test_reorder_keeps_the_strongest_lexical_competitor_second(lift_kb):
+    """An association may lift a candidate over others, but never push the best entry's runner-up down the list
+    (that would widen the margin the gate reads)."""
+    class Fixed(EntryAssociations):
+        def score(self, analysis, doc_id):   # association scores given per entry
+            return {0: 0.0, 1: 0.0, 2: 1.5, 3: 0.0}[doc_id]
+
+    ea = Fixed(AssociationTable({}), lift_kb.matcher)
+    lexical = {0: 10.0, 1: 9.0, 2: 8.0}
+    assert ea.reorder(None, lexical, 3, 1.0) == [(10.0, 0), (9.0, 1), (8.0, 2)]   # 9.5 > 9.0, still third
+    assert ea.reorder(None, lexical, 3, 2.0) == [(8.0, 2), (10.0, 0), (9.0, 1)]   # 11 > 10: first, lexical scores kept
+    assert ea.reorder(None, {0: 10.0, 1: 9.0, 2: 8.5, 3: 1.0}, 3, 0.0)[:2] == [(10.0, 0), (9.0, 1)]
