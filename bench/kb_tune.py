@@ -3,6 +3,11 @@
     .venv/bin/python bench/kb_tune.py [--max-oos 0.05] [--l2 0.01]        # the gate of issue 17
     .venv/bin/python bench/kb_tune.py --splits-only | --grid [--loo]       # the bundled-only fit and scoring grid
     .venv/bin/python bench/kb_tune.py --self-fit                          # the gate fitted on each set itself
+    .venv/bin/python bench/kb_tune.py --fixed-gate                        # the shipped gate, not refitted
+    .venv/bin/python bench/kb_tune.py --policy assoc_weight=0             # any MatchPolicy field changed
+
+Leaving a knowledge base out also leaves its entries out of the word-association table (knowledge.assoc): the
+table is learned from the other three (bench/kb_assoc_build.learn_table) and every set is ranked with it.
 
 Default (issue 17): the gate is fitted on the fitting knowledge bases of bench/kb_eval.py (bundled with its whole
 evaluation set, terse, faq, civil; never the held-out retrofit). For each of them, P(best entry right) and the
@@ -44,9 +49,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from kb_assoc_build import learn_table  # noqa: E402
 from kb_eval import FIT_SETS, TUNING_SPLITS, load_eval, load_set  # noqa: E402
 
 from knowledge import KnowledgeBase  # noqa: E402
+from knowledge.assoc import AssociationTable  # noqa: E402
 from knowledge.confidence import CORRECT_FEATURES, IN_SCOPE_FEATURES, Features, probability  # noqa: E402
 from knowledge.matcher import Matcher, MatchPolicy, bounded, phrasing_key  # noqa: E402
 
@@ -201,6 +208,9 @@ def suggestion_sweep(obs, in_coef, policy) -> None:
 
 # --- the gate, fitted across knowledge bases (issue 17) -------------------------------------------------------
 
+POLICY = MatchPolicy()   # the scoring and gate settings measured (--policy changes fields of it)
+
+
 @dataclass
 class Obs:
     """One question of a fitting knowledge base: in scope?, best entry right?, right entry in the top 3?,
@@ -214,16 +224,16 @@ class Obs:
     group: str = ""   # the question set it comes from (the bundled knowledge base's split, or the set's name)
 
 
-def kb_observations(name: str) -> list[Obs]:
+def kb_observations(name: str, table: AssociationTable | None = None) -> list[Obs]:
     """Observations of a fitting knowledge base (the bundled one: every split of its evaluation set, as
-    bench/kb_eval.py reports it)."""
+    bench/kb_eval.py reports it). `table`: the word-association table to rank with (None: the shipped one)."""
     if name == "bundled":
         splits = tuple(load_eval(ROOT / "tests" / "data" / "kb_eval.yaml"))
         groups = [(split, load_set(name, (split,)).rows) for split in splits]
     else:
         groups = [(name, load_set(name).rows)]
-    kb = KnowledgeBase.load(load_set(name, TUNING_SPLITS[:1]).directory)
-    m = kb.matcher
+    kb = KnowledgeBase.load(load_set(name, TUNING_SPLITS[:1]).directory, POLICY)
+    m = kb.matcher if table is None else Matcher(kb.entries, kb.analyzer, kb.matcher.policy, table)
     out = []
     for group, q, ids in ((g, q, ids) for g, rows in groups for q, ids in rows):
         a = m.analyzer.analyze(bounded(q))
@@ -344,19 +354,33 @@ def _line(name: str, c: Counter) -> str:
             f"oos answered {100 * c['oos_answered'] / m:5.1f}% (menu {100 * c['oos_menu'] / m:5.1f}%)")
 
 
-def cross_kb(l2: float, max_oos: float) -> Gate:
+def shipped_gate(policy: MatchPolicy) -> Gate:
+    return Gate(policy.in_scope_coef, policy.correct_coef, policy.none_below, policy.answer_from,
+                policy.answer_margin, policy.answer_in)
+
+
+def cross_kb(l2: float, max_oos: float, fixed: bool = False) -> Gate:
     """Leave one knowledge base out: fit on the other fitting sets, measure on it; then fit on all of them."""
-    policy = MatchPolicy()
+    policy = POLICY
     obs = {name: kb_observations(name) for name in FIT_SETS}
     print("leave-one-knowledge-base-out (fit on the others, measured on the one named; never the held-out set):")
     pooled: Counter = Counter()
     for left in FIT_SETS:
-        gate = fit_gate({k: v for k, v in obs.items() if k != left}, policy, l2, max_oos)
-        c = gate_counts(gate, obs[left], policy)
+        # The domain association table is learned from the others' entries too: every knowledge base is ranked
+        # with a table that never saw the left-out one's entries.
+        loo = obs
+        if policy.assoc_weight:
+            table = learn_table([k for k in FIT_SETS if k != left])
+            loo = {name: kb_observations(name, table) for name in FIT_SETS}
+        gate = (shipped_gate(policy) if fixed
+                else fit_gate({k: v for k, v in loo.items() if k != left}, policy, l2, max_oos))
+        c = gate_counts(gate, loo[left], policy)
         pooled.update(c)
         print(_line(left, c) + f"   thresholds nb {gate.none_below} af {gate.answer_from} "
               f"am {gate.answer_margin} ain {gate.answer_in}")
     print(_line("pooled", pooled))
+    if fixed:
+        return shipped_gate(policy)
     gate = fit_gate(obs, policy, l2, max_oos)
     print(f"fitted on {', '.join(FIT_SETS)} (write into MatchPolicy):")
     print(f"    in_scope_coef: tuple[float, ...] = {gate.in_coef}   # {IN_SCOPE_FEATURES}")
@@ -372,7 +396,7 @@ def self_fit(l2: float, max_oos: float) -> None:
     """The same gate (P(best entry right) and thresholds; P(in scope) as in MatchPolicy) fitted on each fitting
     knowledge base's own questions and measured on them: in sample, so an optimistic figure of what this family
     of gates can do on that knowledge base with the current ranking and features (not a validation)."""
-    policy = MatchPolicy()
+    policy = POLICY
     print("the gate fitted on each knowledge base itself and measured on it (in sample, optimistic):")
     for name in FIT_SETS:
         obs = kb_observations(name)
@@ -392,12 +416,20 @@ def main(argv: list[str] | None = None) -> int:
                     help="the former bundled-only fit (development splits) instead of the cross-knowledge-base one")
     ap.add_argument("--self-fit", action="store_true",
                     help="fit the gate on each fitting knowledge base itself (in sample: what the gate family can do)")
+    ap.add_argument("--fixed-gate", action="store_true",
+                    help="measure the shipped gate (MatchPolicy's coefficients and thresholds) instead of refitting it")
+    ap.add_argument("--policy", action="append", default=[], metavar="FIELD=VALUE",
+                    help="a MatchPolicy field changed for this run (repeatable), e.g. assoc_weight=0")
     args = ap.parse_args(argv)
+    global POLICY
+    for item in args.policy:
+        key, value = item.split("=", 1)
+        POLICY = replace(POLICY, **{key: type(getattr(POLICY, key))(value)})
     if args.self_fit:
         self_fit(args.l2, args.max_oos)
         return 0
     if not args.splits_only and not args.grid:
-        cross_kb(args.l2, args.max_oos)
+        cross_kb(args.l2, args.max_oos, args.fixed_gate)
         return 0
     rows = tuning_rows()
     kb = KnowledgeBase.load()

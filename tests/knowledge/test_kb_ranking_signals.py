@@ -26,7 +26,8 @@ def test_analysis_carries_bigrams_of_the_normalised_text(kb):
 def test_bigram_field_recovers_a_missegmented_question(kb):
     """还得出维修的钱 is cut into 得出 (to conclude): word-level scoring alone prefers the fee-standard entry."""
     q = kb.analyzer.analyze("都交了物业费了 凭嘛还得出维修的钱")
-    without = Matcher(kb.entries, kb.analyzer, replace(kb.matcher.policy, bigram_weight=0.0))
+    # word-level scoring alone: no bigram field, and no word associations (knowledge.assoc) either
+    without = Matcher(kb.entries, kb.analyzer, replace(kb.matcher.policy, bigram_weight=0.0, assoc_weight=0.0))
     assert without.entries[without.rank(q, 1)[0][1]].id != "maintenance-fund-vs-fee"
     assert kb.matcher.entries[kb.matcher.rank(q, 1)[0][1]].id == "maintenance-fund-vs-fee"
 
