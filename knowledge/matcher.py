@@ -364,10 +364,11 @@ class Matcher:
             lead=min(LEAD_MAX, math.log(best_score / second)) if second > 0 else LEAD_MAX,
         )
 
-    def decide(self, features: Features) -> tuple[Outcome, float, float]:
-        """(outcome, P(in scope), P(best entry right)) for a question with at least one ranked entry."""
+    def decide(self, features: Features, scope: Features | None = None) -> tuple[Outcome, float, float]:
+        """(outcome, P(in scope), P(best entry right)) for a question with at least one ranked entry. `scope`:
+        the features P(in scope) reads, when they are not those of the first entry (see `ask`)."""
         p = self.policy
-        p_in = probability(p.in_scope_coef, features.vector(IN_SCOPE_FEATURES))
+        p_in = probability(p.in_scope_coef, (scope or features).vector(IN_SCOPE_FEATURES))
         p_ok = probability(p.correct_coef, features.vector(CORRECT_FEATURES))
         if p_in < p.none_below:
             return "none", p_in, p_ok
@@ -385,10 +386,14 @@ class Matcher:
             others = [Match(self.entries[d], s) for s, d in ranked if d != known][:top - 1]
             best = ranked[0][0] if ranked else 1.0
             return Answer(question, "answer", [Match(self.entries[known], best), *others], 1.0)
-        if not ranked or ranked[0][0] < self.policy.min_score:
+        # Whether the question is ours at all is judged on the entry it shares most words with: an entry that the
+        # associations moved first shares fewer, and would make an in-scope question look out of scope.
+        lexical = max(range(len(ranked)), key=lambda i: ranked[i][0]) if ranked else 0
+        if not ranked or ranked[lexical][0] < self.policy.min_score:
             return Answer(question, "none", [], 0.0)
         features = self.features(analysis, ranked)
-        outcome, p_in, p_ok = self.decide(features)
+        scope = self.features(analysis, [ranked[lexical]]) if lexical else None
+        outcome, p_in, p_ok = self.decide(features, scope)
         matches = [Match(self.entries[d], s) for s, d in ranked[:top]]
         if outcome == "none" and not self.suggests(features, p_in):
             matches = []

@@ -100,3 +100,22 @@ def test_reorder_keeps_the_strongest_lexical_competitor_second(lift_kb):
     assert ea.reorder(None, lexical, 3, 1.0) == [(10.0, 0), (9.0, 1), (8.0, 2)]   # 9.5 > 9.0, still third
     assert ea.reorder(None, lexical, 3, 2.0) == [(8.0, 2), (10.0, 0), (9.0, 1)]   # 11 > 10: first, lexical scores kept
     assert ea.reorder(None, {0: 10.0, 1: 9.0, 2: 8.5, 3: 1.0}, 3, 0.0)[:2] == [(10.0, 0), (9.0, 1)]
+
+
+def test_whether_a_question_is_ours_is_judged_on_the_entry_sharing_most_words(lift_kb):
+    """An entry the associations moved first shares fewer of the question's words than the lexical best; P(in
+    scope) reads the lexical best's features, so the reordering never turns an in-scope question into a "none"."""
+    kb = lift_kb
+    matcher = Matcher(kb.entries, kb.analyzer, kb.matcher.policy, AssociationTable.learn(GROUPS))
+    question = "电梯趴窝了检验"  # 检验 is lift-check's word; 趴窝 is associated with lift-fault's 故障
+    a = kb.analyzer.analyze(question)
+    ranked = matcher.rank(a, 3)
+    lexical = max(ranked)
+    assert kb.entries[ranked[0][1]].id == "lift-fault" and kb.entries[lexical[1]].id == "lift-check"
+    assert ranked[0][0] < matcher.policy.min_score <= lexical[0]  # the first entry alone would be no match
+    _, p_in_first, _ = matcher.decide(matcher.features(a, ranked))
+    outcome, p_in, _ = matcher.decide(matcher.features(a, ranked), matcher.features(a, [lexical]))
+    assert p_in > p_in_first and outcome == "ambiguous"
+    answer = matcher.ask(question)
+    assert answer.outcome == "ambiguous"  # a list with both entries, not "none"
+    assert {m.entry.id for m in answer.matches} == {"lift-fault", "lift-check"}
