@@ -25,12 +25,12 @@ from sqlalchemy.exc import IntegrityError
 from bot import metrics, replay, voice
 from bot.context import Context, Services
 from bot.conversation import ConversationState
-from bot.delivery.inbound import note_inbound
+from bot.delivery.inbound import note_inbound, opens_window
 from bot.router import Router, route
 from bot.types import InboundMessage, Reply
 from storage.backoff import Backoff
 from storage.db import UNAVAILABLE
-from storage.repositories import conversations, processed, residents
+from storage.repositories import arrival, conversations, processed, residents
 
 log = logging.getLogger("linli.dispatch")
 
@@ -165,18 +165,15 @@ class Dispatcher:
         rolls back everything this one did."""
         services = self.services
         now = services.clock()
-        if delivery.claim is not None and not await replay.take(session, delivery.claim):
-            raise _Replayed()
-        if check_first or message.event == "unsubscribe":
-            seen = await processed.find(session, message.dedupe_key)
-            if seen is not None:
-                metrics.DEDUPE_HITS.inc()
-                stored = Reply.from_dict(seen.reply)
-                return Outcome(Reply(silent=True) if seen.pushed else stored, duplicate=True)
-        resident, row = await residents.with_conversation(session, message.openid, now)
+        if services.db.is_sqlite:
+            found = await self._arrive_sqlite(session, message, delivery, check_first, now)
+        else:
+            found = await self._arrive(session, message, delivery, now)
+        if isinstance(found, Outcome):
+            return found
+        resident, row = found
         if _interaction(message) and _stale(resident.last_message_at, now):
             resident.last_message_at = now
-        await note_inbound(session, resident, message, now)
         live = row is not None and row.expires_at > now
         state = ConversationState(row.state, dict(row.data)) if live and row else ConversationState()
         previous_heard = voice.recall(state)
@@ -187,17 +184,51 @@ class Dispatcher:
             reply = voice.echo(message.content, reply)
             if before is not None and not ctx.forget_heard and not ctx.erased:
                 voice.remember(state, message.content, before)
-        if state.changed and not ctx.erased:
-            await self._save_state(ctx, row)
+        save = state.changed and not ctx.erased
+        record_openid, stored = ("", None) if ctx.erased else (message.openid, reply.to_dict())
         await session.flush()
         try:
-            await processed.record(
-                session, message.dedupe_key, "" if ctx.erased else message.openid, now,
-                None if ctx.erased else reply.to_dict(), pushed=delivery.late,
-            )
+            if save and not services.db.is_sqlite:  # the save and the dedupe row: one statement
+                await self._save_and_record(ctx, row, record_openid, stored, delivery.late)
+            else:
+                if save:
+                    await self._save_state(ctx, row)
+                await processed.record(session, message.dedupe_key, record_openid, now, stored, pushed=delivery.late)
         except IntegrityError:
             raise _Duplicate() from None
         return Outcome(reply, push=delivery.late)
+
+    async def _arrive(self, session, message: InboundMessage, delivery: Delivery, now):
+        """PostgreSQL: the replay claim, the dedupe row, the resident with their conversation and the window in one
+        statement (`storage.repositories.arrival`). A retry is answered from its dedupe row at once."""
+        claim = delivery.claim
+        arrived = await arrival.arrive(
+            session, message.openid, message.dedupe_key,
+            None if claim is None else (claim.key, claim.digest, claim.expires_at), now,
+            open_window=opens_window(message),
+        )
+        if claim is not None and arrived.bound != claim.digest:
+            raise _Replayed()
+        if arrived.seen is not None:
+            return _answered(arrived.seen.reply, arrived.seen.pushed)
+        if arrived.resident is None:  # first contact: created, then read and the window opened as on SQLite
+            resident, row = await residents.with_conversation(session, message.openid, now)
+            await note_inbound(session, resident, message, now)
+            return resident, row
+        return arrived.resident, arrived.conversation
+
+    async def _arrive_sqlite(self, session, message: InboundMessage, delivery: Delivery, check_first: bool, now):
+        """SQLite: the same work as separate statements (microseconds each, no round trip); the dedupe row is
+        looked up only on a retry after a lost race or for an unfollow."""
+        if delivery.claim is not None and not await replay.take(session, delivery.claim):
+            raise _Replayed()
+        if check_first or message.event == "unsubscribe":
+            seen = await processed.find(session, message.dedupe_key)
+            if seen is not None:
+                return _answered(seen.reply, seen.pushed)
+        resident, row = await residents.with_conversation(session, message.openid, now)
+        await note_inbound(session, resident, message, now)
+        return resident, row
 
     async def _run_handlers(self, ctx: Context) -> Reply:
         try:
@@ -211,6 +242,19 @@ class Dispatcher:
             metrics.HANDLER_ERRORS.inc()
             raise _HandlerFailed() from None
         return result if isinstance(result, Reply) else Reply(silent=True)
+
+    async def _save_and_record(self, ctx: Context, row, record_openid: str, stored: dict | None, late: bool) -> None:
+        message, state, now = ctx.message, ctx.conversation, ctx.now
+        if state.state is None:
+            if row is None:
+                await processed.record(ctx.session, message.dedupe_key, record_openid, now, stored, pushed=late)
+            else:
+                await arrival.clear_and_record(ctx.session, message.openid, message.dedupe_key, record_openid, now,
+                                               stored, pushed=late)
+            return
+        ttl = timedelta(seconds=self.services.settings.conversation_ttl)
+        await arrival.save_and_record(ctx.session, message.openid, state.state, state.data, ttl,
+                                      message.dedupe_key, record_openid, now, stored, pushed=late)
 
     async def _save_state(self, ctx: Context, row) -> None:
         openid, state = ctx.message.openid, ctx.conversation
@@ -310,6 +354,12 @@ class GroupCommit:
 
 class _Abandoned(Exception):
     """Raised inside a batch's transaction to roll it back after one message failed."""
+
+
+def _answered(reply: dict | None, pushed: bool) -> Outcome:
+    """The outcome of a message an earlier delivery already answered (its dedupe row)."""
+    metrics.DEDUPE_HITS.inc()
+    return Outcome(Reply(silent=True) if pushed else Reply.from_dict(reply), duplicate=True)
 
 
 def _interaction(message: InboundMessage) -> bool:

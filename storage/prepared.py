@@ -10,13 +10,19 @@ upserts here are typed `text()` statements (`typed_params`); ON CONFLICT … DO 
 On SQLite the statement is compiled once and then run straight on the `sqlite3` connection, with SQLAlchemy's own
 bind and result processors applied: SQLite answers in microseconds, so SQLAlchemy's execution machinery (events,
 execution context, greenlet hops) was most of the cost (profiled: ~150 µs of ~170 µs per statement). Driver
-errors are raised as SQLAlchemy's exception classes, exactly as `connection.execute` would. On PostgreSQL the
-network round trip dominates and the statement runs through `connection.execute`.
+errors are raised as SQLAlchemy's exception classes, exactly as `connection.execute` would.
+
+On PostgreSQL (asyncpg) the same holds for the CPU: SQLAlchemy's path cost ~400 µs of CPU per statement against
+~130 µs for asyncpg alone (the round trip included). So the compiled statement runs on the asyncpg connection of
+the session's transaction too: the transaction is begun as SQLAlchemy's asyncpg adapter begins it, the adapter's
+own prepared-statement cache is used (one Parse per connection and statement, shared with SQLAlchemy's path),
+errors are translated by the adapter and raised as SQLAlchemy's classes, and a connection found closed is
+invalidated as SQLAlchemy would.
 """
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Callable, Sequence, cast
+from typing import Any, Callable, Sequence, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -33,6 +39,7 @@ class Prepared:
         self._build = build
         self._by_dialect: dict[str, Executable] = {}
         self._sqlite: _SqliteStatement | None = None
+        self._asyncpg: _AsyncpgStatement | None = None
 
     def statement(self, dialect: str) -> Executable:
         stmt = self._by_dialect.get(dialect)
@@ -41,15 +48,22 @@ class Prepared:
         return stmt
 
     async def run(self, session: AsyncSession, **params: Any) -> "Rows":
-        raw = _cached_sqlite3(session)
-        if raw is not None and self._sqlite is not None:
-            return self._sqlite.run(raw, params)
+        cached = _cached_connection(session)
+        if cached is not None:
+            if self._sqlite is not None and isinstance(cached, sqlite3.Connection):
+                return self._sqlite.run(cached, params)
+            if self._asyncpg is not None and not isinstance(cached, sqlite3.Connection):
+                return await self._asyncpg.run(cached, params)
         connection = await session.connection()
         dialect = connection.dialect
         if dialect.name == "sqlite":
             if self._sqlite is None:
                 self._sqlite = _SqliteStatement(self.statement("sqlite"), dialect)
-            return self._sqlite.run(_remember_sqlite3(session, connection), params)
+            return self._sqlite.run(_remember(session, _sqlite3_connection(connection)), params)
+        if dialect.driver == "asyncpg":
+            if self._asyncpg is None:
+                self._asyncpg = _AsyncpgStatement(self.statement(dialect.name), dialect)
+            return await self._asyncpg.run(_remember(session, _Asyncpg(connection)), params)
         result = await connection.execute(self.statement(dialect.name), params)
         return Rows(list(result.all()) if result.returns_rows else [], affected(result))
 
@@ -77,18 +91,18 @@ def _sqlite3_connection(connection: AsyncConnection) -> sqlite3.Connection:
     return raw._conn
 
 
-_CONNECTION_KEY = "linli.prepared.sqlite3"
+_CONNECTION_KEY = "linli.prepared.connection"
+_Raw = TypeVar("_Raw")
 
 
-def _remember_sqlite3(session: AsyncSession, connection: AsyncConnection) -> sqlite3.Connection:
-    """The session's sqlite3 connection, remembered for the rest of its current transaction: asking the
+def _remember(session: AsyncSession, raw: _Raw) -> _Raw:
+    """The session's driver connection, remembered for the rest of its current transaction: asking the
     session for its connection again (a greenlet round trip) cost more than most statements here."""
-    raw = _sqlite3_connection(connection)
     session.info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), raw)
     return raw
 
 
-def _cached_sqlite3(session: AsyncSession) -> sqlite3.Connection | None:
+def _cached_connection(session: AsyncSession) -> Any:
     """The remembered connection if the session is still in the transaction it was remembered in (a commit or
     rollback ends it; the next transaction may be given another connection)."""
     cached = session.info.get(_CONNECTION_KEY)
@@ -123,3 +137,59 @@ class _SqliteStatement:
             results = self.results
             rows = [tuple(v if p is None else p(v) for v, p in zip(row, results)) for row in rows]
         return Rows(rows, cursor.rowcount)
+
+
+class _Asyncpg:
+    """The session's connection as the asyncpg adapter (to run on) and SQLAlchemy's connection (to invalidate)."""
+
+    __slots__ = ("adapter", "connection")
+
+    def __init__(self, connection: AsyncConnection):
+        self.connection = connection
+        self.adapter: Any = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+
+
+class _AsyncpgStatement:
+    """One statement compiled for asyncpg: its SQL ($n placeholders), parameter order and type processors."""
+
+    def __init__(self, statement: Executable, dialect):
+        compiled: Any = cast(ClauseElement, statement).compile(dialect=dialect)
+        self.sql = compiled.string
+        self.dialect = dialect
+        processors = compiled._bind_processors
+        self.binds = [(name, processors.get(name)) for name in compiled.positiontup or ()]
+        self.results = [entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns]
+
+    async def run(self, conn: _Asyncpg, params: dict) -> Rows:
+        adapter = conn.adapter
+        values = [params[name] if process is None else process(params[name]) for name, process in self.binds]
+        try:
+            async with adapter._execute_mutex:
+                if not adapter._started:  # the transaction's first statement: BEGIN as the adapter would
+                    await adapter._start_transaction()
+                prepared, _ = await adapter._prepare(self.sql, self.dialect._invalidate_schema_cache_asof)
+                records = await prepared.fetch(*values)
+                status = prepared.get_statusmsg()
+        except Exception as error:
+            raise await self._translated(conn, error, values) from error
+        rows: list = records
+        if records and self.results:
+            results = self.results
+            rows = [tuple(v if p is None else p(v) for v, p in zip(record, results)) for record in records]
+        count = status.rsplit(" ", 1)[-1] if status else ""
+        return Rows(rows, int(count) if count.isdigit() else -1)
+
+    async def _translated(self, conn: _Asyncpg, error: Exception, values: list) -> Exception:
+        """The error as `connection.execute` would raise it: the adapter's DBAPI class wrapped in SQLAlchemy's,
+        the connection invalidated when it was found closed."""
+        adapter, dbapi = conn.adapter, self.dialect.dbapi
+        try:
+            adapter._handle_exception(error)  # raises the translated DBAPI error
+        except dbapi.Error as translated:
+            error = translated
+        except Exception as other:  # pragma: no cover - not a driver error: raised as it is
+            return other
+        closed = adapter._connection.is_closed()
+        if closed:
+            await conn.connection.invalidate()
+        return exc.DBAPIError.instance(self.sql, values, error, dbapi.Error, connection_invalidated=closed)

@@ -14,7 +14,11 @@ from storage.models import Resident
 from storage.repositories import deliveries
 
 
+def opens_window(message: InboundMessage) -> bool:
+    return message.kind != "event"
+
+
 async def note_inbound(session: AsyncSession, resident: Resident, message: InboundMessage, now: datetime) -> None:
-    if message.kind == "event" or resident.id is None:
+    if not opens_window(message) or resident.id is None:
         return
     await deliveries.open_window(session, resident.id, now)

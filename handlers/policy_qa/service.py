@@ -32,8 +32,10 @@ async def record_question(session: AsyncSession, resident: Resident, said: str, 
     said = redact(said)
     key = question_key(said)
     if key:
-        await repo.record_gap(session, key, said, outcome, resident.community_id, now, example_ref=resident.ref)
-    await repo.count_question(session, local_month(now), resident.community_id, outcome)
+        await repo.record_gap_and_count(session, key, said, outcome, resident.community_id, now, local_month(now),
+                                        example_ref=resident.ref)
+    else:
+        await repo.count_question(session, local_month(now), resident.community_id, outcome)
 
 
 async def record_answer(ctx: Context, entry) -> None:

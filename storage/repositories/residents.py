@@ -50,12 +50,13 @@ async def with_conversation(
         found = (await _WITH_CONVERSATION.run(session, openid=openid)).first()
         if found is None:  # pragma: no cover - the row was just inserted or found committed
             raise RuntimeError(f"resident {openid!r} neither created nor found")
-    resident = _attach(session, dict(zip(_RESIDENT_KEYS, found)))
+    resident = attach(session, dict(zip(_RESIDENT_KEYS, found)))
     state, data, expires_at = found[-3:]
     return resident, None if state is None else ConversationRow(state, data or {}, expires_at)
 
 
-def _attach(session: AsyncSession, values: dict) -> Resident:
+def attach(session: AsyncSession, values: dict) -> Resident:
+    """The resident of a row read with Core (`values` by column key), attached to the session as if loaded."""
     known = session.sync_session.identity_map.get(identity_key(Resident, values["id"]))
     if known is not None:
         return known
