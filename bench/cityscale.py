@@ -133,8 +133,10 @@ def prepare(url: str, residents: int, active: int, *, survey: bool = True) -> Wo
     from storage.migrate import upgrade
 
     upgrade(url)
-    subprocess.run([PYTHON, "-m", "bot.cli", "org", "demo"], env={**clean_env(), "LINLI_DATABASE_URL": url}, cwd=ROOT,
-                   check=True, stdout=subprocess.DEVNULL)
+    # demo data loads only where WeChat's API is a sandbox on this machine (bot/production.py); the run's own
+    # sandbox starts later, any loopback address says so
+    env = {**clean_env(), "LINLI_DATABASE_URL": url, "LINLI_WECHAT_API_BASE": "http://127.0.0.1:9"}
+    subprocess.run([PYTHON, "-m", "bot.cli", "org", "demo"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return asyncio.run(seed(url, residents, active, survey=survey))
 
 
