@@ -537,7 +537,9 @@ async def broadcasts_settled(url: str) -> tuple[int, int]:
     db = Database(url)
     try:
         async with db.reading() as session:
-            open_ = await session.scalar(text("SELECT COUNT(*) FROM broadcasts WHERE status NOT IN ('done', 'cancelled')"))
+            open_ = await session.scalar(text(
+                "SELECT COUNT(*) FROM broadcasts WHERE status NOT IN ('done', 'cancelled')"
+                " AND (send_at IS NULL OR send_at <= now())"))  # the demo schedules one for days ahead
             pending = await session.scalar(text("SELECT COUNT(*) FROM deliveries WHERE status NOT IN "
                                                 "('sent', 'skipped', 'failed')"))
             return open_, pending
@@ -620,8 +622,10 @@ async def reconcile(url: str, ledger: Ledger, world: World, *, big_broadcast: in
             per = (await session.execute(text(
                 "SELECT b.id, b.status, COUNT(d.id), COUNT(DISTINCT d.resident_id), "
                 "SUM(CASE WHEN d.status IN ('sent', 'skipped', 'failed') THEN 0 ELSE 1 END), "
-                "SUM(CASE WHEN d.resident_id IS NULL THEN 1 ELSE 0 END) "
-                "FROM broadcasts b LEFT JOIN deliveries d ON d.broadcast_id = b.id GROUP BY b.id, b.status"))).all()
+                "SUM(CASE WHEN d.resident_id IS NULL THEN 1 ELSE 0 END), "
+                "COALESCE(b.send_at > now(), false) "  # scheduled for later (the demo has one days ahead)
+                "FROM broadcasts b LEFT JOIN deliveries d ON d.broadcast_id = b.id "
+                "GROUP BY b.id, b.status, b.send_at"))).all()
             twice = await session.scalar(text(
                 "SELECT COUNT(*) FROM (SELECT broadcast_id, resident_id FROM deliveries WHERE resident_id IS NOT NULL "
                 "GROUP BY broadcast_id, resident_id HAVING COUNT(*) > 1) x"))
@@ -629,7 +633,7 @@ async def reconcile(url: str, ledger: Ledger, world: World, *, big_broadcast: in
                 "SELECT status, COUNT(*) FROM deliveries GROUP BY status"))).all()))
             resent = await session.scalar(text("SELECT COUNT(*) FROM deliveries WHERE resent"))
             not_final = sum(row[4] or 0 for row in per)
-            unfinished = [row[0] for row in per if row[1] not in ("done", "cancelled")]
+            unfinished = [row[0] for row in per if row[1] not in ("done", "cancelled") and not row[6]]
             rows_total = sum(row[2] for row in per)
             detail = (f"{len(per)} broadcasts, {rows_total} deliveries ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}); "
                       f"recipient rows twice {twice}, not final {not_final}, broadcasts unfinished {len(unfinished)}, "
