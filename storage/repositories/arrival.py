@@ -2,7 +2,7 @@
 
 The first (`arrive`) claims the request's replay pair, looks up the message's dedupe row, reads the resident with
 their conversation row and opens the customer-service window, in one statement (data-modifying CTEs); the last
-(`settle`) saves or clears the conversation and inserts the dedupe row with the reply. Both run inside the
+(`save_and_record` / `clear_and_record`) saves or clears the conversation and inserts the dedupe row with the reply. Both run inside the
 message's transaction, so what is stored, and when, is what the separate statements stored
 (`storage.repositories.replay`, `processed`, `residents`, `conversations`, `deliveries.open_window`); SQLite,
 whose statements cost microseconds and no round trip, keeps running those separately.
