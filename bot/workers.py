@@ -6,9 +6,11 @@ between workers except the database. The supervisor (this process, which serves 
 
 - checks the port is free, then starts the workers, each in its own process group (Ctrl+C reaches only the
   supervisor, which forwards one SIGTERM to each worker: no double signal during a worker's graceful stop);
-- restarts a worker that dies (logged with its exit status); a worker that dies within `START_SECONDS` of its
-  start counts as crashing at start, is restarted after a growing pause, and after `START_FAILURES` such crashes
-  in a row the supervisor stops everything and exits 1 (a broken deployment must not flap forever);
+- restarts a worker that dies (logged with its exit status); a worker that dies before it listens (it reports
+  readiness on a pipe once its socket is open, however long its start took on a loaded machine) or within
+  `START_SECONDS` of its start counts as crashing at start, is restarted after a growing pause, and after
+  `START_FAILURES` such crashes in a row the supervisor stops everything and exits 1 (a broken deployment must not
+  flap forever);
 - on SIGTERM/SIGINT stops every worker gracefully (in-flight requests finish), SIGKILL after `STOP_SECONDS`.
 Workers notice a vanished supervisor (`kill -9` of the parent) and stop by themselves.
 
@@ -35,12 +37,13 @@ from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("linli.workers")
 
-START_SECONDS = 10.0  # a worker dying sooner than this after its start "crashes at start"
+START_SECONDS = 10.0  # a worker dying before it listens, or sooner than this after its start, "crashes at start"
 START_FAILURES = 3  # consecutive crashes at start (of one worker slot) before giving up
 STOP_SECONDS = 30.0  # SIGTERM → wait this long → SIGKILL
 WORKER_SHUTDOWN_SECONDS = 20.0  # aiohttp's grace for in-flight requests inside a worker (< STOP_SECONDS)
 POLL_SECONDS = 0.2
 INDEX_ENV = "LINLI_WORKER_INDEX"
+READY_FD_ENV = "LINLI_WORKER_READY_FD"  # the write end of the pipe on which a worker says "listening"
 
 
 def workers_from(cli_value: str | None, settings: Settings) -> int:
@@ -75,6 +78,8 @@ class Slot:
     index: int
     proc: subprocess.Popen | None = None
     started: float = 0.0
+    ready_pipe: int | None = None  # read end; the worker writes one byte once its socket listens
+    ready: bool = False
     early_crashes: int = 0
     restart_at: float = 0.0
     pids: list[int] = field(default_factory=list)  # every pid this slot has had (tests, drills)
@@ -131,7 +136,15 @@ class Supervisor:
                 "LINLI_PORT": str(self.settings.port), INDEX_ENV: str(slot.index), "LINLI_WORKERS": "1"}
 
     def _spawn(self, slot: Slot) -> None:
-        slot.proc = subprocess.Popen(self.command, env=self._env(slot), start_new_session=True)
+        self._close_ready_pipe(slot)
+        read_end, write_end = os.pipe()
+        os.set_blocking(read_end, False)
+        try:
+            slot.proc = subprocess.Popen(self.command, env={**self._env(slot), READY_FD_ENV: str(write_end)},
+                                         start_new_session=True, pass_fds=(write_end,))
+        finally:
+            os.close(write_end)  # the worker holds its own copy
+        slot.ready_pipe, slot.ready = read_end, False
         slot.started = time.monotonic()
         slot.pids.append(slot.proc.pid)
         log.info("worker %d started (pid %d)", slot.index, slot.proc.pid,
@@ -145,16 +158,19 @@ class Supervisor:
                     if now >= slot.restart_at:
                         self._spawn(slot)
                     continue
+                self._read_ready(slot)
                 code = slot.proc.poll()
                 if code is None:
-                    if slot.early_crashes and now - slot.started >= self.start_seconds:
+                    if slot.early_crashes and slot.ready and now - slot.started >= self.start_seconds:
                         slot.early_crashes = 0  # it came up and stayed up
                     continue
                 if self.stop_signal is not None:
                     break
                 lived = now - slot.started
                 slot.proc = None
-                if lived < self.start_seconds:
+                self._read_ready(slot)  # it may have said "listening" just before it died
+                self._close_ready_pipe(slot)
+                if not slot.ready or lived < self.start_seconds:
                     slot.early_crashes += 1
                     if slot.early_crashes >= self.start_failures:
                         log.error("worker %d exited right after starting %d times in a row (last: %s); "
@@ -174,6 +190,21 @@ class Supervisor:
             time.sleep(POLL_SECONDS)
         log.info("got %s; stopping %d workers", signal.Signals(self.stop_signal).name, self.count)
         return 0
+
+    @staticmethod
+    def _read_ready(slot: Slot) -> None:
+        if slot.ready or slot.ready_pipe is None:
+            return
+        try:
+            slot.ready = bool(os.read(slot.ready_pipe, 1))
+        except BlockingIOError:
+            pass  # still starting
+
+    @staticmethod
+    def _close_ready_pipe(slot: Slot) -> None:
+        if slot.ready_pipe is not None:
+            os.close(slot.ready_pipe)
+            slot.ready_pipe = None
 
     def _announce_when_ready(self) -> None:
         host = "127.0.0.1" if self.settings.host in ("0.0.0.0", "", "::") else self.settings.host
@@ -205,6 +236,7 @@ class Supervisor:
                 proc.wait()
         for slot in self.slots:
             slot.proc = None
+            self._close_ready_pipe(slot)
 
 
 def describe_exit(code: int, english: bool = False) -> str:
@@ -242,6 +274,18 @@ async def _watch_parent(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _tell_supervisor_ready(_aiohttp_line: str) -> None:
+    """run_app calls its `print` once the socket listens (startup has run): one byte on the supervisor's pipe."""
+    fd = os.environ.pop(READY_FD_ENV, None)
+    if fd is None:
+        return
+    try:
+        os.write(int(fd), b"1")
+        os.close(int(fd))
+    except (OSError, ValueError):
+        log.warning("could not tell the supervisor this worker is ready (%s=%s)", READY_FD_ENV, fd)
+
+
 def run_worker(settings: Settings) -> int:
     """One web worker: the full app on a SO_REUSEPORT socket (host and port come from the supervisor)."""
     from aiohttp import web
@@ -261,7 +305,7 @@ def run_worker(settings: Settings) -> int:
         await asyncio.gather(task, return_exceptions=True)
 
     app.cleanup_ctx.append(watch)
-    web.run_app(app, host=settings.host, port=settings.port, reuse_port=True, print=None,
+    web.run_app(app, host=settings.host, port=settings.port, reuse_port=True, print=_tell_supervisor_ready,
                 access_log_class=logs.QuietAccessLogger, shutdown_timeout=WORKER_SHUTDOWN_SECONDS)
     return 0
 

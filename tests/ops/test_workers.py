@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.settings import Settings, SettingsError
 from bot.simulator import WeChatSimulator
-from bot.workers import workers_from
+from bot.workers import Supervisor, workers_from
 from storage.db import Database
 from storage.models import ProcessedMessage
 from tests.ops.conftest import alive, children, clean_env, free_port, fresh_connections, pids_answering, start, wait_for
@@ -63,6 +63,37 @@ def test_workers_crashing_at_start_make_the_supervisor_give_up(tmp_path, sqlite_
                           cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1
     assert "连续 3 次启动后立即退出" in done.stderr and "resolve_days" in done.stderr  # the worker's own reason
+
+
+def test_a_worker_that_dies_before_listening_is_a_crash_at_start_however_slow(monkeypatch):
+    # on a loaded machine a broken worker can take longer than START_SECONDS to die: it never said "listening"
+    # on its pipe, so it still counts as crashing at start and the supervisor gives up instead of flapping
+    slow_crash = [sys.executable, "-c", "import time, sys; time.sleep(0.6); sys.exit(3)"]
+    settings = BASE.with_env({"LINLI_PORT": str(free_port())})
+    sup = Supervisor(settings, 1, command=slow_crash, start_seconds=0.1, start_failures=2)
+    assert sup.run() == 1
+    assert len(sup.slots[0].pids) == 2
+
+
+def test_a_worker_that_listened_and_lived_is_restarted_without_counting_a_crash_at_start():
+    # this one says "listening" on the supervisor's pipe, then exits after START_SECONDS: an ordinary death
+    ready_then_exit = [sys.executable, "-c", "import os, time, sys; fd = int(os.environ['LINLI_WORKER_READY_FD']); "
+                       "os.write(fd, b'1'); time.sleep(0.4); sys.exit(3)"]
+    settings = BASE.with_env({"LINLI_PORT": str(free_port())})
+    sup = Supervisor(settings, 1, command=ready_then_exit, start_seconds=0.1, start_failures=2)
+
+    def stop_after_three(signum=signal.SIGTERM):
+        import threading
+
+        def watch():
+            while len(sup.slots[0].pids) < 3:
+                threading.Event().wait(0.05)
+            sup.stop_signal = signum
+        threading.Thread(target=watch, daemon=True).start()
+
+    stop_after_three()
+    assert sup.run() == 0  # never gave up: three ordinary deaths, each restarted at once
+    assert len(sup.slots[0].pids) >= 3
 
 
 async def _say_many(port: int, n: int, prefix: str) -> list[str]:
