@@ -92,7 +92,7 @@ async def test_a_batch_shares_one_transaction_and_a_failure_reruns_the_rest(sqli
     handled: list[str] = []
     gate = asyncio.Event()
 
-    async def handle(session, message, delivery, check_first):
+    async def handle(session, message, delivery):
         await gate.wait()
         handled.append(message)
         if message == "bad":
@@ -101,7 +101,7 @@ async def test_a_batch_shares_one_transaction_and_a_failure_reruns_the_rest(sqli
 
     group = GroupCommit(db, handle, max_batch=10)
     try:
-        calls = [asyncio.create_task(group.submit(name, None, False)) for name in ["a", "b", "bad", "c"]]
+        calls = [asyncio.create_task(group.submit(name, None)) for name in ["a", "b", "bad", "c"]]
         await asyncio.sleep(0.01)
         gate.set()
         results = await asyncio.gather(*calls, return_exceptions=True)
