@@ -183,7 +183,8 @@ class Dispatcher:
                 voice.remember(state, message.content, before)
         save = state.changed and not ctx.erased
         record_openid, stored = ("", None) if ctx.erased else (message.openid, reply.to_dict())
-        await session.flush()
+        if _pending(session):  # the handlers' ORM changes go in before the next message of the batch starts
+            await session.flush()
         try:
             if save and not services.db.is_sqlite:  # the save and the dedupe row: one statement
                 await self._save_and_record(ctx, row, record_openid, stored, delivery.late)
@@ -360,6 +361,13 @@ def _answered(reply: dict | None, pushed: bool) -> Outcome:
     """The outcome of a message an earlier delivery already answered (its dedupe row)."""
     metrics.DEDUPE_HITS.inc()
     return Outcome(Reply(silent=True) if pushed else Reply.from_dict(reply), duplicate=True)
+
+
+def _pending(session) -> bool:
+    """Whether the session holds ORM changes to flush: most messages change no ORM object, and an empty flush
+    still cost a greenlet hop and the unit of work's setup."""
+    sync = session.sync_session
+    return bool(sync.identity_map.check_modified() or sync.new or sync.deleted)
 
 
 def _interaction(message: InboundMessage) -> bool:
