@@ -105,9 +105,9 @@ class Router:
         # what 「取消」 tells a resident leaving one of this feature's dialogs, by state or state group
         self.cancel_notes = dict(cancel_notes or {})
         self.routes: list[Route] = []
-        # the routes that can take a message in a given conversation state, in registration order: most routes
-        # belong to one dialog step, so a message is compared with a few of them rather than all of them
-        self._by_state: dict[str | None, tuple[Route, ...]] = {}
+        # the routes that can take a message of a given kind in a given conversation state, in registration order:
+        # most routes belong to one dialog step or one kind, so a message is compared with a few of them
+        self._by_state: dict[tuple[str | None, str | None], tuple[Route, ...]] = {}
 
     def _add(self, **spec) -> Callable[[Handler], Handler]:
         def register(callback: Handler) -> Handler:
@@ -117,12 +117,15 @@ class Router:
 
         return register
 
-    def routes_for(self, state: str | None) -> tuple[Route, ...]:
-        routes = self._by_state.get(state)
+    def routes_for(self, state: str | None, kind: str | None = None) -> tuple[Route, ...]:
+        """The routes for a conversation state, and of those only the ones that take messages of `kind` if given."""
+        key = (state, kind)
+        routes = self._by_state.get(key)
         if routes is None:
-            routes = tuple(r for r in self.routes if r.state_matches(state))
+            routes = tuple(r for r in self.routes
+                           if r.state_matches(state) and (kind is None or not r.kinds or kind in r.kinds))
             if len(self._by_state) < _STATES_KEPT:  # states are declared in code; a stray stored one is not kept
-                self._by_state[state] = routes
+                self._by_state[key] = routes
         return routes
 
     def message(self, *kinds: str, state: StateSpec = NO_STATE):
@@ -193,7 +196,7 @@ def _offers(router: Router, ctx: Context) -> Iterator[Route]:
     """The router's routes for the conversation's state, in order; should a handler that declines the message
     move the dialog to another state, the routes after it are chosen by that state."""
     state = ctx.conversation.state
-    for r in router.routes_for(state):
+    for r in router.routes_for(state, ctx.message.kind):
         yield r  # resumed once the route's handler (if it matched) has declined
         if ctx.conversation.state != state:
             rest = router.routes[router.routes.index(r) + 1:]
