@@ -6,6 +6,10 @@ negated words, character bigrams). The question lists are those of bench/kb_ques
 
     .venv/bin/python bench/kb_same.py --out /tmp/after.txt [--analysis] [--sets policy,bundled,...] [--code /work/main]
     diff /tmp/before.txt /tmp/after.txt && echo identical
+
+Run both sides with the same PYTHONHASHSEED: the association re-ordering sums over a set of the question's words, so
+an exact tie between two entries (the synthesised knowledge base's paraphrase variants) can fall either way from one
+hash seed to another, on main as well (one question of the `big` set does).
 """
 from __future__ import annotations
 

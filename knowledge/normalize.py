@@ -172,6 +172,9 @@ class HomophoneCorrector:
             else:
                 by_sound[key] = None  # two terms sound alike and mean different things: never guess between them
         self.by_sound = {k: v for k, v in by_sound.items() if v is not None}
+        # The first two sounds of every term: a position whose next two sounds begin none is left as written
+        # without trying each window length (most positions of most questions).
+        self.heads = {k[:2] for k in self.by_sound}
         self._segment = segment
         self.lengths = sorted({len(k) for k in self.by_sound}, reverse=True)
 
@@ -183,7 +186,12 @@ class HomophoneCorrector:
         alone: set[int] | None = None  # positions of characters segmented as words of one character
         out: list[str] = []
         i, n = 0, len(text)
+        heads = self.heads
         while i < n:
+            if tuple(sounds[i:i + 2]) not in heads:  # no term starts here (every term has two characters or more)
+                out.append(text[i])
+                i += 1
+                continue
             for length in self.lengths:
                 if i + length > n:
                     continue
