@@ -24,6 +24,7 @@ class Ragged:
 
     def __init__(self, indptr: np.ndarray):
         self.indptr = indptr
+        self.sizes = np.diff(indptr)  # each row's length
 
     @classmethod
     def of_lengths(cls, lengths: Iterable[int]) -> "Ragged":
@@ -36,7 +37,7 @@ class Ragged:
         """For the given row numbers: the positions of all their values (row after row, in the order given),
         and for each position which of `rows` (0 … len(rows) - 1) it belongs to."""
         starts = self.indptr[rows]
-        lengths = self.indptr[rows + 1] - starts
+        lengths = self.sizes[rows]
         owner = np.repeat(np.arange(rows.size), lengths)
         before = np.cumsum(lengths) - lengths  # where each row's values begin in the output
         return np.arange(owner.size) + (starts - before)[owner], owner
