@@ -152,17 +152,12 @@ class EntryAssociations:
         for w, sources, idf in asked:
             if w in present:
                 continue
-            s = 0.0  # Σ over the entry's words t associated with w of (t's weight in the entry) P(w | t)
-            if len(sources) < len(present):
-                for t, prob in sources.items():
-                    found = present.get(t)
-                    if found is not None:
-                        s += prob * found
-            else:
-                for t, weight in present.items():
-                    p = sources.get(t)
-                    if p is not None:
-                        s += p * weight
+            # s: Σ over the entry's words t associated with w of P(w | t) × t's weight in the entry, the words
+            # shared found by walking the smaller of the two tables (in its order) through the larger one
+            small, large = (sources, present) if len(sources) < len(present) else (present, sources)
+            s = 0.0
+            for t in filter(large.__contains__, small):
+                s += sources[t] * present[t]
             if s:
                 s /= self.totals[doc_id]
                 out += idf * s / (s + self.saturation)
