@@ -38,8 +38,9 @@ class Ragged:
         and for each position which of `rows` (0 … len(rows) - 1) it belongs to."""
         starts = self.indptr[rows]
         lengths = self.sizes[rows]
-        owner = np.repeat(np.arange(rows.size), lengths)
-        before = np.cumsum(lengths) - lengths  # where each row's values begin in the output
+        # (the array methods rather than np.repeat / np.cumsum: those wrap them in a Python call each)
+        owner = np.arange(rows.size).repeat(lengths)
+        before = lengths.cumsum() - lengths  # where each row's values begin in the output
         return np.arange(owner.size) + (starts - before)[owner], owner
 
 
@@ -188,4 +189,4 @@ def add_common(scores: np.ndarray, docs: np.ndarray, common: list[tuple[np.ndarr
     steps[0] = scores
     for i, (row, weight) in enumerate(common, start=1):
         np.multiply(row[docs], weight, out=steps[i])
-    return np.cumsum(steps, axis=0)[-1]
+    return steps.cumsum(axis=0)[-1]
