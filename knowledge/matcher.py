@@ -74,6 +74,7 @@ from .confidence import (
 )
 from .index import BM25Index, Postings, Ragged
 from .model import Answer, Entry, Match, Outcome
+from .rerank import Reranker
 from .normalize import STOPWORDS
 
 # A question is read up to this many characters: residents' questions are a sentence or two, and the analysis
@@ -125,6 +126,10 @@ class MatchPolicy:
     suggest_anchor: float = 0.5     # … and a shared domain word this specific (anchor) offers suggestions
     candidates: int = 64            # entries rescored with common terms (large knowledge bases)
     rerank: int = 24                # best entries that get the phrasing and intent bonuses
+    # The learned reranker (knowledge.rerank): coefficients of its FEATURES, fitted by bench/kb_rerank.py across
+    # knowledge bases; () turns it off. It reorders the best `rerank_depth` candidates.
+    rerank_coef: tuple[float, ...] = ()
+    rerank_depth: int = 10
 
 
 class Matcher:
@@ -209,6 +214,7 @@ class Matcher:
         self.negated = BM25Index(negated_docs, k1=p.k1, b=p.b, keep_terms=False)
         self.answers = BM25Index(answer_docs, k1=p.k1, b=p.b, keep_terms=False) if p.answer_weight else None
         self.phrase_terms = _phrase_weights(phrase_analyses, phrase_counts, p) if p.phrase_weight else []
+        self.phrase_tokens = [frozenset(a.tokens) for a in phrase_analyses]  # each distinct phrasing's words
         self.postings = Postings([i for i in (self.words, self.grams, self.chars, self.bigrams, self.negated,
                                               self.answers) if i is not None])
         self.phrase_layout = PhraseLayout(self.phrase_terms, self.entry_phrases) if self.phrase_terms else None
@@ -218,6 +224,7 @@ class Matcher:
         self.associations = (EntryAssociations(associations or domain_table(), self)
                              if p.assoc_weight else None)
         self.longest_word = max((len(t) for t in self.words.idf), default=0)
+        self.reranker = Reranker(self, p.rerank_coef, p.rerank_depth) if p.rerank_coef else None
         # Each entry's self-retrieval score, computed at load: what its own title scores against it (the fields
         # and the best-phrasing bonus of `rank`, by look-up in the entry's own term weights). It is what this
         # entry scores at best, in the units of this knowledge base (entries with more example questions, and
@@ -332,9 +339,15 @@ class Matcher:
                 for doc_id, w in postings:
                     if doc_id in scores:
                         scores[doc_id] += weight * w
-        if self.associations is not None:  # reorders the candidates; the scores (the gate's features) stay lexical
-            return self.associations.reorder(analysis, scores, k, p.assoc_weight)
-        return heapq.nlargest(k, ((s, d) for d, s in scores.items()))
+        # Associations, then the learned reranker, reorder the candidates; the scores (the gate's features) stay lexical.
+        n = max(k, p.rerank_depth) if self.reranker is not None else k
+        if self.associations is not None:
+            ranked = self.associations.reorder(analysis, scores, n, p.assoc_weight)
+        else:
+            ranked = heapq.nlargest(n, ((s, d) for d, s in scores.items()))
+        if self.reranker is not None:
+            ranked = self.reranker.reorder(analysis, ranked)
+        return ranked[:k]
 
     def coverage(self, analysis: Analysis, doc_id: int) -> float:
         """Share of the question's weighted words and pinyin bigrams that entry `doc_id` contains."""
