@@ -5,6 +5,7 @@
     .venv/bin/python bench/kb_tune.py --self-fit                          # the gate fitted on each set itself
     .venv/bin/python bench/kb_tune.py --fixed-gate                        # the shipped gate, not refitted
     .venv/bin/python bench/kb_tune.py --policy assoc_weight=0             # any MatchPolicy field changed
+    .venv/bin/python bench/kb_tune.py --rerank                            # with the learned reranker, refitted per fold
 
 Leaving a knowledge base out also leaves its entries out of the word-association table (knowledge.assoc): the
 table is learned from the other three (bench/kb_assoc_build.learn_table) and every set is ranked with it.
@@ -45,10 +46,13 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import kb_rerank  # noqa: E402
 from kb_assoc_build import learn_table  # noqa: E402
 from kb_eval import FIT_SETS, TUNING_SPLITS, load_eval, load_set  # noqa: E402
 
@@ -56,6 +60,7 @@ from knowledge import KnowledgeBase  # noqa: E402
 from knowledge.assoc import AssociationTable  # noqa: E402
 from knowledge.confidence import CORRECT_FEATURES, IN_SCOPE_FEATURES, Features, probability  # noqa: E402
 from knowledge.matcher import Matcher, MatchPolicy, bounded, phrasing_key  # noqa: E402
+from knowledge.rerank import FEATURES  # noqa: E402
 
 FIT_SPLITS = ("dev", "dev2", "dev3")      # settings are compared on these …
 CHECK_SPLITS = ("dev4", "dev5", "dev6")   # … and confirmed on these before adoption
@@ -224,15 +229,17 @@ class Obs:
     group: str = ""   # the question set it comes from (the bundled knowledge base's split, or the set's name)
 
 
-def kb_observations(name: str, table: AssociationTable | None = None) -> list[Obs]:
+def kb_observations(name: str, table: AssociationTable | None = None,
+                    policy: MatchPolicy | None = None) -> list[Obs]:
     """Observations of a fitting knowledge base (the bundled one: every split of its evaluation set, as
-    bench/kb_eval.py reports it). `table`: the word-association table to rank with (None: the shipped one)."""
+    bench/kb_eval.py reports it). `table`: the word-association table to rank with (None: the shipped one);
+    `policy`: the scoring settings (None: POLICY)."""
     if name == "bundled":
         splits = tuple(load_eval(ROOT / "tests" / "data" / "kb_eval.yaml"))
         groups = [(split, load_set(name, (split,)).rows) for split in splits]
     else:
         groups = [(name, load_set(name).rows)]
-    kb = KnowledgeBase.load(load_set(name, TUNING_SPLITS[:1]).directory, POLICY)
+    kb = KnowledgeBase.load(load_set(name, TUNING_SPLITS[:1]).directory, policy or POLICY)
     m = kb.matcher if table is None else Matcher(kb.entries, kb.analyzer, kb.matcher.policy, table)
     out = []
     for group, q, ids in ((g, q, ids) for g, rows in groups for q, ids in rows):
@@ -359,19 +366,32 @@ def shipped_gate(policy: MatchPolicy) -> Gate:
                 policy.answer_margin, policy.answer_in)
 
 
-def cross_kb(l2: float, max_oos: float, fixed: bool = False) -> Gate:
-    """Leave one knowledge base out: fit on the other fitting sets, measure on it; then fit on all of them."""
+def cross_kb(l2: float, max_oos: float, fixed: bool = False, rerank: bool = False) -> Gate:
+    """Leave one knowledge base out: fit on the other fitting sets, measure on it; then fit on all of them.
+    `rerank`: the learned reranker (knowledge.rerank) is refitted on the other sets too (bench/kb_rerank.py) and
+    every set ranked with it, before the gate is fitted."""
     policy = POLICY
-    obs = {name: kb_observations(name) for name in FIT_SETS}
+    folds = {}
+    if rerank:
+        keep = np.ones(len(FEATURES), dtype=bool)
+        folds = kb_rerank.fold_data(policy.rerank_depth)
+        everything = {name: kb_rerank.questions(name, None, policy.rerank_depth) for name in FIT_SETS}
+        policy = replace(policy, rerank_coef=tuple(float(c) for c in kb_rerank.fit(everything, l2, keep)))
+        print(f"reranker fitted on {', '.join(FIT_SETS)}: rerank_coef = {tuple(round(c, 3) for c in policy.rerank_coef)}")
+    obs = {name: kb_observations(name, None, policy) for name in FIT_SETS}
     print("leave-one-knowledge-base-out (fit on the others, measured on the one named; never the held-out set):")
     pooled: Counter = Counter()
     for left in FIT_SETS:
         # The domain association table is learned from the others' entries too: every knowledge base is ranked
         # with a table that never saw the left-out one's entries.
         loo = obs
-        if policy.assoc_weight:
+        fold_policy = policy
+        if rerank:
+            others = {k: v for k, v in folds[left].items() if k != left}
+            fold_policy = replace(policy, rerank_coef=tuple(float(c) for c in kb_rerank.fit(others, l2, keep)))
+        if policy.assoc_weight or rerank:
             table = learn_table([k for k in FIT_SETS if k != left])
-            loo = {name: kb_observations(name, table) for name in FIT_SETS}
+            loo = {name: kb_observations(name, table, fold_policy) for name in FIT_SETS}
         gate = (shipped_gate(policy) if fixed
                 else fit_gate({k: v for k, v in loo.items() if k != left}, policy, l2, max_oos))
         c = gate_counts(gate, loo[left], policy)
@@ -418,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="fit the gate on each fitting knowledge base itself (in sample: what the gate family can do)")
     ap.add_argument("--fixed-gate", action="store_true",
                     help="measure the shipped gate (MatchPolicy's coefficients and thresholds) instead of refitting it")
+    ap.add_argument("--rerank", action="store_true",
+                    help="refit the learned reranker (knowledge.rerank) per fold and rank with it before the gate")
     ap.add_argument("--policy", action="append", default=[], metavar="FIELD=VALUE",
                     help="a MatchPolicy field changed for this run (repeatable), e.g. assoc_weight=0")
     args = ap.parse_args(argv)
@@ -429,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         self_fit(args.l2, args.max_oos)
         return 0
     if not args.splits_only and not args.grid:
-        cross_kb(args.l2, args.max_oos, args.fixed_gate)
+        cross_kb(args.l2, args.max_oos, args.fixed_gate, args.rerank)
         return 0
     rows = tuning_rows()
     kb = KnowledgeBase.load()

@@ -74,8 +74,8 @@ from .confidence import (
 )
 from .index import BM25Index, Postings, Ragged
 from .model import Answer, Entry, Match, Outcome
-from .rerank import Reranker
 from .normalize import STOPWORDS
+from .rerank import Reranker
 
 # A question is read up to this many characters: residents' questions are a sentence or two, and the analysis
 # (segmentation, pinyin, typo correction) grows with the text. One signed 64 KB message used to hold the event
