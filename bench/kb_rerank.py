@@ -1,6 +1,8 @@
 """Fit the learned reranker (knowledge.rerank) across knowledge bases and validate it by leaving one out.
 
-    .venv/bin/python bench/kb_rerank.py [--l2 0.01] [--depth 10] [--drop FEATURE ...]
+    .venv/bin/python bench/kb_rerank.py [--l2 0.01] [--depth 10] [--loss listwise|pairwise] [--model-depth N]
+        [--drop FEATURE ...] [--ablate] [--switch-margin TAU] [--own-examples] [--cache FILE]
+    .venv/bin/python bench/kb_rerank.py --resident-associations all|tuning
 
 For each fitting knowledge base of bench/kb_eval.py (bundled with its whole evaluation set, terse, faq, civil; never
 the held-out retrofit or facts): the word-association table is learned from the other three's entries (as
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from kb_assoc_build import learn_table  # noqa: E402
+from kb_assoc_build import ANSWER_SHARE, kb_directory, learn_table  # noqa: E402
 from kb_eval import FIT_SETS, TUNING_SPLITS, load_set  # noqa: E402
 
 from knowledge import KnowledgeBase  # noqa: E402
@@ -64,6 +66,7 @@ def questions(name: str, table: AssociationTable | None, depth: int,
 
 LOSS = "listwise"
 DEPTH = 10   # candidates the model sees (≤ the depth the questions were ranked with)
+SWITCH = 0.0  # the model's best replaces the incoming first only when it beats it by more than this
 
 
 def fit(by_kb: dict[str, list[Question]], l2: float, keep: np.ndarray) -> np.ndarray:
@@ -92,6 +95,9 @@ def order(q: Question, w: np.ndarray | None) -> list[int]:
     n = min(n, DEPTH)
     values = q.x[:n] @ w
     ranked = sorted(range(n), key=lambda i: (-values[i], i))
+    if SWITCH and values[ranked[0]] - values[0] <= SWITCH:
+        ranked.remove(0)
+        ranked.insert(0, 0)
     first, rest = ranked[0], ranked[1:]
     runner = max(rest, key=lambda i: (q.x[i, 0], -i))  # feature 0: lexical score ÷ the best one's
     rest.remove(runner)
@@ -137,6 +143,79 @@ def fold_data(depth: int) -> dict[str, dict[str, list[Question]]]:
     return folds
 
 
+def own_examples(l2: float, depth: int, everything: dict[str, list[Question]], folds: int = 4) -> None:
+    """The reranker fitted on each knowledge base's own example questions (each asked of a matcher built without
+    the quarter of the example questions it belongs to), measured on that knowledge base's resident questions:
+    a fit that needs no labelled resident question."""
+    print("fitted on each knowledge base's own example questions (left out by quarters), measured on its residents':")
+    for name in FIT_SETS:
+        kb = KnowledgeBase.load(load_set(name, TUNING_SPLITS[:1]).directory)
+        policy = replace(kb.matcher.policy, rerank_coef=())
+        qs = []
+        for fold in range(folds):
+            kept, asked = [], []
+            for e in kb.entries:
+                kept.append(replace(e, questions=tuple(q for i, q in enumerate(e.questions) if i % folds != fold)))
+                asked += [(q, e.id) for i, q in enumerate(e.questions) if i % folds == fold]
+            m = Matcher(kept, kb.analyzer, policy)
+            features = Reranker(m, np.zeros(len(FEATURES)), depth)
+            for q, want in asked:
+                a = m.analyzer.analyze(bounded(q))
+                pool = m.rank(a, depth)
+                if pool:
+                    right = np.array([m.entries[d].id == want for _, d in pool], dtype=bool)
+                    qs.append(Question(features.features(a, pool), right))
+        w = fit({name: qs}, l2, np.ones(len(FEATURES), dtype=bool))
+        (b1, _), (a1, _) = measure(qs, None), measure(qs, w)
+        (c1, c3), (d1, d3) = measure(everything[name], None), measure(everything[name], w)
+        print(f"  {name:<8} own examples ranked 1st {100 * b1:5.1f} → {100 * a1:5.1f}%   residents: ranked 1st "
+              f"{100 * c1:5.1f} → {100 * d1:5.1f}%, top-3 {100 * c3:5.1f} → {100 * d3:5.1f}%")
+
+
+def resident_associations(bundled_splits: tuple[str, ...] | None) -> None:
+    """Not the reranker: the word-association table learned from the other knowledge bases' entries and their
+    resident questions (each question one more phrasing of its entry; `bundled_splits`: which splits of the bundled
+    evaluation set, None: all), against the entries alone; raw ranking, top-1 / top-3, in-scope questions."""
+    kbs = {name: KnowledgeBase.load(kb_directory(name)) for name in FIT_SETS}
+
+    def groups(names: list[str], residents: bool) -> list[tuple[list[list[str]], list[str]]]:
+        out = []
+        for name in names:
+            kb = kbs[name]
+            asked: dict[str, list[str]] = {}
+            if residents:
+                rows = load_set(name, bundled_splits).rows if name == "bundled" else load_set(name).rows
+                for q, ids in rows:
+                    if ids is not None and len(ids) == 1:
+                        asked.setdefault(next(iter(ids)), []).append(q)
+            for e in kb.entries:
+                texts = [*e.phrasings(), *(bounded(q) for q in asked.get(e.id, ()))]
+                out.append(([list(kb.analyzer.analyze(t).tokens) for t in texts],
+                            list(kb.analyzer.analyze(e.answer).tokens)))
+        return out
+
+    def ranking(name: str, table: AssociationTable) -> str:
+        kb = kbs[name]
+        m = Matcher(kb.entries, kb.analyzer, kb.matcher.policy, table)
+        t1 = t3 = n = 0
+        for q, ids in load_set(name).rows:
+            if ids is None:
+                continue
+            got = [m.entries[d].id for _, d in m.rank(m.analyzer.analyze(bounded(q)), 3)]
+            t1 += bool(got) and got[0] in ids
+            t3 += any(g in ids for g in got)
+            n += 1
+        return f"{100 * t1 / n:5.1f} / {100 * t3 / n:5.1f}"
+
+    print(f"association table from entries, then entries + resident questions (bundled splits: "
+          f"{', '.join(bundled_splits) if bundled_splits else 'all'}); top-1 / top-3:")
+    for left in FIT_SETS:
+        others = [k for k in FIT_SETS if k != left]
+        tables = [AssociationTable.learn(groups(others, residents), use_answers=True, answer_share=ANSWER_SHARE,
+                                         substitutions_only=True) for residents in (False, True)]
+        print(f"  {left:<8} {ranking(left, tables[0])} → {ranking(left, tables[1])}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--l2", type=float, default=0.01)
@@ -146,9 +225,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, help="keep the ranked questions in this pickle (for repeated fits)")
     ap.add_argument("--loss", choices=("listwise", "pairwise"), default="listwise")
     ap.add_argument("--model-depth", type=int, help="candidates the model reorders (default: --depth)")
+    ap.add_argument("--switch-margin", type=float, default=0.0,
+                    help="the model's best goes first only when it beats the incoming first by more than this")
+    ap.add_argument("--own-examples", action="store_true",
+                    help="also fit on each knowledge base's own example questions and measure on its residents'")
+    ap.add_argument("--resident-associations", choices=("all", "tuning"),
+                    help="instead: the association table learned from resident questions too (bundled splits: "
+                         "all, or the tuning splits only)")
     args = ap.parse_args(argv)
-    global LOSS, DEPTH
-    LOSS, DEPTH = args.loss, args.model_depth or args.depth
+    global LOSS, DEPTH, SWITCH
+    LOSS, DEPTH, SWITCH = args.loss, args.model_depth or args.depth, args.switch_margin
+    if args.resident_associations:
+        resident_associations(None if args.resident_associations == "all" else TUNING_SPLITS)
+        return 0
     keep = np.array([f not in args.drop for f in FEATURES])
     if args.cache and args.cache.exists():
         folds, everything = pickle.loads(args.cache.read_bytes())
@@ -173,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<8} ranked 1st {100 * b1:5.1f} → {100 * a1:5.1f}%   top-3 {100 * b3:5.1f} → {100 * a3:5.1f}%")
     print(f"    rerank_coef: tuple[float, ...] = {tuple(round(float(c), 3) for c in w)}")
     print("    # " + ", ".join(FEATURES))
+    if args.own_examples:
+        own_examples(args.l2, args.depth, everything)
     return 0
 
 
