@@ -81,7 +81,7 @@ def fit(by_kb: dict[str, list[Question]], l2: float, keep: np.ndarray) -> np.nda
 
 
 def cut(q: Question) -> Question:
-    """The question's best DEPTH candidates (features of a shorter pool: the per-pool normalisations redone)."""
+    """The question's best DEPTH candidates (their features as computed over the whole pool it was ranked with)."""
     if len(q.right) <= DEPTH:
         return q
     return Question(q.x[:DEPTH], q.right[:DEPTH])
