@@ -214,7 +214,6 @@ class Matcher:
         self.negated = BM25Index(negated_docs, k1=p.k1, b=p.b, keep_terms=False)
         self.answers = BM25Index(answer_docs, k1=p.k1, b=p.b, keep_terms=False) if p.answer_weight else None
         self.phrase_terms = _phrase_weights(phrase_analyses, phrase_counts, p) if p.phrase_weight else []
-        self.phrase_tokens = [frozenset(a.tokens) for a in phrase_analyses]  # each distinct phrasing's words
         self.postings = Postings([i for i in (self.words, self.grams, self.chars, self.bigrams, self.negated,
                                               self.answers) if i is not None])
         self.phrase_layout = PhraseLayout(self.phrase_terms, self.entry_phrases) if self.phrase_terms else None

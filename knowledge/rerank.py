@@ -60,13 +60,21 @@ class Reranker:
         self.matcher = matcher
         self.coef = np.asarray(coef, dtype=np.float64)
         self.depth = depth
-        # Per entry: which intents its phrasings ask, and its answer's words.
+        # Per entry: which intents its phrasings ask, its phrasings' words (title first) and its answer's words.
         self.entry_intents: list[set[str]] = [set() for _ in matcher.entries]
         for label, postings in matcher.intents.postings.items():
             for doc_id, _ in postings:
                 self.entry_intents[doc_id].add(label)
-        analyze = matcher.analyzer.analyze
-        answers = [analyze(e.answer) for e in matcher.entries]
+        words: dict[str, frozenset[str]] = {}
+
+        def words_of(text: str) -> frozenset[str]:
+            found = words.get(text)
+            if found is None:
+                found = words[text] = frozenset(matcher.analyzer.analyze(text).tokens)
+            return found
+
+        self.phrasing_words = [[words_of(p) for p in e.phrasings()] for e in matcher.entries]
+        answers = [matcher.analyzer.analyze(e.answer) for e in matcher.entries]
         self.answer_words: list[frozenset[str]] = [frozenset(a.tokens) for a in answers]
         self.answer_bigrams: list[frozenset[str]] = [frozenset(a.bigrams) for a in answers]
 
@@ -117,13 +125,11 @@ class Reranker:
         present = [m.words.doc_terms[d] for d in docs]
         owners = {t: sum(1 for p in present if t in p) for t in weights}
         for i, d in enumerate(docs):
-            phrasings = m.entry_phrases[d]
+            phrasings = self.phrasing_words[d]
             own = present[i]
             answer = self.answer_words[d]
-            title = m.phrase_tokens[phrasings[0]] if phrasings else frozenset()
-            best_phrase = max((sum(w for t, w in weights.items() if t in m.phrase_tokens[pid]) for pid in phrasings),
-                              default=0.0)
-            x[i, 11] = sum(w for t, w in weights.items() if t in title) / total
+            best_phrase = max(sum(w for t, w in weights.items() if t in words) for words in phrasings)
+            x[i, 11] = sum(w for t, w in weights.items() if t in phrasings[0]) / total
             x[i, 12] = best_phrase / total
             x[i, 13] = sum(w for t, w in weights.items() if t in own) / total
             x[i, 14] = sum(w for t, w in weights.items() if t in answer) / total
