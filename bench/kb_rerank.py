@@ -1,7 +1,7 @@
 """Fit the learned reranker (knowledge.rerank) across knowledge bases and validate it by leaving one out.
 
     .venv/bin/python bench/kb_rerank.py [--l2 0.01] [--depth 10] [--loss listwise|pairwise] [--model-depth N]
-        [--drop FEATURE ...] [--ablate] [--switch-margin TAU] [--own-examples] [--cache FILE]
+        [--drop FEATURE ...] [--ablate] [--switch-margin TAU] [--tie SHARE] [--own-examples] [--cache FILE]
     .venv/bin/python bench/kb_rerank.py --resident-associations all|tuning
 
 For each fitting knowledge base of bench/kb_eval.py (bundled with its whole evaluation set, terse, faq, civil; never
@@ -67,6 +67,7 @@ def questions(name: str, table: AssociationTable | None, depth: int,
 LOSS = "listwise"
 DEPTH = 10   # candidates the model sees (≤ the depth the questions were ranked with)
 SWITCH = 0.0  # the model's best replaces the incoming first only when it beats it by more than this
+TIE = 0.0     # only candidates scoring at least this share of the best score (and the first) are reordered
 
 
 def fit(by_kb: dict[str, list[Question]], l2: float, keep: np.ndarray) -> np.ndarray:
@@ -81,10 +82,13 @@ def fit(by_kb: dict[str, list[Question]], l2: float, keep: np.ndarray) -> np.nda
 
 
 def cut(q: Question) -> Question:
-    """The question's best DEPTH candidates (their features as computed over the whole pool it was ranked with)."""
-    if len(q.right) <= DEPTH:
-        return q
-    return Question(q.x[:DEPTH], q.right[:DEPTH])
+    """The question's best DEPTH candidates (their features as computed over the whole pool it was ranked with),
+    those scoring at least TIE of the best one's score."""
+    keep = np.arange(len(q.right)) < DEPTH
+    if TIE:
+        keep &= q.x[:, 0] >= TIE
+        keep[:1] = True
+    return Question(q.x[keep], q.right[keep])
 
 
 def order(q: Question, w: np.ndarray | None) -> list[int]:
@@ -94,6 +98,8 @@ def order(q: Question, w: np.ndarray | None) -> list[int]:
         return list(range(n))
     n = min(n, DEPTH)
     values = q.x[:n] @ w
+    if TIE:  # candidates far below the best score keep their places behind the others
+        values = np.where((q.x[:n, 0] >= TIE) | (np.arange(n) == 0), values, -np.inf)
     ranked = sorted(range(n), key=lambda i: (-values[i], i))
     if SWITCH and values[ranked[0]] - values[0] <= SWITCH:
         ranked.remove(0)
@@ -227,14 +233,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model-depth", type=int, help="candidates the model reorders (default: --depth)")
     ap.add_argument("--switch-margin", type=float, default=0.0,
                     help="the model's best goes first only when it beats the incoming first by more than this")
+    ap.add_argument("--tie", type=float, default=0.0,
+                    help="reorder only the candidates scoring at least this share of the best score")
     ap.add_argument("--own-examples", action="store_true",
                     help="also fit on each knowledge base's own example questions and measure on its residents'")
     ap.add_argument("--resident-associations", choices=("all", "tuning"),
                     help="instead: the association table learned from resident questions too (bundled splits: "
                          "all, or the tuning splits only)")
     args = ap.parse_args(argv)
-    global LOSS, DEPTH, SWITCH
-    LOSS, DEPTH, SWITCH = args.loss, args.model_depth or args.depth, args.switch_margin
+    global LOSS, DEPTH, SWITCH, TIE
+    LOSS, DEPTH, SWITCH, TIE = args.loss, args.model_depth or args.depth, args.switch_margin, args.tie
     if args.resident_associations:
         resident_associations(None if args.resident_associations == "all" else TUNING_SPLITS)
         return 0
