@@ -17,6 +17,10 @@ is given: the first is the model's best, the second the first one's strongest le
 word associations, so that the gate's margin still compares the first entry with its real rival: an entry the
 model moved ahead of a higher-scoring one leads by a negative margin, the menu, never a confident answer), then
 the others in the model's order. Scores stay the lexical ones.
+
+It ships off (MatchPolicy.rerank_coef = ()): fitted on three knowledge bases and measured on the fourth, it did not
+rank the right entry first more often than the matcher alone (bench/kb_sets/README.md, issue 17, fourth pass):
+where the matcher puts a sibling first, the right entry has less of the question on nearly every feature.
 """
 from __future__ import annotations
 
@@ -83,67 +87,64 @@ class Reranker:
         m = self.matcher
         docs = [d for _, d in pool]
         n = len(docs)
-        x = np.zeros((n, len(FEATURES)), dtype=np.float64)
         tokens = set(analysis.tokens)
-        fields = [(1, m.words, tokens), (2, m.grams, set(analysis.grams)),
-                  (3, m.chars, {ch for t in analysis.tokens for ch in t})]
+        f: dict[str, np.ndarray] = {name: np.zeros(n) for name in FEATURES}
+
+        def relative(values) -> np.ndarray:  # ÷ the best candidate's value (0 where no candidate has any)
+            v = np.asarray(values, dtype=np.float64)
+            top = v.max()
+            return v / top if top > 0 else v
+
+        def field(index, terms: set[str]) -> np.ndarray:
+            return relative([sum(index.doc_terms[d].get(t, 0.0) for t in terms) for d in docs])
+
+        f["score"] = relative([s for s, _ in pool])
+        f["rel"] = np.array([min(REL_MAX, s / m.self_scores[d]) for s, d in pool])
+        f["position"] = 1.0 / (1.0 + np.arange(n))
+        f["words"] = field(m.words, tokens)
+        f["sounds"] = field(m.grams, set(analysis.grams))
+        f["chars"] = field(m.chars, {ch for t in analysis.tokens for ch in t})
         if m.bigrams is not None:
-            fields.append((4, m.bigrams, set(analysis.bigrams)))
-        raw = np.zeros((n, 8), dtype=np.float64)  # score, words, sounds, chars, bigrams, phrase, intent, assoc
-        raw[:, 0] = [s for s, _ in pool]
-        for col, index, terms in fields:
-            for i, d in enumerate(docs):
-                own = index.doc_terms[d]
-                raw[i, col] = sum(own.get(t, 0.0) for t in terms)
+            f["bigrams"] = field(m.bigrams, set(analysis.bigrams))
         if m.phrase_layout is not None:
-            raw[:, 5] = m.phrase_layout.best(docs, tokens | set(analysis.grams))
+            f["phrase"] = relative(m.phrase_layout.best(docs, tokens | set(analysis.grams)))
         intents = set(analysis.intents)
-        for label in intents:
-            common = m.intents.common.get(label)
-            postings = common if common is not None else dict(m.intents.postings.get(label, ()))
-            for i, d in enumerate(docs):
-                raw[i, 6] += postings.get(d, 0.0)
-        if m.associations is not None:
-            raw[:, 7] = [m.associations.score(analysis, d) for d in docs]
-        best = raw.max(axis=0)
-        best[best <= 0] = 1.0
-        norm = raw / best
-        x[:, 0] = norm[:, 0]
-        x[:, 1] = [min(REL_MAX, s / m.self_scores[d]) for s, d in pool]
-        x[:, 2] = 1.0 / (1.0 + np.arange(n))
-        x[:, 3:9] = norm[:, 1:7]
         if intents:
-            x[:, 9] = [not (intents & self.entry_intents[d]) for d in docs]
-        x[:, 10] = norm[:, 7]
-        # Shares of the question's idf mass.
-        idf = m.words.idf
+            shared = np.zeros(n)
+            for label in intents:
+                common = m.intents.common.get(label)
+                postings = common if common is not None else dict(m.intents.postings.get(label, ()))
+                shared += [postings.get(d, 0.0) for d in docs]
+            f["intent"] = relative(shared)
+            f["intent_miss"] = np.array([not (intents & self.entry_intents[d]) for d in docs], dtype=np.float64)
+        if m.associations is not None:
+            f["assoc"] = relative([m.associations.score(analysis, d) for d in docs])
+        # Shares of the question's idf mass (a word no entry uses counts at OOV_FACTOR of the largest idf).
         floor = OOV_FACTOR * m.words.oov_idf
-        weights = {t: idf.get(t, floor) for t in tokens}
+        weights = {t: m.words.idf.get(t, floor) for t in tokens}
         total = sum(weights.values())
-        if total <= 0:
-            return x
-        present = [m.words.doc_terms[d] for d in docs]
-        owners = {t: sum(1 for p in present if t in p) for t in weights}
-        for i, d in enumerate(docs):
-            phrasings = self.phrasing_words[d]
-            own = present[i]
-            answer = self.answer_words[d]
-            best_phrase = max(sum(w for t, w in weights.items() if t in words) for words in phrasings)
-            x[i, 11] = sum(w for t, w in weights.items() if t in phrasings[0]) / total
-            x[i, 12] = best_phrase / total
-            x[i, 13] = sum(w for t, w in weights.items() if t in own) / total
-            x[i, 14] = sum(w for t, w in weights.items() if t in answer) / total
-            x[i, 15] = sum(w for t, w in weights.items() if t in own and owners[t] == 1) / total
-            x[i, 16] = sum(w for t, w in weights.items() if t not in own and owners[t] > 0) / total
-            x[i, 17] = sum(w for t, w in weights.items() if t in answer and t not in own) / total
-        if m.bigrams is not None and analysis.bigrams:
-            bidf = m.bigrams.idf
-            grams = {g: bidf.get(g, m.bigrams.oov_idf * OOV_FACTOR) for g in set(analysis.bigrams)}
-            mass = sum(grams.values())
+        if total > 0:
+            present = [m.words.doc_terms[d] for d in docs]
+            owners = {t: sum(1 for p in present if t in p) for t in weights}
+
+            def share(has) -> float:
+                return sum(w for t, w in weights.items() if has(t)) / total
+
             for i, d in enumerate(docs):
-                theirs = self.answer_bigrams[d]
-                x[i, 18] = sum(w for g, w in grams.items() if g in theirs) / mass
-        return x
+                own, answer, phrasings = present[i], self.answer_words[d], self.phrasing_words[d]
+                f["cov_title"][i] = share(phrasings[0].__contains__)
+                f["cov_phrase"][i] = max(share(words.__contains__) for words in phrasings)
+                f["cov_entry"][i] = share(own.__contains__)
+                f["cov_answer"][i] = share(answer.__contains__)
+                f["unique"][i] = share(lambda t: t in own and owners[t] == 1)
+                f["lacking"][i] = share(lambda t: t not in own and owners[t] > 0)
+                f["answer_only"][i] = share(lambda t: t in answer and t not in own)
+        if m.bigrams is not None and analysis.bigrams:
+            grams = {g: m.bigrams.idf.get(g, OOV_FACTOR * m.bigrams.oov_idf) for g in set(analysis.bigrams)}
+            mass = sum(grams.values())
+            f["answer_bigrams"] = np.array([sum(w for g, w in grams.items() if g in self.answer_bigrams[d]) / mass
+                                            for d in docs])
+        return np.column_stack([f[name] for name in FEATURES])
 
     def reorder(self, analysis: "Analysis", ranked: list[tuple[float, int]]) -> list[tuple[float, int]]:
         """`ranked` ((lexical score, entry number), best first) with its first `depth` reordered by the model."""
