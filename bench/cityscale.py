@@ -621,7 +621,7 @@ async def reconcile(url: str, ledger: Ledger, world: World, *, big_broadcast: in
 
             per = (await session.execute(text(
                 "SELECT b.id, b.status, COUNT(d.id), COUNT(DISTINCT d.resident_id), "
-                "SUM(CASE WHEN d.status IN ('sent', 'skipped', 'failed') THEN 0 ELSE 1 END), "
+                "SUM(CASE WHEN d.id IS NULL OR d.status IN ('sent', 'skipped', 'failed') THEN 0 ELSE 1 END), "  # no rows: nothing to finish
                 "SUM(CASE WHEN d.resident_id IS NULL THEN 1 ELSE 0 END), "
                 "COALESCE(b.send_at > now(), false) "  # scheduled for later (the demo has one days ahead)
                 "FROM broadcasts b LEFT JOIN deliveries d ON d.broadcast_id = b.id "
