@@ -12,8 +12,6 @@ import unicodedata
 from functools import lru_cache
 from typing import AbstractSet, Callable, Iterable, Mapping
 
-from pypinyin import Style, lazy_pinyin
-
 # Traditional -> simplified for characters that occur in this domain's questions. Deliberately small:
 # a full converter is not worth its start-up cost here.
 _TRAD = (
@@ -100,6 +98,10 @@ def char_pinyin(ch: str) -> str:
     """Toneless, fuzzy pinyin of one character (zh/z, ch/c, sh/s, -ng/-n merged); non-CJK as is."""
     if not is_cjk(ch):
         return ch
+    # imported here: pypinyin loads its phrase dictionary at import (~1 s), which every `linli` command and worker
+    # would pay although only analysing text needs it (results are cached per character)
+    from pypinyin import Style, lazy_pinyin
+
     py = lazy_pinyin(ch, style=Style.NORMAL)[0]
     for a, b in _FUZZY_INITIALS:
         if py.startswith(a):
