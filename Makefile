@@ -22,7 +22,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/linli db upgrade
-	$(BIN)/linli org demo
+	$(SANDBOX_ENV) $(BIN)/linli org demo
 	@$(BIN)/linli sandbox --port $(SANDBOX_PORT) --callback http://127.0.0.1:$${LINLI_PORT:-8080}/wechat & \
 	  sandbox=$$!; trap "kill $$sandbox 2>/dev/null" EXIT INT TERM; \
 	  sleep 1; $(SANDBOX_ENV) $(BIN)/linli menu push || true; \

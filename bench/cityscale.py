@@ -621,7 +621,7 @@ async def reconcile(url: str, ledger: Ledger, world: World, *, big_broadcast: in
 
             per = (await session.execute(text(
                 "SELECT b.id, b.status, COUNT(d.id), COUNT(DISTINCT d.resident_id), "
-                "SUM(CASE WHEN d.status IN ('sent', 'skipped', 'failed') THEN 0 ELSE 1 END), "
+                "SUM(CASE WHEN d.id IS NULL OR d.status IN ('sent', 'skipped', 'failed') THEN 0 ELSE 1 END), "  # no rows: nothing to finish
                 "SUM(CASE WHEN d.resident_id IS NULL THEN 1 ELSE 0 END), "
                 "COALESCE(b.send_at > now(), false) "  # scheduled for later (the demo has one days ahead)
                 "FROM broadcasts b LEFT JOIN deliveries d ON d.broadcast_id = b.id "
@@ -633,17 +633,27 @@ async def reconcile(url: str, ledger: Ledger, world: World, *, big_broadcast: in
                 "SELECT status, COUNT(*) FROM deliveries GROUP BY status"))).all()))
             resent = await session.scalar(text("SELECT COUNT(*) FROM deliveries WHERE resent"))
             not_final = sum(row[4] or 0 for row in per)
+            stuck = (await session.execute(text(
+                "SELECT d.broadcast_id, d.status, d.channel, d.attempts, d.reason FROM deliveries d "
+                "WHERE d.status NOT IN ('sent', 'skipped', 'failed') ORDER BY d.id LIMIT 5"))).all()
             unfinished = [row[0] for row in per if row[1] not in ("done", "cancelled") and not row[6]]
             rows_total = sum(row[2] for row in per)
             detail = (f"{len(per)} broadcasts, {rows_total} deliveries ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}); "
                       f"recipient rows twice {twice}, not final {not_final}, broadcasts unfinished {len(unfinished)}, "
                       f"resent after a crash {resent}")
+            if stuck:
+                detail += "; not final (first 5: broadcast, status, channel, attempts, reason): " + "; ".join(
+                    ", ".join(str(v) for v in row) for row in stuck)
             ok = twice == 0 and not_final == 0 and not unfinished
             if big_broadcast is not None:
                 big = next((row for row in per if row[0] == big_broadcast), None)
-                expected = world.residents
+                # the whole city when it was expanded: the harness's residents and the demo organisation's own
+                expected = await session.scalar(text(
+                    "SELECT COUNT(*) FROM residents WHERE id <= (SELECT expand_upto FROM broadcasts WHERE id = :b)"),
+                    {"b": big_broadcast})
                 ok = ok and big is not None and big[2] == big[3] == expected
-                detail += f"; the big broadcast: {big[2] if big else 0} rows for {expected} residents"
+                detail += (f"; the big broadcast: {big[2] if big else 0} rows for {expected} residents "
+                           f"({world.residents} seeded by the harness)")
             checks.append(Check("every broadcast recipient has exactly one final delivery status", ok, detail))
     finally:
         await db.dispose()

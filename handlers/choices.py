@@ -25,3 +25,14 @@ def pick(text: str, options: Sequence[str], *, by_name: bool = True) -> int | No
         return None
     matches = [i for i, name in enumerate(options) if cleaned and (cleaned == name or cleaned in name)]
     return matches[0] if len(matches) == 1 else None
+
+
+_DIGIT = re.compile(r"[\d一二两三四五六七八九十]")
+
+
+def moved_on(text: str, *, shortest: int = 4) -> bool:
+    """Whether a reply to a numbered list is something else altogether: a sentence of `shortest` characters or
+    more with no number in it (a question, a complaint, 我的信息…), not a wrong or unclear pick. A list step that
+    gets one ends its dialog so the message is answered as a fresh one, instead of asking for a number again."""
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    return len(cleaned) >= shortest and not _DIGIT.search(cleaned)

@@ -26,6 +26,7 @@ from .normalize import (
     split_segments,
     strip_greetings,
 )
+from .segment import cut
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -127,7 +128,7 @@ class Analyzer:
         self.general_total: int = base.total
 
     def _cut(self, text: str) -> list[str]:
-        return self.tokenizer.lcut(text, HMM=False)
+        return cut(self.tokenizer, text)  # self.tokenizer.lcut(text, HMM=False), in one pass (knowledge.segment)
 
     def normalize(self, text: str) -> list[str]:
         """Normalised segments (punctuation-free runs) with typos corrected and aliases canonicalised."""
@@ -146,7 +147,7 @@ class Analyzer:
         negated: list[str] = []
         for seg in segments:
             negate = False
-            for tok in self.tokenizer.cut(seg, HMM=False):
+            for tok in self._cut(seg):
                 if tok and tok not in STOPWORDS and not tok.isspace() and not _NUMERAL_RE.match(tok):
                     out.append(tok)
                     if negate:

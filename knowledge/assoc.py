@@ -15,7 +15,8 @@ files of four knowledge bases (never from any question set); every knowledge bas
 for each such word w, its idf in the knowledge base × s / (s + SATURATION), where s = Σ_t P(t | entry) P(w | t)
 over the entry's words t (P(t | entry) proportional to t's BM25 weight in the entry). `reorder` sorts the word
 ranking's best candidates by lexical score + weight × that score, and keeps the lexical scores. Per question it
-touches only those candidates' words, through a reverse table (w → {t: P(w | t)}) built once.
+touches only those candidates' words, through a reverse table (w → {t: P(w | t)}) built once; `scores` looks the
+question's words up in it once for all the candidates.
 """
 from __future__ import annotations
 
@@ -123,7 +124,8 @@ class EntryAssociations:
         association can widen the best entry's lead by pushing its runner-up down the list."""
         if not scores:
             return []
-        fused = sorted(((s + weight * self.score(analysis, d), s, d) for d, s in scores.items()), reverse=True)
+        extra = self.scores(analysis, list(scores))
+        fused = sorted(((s + weight * x, s, d) for (d, s), x in zip(scores.items(), extra)), reverse=True)
         first = fused[0]
         rest = fused[1:]
         if not rest:
@@ -133,27 +135,30 @@ class EntryAssociations:
         return [(s, d) for _, s, d in ordered[:k]]
 
     def score(self, analysis, doc_id: int) -> float:
+        return self.scores(analysis, [doc_id])[0]
+
+    def scores(self, analysis, docs: list[int]) -> list[float]:
+        """The association score of each of `docs` for the question (see the module docstring)."""
+        term_idf = self.words.term_idf
+        # the question's words that have associations: looked up once, not once per candidate
+        asked = [(w, sources, term_idf(w)) for w in set(analysis.tokens) if (sources := self.reverse.get(w))]
+        if not asked:
+            return [0.0] * len(docs)
+        return [self._score(asked, doc_id) for doc_id in docs]
+
+    def _score(self, asked: list[tuple[str, dict[str, float], float]], doc_id: int) -> float:
         present = self.words.doc_terms[doc_id]
-        total = self.totals[doc_id]
         out = 0.0
-        for w in set(analysis.tokens):
+        for w, sources, idf in asked:
             if w in present:
                 continue
-            sources = self.reverse.get(w)
-            if not sources:
-                continue
+            # s: Σ over the entry's words t associated with w of P(w | t) × t's weight in the entry, the words
+            # shared found by walking the smaller of the two tables (in its order) through the larger one
+            small, large = (sources, present) if len(sources) < len(present) else (present, sources)
             s = 0.0
-            if len(sources) < len(present):
-                for t, prob in sources.items():
-                    found = present.get(t)
-                    if found is not None:
-                        s += prob * found
-            else:
-                for t, weight in present.items():
-                    p = sources.get(t)
-                    if p is not None:
-                        s += p * weight
+            for t in filter(large.__contains__, small):
+                s += sources[t] * present[t]
             if s:
-                s /= total
-                out += self.words.term_idf(w) * s / (s + self.saturation)
+                s /= self.totals[doc_id]
+                out += idf * s / (s + self.saturation)
         return out

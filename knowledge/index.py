@@ -3,8 +3,11 @@
 Scoring a query touches only the postings of its terms: for each distinct query term, add the term's
 precomputed BM25 weight to each document that contains it. Nothing is computed per document per question.
 
-The postings are also laid out as flat arrays (`Ragged`: one row per term, compressed-sparse-row style) so that
-the matcher gathers all of a question's postings with a few numpy operations instead of a Python loop per posting.
+The postings are laid out as flat arrays (`Ragged`: one row per term, compressed-sparse-row style) so that the
+matcher gathers all of a question's postings with a few numpy operations instead of a Python loop per posting
+(`postings_of` gives one term's as a list). Terms found in many documents (`common`) are also kept as dense rows of
+their weight in every document (0 where absent), so that a short list of candidates is scored by indexing (see
+`add_common` and Matcher.rank).
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ class Ragged:
 
     def __init__(self, indptr: np.ndarray):
         self.indptr = indptr
+        self.sizes = np.diff(indptr)  # each row's length
 
     @classmethod
     def of_lengths(cls, lengths: Iterable[int]) -> "Ragged":
@@ -33,9 +37,10 @@ class Ragged:
         """For the given row numbers: the positions of all their values (row after row, in the order given),
         and for each position which of `rows` (0 … len(rows) - 1) it belongs to."""
         starts = self.indptr[rows]
-        lengths = self.indptr[rows + 1] - starts
-        owner = np.repeat(np.arange(rows.size), lengths)
-        before = np.cumsum(lengths) - lengths  # where each row's values begin in the output
+        lengths = self.sizes[rows]
+        # (the array methods rather than np.repeat / np.cumsum: those wrap them in a Python call each)
+        owner = np.arange(rows.size).repeat(lengths)
+        before = lengths.cumsum() - lengths  # where each row's values begin in the output
         return np.arange(owner.size) + (starts - before)[owner], owner
 
 
@@ -78,27 +83,30 @@ class BM25Index:
                     postings[term] = [posting]
                 else:
                     plist.append(posting)
-        self.postings = postings
-        # The same postings as flat arrays, a row per term (`row_of`): what Matcher.rank gathers.
+        # The postings as flat arrays, a row per term (`row_of`), documents ascending: what Matcher.rank gathers.
         self.row_of: dict[str, int] = {t: r for r, t in enumerate(postings)}
         self.rows = Ragged.of_lengths(len(p) for p in postings.values())
         size = int(self.rows.indptr[-1])
         self.flat_docs = np.fromiter((d for p in postings.values() for d, _ in p), dtype=np.intp, count=size)
         self.flat_weights = np.fromiter((w for p in postings.values() for _, w in p), dtype=np.float64, count=size)
-        # Terms found in many documents: scored by look-up on a short list of candidates instead of by
-        # walking their long posting lists (see Matcher.rank).
+        # Terms found in many documents: scored by look-up on a short list of candidates instead of by walking their
+        # long posting lists (see Matcher.rank), each as a dense row of its weight per document (0.0: absent).
         self.common_df = max(64, int(0.04 * n))
-        self.common: dict[str, dict[int, float]] = {
-            t: dict(p) for t, p in postings.items() if len(p) > self.common_df
-        }
+        frequent = [t for t, p in postings.items() if len(p) > self.common_df]
+        dense = np.zeros((len(frequent), n), dtype=np.float64)
+        self.common: dict[str, np.ndarray] = {}
+        for i, term in enumerate(frequent):
+            lo, hi = self._span(term)
+            dense[i, self.flat_docs[lo:hi]] = self.flat_weights[lo:hi]
+            self.common[term] = dense[i]
 
     def __len__(self) -> int:
         return self.n_docs
 
     def collect(self, terms, weight: float, base: int, rows: list[int], row_weights: list[float],
-                common: list[tuple[dict[int, float], float]]) -> None:
+                common: list[tuple[np.ndarray, float]]) -> None:
         """Note the postings rows (numbered from `base`) of the distinct `terms`, each with `weight`; common
-        terms (see `common`) go to `common` as (their weights by document, weight) instead."""
+        terms (see `common`) go to `common` as (their dense row of weights by document, weight) instead."""
         row_of, frequent = self.row_of, self.common
         for term in terms:
             c = frequent.get(term)
@@ -113,13 +121,24 @@ class BM25Index:
     def term_idf(self, term: str) -> float:
         return self.idf.get(term, self.oov_idf)
 
+    def _span(self, term: str) -> tuple[int, int]:
+        r = self.row_of[term]
+        return int(self.rows.indptr[r]), int(self.rows.indptr[r + 1])
+
+    def postings_of(self, term: str) -> list[tuple[int, float]]:
+        """(document, BM25 weight) of each document containing `term`, documents ascending."""
+        if term not in self.row_of:
+            return []
+        lo, hi = self._span(term)
+        return list(zip(self.flat_docs[lo:hi].tolist(), self.flat_weights[lo:hi].tolist()))
+
     def score(self, terms, scores: dict[int, float] | None = None, weight: float = 1.0) -> dict[int, float]:
         """Accumulate weight × BM25 of the distinct `terms` into `scores` (doc id → score)."""
         if scores is None:
             scores = {}
         get = scores.get
         for term in set(terms):
-            for doc_id, w in self.postings.get(term, ()):
+            for doc_id, w in self.postings_of(term):
                 scores[doc_id] = get(doc_id, 0.0) + weight * w
         return scores
 
@@ -159,3 +178,15 @@ class Postings:
         positions, owner = self.layout.gather(np.asarray(rows, dtype=np.intp))
         scale = np.asarray(row_weights, dtype=np.float64)[owner]
         return np.bincount(self.docs[positions], self.weights[positions] * scale, minlength=n_docs)
+
+
+def add_common(scores: np.ndarray, docs: np.ndarray, common: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    """`scores` (of the documents `docs`) plus, term after term, weight × the common term's weight in each document.
+
+    The terms are added one after the other in the order given (a cumulative sum down the rows), as a loop over them
+    would: the same floating-point sums, in one pass."""
+    steps = np.empty((len(common) + 1, docs.size), dtype=np.float64)
+    steps[0] = scores
+    for i, (row, weight) in enumerate(common, start=1):
+        np.multiply(row[docs], weight, out=steps[i])
+    return steps.cumsum(axis=0)[-1]

@@ -55,6 +55,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 
@@ -72,7 +73,7 @@ from .confidence import (
     probability,
     unknown,
 )
-from .index import BM25Index, Postings, Ragged
+from .index import BM25Index, Postings, Ragged, add_common
 from .model import Answer, Entry, Match, Outcome
 from .normalize import STOPWORDS
 
@@ -290,7 +291,7 @@ class Matcher:
         p = self.policy
         rows: list[int] = []
         row_weights: list[float] = []
-        deferred: list[tuple[dict[int, float], float]] = []
+        deferred: list[tuple[np.ndarray, float]] = []
         base = self.postings.base
         for index, terms, weight in self._fields(analysis):
             index.collect(terms, weight, base[id(index)], rows, row_weights, deferred)
@@ -302,19 +303,16 @@ class Matcher:
             keep = p.candidates if deferred else max(k, p.rerank)
             if touched.size > keep:
                 touched = _best(touched, totals, keep)
-            scores = dict(zip(touched.tolist(), totals[touched].tolist()))
-        if deferred:
-            if scores:
-                for by_doc, weight in deferred:
-                    for doc_id in scores:
-                        w = by_doc.get(doc_id)
-                        if w is not None:
-                            scores[doc_id] += weight * w
-            else:
-                get = scores.get
-                for by_doc, weight in deferred:
-                    for doc_id, w in by_doc.items():
-                        scores[doc_id] = get(doc_id, 0.0) + weight * w
+            first = totals[touched]
+            if deferred and touched.size:
+                first = add_common(first, touched, deferred)
+            scores = dict(zip(touched.tolist(), first.tolist()))
+        if deferred and not scores:
+            get = scores.get
+            for row, weight in deferred:
+                present = np.flatnonzero(row)
+                for doc_id, w in zip(present.tolist(), row[present].tolist()):
+                    scores[doc_id] = get(doc_id, 0.0) + weight * w
         if not scores:
             return []
         # Bonuses that only reorder the best candidates: the best single phrasing, and shared intents.
@@ -328,9 +326,14 @@ class Matcher:
             weight = p.intent_weight
             for label in analysis.intents:
                 common = self.intents.common.get(label)
-                postings = common.items() if common is not None else self.intents.postings.get(label, ())
+                postings: Iterable[tuple[int, float]]
+                if common is not None:  # a label many entries share: looked up for each candidate (0.0: absent)
+                    pool = list(scores)
+                    postings = zip(pool, common[pool].tolist())
+                else:
+                    postings = self.intents.postings_of(label)
                 for doc_id, w in postings:
-                    if doc_id in scores:
+                    if w and doc_id in scores:
                         scores[doc_id] += weight * w
         if self.associations is not None:  # reorders the candidates; the scores (the gate's features) stay lexical
             return self.associations.reorder(analysis, scores, k, p.assoc_weight)

@@ -12,8 +12,6 @@ import unicodedata
 from functools import lru_cache
 from typing import AbstractSet, Callable, Iterable, Mapping
 
-from pypinyin import Style, lazy_pinyin
-
 # Traditional -> simplified for characters that occur in this domain's questions. Deliberately small:
 # a full converter is not worth its start-up cost here.
 _TRAD = (
@@ -62,7 +60,6 @@ STOPWORDS = frozenset(
 )
 
 _SPLIT_RE = re.compile(r"[^\w]+|_+")
-_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 
 
 def normalize_chars(text: str) -> str:
@@ -89,7 +86,8 @@ FUNCTION_CHARS = frozenset(w for w in STOPWORDS if len(w) == 1) | frozenset("谁
 
 
 def is_cjk(ch: str) -> bool:
-    return bool(_CJK_RE.match(ch))
+    """Whether the character `ch` is a CJK unified ideograph of the basic block (U+4E00 to U+9FFF)."""
+    return "\u4e00" <= ch <= "\u9fff"
 
 
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
@@ -100,6 +98,10 @@ def char_pinyin(ch: str) -> str:
     """Toneless, fuzzy pinyin of one character (zh/z, ch/c, sh/s, -ng/-n merged); non-CJK as is."""
     if not is_cjk(ch):
         return ch
+    # imported here: pypinyin loads its phrase dictionary at import (~1 s), which every `linli` command and worker
+    # would pay although only analysing text needs it (results are cached per character)
+    from pypinyin import Style, lazy_pinyin
+
     py = lazy_pinyin(ch, style=Style.NORMAL)[0]
     for a, b in _FUZZY_INITIALS:
         if py.startswith(a):
@@ -172,8 +174,13 @@ class HomophoneCorrector:
             else:
                 by_sound[key] = None  # two terms sound alike and mean different things: never guess between them
         self.by_sound = {k: v for k, v in by_sound.items() if v is not None}
+        # The lengths of the terms beginning with each pair of sounds (longest first): only those windows are tried at
+        # a position, none where no term begins with its next two sounds (most positions of most questions).
+        heads: dict[tuple[str, ...], set[int]] = {}
+        for k in self.by_sound:
+            heads.setdefault(k[:2], set()).add(len(k))
+        self.heads = {h: sorted(lengths, reverse=True) for h, lengths in heads.items()}
         self._segment = segment
-        self.lengths = sorted({len(k) for k in self.by_sound}, reverse=True)
 
     def __call__(self, text: str) -> str:
         if not self.by_sound:
@@ -183,15 +190,21 @@ class HomophoneCorrector:
         alone: set[int] | None = None  # positions of characters segmented as words of one character
         out: list[str] = []
         i, n = 0, len(text)
+        heads = self.heads
         while i < n:
-            for length in self.lengths:
+            lengths = heads.get(tuple(sounds[i:i + 2]))  # every term has two characters or more
+            if lengths is None:
+                out.append(text[i])
+                i += 1
+                continue
+            for length in lengths:
                 if i + length > n:
                     continue
                 same = self.by_sound.get(tuple(sounds[i:i + length]))
                 if same is None:
                     continue
                 window = text[i:i + length]
-                term = min(same, key=lambda t: sum(a != b for a, b in zip(window, t)))
+                term = same[0] if len(same) == 1 else min(same, key=lambda t: sum(a != b for a, b in zip(window, t)))
                 wrong = [i + j for j, (a, b) in enumerate(zip(window, term)) if a != b]
                 differ = len(wrong)
                 if differ and self._protected_re is not None:

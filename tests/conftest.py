@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from storage import passwords
 from storage.migrate import upgrade
 
 PG_ADMIN_URL = os.environ.get("LINLI_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -74,6 +75,18 @@ async def _truncate_all(url: str) -> None:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     finally:
         await engine.dispose()
+
+
+# Staff passwords are hashed at this scrypt cost in tests, as Django's test settings use a fast hasher: at the
+# production cost (storage.passwords.N) loading the demo organisation hashes 12 accounts in ~0.4 s, and most tests
+# load it. Tests of the hashing itself are marked `real_password_cost`; processes a test starts use the real cost.
+TEST_PASSWORD_N = 2**8
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request, monkeypatch):
+    if request.node.get_closest_marker("real_password_cost") is None:
+        monkeypatch.setattr(passwords, "N", TEST_PASSWORD_N)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from bot.context import Context
-from bot.router import Router
-from bot.types import SILENT, Reply
+from bot.router import Result, Router
+from bot.types import SILENT, UNHANDLED, Reply
 from handlers import vocabulary
-from handlers.choices import numbered, pick
+from handlers.choices import moved_on, numbered, pick
 from handlers.privacy import erasure
 from handlers.registration import rules
 from handlers.registration.states import Bind, Erase
@@ -61,22 +61,22 @@ def build_router() -> Router:
         return await _choose_district(ctx)
 
     @router.state(Bind.district)
-    async def district_chosen(ctx: Context) -> Reply:
+    async def district_chosen(ctx: Context) -> Result:
         chosen = _picked(ctx)
         return await _choose_street(ctx, chosen) if chosen else _again(ctx)
 
     @router.state(Bind.street)
-    async def street_chosen(ctx: Context) -> Reply:
+    async def street_chosen(ctx: Context) -> Result:
         chosen = _picked(ctx)
         return await _choose_community(ctx, chosen) if chosen else _again(ctx)
 
     @router.state(Bind.community)
-    async def community_chosen(ctx: Context) -> Reply:
+    async def community_chosen(ctx: Context) -> Result:
         chosen = _picked(ctx)
         return await _choose_estate(ctx, chosen) if chosen else _again(ctx)
 
     @router.state(Bind.estate)
-    async def estate_chosen(ctx: Context) -> Reply:
+    async def estate_chosen(ctx: Context) -> Result:
         chosen = _picked(ctx)
         if not chosen:
             return _again(ctx)
@@ -85,8 +85,11 @@ def build_router() -> Router:
         return Reply("请问您是：\n1. 业主\n2. 租户\n请回复数字。")
 
     @router.state(Bind.role)
-    async def role_chosen(ctx: Context) -> Reply:
+    async def role_chosen(ctx: Context) -> Result:
         index = pick(ctx.text, [r.label for r in rules.ROLE_OPTIONS])
+        if index is None and moved_on(ctx.text):
+            ctx.conversation.clear()
+            return UNHANDLED
         if index is None:
             return Reply("请回复 1（业主）或 2（租户）。回复「取消」可退出。")
         ctx.conversation.update(Bind.room, role=rules.ROLE_OPTIONS[index].value)
@@ -179,7 +182,12 @@ def _picked(ctx: Context) -> int | None:
     return data["options"][index] if index is not None else None
 
 
-def _again(ctx: Context) -> Reply:
+def _again(ctx: Context) -> Result:
+    """The list once more, for a wrong or unclear pick; a resident who moved on (asked a question, wrote a
+    complaint) leaves the dialog and gets that answered instead — 「绑定」 starts it again."""
+    if moved_on(ctx.text):
+        ctx.conversation.clear()
+        return UNHANDLED
     labels = ctx.conversation.data.get("labels", [])
     return Reply(f"请回复 1 到 {len(labels)} 之间的数字：\n{numbered(labels)}\n回复「取消」可退出。")
 

@@ -46,6 +46,24 @@ async def test_scan_community_poster_binds_to_that_community(bot):
     assert resident.role.value == "tenant" and resident.room is None
 
 
+async def test_a_question_in_the_middle_of_the_list_is_answered_not_met_with_the_list_again(bot):
+    # a newcomer who scanned the poster asks something instead of picking an estate: the question is answered
+    # (the binding dialog ends; 「绑定」 starts it again), while a wrong or unclear pick still gets the list
+    openid = "o_scan_0002"
+    await bot.sim.event(openid, "subscribe", "qrscene_HX-YYL-YJ")
+    assert "请回复 1 到" in await bot.say(openid, "5")
+    assert "请回复 1 到" in await bot.say(openid, "嗯")
+    reply = await bot.say(openid, "维修基金怎么用")
+    assert "请回复 1 到" not in reply and "维修" in reply, reply
+    assert "请回复 1 到" not in await bot.say(openid, "1")  # the dialog is over: 1 picks nothing now
+    assert "请回复数字" in await bot.say(openid, "绑定")  # it starts afresh
+    assert "请回复 1 到" not in await bot.say(openid, "物业不管楼道里的垃圾")  # moved on from that list too
+    await bot.sim.event(openid, "SCAN", "HX-YYL-YJ")
+    await bot.dialog(openid, [("1", "业主")])
+    assert "请回复 1（业主）或 2（租户）" in await bot.say(openid, "3")
+    assert "请回复 1（业主）或 2（租户）" not in await bot.say(openid, "我想先问问物业费怎么交")  # the role step as well
+
+
 async def test_unfollow_erases_personal_data(bot):
     openid = "o_leave_0001"
     await bot.say(openid, "绑定")

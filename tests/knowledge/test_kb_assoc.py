@@ -92,8 +92,8 @@ def test_reorder_keeps_the_strongest_lexical_competitor_second(lift_kb):
     """An association may lift a candidate over others, but never push the best entry's runner-up down the list
     (that would widen the margin the gate reads)."""
     class Fixed(EntryAssociations):
-        def score(self, analysis, doc_id):   # association scores given per entry
-            return {0: 0.0, 1: 0.0, 2: 1.5, 3: 0.0}[doc_id]
+        def scores(self, analysis, docs):   # association scores given per entry
+            return [{0: 0.0, 1: 0.0, 2: 1.5, 3: 0.0}[d] for d in docs]
 
     ea = Fixed(AssociationTable({}), lift_kb.matcher)
     lexical = {0: 10.0, 1: 9.0, 2: 8.0}
@@ -119,3 +119,26 @@ def test_whether_a_question_is_ours_is_judged_on_the_entry_sharing_most_words(li
     answer = matcher.ask(question)
     assert answer.outcome == "ambiguous"  # a list with both entries, not "none"
     assert {m.entry.id for m in answer.matches} == {"lift-fault", "lift-check"}
+
+
+def test_scores_of_all_candidates_follow_the_formula(lift_kb):
+    """`scores` (the question's words looked up once for all candidates) is, per entry, Σ over the question words the
+    entry lacks of idf × s / (s + saturation), s = Σ_t P(t | entry) P(w | t)."""
+    table = AssociationTable.learn(GROUPS)
+    matcher = Matcher(lift_kb.entries, lift_kb.analyzer, lift_kb.matcher.policy, table)
+    ea = matcher.associations
+    a = lift_kb.analyzer.analyze("电梯趴窝了漏水")
+    docs = list(range(len(lift_kb.entries)))
+    expected = []
+    for d in docs:
+        present = matcher.words.doc_terms[d]
+        total = sum(present.values())
+        out = 0.0
+        for w in set(a.tokens) - set(present):
+            s = sum(p * present[t] for t, p in table.reverse.get(w, {}).items() if t in present) / total
+            if s:
+                out += matcher.words.term_idf(w) * s / (s + ea.saturation)
+        expected.append(out)
+    assert any(expected)
+    assert ea.scores(a, docs) == pytest.approx(expected)
+    assert [ea.score(a, d) for d in docs] == pytest.approx(expected)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from knowledge.base import KnowledgeBase
-from knowledge.index import BM25Index, Postings, Ragged
+from knowledge.index import BM25Index, Postings, Ragged, add_common
 
 
 def test_ragged_gather_returns_rows_in_the_order_asked_with_their_owner():
@@ -48,3 +48,37 @@ def test_best_phrasing_equals_the_loop_over_phrasings():
         expected = [max((sum(w for t, w in matcher.phrase_terms[pid].items() if t in terms)
                          for pid in matcher.entry_phrases[d]), default=0.0) for d in entries]
         assert matcher.phrase_layout.best(entries, terms) == pytest.approx(expected)
+
+
+def test_common_terms_are_dense_rows_of_their_postings():
+    rng = random.Random(11)
+    docs = [[rng.choice("abcdefgh") for _ in range(rng.randint(1, 6))] + [f"rare{i}"] for i in range(200)]
+    index = BM25Index(docs)
+    assert index.common and not any(t.startswith("rare") for t in index.common)
+    for term, row in index.common.items():
+        postings = index.postings_of(term)
+        assert len(postings) > index.common_df
+        assert [(d, w) for d, w in enumerate(row.tolist()) if w] == postings
+    assert index.postings_of("rare3") == [(3, index.doc_terms[3]["rare3"])]
+    assert index.postings_of("unknown") == []
+
+
+def test_add_common_is_the_loop_over_terms_to_the_last_bit():
+    """The candidates' scores plus the common terms' weights, term after term: exactly what a loop adding each
+    present weight in turn gives (the answers must not change with the layout)."""
+    rng = random.Random(5)
+    n = 300
+    rows = []
+    for _ in range(12):
+        row = np.zeros(n)
+        for d in rng.sample(range(n), 120):
+            row[d] = rng.random() * 7
+        rows.append((row, rng.choice([1.0, 0.5, 0.4, 0.3, 2.0])))
+    docs = np.array(sorted(rng.sample(range(n), 64)), dtype=np.intp)
+    first = np.array([rng.random() * 40 for _ in docs])
+    expected = first.tolist()
+    for row, weight in rows:
+        for i, d in enumerate(docs.tolist()):
+            if row[d]:
+                expected[i] += weight * float(row[d])
+    assert add_common(first, docs, rows).tolist() == expected

@@ -601,6 +601,7 @@ def test_demo_file_parses_cleanly():
 # ------------------------------------------------------------------------------------------- passwords
 
 
+@pytest.mark.real_password_cost
 def test_password_round_trip():
     stored = passwords.hash_password("linli-demo")
     assert stored.startswith("scrypt$16384$8$1$")
@@ -611,11 +612,13 @@ def test_password_round_trip():
     assert not passwords.needs_rehash(stored)
 
 
+@pytest.mark.real_password_cost
 def test_password_with_unicode():
     stored = passwords.hash_password("邻里密码2024")
     assert passwords.verify_password("邻里密码2024", stored)
 
 
+@pytest.mark.real_password_cost
 @pytest.mark.parametrize("stored", [
     None, "", "plain", "scrypt$16384$8$1$AAAA", "bcrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAA",
     "scrypt$1000$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
@@ -627,6 +630,7 @@ def test_malformed_hashes_never_verify(stored):
     assert passwords.needs_rehash(stored)
 
 
+@pytest.mark.real_password_cost
 def test_tampered_hash_fails():
     stored = passwords.hash_password("linli-demo")
     head, key = stored.rsplit("$", 1)
@@ -634,6 +638,7 @@ def test_tampered_hash_fails():
     assert not passwords.verify_password("linli-demo", f"{head}${flipped}")
 
 
+@pytest.mark.real_password_cost
 def test_weaker_parameters_verify_but_need_rehash(monkeypatch):
     monkeypatch.setattr(passwords, "N", 2**12)
     weak = passwords.hash_password("linli-demo")
