@@ -1,6 +1,6 @@
 """The dispatcher: one message in, one reply out, exactly one effect however often WeChat delivers it.
 
-Order of work for each message: per-resident lock → transaction → (on a retry) the stored reply → resident →
+Order of work for each message: per-resident lock → transaction → the dedupe row (a retry: its stored reply) → resident →
 conversation → first matching handler → save conversation → dedupe row with the reply → commit. A handler's error rolls back its effects and the
 resident gets a polite answer; a busy or restarting database is retried for up to 2.5 s (WeChat waits 5), then
 answered honestly.
@@ -113,7 +113,6 @@ class Dispatcher:
 
     async def feed(self, message: InboundMessage, delivery: Delivery | None = None) -> Outcome:
         delivery = delivery or Delivery()
-        check_first = False
         loop = asyncio.get_running_loop()
         give_up, delays = loop.time() + DB_RETRY_SECONDS, BUSY_BACKOFF.delays()
         async with self.locks.hold(message.openid):
@@ -122,12 +121,11 @@ class Dispatcher:
             for attempt in range(DB_ATTEMPTS):
                 try:
                     if self._group is not None:
-                        return await self._group.submit(message, delivery, check_first)
-                    return await self._process(message, delivery, check_first)
+                        return await self._group.submit(message, delivery)
+                    return await self._process(message, delivery)
                 except _Duplicate:
-                    # Another worker committed the same message meanwhile: answer with its reply.
+                    # Another worker committed the same message meanwhile: the next attempt answers with its reply.
                     log.info("duplicate delivery raced on another worker")
-                    check_first = True
                 except _Replayed:
                     return REPLAYED
                 except _HandlerFailed:
@@ -136,7 +134,6 @@ class Dispatcher:
                 except UNAVAILABLE as exc:  # busy, locked, restarting or unreachable
                     log.warning("database busy (attempt %d): %s", attempt + 1, type(exc).__name__)
                     metrics.DB_RETRIES.inc()
-                    check_first = True
                     delay = next(delays)
                     if loop.time() + delay > give_up:  # within WeChat's 5 s: tell the resident honestly
                         break
@@ -154,19 +151,19 @@ class Dispatcher:
         except UNAVAILABLE as exc:
             log.warning("could not record a replay claim: %s", type(exc).__name__)
 
-    async def _process(self, message: InboundMessage, delivery: Delivery, check_first: bool) -> Outcome:
+    async def _process(self, message: InboundMessage, delivery: Delivery) -> Outcome:
         """One message in one transaction of its own."""
         async with self.services.db.transaction() as session:
-            return await self._handle(session, message, delivery, check_first)
+            return await self._handle(session, message, delivery)
 
-    async def _handle(self, session, message: InboundMessage, delivery: Delivery, check_first: bool) -> Outcome:
+    async def _handle(self, session, message: InboundMessage, delivery: Delivery) -> Outcome:
         """One message's work inside an open transaction. The claim row is written last, with the reply: if
         another delivery of the same message committed first, its insert fails (`_Duplicate`) and the caller
         rolls back everything this one did."""
         services = self.services
         now = services.clock()
         if services.db.is_sqlite:
-            found = await self._arrive_sqlite(session, message, delivery, check_first, now)
+            found = await self._arrive_sqlite(session, message, delivery, now)
         else:
             found = await self._arrive(session, message, delivery, now)
         if isinstance(found, Outcome):
@@ -186,7 +183,8 @@ class Dispatcher:
                 voice.remember(state, message.content, before)
         save = state.changed and not ctx.erased
         record_openid, stored = ("", None) if ctx.erased else (message.openid, reply.to_dict())
-        await session.flush()
+        if _pending(session):  # the handlers' ORM changes go in before the next message of the batch starts
+            await session.flush()
         try:
             if save and not services.db.is_sqlite:  # the save and the dedupe row: one statement
                 await self._save_and_record(ctx, row, record_openid, stored, delivery.late)
@@ -217,16 +215,19 @@ class Dispatcher:
             return resident, row
         return arrived.resident, arrived.conversation
 
-    async def _arrive_sqlite(self, session, message: InboundMessage, delivery: Delivery, check_first: bool, now):
-        """SQLite: the same work as separate statements (microseconds each, no round trip); the dedupe row is
-        looked up only on a retry after a lost race or for an unfollow."""
+    async def _arrive_sqlite(self, session, message: InboundMessage, delivery: Delivery, now):
+        """SQLite: the same work as separate statements (microseconds each, no round trip), but the two reads in
+        one: the dedupe row with the resident and their conversation (`arrival.look_up`), so a retry is answered
+        from its row before any handler runs, as on PostgreSQL."""
         if delivery.claim is not None and not await replay.take(session, delivery.claim):
             raise _Replayed()
-        if check_first or message.event == "unsubscribe":
-            seen = await processed.find(session, message.dedupe_key)
-            if seen is not None:
-                return _answered(seen.reply, seen.pushed)
-        resident, row = await residents.with_conversation(session, message.openid, now)
+        found = await arrival.look_up(session, message.openid, message.dedupe_key)
+        if found.seen is not None:
+            return _answered(found.seen.reply, found.seen.pushed)
+        if found.resident is None:  # first contact: created, then read
+            resident, row = await residents.with_conversation(session, message.openid, now)
+        else:
+            resident, row = found.resident, found.conversation
         await note_inbound(session, resident, message, now)
         return resident, row
 
@@ -267,10 +268,10 @@ class Dispatcher:
 
 
 class _Job:
-    __slots__ = ("message", "delivery", "check_first", "future")
+    __slots__ = ("message", "delivery", "future")
 
-    def __init__(self, message: InboundMessage, delivery: Delivery, check_first: bool, future: asyncio.Future):
-        self.message, self.delivery, self.check_first, self.future = message, delivery, check_first, future
+    def __init__(self, message: InboundMessage, delivery: Delivery, future: asyncio.Future):
+        self.message, self.delivery, self.future = message, delivery, future
 
 
 class GroupCommit:
@@ -289,8 +290,8 @@ class GroupCommit:
         self._queue: deque[_Job] = deque()
         self._drainer: asyncio.Task | None = None
 
-    async def submit(self, message: InboundMessage, delivery: Delivery, check_first: bool) -> Outcome:
-        job = _Job(message, delivery, check_first, asyncio.get_running_loop().create_future())
+    async def submit(self, message: InboundMessage, delivery: Delivery) -> Outcome:
+        job = _Job(message, delivery, asyncio.get_running_loop().create_future())
         self._queue.append(job)
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain(), name="dispatch:group-commit")
@@ -322,7 +323,7 @@ class GroupCommit:
                         if index:  # each message starts from the database, as in a transaction of its own
                             session.expunge_all()
                         try:
-                            outcomes.append(await self.handle(session, job.message, job.delivery, job.check_first))
+                            outcomes.append(await self.handle(session, job.message, job.delivery))
                         except UNAVAILABLE:
                             raise
                         except Exception as error:  # this message's own failure
@@ -360,6 +361,13 @@ def _answered(reply: dict | None, pushed: bool) -> Outcome:
     """The outcome of a message an earlier delivery already answered (its dedupe row)."""
     metrics.DEDUPE_HITS.inc()
     return Outcome(Reply(silent=True) if pushed else Reply.from_dict(reply), duplicate=True)
+
+
+def _pending(session) -> bool:
+    """Whether the session holds ORM changes to flush: most messages change no ORM object, and an empty flush
+    still cost a greenlet hop and the unit of work's setup."""
+    sync = session.sync_session
+    return bool(sync.identity_map.check_modified() or sync.new or sync.deleted)
 
 
 def _interaction(message: InboundMessage) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable, Iterator, Union
+from typing import Awaitable, Callable, Iterable, Iterator, NamedTuple, Union
 
 from bot.context import Context
 from bot.types import UNHANDLED, Reply, _Unhandled
@@ -98,6 +98,12 @@ class _Text:
         return plain
 
 
+class _Offer(NamedTuple):
+    routes: tuple[Route, ...]
+    unworded: tuple[Route, ...]  # `routes` without those bound to words
+    words: frozenset[str]  # the words `routes` are bound to
+
+
 class Router:
     def __init__(self, name: str, help_lines: Iterable[str] = (), cancel_notes: dict[str, str] | None = None):
         self.name = name
@@ -105,9 +111,10 @@ class Router:
         # what 「取消」 tells a resident leaving one of this feature's dialogs, by state or state group
         self.cancel_notes = dict(cancel_notes or {})
         self.routes: list[Route] = []
-        # the routes that can take a message in a given conversation state, in registration order: most routes
-        # belong to one dialog step, so a message is compared with a few of them rather than all of them
-        self._by_state: dict[str | None, tuple[Route, ...]] = {}
+        # the routes that can take a message of a given kind in a given conversation state, in registration order
+        # (most routes belong to one dialog step or one kind, so a message is compared with a few of them), the
+        # same without the routes bound to words, and every word those routes are bound to
+        self._by_state: dict[tuple[str | None, str | None], _Offer] = {}
 
     def _add(self, **spec) -> Callable[[Handler], Handler]:
         def register(callback: Handler) -> Handler:
@@ -117,13 +124,20 @@ class Router:
 
         return register
 
-    def routes_for(self, state: str | None) -> tuple[Route, ...]:
-        routes = self._by_state.get(state)
-        if routes is None:
-            routes = tuple(r for r in self.routes if r.state_matches(state))
+    def routes_for(self, state: str | None, kind: str | None = None, words: str | None = None) -> tuple[Route, ...]:
+        """The routes for a conversation state; of those only the ones that take messages of `kind` if given, and
+        when the message's `words` (`normalize_words` of its text) are none of the words routes are bound to, none
+        of those routes (each would refuse it: most messages are questions, not command words)."""
+        key = (state, kind)
+        offer = self._by_state.get(key)
+        if offer is None:
+            routes = tuple(r for r in self.routes
+                           if r.state_matches(state) and (kind is None or not r.kinds or kind in r.kinds))
+            offer = _Offer(routes, tuple(r for r in routes if not r.words),
+                           frozenset(word for r in routes for word in r.words))
             if len(self._by_state) < _STATES_KEPT:  # states are declared in code; a stray stored one is not kept
-                self._by_state[state] = routes
-        return routes
+                self._by_state[key] = offer
+        return offer.routes if words is None or words in offer.words else offer.unworded
 
     def message(self, *kinds: str, state: StateSpec = NO_STATE):
         """Any message of these kinds (text, image, voice, location, ...)."""
@@ -176,7 +190,7 @@ async def _first_taker(routers: list[Router], ctx: Context) -> Result:
     before = ctx.conversation.state
     text = _Text(ctx.message.content)
     for router in routers:
-        for r in _offers(router, ctx):
+        for r in _offers(router, ctx, text):
             matched, found = r.match(ctx, text)
             if not matched:
                 continue
@@ -189,11 +203,11 @@ async def _first_taker(routers: list[Router], ctx: Context) -> Result:
     return UNHANDLED
 
 
-def _offers(router: Router, ctx: Context) -> Iterator[Route]:
+def _offers(router: Router, ctx: Context, text: _Text) -> Iterator[Route]:
     """The router's routes for the conversation's state, in order; should a handler that declines the message
     move the dialog to another state, the routes after it are chosen by that state."""
-    state = ctx.conversation.state
-    for r in router.routes_for(state):
+    state, kind = ctx.conversation.state, ctx.message.kind
+    for r in router.routes_for(state, kind, text.words if kind == "text" else None):
         yield r  # resumed once the route's handler (if it matched) has declined
         if ctx.conversation.state != state:
             rest = router.routes[router.routes.index(r) + 1:]

@@ -201,7 +201,7 @@ def _offer(ctx: Context, state: str, title: str, items: list, prefix: str = "", 
 
 async def _choose_district(ctx: Context) -> Reply:
     ctx.conversation.enter(Bind.district)
-    districts = await org.list_districts(ctx.session)
+    districts = await org.choices(ctx.session, "district")
     if not districts:
         ctx.conversation.clear()
         return Reply("本服务号尚未录入社区信息，请稍后再试或联系社区工作人员。")
@@ -211,21 +211,21 @@ async def _choose_district(ctx: Context) -> Reply:
 
 
 async def _choose_street(ctx: Context, district_id: int) -> Reply:
-    streets = await org.list_streets(ctx.session, district_id)
+    streets = await org.choices(ctx.session, "street", district_id)
     if len(streets) == 1:
         return await _choose_community(ctx, streets[0].id)
     return _offer(ctx, Bind.street, "请选择您所在的街道（乡镇）：", streets)
 
 
 async def _choose_community(ctx: Context, street_id: int) -> Reply:
-    communities = await org.list_communities(ctx.session, street_id)
+    communities = await org.choices(ctx.session, "community", street_id)
     if len(communities) == 1:
         return await _choose_estate(ctx, communities[0].id)
     return _offer(ctx, Bind.community, "请选择您所在的社区：", communities)
 
 
 async def _choose_estate(ctx: Context, community_id: int, prefix: str = "") -> Reply:
-    estates = await org.list_estates(ctx.session, community_id)
+    estates = await org.choices(ctx.session, "estate", community_id)
     if not ctx.conversation.in_group("bind"):
         ctx.conversation.enter(Bind.estate)
     ctx.conversation.update(community_id=community_id)
@@ -237,8 +237,11 @@ async def _choose_estate(ctx: Context, community_id: int, prefix: str = "") -> R
 
 async def _confirm(ctx: Context) -> Reply:
     data = ctx.conversation.data
-    community = await org.get_community(ctx.session, data["community_id"])
-    lines = [f"社区：{community.street.district.name} {community.street.name} {community.name}"]
+    path = await org.community_path(ctx.session, data["community_id"])
+    if path is None:  # the community was removed from the tree during the dialog
+        ctx.conversation.clear()
+        return Reply("您选择的社区已不在服务范围内，请回复「绑定」重新选择。")
+    lines = [f"社区：{path}"]
     if data.get("estate_name"):
         lines.append(f"小区：{data['estate_name']}")
     lines.append(f"身份：{ResidentRole(data['role']).label}")

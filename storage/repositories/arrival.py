@@ -4,8 +4,9 @@ The first (`arrive`) claims the request's replay pair, looks up the message's de
 their conversation row and opens the customer-service window, in one statement (data-modifying CTEs); the last
 (`save_and_record` / `clear_and_record`) saves or clears the conversation and inserts the dedupe row with the reply. Both run inside the
 message's transaction, so what is stored, and when, is what the separate statements stored
-(`storage.repositories.replay`, `processed`, `residents`, `conversations`, `deliveries.open_window`); SQLite,
-whose statements cost microseconds and no round trip, keeps running those separately.
+(`storage.repositories.replay`, `processed`, `residents`, `conversations`, `deliveries.open_window`). SQLite,
+whose statements cost microseconds and no round trip and whose CTEs cannot write, runs the writes separately; its
+reads, the dedupe row and the resident with their conversation, are one statement there too (`look_up`).
 
 Every statement of a CTE sees the database as the statement began: the claim's own row is read through its
 RETURNING, and a pair another transaction claimed and committed while this insert waited on it is looked up
@@ -96,6 +97,37 @@ async def arrive(
     resident = attach(session, dict(zip(_RESIDENT_KEYS, values)))
     state, data, expires = found[-3:]
     return Arrival(bound, seen, resident, None if state is None else ConversationRow(state, data or {}, expires))
+
+
+# SQLite: the dedupe row and the resident with their conversation, one row whether or not either exists
+_LOOK_UP = Prepared(lambda dialect: text(
+    "SELECT seen.dedupe_key IS NOT NULL, seen.reply, seen.pushed, "
+    + ", ".join(f"residents.{c.name}" for c in _R.c) + ","
+    " conversations.state, conversations.data, conversations.expires_at"
+    " FROM (SELECT 1) AS one"
+    " LEFT OUTER JOIN processed_messages AS seen ON seen.dedupe_key = :dedupe_key"
+    " LEFT OUTER JOIN residents ON residents.openid = :openid"
+    " LEFT OUTER JOIN conversations ON conversations.openid = residents.openid"
+).bindparams(*typed_params(_P, "dedupe_key"), *typed_params(_R, "openid")).columns(
+    column("seen", Boolean()), column("reply", _P.c.reply.type), column("pushed", _P.c.pushed.type),
+    *(column(c.name, c.type) for c in _R.c),
+    column("c_state", _C.c.state.type), column("c_data", _C.c.data.type), column("c_expires", _C.c.expires_at.type),
+))
+
+
+async def look_up(session: AsyncSession, openid: str, dedupe_key: str) -> Arrival:
+    """SQLite: the message's dedupe row and the resident (attached to the session) with their conversation, in
+    one statement; `resident` is None on first contact. A WeChat retry of a committed message is found here,
+    before any handler runs: in a group commit a retry found only by its failing insert would roll back, and
+    run again, every message of its batch."""
+    found: Any = (await _LOOK_UP.run(session, dedupe_key=dedupe_key, openid=openid)).first()
+    seen = Seen(found[1], bool(found[2])) if found[0] else None
+    values = found[3:3 + len(_RESIDENT_KEYS)]
+    if values[0] is None:  # no resident row
+        return Arrival(None, seen, None, None)
+    resident = attach(session, dict(zip(_RESIDENT_KEYS, values)))
+    state, data, expires = found[-3:]
+    return Arrival(None, seen, resident, None if state is None else ConversationRow(state, data or {}, expires))
 
 
 _SAVE_AND_RECORD = Prepared(lambda dialect: text(

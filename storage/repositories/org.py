@@ -1,20 +1,23 @@
 """Reads of the jurisdiction tree (区县 → 街道 → 社区 → 小区) for the bot, and loading the demo organisation.
 
-Lists come in id order, which is the order the import file declared them in.
+Lists come in id order, which is the order the import file declared them in. The registration dialog's steps read
+only ids and names: those reads are prepared Core statements (`choices`, `community_path`), run for a message
+without building or loading ORM objects.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import yaml
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import Community, District, Estate, Staff, Street
 from storage.orgimport import ImportSummary, import_org_file
+from storage.prepared import Prepared
 
 T = TypeVar("T", bound=tuple[Any, ...])
 
@@ -38,6 +41,43 @@ async def list_communities(session: AsyncSession, street_id: int) -> list[Commun
 async def list_estates(session: AsyncSession, community_id: int) -> list[Estate]:
     stmt = select(Estate).where(Estate.community_id == community_id).order_by(Estate.id)
     return list((await session.execute(stmt)).scalars())
+
+
+class Choice(NamedTuple):
+    """A node of the tree as a dialog offers it: its id and name."""
+
+    id: int
+    name: str
+
+
+_D, _S, _C, _E = District.__table__, Street.__table__, Community.__table__, Estate.__table__
+_CHOICES = {
+    "district": Prepared(lambda dialect: select(_D.c.id, _D.c.name).order_by(_D.c.id)),
+    "street": Prepared(lambda dialect: select(_S.c.id, _S.c.name).where(_S.c.district_id == bindparam("parent"))
+                       .order_by(_S.c.id)),
+    "community": Prepared(lambda dialect: select(_C.c.id, _C.c.name).where(_C.c.street_id == bindparam("parent"))
+                          .order_by(_C.c.id)),
+    "estate": Prepared(lambda dialect: select(_E.c.id, _E.c.name).where(_E.c.community_id == bindparam("parent"))
+                       .order_by(_E.c.id)),
+}
+_PATH = Prepared(lambda dialect: (
+    select(_D.c.name, _S.c.name, _C.c.name)
+    .select_from(_C.join(_S, _S.c.id == _C.c.street_id).join(_D, _D.c.id == _S.c.district_id))
+    .where(_C.c.id == bindparam("community_id"))
+))
+
+
+async def choices(session: AsyncSession, level: str, parent_id: int | None = None) -> list[Choice]:
+    """The districts (`level` "district"), or the streets / communities / estates under `parent_id`, as
+    `list_districts` … `list_estates` order them."""
+    rows = (await _CHOICES[level].run(session, **({} if level == "district" else {"parent": parent_id}))).rows
+    return [Choice(*row) for row in rows]
+
+
+async def community_path(session: AsyncSession, community_id: int) -> str | None:
+    """「district street community」, the names a resident confirms; None for an unknown community."""
+    row = (await _PATH.run(session, community_id=community_id)).first()
+    return None if row is None else " ".join(row)
 
 
 def communities_under(stmt: Select[T], level: str, node: int) -> Select[T]:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, manager_of_class
 from sqlalchemy.orm.util import identity_key
 
@@ -67,19 +67,22 @@ def attach(session: AsyncSession, values: dict) -> Resident:
     return resident
 
 
-async def load_profile(session: AsyncSession, resident_id: int) -> Resident:
-    """The resident with community → street → district and estate → partners loaded, for display."""
-    stmt = (
-        select(Resident)
-        .where(Resident.id == resident_id)
-        .options(
-            selectinload(Resident.community).selectinload(Community.street).selectinload(Street.district),
-            selectinload(Resident.estate).selectinload(Estate.property_company),
-            selectinload(Resident.estate).selectinload(Estate.developer),
-        )
-        .execution_options(populate_existing=True)
+# many-to-one all the way: one statement with joins (instead of a select per relationship), built once
+_PROFILE = (
+    select(Resident)
+    .where(Resident.id == bindparam("resident_id"))
+    .options(
+        joinedload(Resident.community).joinedload(Community.street).joinedload(Street.district),
+        joinedload(Resident.estate).joinedload(Estate.property_company),
+        joinedload(Resident.estate).joinedload(Estate.developer),
     )
-    return (await session.execute(stmt)).scalar_one()
+    .execution_options(populate_existing=True)
+)
+
+
+async def load_profile(session: AsyncSession, resident_id: int) -> Resident:
+    """The resident with community → street → district and estate → partners loaded, for display (我的信息)."""
+    return (await session.execute(_PROFILE, {"resident_id": resident_id})).scalar_one()
 
 
 def bind(

@@ -6,10 +6,11 @@ import hashlib
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Staff
+from storage.prepared import Prepared, typed_params
 from storage.staff_link_models import StaffLinkCode, StaffWeChat
 
 
@@ -63,9 +64,16 @@ async def use_code(session: AsyncSession, code_id: int, now: datetime) -> bool:
     return cast(CursorResult[Any], result).rowcount == 1
 
 
+_STAFF_ID = Prepared(lambda dialect: text("SELECT id FROM staff WHERE openid = :openid ORDER BY id LIMIT 1")
+                     .bindparams(*typed_params(Staff.__table__, "openid")).columns(Staff.__table__.c.id))
+
+
 async def staff_of_openid(session: AsyncSession, openid: str) -> Staff | None:
-    stmt = select(Staff).where(Staff.openid == openid).order_by(Staff.id).limit(1)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    """The staff account linked to `openid` (the first, should there be several). Asked for messages such as
+    「帮助」 from anyone, nearly always a resident: the id is looked up with a prepared statement, and only a
+    linked account is loaded as an ORM object."""
+    found = (await _STAFF_ID.run(session, openid=openid)).first()
+    return None if found is None else await session.get(Staff, found[0])
 
 
 async def read_settings(session: AsyncSession, staff_id: int) -> StaffWeChat:
