@@ -27,12 +27,12 @@ def pick(text: str, options: Sequence[str], *, by_name: bool = True) -> int | No
     return matches[0] if len(matches) == 1 else None
 
 
-_DIGIT = re.compile(r"[\d一二两三四五六七八九十]")
+_PICK_MARK = re.compile(r"\d|第")  # a digit or an ordinal: an attempt at a pick (一/两 alone are ordinary words: 问一下)
 
 
 def moved_on(text: str, *, shortest: int = 4) -> bool:
     """Whether a reply to a numbered list is something else altogether: a sentence of `shortest` characters or
-    more with no number in it (a question, a complaint, 我的信息…), not a wrong or unclear pick. A list step that
+    more with no digit or ordinal in it (a question, a complaint, 我想问一下…), not a wrong or unclear pick. A list step that
     gets one ends its dialog so the message is answered as a fresh one, instead of asking for a number again."""
     cleaned = unicodedata.normalize("NFKC", text).strip()
-    return len(cleaned) >= shortest and not _DIGIT.search(cleaned)
+    return len(cleaned) >= shortest and not _PICK_MARK.search(cleaned)

@@ -57,7 +57,8 @@ async def test_a_question_in_the_middle_of_the_list_is_answered_not_met_with_the
     assert "请回复 1 到" not in reply and "维修" in reply, reply
     assert "请回复 1 到" not in await bot.say(openid, "1")  # the dialog is over: 1 picks nothing now
     assert "请回复数字" in await bot.say(openid, "绑定")  # it starts afresh
-    assert "请回复 1 到" not in await bot.say(openid, "物业不管楼道里的垃圾")  # moved on from that list too
+    assert "请回复 1 到" in await bot.say(openid, "选第9个")  # an ordinal is a pick, if a wrong one
+    assert "请回复 1 到" not in await bot.say(openid, "我想问一下楼道里的垃圾谁管")  # moved on from that list too
     await bot.sim.event(openid, "SCAN", "HX-YYL-YJ")
     await bot.dialog(openid, [("1", "业主")])
     assert "请回复 1（业主）或 2（租户）" in await bot.say(openid, "3")
