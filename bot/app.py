@@ -50,7 +50,7 @@ PROCESSED_KEEP = timedelta(days=1)
 def build_services(
     settings: Settings, *, clock: Callable[[], datetime] | None = None, knowledge=None, load_knowledge: bool = True
 ) -> Services:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, background_checkpoint=True)
     wechat = WeChatClient.with_database_tokens(settings, db.sessions)
     if knowledge is None and load_knowledge:
         from knowledge import KnowledgeHolder
@@ -129,6 +129,7 @@ def _pusher(services: Services):
 
 async def _lifetime(app: web.Application):
     services, tasks = app[SERVICES], app[webhook.TASKS]
+    services.db.start_checkpointing()  # SQLite: the log folded into the file off the event loop (storage.wal)
     housekeeping = asyncio.create_task(_housekeeping(services), name="housekeeping")
     yield
     housekeeping.cancel()

@@ -23,6 +23,7 @@ from sqlalchemy.util import await_only
 from storage import sqlite_inline
 from storage.backoff import Backoff
 from storage.private_files import create_private, private_folder
+from storage.wal import WalCheckpointer
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 LOCK_WAIT = Backoff(0.001, 0.05)  # between tries for SQLite's write lock held by another process
@@ -43,12 +44,12 @@ def is_sqlite(url: str) -> bool:
 UNAVAILABLE = (OperationalError, DBAPIError, OSError, CannotConnectNowError, PostgresConnectionError)
 
 
-def create_engine(url: str, *, echo: bool = False, read_only: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, read_only: bool = False, autocheckpoint: bool = True) -> AsyncEngine:
     """Create an engine for `url`; makes the SQLite file (mode 0600) and its folder when needed. A read-only
     SQLite engine opens deferred transactions, which in WAL mode run beside the writer and each other.
     Statement parameters (residents' words, phone numbers) never appear in errors or logs (`hide_parameters`)."""
     if is_sqlite(url):
-        return _sqlite_engine(url, echo, read_only)
+        return _sqlite_engine(url, echo, read_only, autocheckpoint)
     engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, hide_parameters=True)
     _ping_when_idle(engine)
     return engine
@@ -82,7 +83,7 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError() from error  # the pool discards it and checks out another
 
 
-def _sqlite_engine(url: str, echo: bool, read_only: bool = False) -> AsyncEngine:
+def _sqlite_engine(url: str, echo: bool, read_only: bool = False, autocheckpoint: bool = True) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         private_folder(Path(database).parent)
@@ -105,6 +106,8 @@ def _sqlite_engine(url: str, echo: bool, read_only: bool = False) -> AsyncEngine
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if not autocheckpoint:  # a storage.wal.WalCheckpointer does it, off the event loop
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         # From here on SQLite must never sleep in its busy handler: calls run on the event loop's thread.
         cursor.execute("PRAGMA busy_timeout=0")
         cursor.close()
@@ -195,10 +198,16 @@ class Database:
     in memory instead of spinning in SQLite's busy handler; other processes still wait on the busy timeout.
     """
 
-    def __init__(self, url: str, *, echo: bool = False):
+    def __init__(self, url: str, *, echo: bool = False, background_checkpoint: bool = False):
+        """`background_checkpoint` (the web app's database): SQLite's automatic WAL checkpoints off, done by a
+        thread from `start_checkpointing` on (storage.wal) instead of inside a request's COMMIT."""
         self.url = url
         self.is_sqlite = is_sqlite(url)
-        self.engine = create_engine(url, echo=echo)
+        path = make_url(url).database if self.is_sqlite else None
+        self._wal_path = path if background_checkpoint and path and path != ":memory:" and not path.startswith(
+            "file:") else None
+        self._checkpointer: WalCheckpointer | None = None
+        self.engine = create_engine(url, echo=echo, autocheckpoint=self._wal_path is None)
         self.sessions = session_factory(self.engine)
         self._write_lock = _shared_write_lock(url) if self.is_sqlite else None
         self.read_engine = create_engine(url, echo=echo, read_only=True) if self.is_sqlite else self.engine
@@ -243,7 +252,15 @@ class Database:
     async def ping(self) -> None:
         await ping(self.read_engine)
 
+    def start_checkpointing(self) -> None:
+        """Start the background WAL checkpointer (a database made with `background_checkpoint`, on SQLite)."""
+        if self._wal_path is not None and self._checkpointer is None:
+            self._checkpointer = WalCheckpointer(self._wal_path).start()
+
     async def dispose(self) -> None:
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
+            self._checkpointer = None
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
