@@ -90,12 +90,18 @@ async def arrive(
     if claim is not None:
         # NULL: another transaction claimed the pair while ours waited on it; read what it committed
         bound = found[0] if found[0] is not None else await replay.claim(session, key, digest, expires_at)
-    seen = Seen(found[2], bool(found[3])) if found[1] else None
-    values = found[4:4 + len(_RESIDENT_KEYS)]
+    return _arrival(session, bound, found[1:])
+
+
+def _arrival(session: AsyncSession, bound: str | None, row: Any) -> Arrival:
+    """An Arrival from the columns both statements return in the same order: whether the dedupe row exists, its
+    reply and pushed flag, the resident's columns (all NULL: no resident), the conversation's state, data, expiry."""
+    seen = Seen(row[1], bool(row[2])) if row[0] else None
+    values = row[3:3 + len(_RESIDENT_KEYS)]
     if values[0] is None:  # no resident row
         return Arrival(bound, seen, None, None)
     resident = attach(session, dict(zip(_RESIDENT_KEYS, values)))
-    state, data, expires = found[-3:]
+    state, data, expires = row[-3:]
     return Arrival(bound, seen, resident, None if state is None else ConversationRow(state, data or {}, expires))
 
 
@@ -121,13 +127,7 @@ async def look_up(session: AsyncSession, openid: str, dedupe_key: str) -> Arriva
     before any handler runs: in a group commit a retry found only by its failing insert would roll back, and
     run again, every message of its batch."""
     found: Any = (await _LOOK_UP.run(session, dedupe_key=dedupe_key, openid=openid)).first()
-    seen = Seen(found[1], bool(found[2])) if found[0] else None
-    values = found[3:3 + len(_RESIDENT_KEYS)]
-    if values[0] is None:  # no resident row
-        return Arrival(None, seen, None, None)
-    resident = attach(session, dict(zip(_RESIDENT_KEYS, values)))
-    state, data, expires = found[-3:]
-    return Arrival(None, seen, resident, None if state is None else ConversationRow(state, data or {}, expires))
+    return _arrival(session, None, found)
 
 
 _SAVE_AND_RECORD = Prepared(lambda dialect: text(
